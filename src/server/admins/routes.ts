@@ -1,0 +1,70 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { AdminEnvelope, AdminIdParams, AdminList, CreateAdminBody, UpdateAdminBody } from '../../shared/api.js';
+import type { Deps } from '../deps.js';
+import { errorResponses } from '../http/openapi.js';
+import { authenticated, requireFullSession } from '../http/session-guard.js';
+import {
+  createAdministrator,
+  getAdministrator,
+  listAdministrators,
+  presentAdminWithFactors,
+  updateAdministrator,
+} from './service.js';
+
+export function adminRoutes(deps: Deps): FastifyPluginAsync {
+  return async (plugin) => {
+    requireFullSession(plugin, deps);
+    const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
+    const tags = ['administrators'];
+
+    app.get(
+      '/',
+      { schema: { tags, summary: 'List administrators', response: { 200: AdminList, ...errorResponses(401) } } },
+      async () => ({ admins: await listAdministrators(deps) }),
+    );
+
+    app.post(
+      '/',
+      {
+        schema: {
+          tags,
+          summary: 'Add an administrator (the setup email is sent)',
+          body: CreateAdminBody,
+          response: { 201: AdminEnvelope, ...errorResponses(400, 401, 403, 409) },
+        },
+      },
+      async (request, reply) => {
+        const actor = { adminId: authenticated(request).admin.id, ip: request.ip };
+        const row = await createAdministrator(deps, actor, request.body);
+        return reply.code(201).send({ admin: await presentAdminWithFactors(deps, row) });
+      },
+    );
+
+    app.get(
+      '/:id',
+      {
+        schema: { tags, summary: 'One administrator', params: AdminIdParams, response: { 200: AdminEnvelope, ...errorResponses(401, 404) } },
+      },
+      async (request) => ({ admin: await presentAdminWithFactors(deps, await getAdministrator(deps, request.params.id)) }),
+    );
+
+    app.patch(
+      '/:id',
+      {
+        schema: {
+          tags,
+          summary: 'Change an administrator ("Save Administrator")',
+          params: AdminIdParams,
+          body: UpdateAdminBody,
+          response: { 200: AdminEnvelope, ...errorResponses(400, 401, 403, 404) },
+        },
+      },
+      async (request) => {
+        const actor = { adminId: authenticated(request).admin.id, ip: request.ip };
+        const row = await updateAdministrator(deps, actor, request.params.id, request.body);
+        return { admin: await presentAdminWithFactors(deps, row) };
+      },
+    );
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * The composition of the HTTP application: `buildApp(deps)` is the only place where the
+ * routes, plugins and dependencies meet (STYLE.md §1). `main.ts` passes the real
+ * database, clock and random source; tests pass their own.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { sql } from 'kysely';
+import { Admin, ErrorBody } from '../shared/api.js';
+import { adminRoutes } from './admins/routes.js';
+import { createDummyHash } from './auth/login.js';
+import { authRoutes } from './auth/routes.js';
+import type { Deps } from './deps.js';
+import { registerErrorHandling } from './http/errors.js';
+import { registerOriginGuard } from './http/origin-guard.js';
+import { decorateAuth } from './http/session-guard.js';
+
+/** Bodies are small JSON objects; 64 KiB leaves room and bounds memory per request. */
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+/** Paths whose values must never reach a log line. */
+export const LOG_REDACT_PATHS = [
+  'req.headers.cookie',
+  'req.headers.authorization',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.code',
+  '*.token',
+  '*.secret',
+];
+
+export async function buildApp(deps: Deps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const app = Fastify({
+    ...(deps.logger
+      ? { loggerInstance: deps.logger }
+      : { logger: { level: config.logLevel, redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' } } }),
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
+    ajv: {
+      customOptions: {
+        // A number, array or null where a string belongs is an error, not something to coerce.
+        coerceTypes: false,
+        removeAdditional: true,
+        allErrors: false,
+      },
+    },
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+
+  // Only JSON bodies: a cross-site form can send text/plain without a preflight.
+  app.removeContentTypeParser('text/plain');
+  registerErrorHandling(app);
+  decorateAuth(app);
+  registerOriginGuard(app, config);
+
+  await app.register(cookie);
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        ...(config.secureCookies ? { upgradeInsecureRequests: [] } : {}),
+      },
+    },
+    // HSTS on plain http would break every host but localhost (DESIGN.md).
+    strictTransportSecurity: config.secureCookies ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    referrerPolicy: { policy: 'no-referrer' },
+  });
+
+  app.addSchema(Admin);
+  app.addSchema(ErrorBody);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Latchkey API',
+        version: '1',
+        description:
+          'Administration console with multi-factor admin login. Errors have the shape `{ "error": { "code", "message", "field"? } }`; codes are listed in docs/errors.md. State-changing requests from a browser must be same-origin.',
+      },
+      servers: [{ url: config.publicUrl.href.replace(/\/$/, '') }],
+      tags: [
+        { name: 'auth', description: 'Logging in and out' },
+        { name: 'administrators', description: 'Managing administrators (a full session required)' },
+        { name: 'health', description: 'Readiness for load balancers' },
+      ],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs', staticCSP: true });
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  app.get(
+    '/api/health',
+    { schema: { tags: ['health'], summary: 'The server and its database answer' } },
+    async () => {
+      await sql`select 1`.execute(deps.db);
+      return { status: 'ok' };
+    },
+  );
+
+  const dummyHash = createDummyHash(deps.hasher, deps.random);
+  await app.register(authRoutes(deps, dummyHash), { prefix: '/api/v1/auth' });
+  await app.register(adminRoutes(deps), { prefix: '/api/v1/admins' });
+  return app;
+}

@@ -1,0 +1,30 @@
+/**
+ * The audit trail: who did what, to whom, when, from where, with what outcome.
+ * `details` holds non-secret context only; callers never pass a password, code or token.
+ */
+import type { Db } from '../db/schema.js';
+
+export interface AuditEvent {
+  at: number;
+  action: string;
+  outcome: 'success' | 'failure' | 'denied';
+  actorAdminId?: string | null;
+  targetAdminId?: string | null;
+  ip?: string | null;
+  details?: Record<string, string | number | boolean | null>;
+}
+
+export async function recordAuditEvent(db: Db, event: AuditEvent): Promise<void> {
+  await db
+    .insertInto('audit_events')
+    .values({
+      at: event.at,
+      action: event.action,
+      outcome: event.outcome,
+      actor_admin_id: event.actorAdminId ?? null,
+      target_admin_id: event.targetAdminId ?? null,
+      ip: event.ip ?? null,
+      details: event.details ? JSON.stringify(event.details) : null,
+    })
+    .execute();
+}

@@ -1,0 +1,64 @@
+/**
+ * The password step of login. Every refusal looks the same from outside (status, body
+ * and time): an unknown email is verified against a dummy hash so that it costs what a
+ * wrong password costs (OWASP Authentication Cheat Sheet; ASVS 5.0 6.3.8).
+ */
+import type { Deps } from '../deps.js';
+import { findAdminByEmail, type AdminRow } from '../admins/repository.js';
+import { recordAuditEvent } from '../audit/log.js';
+import { randomBytes } from '../ports.js';
+import type { PasswordHasher } from './passwords.js';
+
+export type PasswordStepOutcome =
+  | { kind: 'accepted'; admin: AdminRow }
+  | { kind: 'refused'; reason: 'unknown_email' | 'wrong_password' | 'no_password' | 'suspended' };
+
+export interface DummyHash {
+  get(): Promise<string>;
+}
+
+/** A hash of a random string with the live parameters, made once and reused. */
+export function createDummyHash(hasher: PasswordHasher, random: Deps['random']): DummyHash {
+  let pending: Promise<string> | null = null;
+  return {
+    get() {
+      pending ??= hasher.hash(Buffer.from(randomBytes(random, 32)).toString('base64url'));
+      return pending;
+    },
+  };
+}
+
+export async function checkPassword(
+  deps: Deps,
+  dummyHash: DummyHash,
+  input: { email: string; password: string; ip: string | null },
+): Promise<PasswordStepOutcome> {
+  const admin = await findAdminByEmail(deps.db, input.email);
+  const storedHash = admin?.password_hash ?? (await dummyHash.get());
+  const passwordMatches = await deps.hasher.verify(storedHash, input.password);
+
+  let outcome: PasswordStepOutcome;
+  if (!admin) outcome = { kind: 'refused', reason: 'unknown_email' };
+  else if (admin.password_hash === null) outcome = { kind: 'refused', reason: 'no_password' };
+  else if (!passwordMatches) outcome = { kind: 'refused', reason: 'wrong_password' };
+  else if (admin.status === 'suspended') outcome = { kind: 'refused', reason: 'suspended' };
+  else outcome = { kind: 'accepted', admin };
+
+  if (outcome.kind === 'refused') {
+    await recordAuditEvent(deps.db, {
+      at: deps.clock.now(),
+      action: 'login.password',
+      outcome: 'failure',
+      targetAdminId: admin?.id ?? null,
+      ip: input.ip,
+      // The attempted address helps spot spraying; it is kept only when it looks like one,
+      // since people sometimes type a password into the email field.
+      details: { reason: outcome.reason, ...(admin ? {} : { email: looksLikeEmail(input.email) ? input.email.slice(0, 254) : null }) },
+    });
+  }
+  return outcome;
+}
+
+function looksLikeEmail(value: string): boolean {
+  return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value.trim());
+}

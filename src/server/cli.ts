@@ -1,0 +1,169 @@
+/**
+ * `latchkey`: serve, migrate, and the administrator commands that work when nobody can
+ * log in (API.md, "Command line").
+ */
+import { parseArgs } from 'node:util';
+import { createAdministrator } from './admins/service.js';
+import { findAdminByEmail } from './admins/repository.js';
+import { findPasswordProblem, PASSWORD_PROBLEM_MESSAGES } from './auth/passwords.js';
+import { ConfigError, loadConfig } from './config.js';
+import { openDatabase } from './db/connect.js';
+import { migrateToLatest } from './db/migrate.js';
+import { ApiError } from './http/errors.js';
+import { openRuntime } from './runtime.js';
+import { serve } from './serve.js';
+import { issueSetupToken, setupLink } from './setup/tokens.js';
+import { Value } from '@sinclair/typebox/value';
+import { Email, Name } from '../shared/api.js';
+
+const USAGE = `Usage: latchkey <command>
+
+Commands:
+  serve                                   Start the console (the default)
+  migrate                                 Apply database migrations
+  admin create --email E [--name N] [--mfa-required] [--password-stdin]
+                                          Add an administrator; without --password-stdin,
+                                          print a setup link for them
+  admin setup-link --email E              Print a fresh setup link (earlier links stop working)
+
+Settings come from LATCHKEY_* environment variables; see the README.`;
+
+export class UsageError extends Error {}
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  readStdin: () => Promise<string>;
+  env: Record<string, string | undefined>;
+}
+
+const processIo: CliIo = {
+  stdout: (text) => process.stdout.write(`${text}\n`),
+  stderr: (text) => process.stderr.write(`${text}\n`),
+  readStdin: async () => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  },
+  env: process.env,
+};
+
+export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
+  try {
+    const [command = 'serve', ...rest] = argv;
+    const config = loadConfig(io.env);
+    switch (command) {
+      case 'serve':
+        await serve(config, io);
+        return 0;
+      case 'migrate': {
+        const db = openDatabase(config.database);
+        try {
+          const { applied } = await migrateToLatest(db);
+          io.stdout(applied.length ? `Applied: ${applied.join(', ')}` : 'The database is up to date.');
+        } finally {
+          await db.destroy();
+        }
+        return 0;
+      }
+      case 'admin':
+        return await runAdminCommand(rest, io, config);
+      case 'help':
+      case '--help':
+      case '-h':
+        io.stdout(USAGE);
+        return 0;
+      default:
+        throw new UsageError(`Unknown command "${command}".`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(`${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (error instanceof ConfigError || error instanceof ApiError) {
+      io.stderr(error.message);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+function parseAdminArgs(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      options: {
+        email: { type: 'string' },
+        name: { type: 'string' },
+        'mfa-required': { type: 'boolean', default: false },
+        'password-stdin': { type: 'boolean', default: false },
+      },
+      allowPositionals: false,
+      strict: true,
+    }).values;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+async function runAdminCommand(argv: string[], io: CliIo, config: ReturnType<typeof loadConfig>): Promise<number> {
+  const [sub, ...args] = argv;
+  const options = parseAdminArgs(args);
+  if (!options.email) throw new UsageError('--email is required.');
+  if (!Value.Check(Email, options.email)) throw new UsageError(`--email ${JSON.stringify(options.email)} is not an email address.`);
+  const runtime = await openRuntime(config);
+  const { deps } = runtime;
+  const actor = { adminId: null, ip: null };
+  try {
+    switch (sub) {
+      case 'create': {
+        const name = options.name ?? options.email.split('@')[0]!;
+        if (!Value.Check(Name, name)) throw new UsageError('--name: Invalid characters found');
+        let passwordHash: string | null = null;
+        if (options['password-stdin']) {
+          const password = (await io.readStdin()).replace(/\r?\n$/, '');
+          const problem = findPasswordProblem(password, { email: options.email, name });
+          if (problem) {
+            io.stderr(`Password refused: ${PASSWORD_PROBLEM_MESSAGES[problem]}`);
+            return 1;
+          }
+          passwordHash = await deps.hasher.hash(password);
+        }
+        const admin = await createAdministrator(deps, actor, {
+          email: options.email,
+          name,
+          mfaRequired: options['mfa-required'],
+          passwordHash,
+        });
+        io.stdout(`Created administrator ${admin.email} (${admin.status}).`);
+        if (!passwordHash) await printSetupLink(io, deps, admin.id, admin.email);
+        return 0;
+      }
+      case 'setup-link': {
+        const admin = await findAdminByEmail(deps.db, options.email);
+        if (!admin) {
+          io.stderr(`No administrator has the email ${options.email}.`);
+          return 1;
+        }
+        await printSetupLink(io, deps, admin.id, admin.email);
+        return 0;
+      }
+      default:
+        throw new UsageError(sub ? `Unknown admin command "${sub}".` : 'Name an admin command.');
+    }
+  } finally {
+    await runtime.close();
+  }
+}
+
+async function printSetupLink(io: CliIo, deps: Awaited<ReturnType<typeof openRuntime>>['deps'], adminId: string, email: string) {
+  const hours = deps.config.setupLinkHours;
+  const { token } = await issueSetupToken(deps.db, deps.random, deps.clock.now(), {
+    adminId,
+    purpose: 'setup',
+    ttlMs: hours * 3_600_000,
+  });
+  io.stdout(`Setup link for ${email} (valid ${hours} hours, single use; earlier links no longer work):`);
+  io.stdout(setupLink(deps.config.publicUrl, token));
+}

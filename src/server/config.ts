@@ -1,0 +1,132 @@
+/**
+ * Configuration from LATCHKEY_* environment variables, read and validated once at
+ * start-up. Every problem is reported at once, each with what to change.
+ */
+import path from 'node:path';
+
+export type DatabaseConfig =
+  | { dialect: 'sqlite'; filename: string }
+  | { dialect: 'postgres'; connectionString: string };
+
+export interface Config {
+  port: number;
+  host: string;
+  publicUrl: URL;
+  /** True when the public URL is https: cookies get `Secure` and the `__Host-` prefix. */
+  secureCookies: boolean;
+  database: DatabaseConfig;
+  dataDir: string;
+  smtpUrl: string | null;
+  mailFrom: string;
+  secretKey: string | null;
+  sessionIdleMinutes: number;
+  sessionAbsoluteHours: number;
+  setupLinkHours: number;
+  totpIssuer: string;
+  logLevel: string;
+  trustProxy: string[];
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Latchkey cannot start; fix these settings:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
+  const problems: string[] = [];
+  const get = (name: string) => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = get(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw) || value < min || value > max) {
+      problems.push(`${name}=${JSON.stringify(raw)} must be a whole number from ${min} to ${max}.`);
+      return fallback;
+    }
+    return value;
+  };
+
+  const dataDir = path.resolve(cwd, get('LATCHKEY_DATA_DIR') ?? 'data');
+  const port = integer('LATCHKEY_PORT', 3000, 0, 65535);
+  const host = get('LATCHKEY_HOST') ?? '127.0.0.1';
+
+  let publicUrl = new URL(`http://${host.includes(':') ? `[${host}]` : host}:${port}`);
+  const rawPublicUrl = get('LATCHKEY_PUBLIC_URL');
+  if (rawPublicUrl !== undefined) {
+    try {
+      const parsed = new URL(rawPublicUrl);
+      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('scheme');
+      if (parsed.search || parsed.hash || parsed.username || parsed.password) throw new Error('extra');
+      publicUrl = parsed;
+    } catch {
+      problems.push(
+        `LATCHKEY_PUBLIC_URL=${JSON.stringify(rawPublicUrl)} must be an http:// or https:// URL with no query, fragment or credentials, such as https://latchkey.example.org`,
+      );
+    }
+  }
+
+  let database: DatabaseConfig = { dialect: 'sqlite', filename: path.join(dataDir, 'latchkey.db') };
+  const rawDatabaseUrl = get('LATCHKEY_DATABASE_URL');
+  if (rawDatabaseUrl !== undefined) {
+    if (rawDatabaseUrl.startsWith('postgres://') || rawDatabaseUrl.startsWith('postgresql://')) {
+      database = { dialect: 'postgres', connectionString: rawDatabaseUrl };
+    } else if (rawDatabaseUrl.startsWith('sqlite:')) {
+      const file = rawDatabaseUrl.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+      if (file === '') problems.push('LATCHKEY_DATABASE_URL=sqlite: needs a file name, such as sqlite:./data/latchkey.db');
+      database = { dialect: 'sqlite', filename: file === ':memory:' ? file : path.resolve(cwd, file) };
+    } else {
+      problems.push(
+        'LATCHKEY_DATABASE_URL must start with sqlite: (for example sqlite:./data/latchkey.db) or postgres:// (for example postgres://latchkey@127.0.0.1:5432/latchkey).',
+      );
+    }
+  }
+
+  const smtpUrl = get('LATCHKEY_SMTP_URL') ?? null;
+  if (smtpUrl !== null && !/^smtps?:\/\//.test(smtpUrl)) {
+    problems.push('LATCHKEY_SMTP_URL must start with smtp:// or smtps://, such as smtp://user:pass@mail.example.org:587');
+  }
+
+  const mailFrom = get('LATCHKEY_MAIL_FROM') ?? `Latchkey <latchkey@${publicUrl.hostname || 'localhost'}>`;
+
+  const secretKey = get('LATCHKEY_SECRET_KEY') ?? null;
+  if (secretKey !== null && Buffer.from(secretKey, 'base64').length !== 32) {
+    problems.push('LATCHKEY_SECRET_KEY must be 32 bytes in base64; make one with: openssl rand -base64 32');
+  }
+
+  const logLevel = get('LATCHKEY_LOG_LEVEL') ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LATCHKEY_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}.`);
+
+  const totpIssuer = get('LATCHKEY_TOTP_ISSUER') ?? 'Latchkey';
+  if (totpIssuer.includes(':')) problems.push('LATCHKEY_TOTP_ISSUER must not contain ":" (authenticator apps split the label on it).');
+
+  const config: Config = {
+    port,
+    host,
+    publicUrl,
+    secureCookies: publicUrl.protocol === 'https:',
+    database,
+    dataDir,
+    smtpUrl,
+    mailFrom,
+    secretKey,
+    // NIST SP 800-63B rev. 3 §4.2.3 (AAL2): 30 minutes idle, 12 hours overall.
+    sessionIdleMinutes: integer('LATCHKEY_SESSION_IDLE_MINUTES', 30, 1, 24 * 60),
+    sessionAbsoluteHours: integer('LATCHKEY_SESSION_ABSOLUTE_HOURS', 12, 1, 24 * 30),
+    // NIST SP 800-63B rev. 4 §4.2.1.2: an emailed recovery code is valid at most 24 hours.
+    setupLinkHours: integer('LATCHKEY_SETUP_LINK_HOURS', 24, 1, 24),
+    totpIssuer,
+    logLevel,
+    trustProxy: (get('LATCHKEY_TRUST_PROXY') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

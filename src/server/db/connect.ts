@@ -1,0 +1,39 @@
+/**
+ * Opens the database named by the configuration: SQLite through better-sqlite3 (the
+ * embedded default) or PostgreSQL through pg. Both are reached only through Kysely.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { DatabaseConfig } from '../config.js';
+import type { Database, Db } from './schema.js';
+
+const PG_INT8_OID = 20;
+
+export function openDatabase(config: DatabaseConfig): Db {
+  if (config.dialect === 'postgres') {
+    const pool = new pg.Pool({
+      connectionString: config.connectionString,
+      max: 10,
+      // Times are stored as bigint milliseconds, well inside Number's exact range.
+      types: {
+        getTypeParser: (oid: number, format?: any) =>
+          oid === PG_INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format),
+      },
+    });
+    // An idle client that loses its connection emits 'error'; without a listener that
+    // would end the process. The next query opens a fresh connection instead.
+    pool.on('error', () => {});
+    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  }
+  if (config.filename !== ':memory:') fs.mkdirSync(path.dirname(config.filename), { recursive: true });
+  const sqlite = new SQLite(config.filename);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('foreign_keys = ON');
+  // Several processes (a CLI beside the server) may write; wait for the lock instead of failing.
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('synchronous = NORMAL');
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+}

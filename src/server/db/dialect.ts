@@ -1,0 +1,5 @@
+import { PostgresAdapter, type Kysely } from 'kysely';
+
+export function isPostgres(db: Kysely<any>): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter;
+}

@@ -1,0 +1,38 @@
+/**
+ * Schema migrations, bundled with the code (no directory scan) so they run the same from
+ * source and from the build. Kysely's migrator holds a lock while it works: on PostgreSQL
+ * an advisory lock, so two processes migrating at once apply each migration once. SQLite
+ * serialises writers itself; a process that lost the race finds the work done and retries.
+ */
+import { Migrator, type Migration, type MigrationResultSet } from 'kysely';
+import type { Db } from './schema.js';
+import * as m001 from './migrations/001_foundation.js';
+
+export const migrations: Record<string, Migration> = {
+  '001_foundation': m001,
+};
+
+export interface MigrationOutcome {
+  applied: string[];
+}
+
+export async function migrateToLatest(db: Db): Promise<MigrationOutcome> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const result: MigrationResultSet = await migrator.migrateToLatest();
+    if (!result.error) {
+      return { applied: (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+    }
+    lastError = result.error;
+    if (!isLockContention(result.error)) break;
+  }
+  throw lastError;
+}
+
+function isLockContention(error: unknown): boolean {
+  const code = (error as { code?: string }).code ?? '';
+  // SQLite: another process wrote first. PostgreSQL: two processes created the
+  // migration bookkeeping tables at the same moment (before the advisory lock exists).
+  return code.startsWith('SQLITE_BUSY') || code === '23505' || code === '42P07';
+}

@@ -1,0 +1,16 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { PasswordHasher } from './auth/passwords.js';
+import type { Config } from './config.js';
+import type { Db } from './db/schema.js';
+import type { Clock, RandomSource } from './ports.js';
+
+/** Everything the services need from the outside world, wired once by the composition root. */
+export interface Deps {
+  db: Db;
+  config: Config;
+  clock: Clock;
+  random: RandomSource;
+  hasher: PasswordHasher;
+  /** Optional: a logger to use instead of a new pino instance (tests capture logs with it). */
+  logger?: FastifyBaseLogger;
+}

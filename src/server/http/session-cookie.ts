@@ -1,0 +1,41 @@
+/**
+ * The session cookie. With an https public URL it is `__Host-latchkey_session`: Secure,
+ * Path=/, no Domain, so no other host or path can set or read it (ASVS 5.0 3.3.1–3.3.4).
+ * Plain http (a laptop trying Latchkey out) cannot hold a Secure cookie; the name drops
+ * the prefix there.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../config.js';
+import type { SessionPolicy } from '../auth/sessions.js';
+import { PENDING_LOGIN_MS } from '../auth/sessions.js';
+
+export function sessionCookieName(config: Config): string {
+  return config.secureCookies ? '__Host-latchkey_session' : 'latchkey_session';
+}
+
+export function sessionPolicy(config: Config): SessionPolicy {
+  return {
+    idleMs: config.sessionIdleMinutes * 60_000,
+    absoluteMs: config.sessionAbsoluteHours * 3_600_000,
+    pendingMs: PENDING_LOGIN_MS,
+  };
+}
+
+export function readSessionCookie(config: Config, request: FastifyRequest): string | undefined {
+  return request.cookies[sessionCookieName(config)];
+}
+
+export function setSessionCookie(config: Config, reply: FastifyReply, token: string): void {
+  reply.setCookie(sessionCookieName(config), token, {
+    path: '/',
+    httpOnly: true,
+    secure: config.secureCookies,
+    // Strict: the console calls its API from its own pages only, so no cross-site
+    // request ever needs the cookie.
+    sameSite: 'strict',
+  });
+}
+
+export function clearSessionCookie(config: Config, reply: FastifyReply): void {
+  reply.clearCookie(sessionCookieName(config), { path: '/', httpOnly: true, secure: config.secureCookies, sameSite: 'strict' });
+}

@@ -1,0 +1,49 @@
+/**
+ * The authentication boundary. Registered inside the encapsulated plugin that holds the
+ * protected routes (STYLE.md §5), it admits only a full session of an administrator who
+ * is not suspended; a pending second-factor login is refused like no session at all.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AdminRow } from '../admins/repository.js';
+import { findAdminById } from '../admins/repository.js';
+import { findLiveSession, type SessionRow } from '../auth/sessions.js';
+import type { Deps } from '../deps.js';
+import { ApiError } from './errors.js';
+import { readSessionCookie, sessionPolicy } from './session-cookie.js';
+
+export interface Authenticated {
+  session: SessionRow;
+  admin: AdminRow;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    auth: Authenticated | null;
+  }
+}
+
+export function decorateAuth(app: FastifyInstance): void {
+  app.decorateRequest('auth', null);
+}
+
+/** The session and admin behind the request's cookie, in any state, or null. */
+export async function loadSession(deps: Deps, request: FastifyRequest): Promise<Authenticated | null> {
+  const session = await findLiveSession(deps.db, sessionPolicy(deps.config), deps.clock.now(), readSessionCookie(deps.config, request));
+  if (!session) return null;
+  const admin = await findAdminById(deps.db, session.admin_id);
+  if (!admin || admin.status === 'suspended') return null;
+  return { session, admin };
+}
+
+export function requireFullSession(app: FastifyInstance, deps: Deps): void {
+  app.addHook('preHandler', async (request) => {
+    const auth = await loadSession(deps, request);
+    if (!auth || auth.session.state !== 'full') throw new ApiError('not_authenticated');
+    request.auth = auth;
+  });
+}
+
+export function authenticated(request: FastifyRequest): Authenticated {
+  if (!request.auth) throw new ApiError('not_authenticated');
+  return request.auth;
+}

@@ -1,0 +1,45 @@
+/**
+ * `latchkey serve`: migrate, listen, print the first-administrator link when there is
+ * nobody yet, and shut down cleanly on SIGINT/SIGTERM.
+ */
+import { buildApp } from './app.js';
+import type { CliIo } from './cli.js';
+import type { Config } from './config.js';
+import { openRuntime } from './runtime.js';
+import { issueBootstrapLinkIfEmpty } from './setup/bootstrap.js';
+
+export async function serve(config: Config, io: Pick<CliIo, 'stdout'>): Promise<void> {
+  const runtime = await openRuntime(config);
+  const app = await buildApp(runtime.deps);
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down');
+    await app.close();
+    await runtime.close();
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+
+  await app.listen({ port: config.port, host: config.host });
+  app.log.info(
+    { database: config.database.dialect, publicUrl: config.publicUrl.href },
+    `Latchkey is listening; open ${config.publicUrl.href}`,
+  );
+  const link = await issueBootstrapLinkIfEmpty(runtime.deps);
+  if (link) {
+    // Printed to the terminal, outside the structured log, for the person starting the
+    // server: the one way in before any administrator exists.
+    io.stdout(
+      [
+        '',
+        'No administrator exists yet. Create the first one with this one-time link',
+        `(valid ${config.setupLinkHours} hours; a restart issues a new one):`,
+        `  ${link}`,
+        'or from a shell: npm run cli -- admin create --email you@example.org --name "Your Name" --password-stdin',
+        '',
+      ].join('\n'),
+    );
+  }
+}

@@ -1,0 +1,18 @@
+/**
+ * The first administrator. A fresh installation has nobody who can log in, so the first
+ * start issues a one-time link that lets whoever runs the server create the first account.
+ */
+import { countAdmins } from '../admins/repository.js';
+import type { Deps } from '../deps.js';
+import { issueSetupToken, setupLink } from './tokens.js';
+
+/** Issues a fresh bootstrap link when no administrator exists yet; null otherwise. */
+export async function issueBootstrapLinkIfEmpty(deps: Deps): Promise<string | null> {
+  if ((await countAdmins(deps.db)) > 0) return null;
+  const { token } = await issueSetupToken(deps.db, deps.random, deps.clock.now(), {
+    adminId: null,
+    purpose: 'bootstrap',
+    ttlMs: deps.config.setupLinkHours * 3_600_000,
+  });
+  return setupLink(deps.config.publicUrl, token);
+}

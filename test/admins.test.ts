@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import { createTestContext, dialects, login, seedAdmin, type TestContext } from './support/context.js';
+
+for (const dialect of dialects()) {
+  describe(`administrators API (${dialect})`, () => {
+    let ctx: TestContext;
+    let cookie: string;
+    let selfId: string;
+    beforeEach(async () => {
+      ctx = await createTestContext(dialect);
+      selfId = (await seedAdmin(ctx, { email: 'ada@example.org', name: 'Ada Lovelace' })).id;
+      cookie = await login(ctx, 'ada@example.org');
+    });
+    afterEach(() => ctx.close());
+
+    const call = (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: object, withCookie = true) =>
+      ctx.app.inject({ method, url, ...(payload ? { payload } : {}), headers: withCookie ? { cookie } : {} });
+
+    test('every administrator route refuses a request without a session', async () => {
+      const target = await seedAdmin(ctx, { email: 'grace@example.org' });
+      const routes: Array<['GET' | 'POST' | 'PATCH', string, object?]> = [
+        ['GET', '/api/v1/admins'],
+        ['POST', '/api/v1/admins', { email: 'x@example.org', name: 'X' }],
+        ['GET', `/api/v1/admins/${target.id}`],
+        ['PATCH', `/api/v1/admins/${target.id}`, { name: 'Changed' }],
+      ];
+      for (const [method, url, payload] of routes) {
+        const response = await call(method, url, payload, false);
+        assert.equal(response.statusCode, 401, `${method} ${url}`);
+        assert.equal(response.json().error.code, 'not_authenticated');
+      }
+      const unchanged = await ctx.db.selectFrom('admins').select('name').where('id', '=', target.id).executeTakeFirstOrThrow();
+      assert.equal(unchanged.name, 'grace');
+      assert.equal((await ctx.db.selectFrom('admins').selectAll().execute()).length, 2, 'nobody was created');
+    });
+
+    test('create an administrator: invited, with the MFA box as ticked, and listed', async () => {
+      const created = await call('POST', '/api/v1/admins', { email: 'Grace@Example.org', name: 'Grace Hopper', mfaRequired: true });
+      assert.equal(created.statusCode, 201);
+      const admin = created.json().admin;
+      assert.equal(admin.email, 'grace@example.org');
+      assert.equal(admin.name, 'Grace Hopper');
+      assert.equal(admin.status, 'invited');
+      assert.equal(admin.mfaRequired, true);
+      assert.equal(admin.mfaEnrolled, false);
+      assert.equal(admin.lastLoginAt, null);
+      assert.equal(admin.createdAt, new Date(ctx.clock.now()).toISOString());
+      assert.deepEqual(Object.keys(admin).sort(), ['createdAt', 'email', 'id', 'lastLoginAt', 'mfaEnrolled', 'mfaRequired', 'name', 'status']);
+
+      const list = await call('GET', '/api/v1/admins');
+      assert.equal(list.statusCode, 200);
+      assert.deepEqual(
+        list.json().admins.map((a: { email: string }) => a.email),
+        ['ada@example.org', 'grace@example.org'],
+      );
+      const one = await call('GET', `/api/v1/admins/${admin.id}`);
+      assert.deepEqual(one.json().admin, admin);
+    });
+
+    test('no response about administrators carries a hash or a secret', async () => {
+      const list = await call('GET', '/api/v1/admins');
+      assert.ok(!/argon2|password|hash|secret|token/i.test(list.body), list.body);
+    });
+
+    test('an address already in use, in any letter case, is refused with 409 email_taken', async () => {
+      const response = await call('POST', '/api/v1/admins', { email: 'ADA@example.org', name: 'Another Ada' });
+      assert.equal(response.statusCode, 409);
+      assert.deepEqual(response.json().error.code, 'email_taken');
+      assert.equal(response.json().error.field, 'email');
+    });
+
+    test('Save Administrator: name and the MFA box change and stay changed', async () => {
+      const target = await seedAdmin(ctx, { email: 'grace@example.org', name: 'Grace' });
+      const saved = await call('PATCH', `/api/v1/admins/${target.id}`, { name: 'Grace Hopper', mfaRequired: true });
+      assert.equal(saved.statusCode, 200);
+      assert.equal(saved.json().admin.mfaRequired, true);
+      const reread = await call('GET', `/api/v1/admins/${target.id}`);
+      assert.equal(reread.json().admin.name, 'Grace Hopper');
+      assert.equal(reread.json().admin.mfaRequired, true);
+      const audit = await ctx.db.selectFrom('audit_events').selectAll().where('action', '=', 'admin.update').execute();
+      assert.equal(audit.length, 1);
+      assert.equal(audit[0]!.actor_admin_id, selfId);
+      assert.equal(audit[0]!.target_admin_id, target.id);
+    });
+
+    test('an unknown id is 404 admin_not_found', async () => {
+      for (const id of ['00000000-0000-4000-8000-000000000000', 'not-a-uuid']) {
+        const response = await call('GET', `/api/v1/admins/${id}`);
+        assert.equal(response.statusCode, 404);
+        assert.equal(response.json().error.code, 'admin_not_found');
+      }
+      const patch = await call('PATCH', '/api/v1/admins/00000000-0000-4000-8000-000000000000', { name: 'X' });
+      assert.equal(patch.statusCode, 404);
+    });
+
+    test('an admin cannot suspend themselves or lift their own MFA requirement', async () => {
+      const suspend = await call('PATCH', `/api/v1/admins/${selfId}`, { status: 'suspended' });
+      assert.equal(suspend.statusCode, 403);
+      assert.equal(suspend.json().error.code, 'forbidden_self_action');
+      await ctx.db.updateTable('admins').set({ mfa_required: 1 }).where('id', '=', selfId).execute();
+      const lift = await call('PATCH', `/api/v1/admins/${selfId}`, { mfaRequired: false });
+      assert.equal(lift.statusCode, 403);
+      const row = await ctx.db.selectFrom('admins').selectAll().where('id', '=', selfId).executeTakeFirstOrThrow();
+      assert.equal(row.status, 'active');
+      assert.equal(row.mfa_required, 1);
+    });
+
+    test('suspending an admin ends their sessions and stops their login; lifting it restores login', async () => {
+      const target = await seedAdmin(ctx, { email: 'grace@example.org' });
+      const theirCookie = await login(ctx, 'grace@example.org');
+      const suspended = await call('PATCH', `/api/v1/admins/${target.id}`, { status: 'suspended' });
+      assert.equal(suspended.json().admin.status, 'suspended');
+      const theirSession = await ctx.app.inject({ method: 'GET', url: '/api/v1/auth/session', headers: { cookie: theirCookie } });
+      assert.equal(theirSession.statusCode, 401);
+      await assert.rejects(login(ctx, 'grace@example.org'));
+      const lifted = await call('PATCH', `/api/v1/admins/${target.id}`, { status: 'active' });
+      assert.equal(lifted.json().admin.status, 'active');
+      await login(ctx, 'grace@example.org');
+    });
+
+    test('lifting the suspension of an admin who never set a password leaves them invited', async () => {
+      const target = await seedAdmin(ctx, { email: 'new@example.org', password: null });
+      await call('PATCH', `/api/v1/admins/${target.id}`, { status: 'suspended' });
+      const lifted = await call('PATCH', `/api/v1/admins/${target.id}`, { status: 'active' });
+      assert.equal(lifted.json().admin.status, 'invited');
+    });
+  });
+}
