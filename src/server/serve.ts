@@ -23,10 +23,6 @@ export async function serve(config: Config, io: Pick<CliIo, 'stdout'>): Promise<
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
   await app.listen({ port: config.port, host: config.host });
-  app.log.info(
-    { database: config.database.dialect, publicUrl: config.publicUrl.href },
-    `Latchkey is listening; open ${config.publicUrl.href}`,
-  );
   const link = await issueBootstrapLinkIfEmpty(runtime.deps);
   if (link) {
     // Printed to the terminal, outside the structured log, for the person starting the
@@ -42,4 +38,8 @@ export async function serve(config: Config, io: Pick<CliIo, 'stdout'>): Promise<
       ].join('\n'),
     );
   }
+  app.log.info(
+    { database: config.database.dialect, publicUrl: config.publicUrl.href },
+    `Latchkey is listening; open ${config.publicUrl.href}`,
+  );
 }

@@ -63,7 +63,9 @@ export function findPasswordProblem(password: string, context: PasswordContext =
     const local = email.split('@')[0] ?? '';
     if (local.length >= 4) contextWords.push(local);
   }
-  for (const part of (context.name ?? '').toLowerCase().split(/\s+/u)) {
+  const name = (context.name ?? '').toLowerCase().trim();
+  if (characterCount(name) >= 4) contextWords.push(name);
+  for (const part of name.split(/\s+/u)) {
     if (characterCount(part) >= 4) contextWords.push(part);
   }
   // A context word that makes up most of the password gives it away.

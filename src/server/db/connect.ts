@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteAdapter, SqliteDialect, type DialectAdapter, type MigrationLockOptions } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
 import type { Database, Db } from './schema.js';
@@ -35,5 +35,30 @@ export function openDatabase(config: DatabaseConfig): Db {
   // Several processes (a CLI beside the server) may write; wait for the lock instead of failing.
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('synchronous = NORMAL');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return new Kysely<Database>({ dialect: new MigrationSafeSqliteDialect({ database: sqlite }) });
+}
+
+/**
+ * Kysely's SQLite adapter assumes one process and runs migrations without a transaction or
+ * a lock, so two processes migrating one new file both try to create the tables. SQLite
+ * does support transactional DDL: run each migration batch in a transaction whose first
+ * statement is a write, which takes the database's write lock (waiting out another
+ * migrating process through busy_timeout) before anything is read.
+ */
+class MigrationSafeSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+  override async acquireMigrationLock(db: Kysely<any>, options: MigrationLockOptions): Promise<void> {
+    await db.updateTable(options.lockTable).set({ is_locked: 1 }).where('id', '=', options.lockRowId).execute();
+  }
+  override async releaseMigrationLock(db: Kysely<any>, options: MigrationLockOptions): Promise<void> {
+    await db.updateTable(options.lockTable).set({ is_locked: 0 }).where('id', '=', options.lockRowId).execute();
+  }
+}
+
+class MigrationSafeSqliteDialect extends SqliteDialect {
+  override createAdapter(): DialectAdapter {
+    return new MigrationSafeSqliteAdapter();
+  }
 }

@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import { runLatchkey } from './support/process.js';
+
+describe('the latchkey command line', () => {
+  let dataDir: string;
+  let env: Record<string, string>;
+  beforeEach(() => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-cli-'));
+    env = { LATCHKEY_DATA_DIR: dataDir, LATCHKEY_PUBLIC_URL: 'https://lk.example.org' };
+  });
+  afterEach(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+  test('admin create without a password prints a setup link under the public URL', async () => {
+    const result = await runLatchkey(['admin', 'create', '--email', 'new@example.org', '--name', 'New Admin', '--mfa-required'], env);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /Created administrator new@example\.org \(invited\)/);
+    assert.match(result.stdout, /^https:\/\/lk\.example\.org\/setup#token=[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/m);
+  });
+
+  test('admin setup-link prints a new link each time; an unknown email is an error', async () => {
+    await runLatchkey(['admin', 'create', '--email', 'new@example.org'], env);
+    const first = await runLatchkey(['admin', 'setup-link', '--email', 'NEW@example.org'], env);
+    const second = await runLatchkey(['admin', 'setup-link', '--email', 'new@example.org'], env);
+    const link = (text: string) => /https:\S+/.exec(text)?.[0];
+    assert.ok(link(first.stdout) && link(second.stdout));
+    assert.notEqual(link(first.stdout), link(second.stdout));
+    const unknown = await runLatchkey(['admin', 'setup-link', '--email', 'nobody@example.org'], env);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /No administrator has the email nobody@example\.org/);
+  });
+
+  test('a weak password from stdin is refused with the reason and nothing is created', async () => {
+    const result = await runLatchkey(['admin', 'create', '--email', 'a@example.org', '--password-stdin'], env, 'short\n');
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /Password refused: Use at least 15 characters/);
+    const again = await runLatchkey(['admin', 'create', '--email', 'a@example.org', '--password-stdin'], env, 'a perfectly fine passphrase\n');
+    assert.equal(again.code, 0, 'the address was not taken by the failed attempt');
+  });
+
+  test('a duplicate email, a bad email, a bad name and unknown commands are clear errors', async () => {
+    await runLatchkey(['admin', 'create', '--email', 'a@example.org'], env);
+    const duplicate = await runLatchkey(['admin', 'create', '--email', 'A@example.org'], env);
+    assert.equal(duplicate.code, 1);
+    assert.match(duplicate.stderr, /already exists/);
+    const badEmail = await runLatchkey(['admin', 'create', '--email', 'nope'], env);
+    assert.equal(badEmail.code, 2);
+    assert.match(badEmail.stderr, /not an email address/);
+    const badName = await runLatchkey(['admin', 'create', '--email', 'b@example.org', '--name', '<b>x</b>'], env);
+    assert.match(badName.stderr, /Invalid characters found/);
+    const unknown = await runLatchkey(['frobnicate'], env);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /Unknown command "frobnicate"[\s\S]*Usage: latchkey/);
+  });
+
+  test('a bad setting stops the command with what to fix', async () => {
+    const result = await runLatchkey(['migrate'], { ...env, LATCHKEY_DATABASE_URL: 'mysql://x' });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /Latchkey cannot start; fix these settings:\n {2}- LATCHKEY_DATABASE_URL/);
+  });
+});

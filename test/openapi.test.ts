@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { createTestContext, type TestContext } from './support/context.js';
+
+describe('the API description', () => {
+  let ctx: TestContext;
+  before(async () => {
+    ctx = await createTestContext('sqlite');
+  });
+  after(() => ctx.close());
+
+  test('GET /api/openapi.json describes every API route the server has', async () => {
+    const response = await ctx.app.inject({ method: 'GET', url: '/api/openapi.json' });
+    assert.equal(response.statusCode, 200);
+    const spec = response.json();
+    assert.equal(spec.openapi, '3.1.0');
+    const documented = new Set<string>();
+    for (const [route, methods] of Object.entries(spec.paths as Record<string, Record<string, unknown>>)) {
+      for (const method of Object.keys(methods)) documented.add(`${method.toUpperCase()} ${route}`);
+    }
+    for (const expected of [
+      'POST /api/v1/auth/login',
+      'POST /api/v1/auth/logout',
+      'GET /api/v1/auth/session',
+      'GET /api/v1/admins',
+      'POST /api/v1/admins',
+      'GET /api/v1/admins/{id}',
+      'PATCH /api/v1/admins/{id}',
+    ]) {
+      assert.ok(documented.has(expected), `${expected} is documented; have ${[...documented].join(', ')}`);
+    }
+    for (const [key, operation] of Object.entries(spec.paths as Record<string, Record<string, { summary?: string }>>)) {
+      for (const [method, op] of Object.entries(operation)) assert.ok(op.summary, `${method} ${key} has a summary`);
+    }
+    assert.ok(spec.components.schemas, 'shared schemas are published');
+  });
+
+  test('/api/docs shows the description to a person', async () => {
+    const response = await ctx.app.inject({ method: 'GET', url: '/api/docs/' });
+    assert.equal(response.statusCode, 200);
+    assert.match(response.headers['content-type'] as string, /text\/html/);
+    assert.match(response.body, /swagger/i);
+  });
+
+  test('pages and API answers carry the security headers', async () => {
+    const response = await ctx.app.inject({ method: 'GET', url: '/api/health' });
+    assert.equal(response.json().status, 'ok');
+    assert.match(String(response.headers['content-security-policy']), /frame-ancestors 'none'/);
+    assert.equal(response.headers['x-content-type-options'], 'nosniff');
+    assert.equal(response.headers['referrer-policy'], 'no-referrer');
+    assert.equal(response.headers['strict-transport-security'], undefined, 'no HSTS on plain http');
+  });
+});
