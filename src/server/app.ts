@@ -13,6 +13,7 @@ import { Admin, ErrorBody } from '../shared/api.js';
 import { adminRoutes } from './admins/routes.js';
 import { createDummyHash } from './auth/login.js';
 import { authRoutes } from './auth/routes.js';
+import { setupRoutes } from './setup/routes.js';
 import type { Deps } from './deps.js';
 import { registerErrorHandling } from './http/errors.js';
 import { registerOriginGuard } from './http/origin-guard.js';
@@ -95,8 +96,18 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
       tags: [
         { name: 'auth', description: 'Logging in and out' },
         { name: 'administrators', description: 'Managing administrators (a full session required)' },
+        { name: 'setup', description: 'What the setup email\'s link does: password and authenticator' },
         { name: 'health', description: 'Readiness for load balancers' },
       ],
+      components: {
+        securitySchemes: {
+          setupToken: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'The token from the setup link (`/setup#token=…`); sent only in this header, never in a URL.',
+          },
+        },
+      },
     },
   });
   await app.register(swaggerUi, {
@@ -121,5 +132,6 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   const dummyHash = createDummyHash(deps.hasher, deps.random);
   await app.register(authRoutes(deps, dummyHash), { prefix: '/api/v1/auth' });
   await app.register(adminRoutes(deps), { prefix: '/api/v1/admins' });
+  await app.register(setupRoutes(deps), { prefix: '/api/v1/setup' });
   return app;
 }

@@ -3,7 +3,7 @@
  * log in (API.md, "Command line").
  */
 import { parseArgs } from 'node:util';
-import { createAdministrator } from './admins/service.js';
+import { createAdministrator, resetMfa } from './admins/service.js';
 import { findAdminByEmail } from './admins/repository.js';
 import { findPasswordProblem, PASSWORD_PROBLEM_MESSAGES } from './auth/passwords.js';
 import { ConfigError, loadConfig } from './config.js';
@@ -25,6 +25,8 @@ Commands:
                                           Add an administrator; without --password-stdin,
                                           print a setup link for them
   admin setup-link --email E              Print a fresh setup link (earlier links stop working)
+  admin reset-mfa --email E               Remove an admin's authenticators and recovery codes
+                                          (a lost phone); they enrol again by email
 
 Settings come from LATCHKEY_* environment variables; see the README.`;
 
@@ -130,14 +132,17 @@ async function runAdminCommand(argv: string[], io: CliIo, config: ReturnType<typ
           }
           passwordHash = await deps.hasher.hash(password);
         }
-        const admin = await createAdministrator(deps, actor, {
+        const { admin, setupLink: link } = await createAdministrator(deps, actor, {
           email: options.email,
           name,
           mfaRequired: options['mfa-required'],
           passwordHash,
         });
         io.stdout(`Created administrator ${admin.email} (${admin.status}).`);
-        if (!passwordHash) await printSetupLink(io, deps, admin.id, admin.email);
+        if (link) {
+          io.stdout(`The setup email is queued (a running Latchkey server sends it). The same link, valid ${deps.config.setupLinkHours} hours:`);
+          io.stdout(link);
+        }
         return 0;
       }
       case 'setup-link': {
@@ -147,6 +152,19 @@ async function runAdminCommand(argv: string[], io: CliIo, config: ReturnType<typ
           return 1;
         }
         await printSetupLink(io, deps, admin.id, admin.email);
+        return 0;
+      }
+      case 'reset-mfa': {
+        const admin = await findAdminByEmail(deps.db, options.email);
+        if (!admin) {
+          io.stderr(`No administrator has the email ${options.email}.`);
+          return 1;
+        }
+        await resetMfa(deps, actor, admin.id);
+        io.stdout(
+          `Removed the authenticators and recovery codes of ${admin.email} and ended their sessions.` +
+            (admin.mfa_required === 1 ? ' They must enrol again: send them a setup email (or run admin setup-link).' : ''),
+        );
         return 0;
       }
       default:
@@ -159,11 +177,9 @@ async function runAdminCommand(argv: string[], io: CliIo, config: ReturnType<typ
 
 async function printSetupLink(io: CliIo, deps: Awaited<ReturnType<typeof openRuntime>>['deps'], adminId: string, email: string) {
   const hours = deps.config.setupLinkHours;
-  const { token } = await issueSetupToken(deps.db, deps.random, deps.clock.now(), {
-    adminId,
-    purpose: 'setup',
-    ttlMs: hours * 3_600_000,
-  });
+  const { token } = await deps.db.transaction().execute((trx) =>
+    issueSetupToken(trx, deps.random, deps.clock.now(), { adminId, purpose: 'setup', ttlMs: hours * 3_600_000 }),
+  );
   io.stdout(`Setup link for ${email} (valid ${hours} hours, single use; earlier links no longer work):`);
   io.stdout(setupLink(deps.config.publicUrl, token));
 }

@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import type { SecretBox } from './auth/crypto-box.js';
 import type { PasswordHasher } from './auth/passwords.js';
 import type { Config } from './config.js';
 import type { Db } from './db/schema.js';
@@ -11,6 +12,10 @@ export interface Deps {
   clock: Clock;
   random: RandomSource;
   hasher: PasswordHasher;
+  /** Seals TOTP seeds and queued mail (AES-256-GCM). */
+  secretBox: SecretBox;
+  /** Called after a transaction that queued mail commits, so the worker sends it now. */
+  mailQueued?: () => void;
   /** Optional: a logger to use instead of a new pino instance (tests capture logs with it). */
   logger?: FastifyBaseLogger;
 }

@@ -7,16 +7,24 @@ import type { CliIo } from './cli.js';
 import type { Config } from './config.js';
 import { openRuntime } from './runtime.js';
 import { issueBootstrapLinkIfEmpty } from './setup/bootstrap.js';
+import { createMailboxTransport, createSmtpTransport, mailboxFolder } from './mail/transport.js';
+import { startMailWorker } from './mail/worker.js';
 
 export async function serve(config: Config, io: Pick<CliIo, 'stdout'>): Promise<void> {
   const runtime = await openRuntime(config);
   const app = await buildApp(runtime.deps);
+  const transport = config.smtpUrl ? createSmtpTransport(config.smtpUrl) : createMailboxTransport(mailboxFolder(config.dataDir));
+  const worker = startMailWorker(runtime.deps, transport, app.log.child({ component: 'mail' }));
+  runtime.deps.mailQueued = worker.wake;
+  if (config.smtpUrl) app.log.info({ smtp: transport.description }, `mail is sent through ${transport.description}`);
+  else app.log.warn({ mailbox: transport.description }, `no LATCHKEY_SMTP_URL: emails are saved as .eml files in ${transport.description}`);
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, 'shutting down');
     await app.close();
+    await worker.stop();
     await runtime.close();
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));

@@ -96,3 +96,39 @@ export type UpdateAdminBody = Static<typeof UpdateAdminBody>;
 export const AdminEnvelope = Type.Object({ admin: Type.Ref(Admin) });
 export const AdminList = Type.Object({ admins: Type.Array(Type.Ref(Admin)) });
 export const AdminIdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+
+export const CodeBody = Type.Object({
+  code: Type.String({ maxLength: 64, description: 'The six digits from the authenticator app, or a recovery code.' }),
+});
+export type CodeBody = Static<typeof CodeBody>;
+
+export const SetupState = Type.Object({
+  kind: Type.Union([Type.Literal('setup'), Type.Literal('bootstrap')], {
+    description: '"bootstrap" for the first-administrator link printed at the first start.',
+  }),
+  email: Type.Union([Type.String(), Type.Null()]),
+  name: Type.Union([Type.String(), Type.Null()]),
+  mfaRequired: Type.Boolean(),
+  passwordSet: Type.Boolean(),
+  totpEnrolled: Type.Boolean(),
+  expiresAt: Type.String({ format: 'date-time' }),
+});
+export type SetupState = Static<typeof SetupState>;
+
+export const SetupPasswordBody = Type.Object({ password: Password });
+export const FirstAdminBody = Type.Object({ email: Email, name: Name, password: Password });
+
+export const TotpEnrolment = Type.Object({
+  secret: Type.String({ description: 'Base32, for typing into the app by hand.' }),
+  otpauthUri: Type.String(),
+  qrSvg: Type.String({ description: 'The otpauth URI as a QR code, SVG.' }),
+});
+export type TotpEnrolment = Static<typeof TotpEnrolment>;
+
+export const TotpConfirmation = Type.Object({
+  recoveryCodes: Type.Optional(Type.Array(Type.String(), { description: 'Shown once: ten single-use codes.' })),
+});
+export type TotpConfirmation = Static<typeof TotpConfirmation>;
+
+export const SetupEmailSent = Type.Object({ sentTo: Type.String() });
+export type SetupEmailSent = Static<typeof SetupEmailSent>;

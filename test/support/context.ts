@@ -9,6 +9,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import pg from 'pg';
 import pino from 'pino';
 import { buildApp, LOG_REDACT_PATHS } from '../../src/server/app.js';
+import { createSecretBox } from '../../src/server/auth/crypto-box.js';
 import { createArgon2Hasher, type PasswordHasher } from '../../src/server/auth/passwords.js';
 import { loadConfig, type Config } from '../../src/server/config.js';
 import { openDatabase } from '../../src/server/db/connect.js';
@@ -123,16 +124,23 @@ const sharedHasher = createArgon2Hasher();
 
 export async function createTestContext(dialect: DialectName, options: ContextOptions = {}): Promise<TestContext> {
   const database = await createTestDatabase(dialect);
-  const config = loadConfig({ LATCHKEY_PUBLIC_URL: TEST_PUBLIC_URL, LATCHKEY_DATA_DIR: '/nonexistent', ...options.env });
+  const config = loadConfig({
+    LATCHKEY_PUBLIC_URL: TEST_PUBLIC_URL,
+    LATCHKEY_DATA_DIR: '/nonexistent',
+    LATCHKEY_SECRET_KEY: nodeRandomBytes(32).toString('base64'),
+    ...options.env,
+  });
   const clock = new TestClock();
   const logs = new LogCapture();
   const logger = pino({ level: 'debug', redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' } }, logs);
+  const random = options.random ?? cryptoRandom;
   const deps: Deps = {
     db: database.db,
     config,
     clock,
-    random: options.random ?? cryptoRandom,
+    random,
     hasher: options.hasher ?? sharedHasher,
+    secretBox: createSecretBox(random, Buffer.from(config.secretKey!, 'base64')),
     logger,
   };
   const app = await buildApp(deps);
@@ -158,12 +166,13 @@ export async function seedAdmin(
   input: { email: string; name?: string; password?: string | null; mfaRequired?: boolean },
 ) {
   const password = input.password === undefined ? STRONG_PASSWORD : input.password;
-  return createAdministrator(ctx.deps, { adminId: null, ip: null }, {
+  const { admin } = await createAdministrator(ctx.deps, { adminId: null, ip: null }, {
     email: input.email,
     name: input.name ?? input.email.split('@')[0]!,
     mfaRequired: input.mfaRequired ?? false,
     passwordHash: password === null ? null : await ctx.deps.hasher.hash(password),
   });
+  return admin;
 }
 
 /** The cookie a response set, as a `name=value` pair for the next request. */

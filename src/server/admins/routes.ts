@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { AdminEnvelope, AdminIdParams, AdminList, CreateAdminBody, UpdateAdminBody } from '../../shared/api.js';
+import { AdminEnvelope, AdminIdParams, AdminList, CreateAdminBody, SetupEmailSent, UpdateAdminBody } from '../../shared/api.js';
+import { resendSetupEmail } from '../setup/service.js';
 import type { Deps } from '../deps.js';
 import { errorResponses } from '../http/openapi.js';
 import { authenticated, requireFullSession } from '../http/session-guard.js';
@@ -36,8 +37,8 @@ export function adminRoutes(deps: Deps): FastifyPluginAsync {
       },
       async (request, reply) => {
         const actor = { adminId: authenticated(request).admin.id, ip: request.ip };
-        const row = await createAdministrator(deps, actor, request.body);
-        return reply.code(201).send({ admin: await presentAdminWithFactors(deps, row) });
+        const { admin } = await createAdministrator(deps, actor, request.body);
+        return reply.code(201).send({ admin: await presentAdminWithFactors(deps, admin) });
       },
     );
 
@@ -64,6 +65,23 @@ export function adminRoutes(deps: Deps): FastifyPluginAsync {
         const actor = { adminId: authenticated(request).admin.id, ip: request.ip };
         const row = await updateAdministrator(deps, actor, request.params.id, request.body);
         return { admin: await presentAdminWithFactors(deps, row) };
+      },
+    );
+
+    app.post(
+      '/:id/setup-email',
+      {
+        schema: {
+          tags,
+          summary: 'Send the setup email again ("Resend Email"); earlier links stop working',
+          params: AdminIdParams,
+          response: { 202: SetupEmailSent, ...errorResponses(401, 404, 409) },
+        },
+      },
+      async (request, reply) => {
+        const actor = authenticated(request).admin;
+        const admin = await resendSetupEmail(deps, actor, request.params.id, request.ip);
+        return reply.code(202).send({ sentTo: admin.email });
       },
     );
   };

@@ -3,7 +3,11 @@
  * STYLE.md §6 (nobody suspends themselves or removes their own MFA requirement).
  */
 import type { Admin, CreateAdminBody, UpdateAdminBody } from '../../shared/api.js';
+import { confirmedTotpAdminIds, hasConfirmedTotp, removeSecondFactors } from '../auth/authenticators.js';
 import { deleteSessionsOfAdmin } from '../auth/sessions.js';
+import { enqueueMail } from '../mail/outbox.js';
+import { securityNoticeMail } from '../mail/templates.js';
+import { queueSetupEmail } from '../setup/service.js';
 import { recordAuditEvent } from '../audit/log.js';
 import type { Deps } from '../deps.js';
 import { ApiError } from '../http/errors.js';
@@ -24,18 +28,13 @@ export interface Actor {
   ip: string | null;
 }
 
-/** Until authenticators exist (MFA enrolment), nobody is enrolled. */
-async function isMfaEnrolled(_deps: Deps, _adminId: string): Promise<boolean> {
-  return false;
-}
-
 export async function presentAdminWithFactors(deps: Deps, row: AdminRow): Promise<Admin> {
-  return presentAdmin(row, await isMfaEnrolled(deps, row.id));
+  return presentAdmin(row, await hasConfirmedTotp(deps.db, row.id));
 }
 
 export async function listAdministrators(deps: Deps): Promise<Admin[]> {
-  const rows = await listAdmins(deps.db);
-  return Promise.all(rows.map((row) => presentAdminWithFactors(deps, row)));
+  const [rows, enrolled] = await Promise.all([listAdmins(deps.db), confirmedTotpAdminIds(deps.db)]);
+  return rows.map((row) => presentAdmin(row, enrolled.has(row.id)));
 }
 
 export async function getAdministrator(deps: Deps, id: string): Promise<AdminRow> {
@@ -45,11 +44,20 @@ export async function getAdministrator(deps: Deps, id: string): Promise<AdminRow
 }
 
 export interface CreateAdministratorInput extends CreateAdminBody {
-  /** Already checked against the password rules; null leaves the admin invited. */
+  /**
+   * Already checked against the password rules. Without one the admin is invited: a setup
+   * link is issued and emailed to them.
+   */
   passwordHash?: string | null;
 }
 
-export async function createAdministrator(deps: Deps, actor: Actor, input: CreateAdministratorInput): Promise<AdminRow> {
+export interface CreatedAdministrator {
+  admin: AdminRow;
+  /** The emailed setup link, for the command line to print; null when a password was given. */
+  setupLink: string | null;
+}
+
+export async function createAdministrator(deps: Deps, actor: Actor, input: CreateAdministratorInput): Promise<CreatedAdministrator> {
   const now = deps.clock.now();
   const email = normalizeEmail(input.email);
   if (await findAdminByEmail(deps.db, email)) throw new ApiError('email_taken', undefined, 'email');
@@ -65,22 +73,58 @@ export async function createAdministrator(deps: Deps, actor: Actor, input: Creat
     last_login_at: null,
     password_changed_at: input.passwordHash ? now : null,
   };
+  const requestedBy = actor.adminId ? ((await findAdminById(deps.db, actor.adminId)) ?? null) : null;
+  let link: string | null = null;
   try {
-    await insertAdmin(deps.db, row);
+    await deps.db.transaction().execute(async (trx) => {
+      await insertAdmin(trx, row);
+      await recordAuditEvent(trx, {
+        at: now,
+        action: 'admin.create',
+        outcome: 'success',
+        actorAdminId: actor.adminId,
+        targetAdminId: row.id,
+        ip: actor.ip,
+        details: { mfaRequired: input.mfaRequired === true },
+      });
+      if (!input.passwordHash) link = await queueSetupEmail(deps, trx, row, requestedBy, actor.ip);
+    });
   } catch (error) {
     // Two requests creating the same address at once: the unique index decides.
     if (isUniqueViolation(error)) throw new ApiError('email_taken', undefined, 'email');
     throw error;
   }
-  await recordAuditEvent(deps.db, {
-    at: now,
-    action: 'admin.create',
-    outcome: 'success',
-    actorAdminId: actor.adminId,
-    targetAdminId: row.id,
-    ip: actor.ip,
-    details: { mfaRequired: input.mfaRequired === true },
+  if (link) deps.mailQueued?.();
+  return { admin: row, setupLink: link };
+}
+
+/**
+ * Removes every authenticator and recovery code of an admin (a lost phone), ends their
+ * sessions and tells them by email. With MFA required, their next login asks them to
+ * enrol again through a setup email.
+ */
+export async function resetMfa(deps: Deps, actor: Actor, id: string): Promise<AdminRow> {
+  const row = await getAdministrator(deps, id);
+  const now = deps.clock.now();
+  await deps.db.transaction().execute(async (trx) => {
+    const removed = await removeSecondFactors(trx, id);
+    await deleteSessionsOfAdmin(trx, id);
+    await recordAuditEvent(trx, {
+      at: now,
+      action: 'admin.reset_mfa',
+      outcome: 'success',
+      actorAdminId: actor.adminId,
+      targetAdminId: id,
+      ip: actor.ip,
+      details: { authenticatorsRemoved: removed },
+    });
+    await enqueueMail(trx, deps.secretBox, deps.random, now, {
+      kind: 'security_notice',
+      to: row.email,
+      ...securityNoticeMail({ name: row.name, email: row.email, changes: ['authenticators_removed'], at: now, ip: actor.ip }),
+    });
   });
+  deps.mailQueued?.();
   return row;
 }
 

@@ -48,6 +48,7 @@ export async function createSession(
     absolute_expires_at: now + lifetime,
     ip: input.ip,
     user_agent: input.userAgent?.slice(0, 512) ?? null,
+    failed_attempts: 0,
   };
   await db.insertInto('sessions').values(session).execute();
   return { token, session };

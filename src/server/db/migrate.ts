@@ -7,9 +7,11 @@
 import { Migrator, type Migration, type MigrationResultSet } from 'kysely';
 import type { Db } from './schema.js';
 import * as m001 from './migrations/001_foundation.js';
+import * as m002 from './migrations/002_mfa.js';
 
 export const migrations: Record<string, Migration> = {
   '001_foundation': m001,
+  '002_mfa': m002,
 };
 
 export interface MigrationOutcome {

@@ -33,6 +33,8 @@ export interface SessionsTable {
   absolute_expires_at: number;
   ip: string | null;
   user_agent: string | null;
+  /** Wrong second-factor codes on this pending login. */
+  failed_attempts: Generated<number>;
 }
 
 export interface SetupTokensTable {
@@ -44,6 +46,10 @@ export interface SetupTokensTable {
   created_at: number;
   expires_at: number;
   used_at: number | null;
+  staged_password_hash: Generated<string | null>;
+  failed_attempts: Generated<number>;
+  /** The administrator who asked for the email; null for the CLI or the first start. */
+  requested_by: Generated<string | null>;
 }
 
 export interface AuditEventsTable {
@@ -58,11 +64,62 @@ export interface AuditEventsTable {
   details: string | null;
 }
 
+export interface TotpAuthenticatorsTable {
+  id: string;
+  admin_id: string;
+  name: string;
+  /** AES-256-GCM envelope of the base32 seed (auth/crypto-box.ts). */
+  secret_sealed: string;
+  algorithm: 'SHA1' | 'SHA256' | 'SHA512';
+  digits: number;
+  period_seconds: number;
+  created_at: number;
+  /** Null until a code from the new secret was entered: only confirmed ones count. */
+  confirmed_at: number | null;
+  /** The replay floor: the last accepted time step (RFC 6238 §5.2). */
+  last_used_step: Generated<number>;
+  last_used_at: number | null;
+}
+
+export interface RecoveryCodesTable {
+  id: string;
+  admin_id: string;
+  code_hash: string;
+  created_at: number;
+  used_at: number | null;
+}
+
+export interface OutboxTable {
+  id: string;
+  kind: string;
+  to_address: string;
+  subject: string;
+  /** Sealed JSON `{ text, html }`; erased once sent, since it may hold a setup link. */
+  body_sealed: string | null;
+  created_at: number;
+  attempts: Generated<number>;
+  next_attempt_at: number;
+  /** A worker holds the message until then; another may take it after. */
+  claimed_until: number | null;
+  sent_at: number | null;
+  failed_at: number | null;
+  last_error: string | null;
+}
+
+export interface SettingsTable {
+  name: string;
+  value: string;
+}
+
 export interface Database {
   admins: AdminsTable;
   sessions: SessionsTable;
   setup_tokens: SetupTokensTable;
   audit_events: AuditEventsTable;
+  totp_authenticators: TotpAuthenticatorsTable;
+  recovery_codes: RecoveryCodesTable;
+  outbox: OutboxTable;
+  settings: SettingsTable;
 }
 
 export type Db = Kysely<Database>;

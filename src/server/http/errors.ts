@@ -7,6 +7,8 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 export const ERROR_CATALOG = {
   invalid_request: { status: 400, message: 'The request is not valid.' },
   weak_password: { status: 400, message: 'The password does not meet the password rules.' },
+  invalid_code: { status: 401, message: "That code didn't work. Check your phone's clock and try the newest code." },
+  no_pending_login: { status: 401, message: 'There is no login waiting for a second factor; start again with your email and password.' },
   invalid_credentials: { status: 401, message: 'The email or password is not correct.' },
   not_authenticated: { status: 401, message: 'Log in first.' },
   forbidden_origin: { status: 403, message: 'Requests from another site are refused.' },
@@ -19,6 +21,12 @@ export const ERROR_CATALOG = {
   admin_not_found: { status: 404, message: 'No administrator has this id.' },
   invalid_token: { status: 404, message: 'This link is not valid: it is unknown, used, replaced by a newer one, or expired.' },
   email_taken: { status: 409, message: 'An administrator with this email already exists.' },
+  admin_suspended: { status: 409, message: 'This administrator is suspended; lift the suspension first.' },
+  totp_already_enrolled: {
+    status: 409,
+    message: 'An authenticator is already active for this account. To replace it, another administrator resets MFA first.',
+  },
+  setup_step_out_of_order: { status: 409, message: 'Do the setup steps in order: password, then authenticator.' },
   payload_too_large: { status: 413, message: 'The request body is too large.' },
   unsupported_media_type: { status: 415, message: 'Send the body as application/json.' },
   internal_error: { status: 500, message: 'Something went wrong on the server; it has been logged.' },

@@ -14,9 +14,13 @@ export interface IssueSetupTokenInput {
   adminId: string | null;
   purpose: SetupTokenPurpose;
   ttlMs: number;
+  requestedBy?: string | null;
 }
 
-/** Issues a new token and deletes every earlier one for the same admin and purpose. */
+/**
+ * Issues a new token and deletes every earlier one for the same admin and purpose. Run it
+ * inside the caller's transaction, with the email that carries the token.
+ */
 export async function issueSetupToken(
   db: Db,
   random: RandomSource,
@@ -32,14 +36,17 @@ export async function issueSetupToken(
     created_at: now,
     expires_at: now + input.ttlMs,
     used_at: null,
+    staged_password_hash: null,
+    failed_attempts: 0,
+    requested_by: input.requestedBy ?? null,
   };
-  await db.transaction().execute(async (trx) => {
-    let superseded = trx.deleteFrom('setup_tokens').where('purpose', '=', input.purpose);
-    superseded =
-      input.adminId === null ? superseded.where('admin_id', 'is', null) : superseded.where('admin_id', '=', input.adminId);
-    await superseded.execute();
-    await trx.insertInto('setup_tokens').values(row).execute();
-  });
+  // Supersedes every earlier link of this admin, whatever its purpose.
+  const superseded = db.deleteFrom('setup_tokens');
+  await (input.adminId === null
+    ? superseded.where('admin_id', 'is', null).where('purpose', '=', input.purpose)
+    : superseded.where('admin_id', '=', input.adminId)
+  ).execute();
+  await db.insertInto('setup_tokens').values(row).execute();
   return { token, row };
 }
 
@@ -68,4 +75,16 @@ export function setupLink(publicUrl: URL, token: string): string {
   const base = publicUrl.href.endsWith('/') ? publicUrl.href : `${publicUrl.href}/`;
   // The token rides in the fragment: browsers never send it to a server or in a Referer.
   return `${new URL('setup', base).href}#token=${token}`;
+}
+
+/** Counts a wrong code against the link; the tenth ends it (NIST SP 800-63B rev. 4 §4.2.1.2). */
+export const SETUP_TOKEN_MAX_FAILURES = 10;
+
+export async function recordSetupFailure(db: Db, row: SetupTokenRow, now: number): Promise<void> {
+  const failures = row.failed_attempts + 1;
+  await db
+    .updateTable('setup_tokens')
+    .set({ failed_attempts: failures, ...(failures >= SETUP_TOKEN_MAX_FAILURES ? { expires_at: now } : {}) })
+    .where('id', '=', row.id)
+    .execute();
 }

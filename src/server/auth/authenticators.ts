@@ -1,0 +1,186 @@
+/**
+ * An administrator's second factors: TOTP authenticators (sealed seeds, parameters kept
+ * per enrolment, a replay floor) and single-use recovery codes (stored as SHA-256).
+ */
+import type { Selectable } from 'kysely';
+import type { Db, TotpAuthenticatorsTable } from '../db/schema.js';
+import { randomBytes, randomUuid, type RandomSource } from '../ports.js';
+import type { SecretBox } from './crypto-box.js';
+import { sha256Hex } from './secrets.js';
+import { base32Secret, matchingStep, secretFromBase32, type TotpParameters } from './totp.js';
+
+export type TotpRow = Selectable<TotpAuthenticatorsTable>;
+
+export async function hasConfirmedTotp(db: Db, adminId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('totp_authenticators')
+    .select('id')
+    .where('admin_id', '=', adminId)
+    .where('confirmed_at', 'is not', null)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function confirmedTotpAdminIds(db: Db): Promise<Set<string>> {
+  const rows = await db.selectFrom('totp_authenticators').select('admin_id').where('confirmed_at', 'is not', null).execute();
+  return new Set(rows.map((r) => r.admin_id));
+}
+
+/** A new, unconfirmed authenticator; earlier unconfirmed ones of the admin are dropped. */
+export async function createPendingTotp(
+  db: Db,
+  box: SecretBox,
+  random: RandomSource,
+  now: number,
+  input: { adminId: string; secret: Uint8Array; params: TotpParameters; name: string },
+): Promise<TotpRow> {
+  const row: TotpRow = {
+    id: randomUuid(random),
+    admin_id: input.adminId,
+    name: input.name,
+    // The admin id is the associated data: a seed copied to another admin's row does not open.
+    secret_sealed: box.seal(base32Secret(input.secret), input.adminId),
+    algorithm: input.params.algorithm,
+    digits: input.params.digits,
+    period_seconds: input.params.periodSeconds,
+    created_at: now,
+    confirmed_at: null,
+    last_used_step: -1,
+    last_used_at: null,
+  };
+  await db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('totp_authenticators').where('admin_id', '=', input.adminId).where('confirmed_at', 'is', null).execute();
+    await trx.insertInto('totp_authenticators').values(row).execute();
+  });
+  return row;
+}
+
+export async function findPendingTotp(db: Db, adminId: string): Promise<TotpRow | undefined> {
+  return db
+    .selectFrom('totp_authenticators')
+    .selectAll()
+    .where('admin_id', '=', adminId)
+    .where('confirmed_at', 'is', null)
+    .orderBy('created_at', 'desc')
+    .executeTakeFirst();
+}
+
+export function paramsOf(row: TotpRow): TotpParameters {
+  return { algorithm: row.algorithm, digits: row.digits, periodSeconds: row.period_seconds };
+}
+
+/** The time step this code belongs to for this authenticator, or null. */
+export function stepForCode(box: SecretBox, row: TotpRow, code: string, now: number): number | null {
+  const secret = secretFromBase32(box.open(row.secret_sealed, row.admin_id));
+  return matchingStep(secret, code, now, paramsOf(row));
+}
+
+/**
+ * Raises the replay floor to `step` if it is above it: one conditional UPDATE, so of two
+ * requests racing with the same code exactly one wins (RFC 6238 §5.2; STYLE.md §7).
+ */
+export async function acceptStep(db: Db, authenticatorId: string, step: number, now: number): Promise<boolean> {
+  const result = await db
+    .updateTable('totp_authenticators')
+    .set({ last_used_step: step, last_used_at: now })
+    .where('id', '=', authenticatorId)
+    .where('last_used_step', '<', step)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/**
+ * Checks a login code against the admin's confirmed authenticators and spends its step.
+ * False for a wrong code, a code outside the window, and a replayed or older step.
+ */
+export async function verifyAndSpendTotp(db: Db, box: SecretBox, adminId: string, code: string, now: number): Promise<boolean> {
+  const rows = await db
+    .selectFrom('totp_authenticators')
+    .selectAll()
+    .where('admin_id', '=', adminId)
+    .where('confirmed_at', 'is not', null)
+    .execute();
+  for (const row of rows) {
+    const step = stepForCode(box, row, code, now);
+    if (step !== null && (await acceptStep(db, row.id, step, now))) return true;
+  }
+  return false;
+}
+
+export async function confirmTotp(db: Db, authenticatorId: string, step: number, now: number): Promise<void> {
+  await db
+    .updateTable('totp_authenticators')
+    .set({ confirmed_at: now, last_used_step: step, last_used_at: now })
+    .where('id', '=', authenticatorId)
+    .execute();
+}
+
+export async function removeSecondFactors(db: Db, adminId: string): Promise<number> {
+  const totp = await db.deleteFrom('totp_authenticators').where('admin_id', '=', adminId).executeTakeFirst();
+  await db.deleteFrom('recovery_codes').where('admin_id', '=', adminId).execute();
+  return Number(totp.numDeletedRows);
+}
+
+// Recovery codes --------------------------------------------------------------------
+
+export const RECOVERY_CODE_COUNT = 10;
+/** Crockford's base32: no I, L, O or U to misread. 16 characters = 80 bits. */
+const RECOVERY_ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
+const RECOVERY_CODE_LENGTH = 16;
+
+export function generateRecoveryCodes(random: RandomSource): string[] {
+  return Array.from({ length: RECOVERY_CODE_COUNT }, () => {
+    const bytes = randomBytes(random, RECOVERY_CODE_LENGTH);
+    const chars = Array.from(bytes, (b) => RECOVERY_ALPHABET[b & 31]).join('');
+    return chars.match(/.{4}/g)!.join('-');
+  });
+}
+
+/**
+ * The one normalisation of recovery codes: case, spaces and dashes are ignored, and the
+ * letters people confuse with digits (i, l → 1; o → 0) read as Crockford's base32 does.
+ */
+export function normalizeRecoveryCode(code: string): string | null {
+  const plain = code.toLowerCase().replace(/[\s-]/g, '').replace(/[il]/g, '1').replace(/o/g, '0');
+  return plain.length === RECOVERY_CODE_LENGTH && [...plain].every((c) => RECOVERY_ALPHABET.includes(c)) ? plain : null;
+}
+
+export async function replaceRecoveryCodes(db: Db, random: RandomSource, adminId: string, codes: string[], now: number): Promise<void> {
+  await db.deleteFrom('recovery_codes').where('admin_id', '=', adminId).execute();
+  await db
+    .insertInto('recovery_codes')
+    .values(
+      codes.map((code) => ({
+        id: randomUuid(random),
+        admin_id: adminId,
+        code_hash: sha256Hex(normalizeRecoveryCode(code)!),
+        created_at: now,
+        used_at: null,
+      })),
+    )
+    .execute();
+}
+
+/** Spends a recovery code of this admin; false when it is wrong or already used. */
+export async function spendRecoveryCode(db: Db, adminId: string, code: string, now: number): Promise<boolean> {
+  const normalized = normalizeRecoveryCode(code);
+  if (!normalized) return false;
+  const result = await db
+    .updateTable('recovery_codes')
+    .set({ used_at: now })
+    .where('admin_id', '=', adminId)
+    .where('code_hash', '=', sha256Hex(normalized))
+    .where('used_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export async function countUnusedRecoveryCodes(db: Db, adminId: string): Promise<number> {
+  const { n } = await db
+    .selectFrom('recovery_codes')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .where('admin_id', '=', adminId)
+    .where('used_at', 'is', null)
+    .executeTakeFirstOrThrow();
+  return Number(n);
+}

@@ -1,0 +1,100 @@
+/**
+ * The mail outbox. A message is written in the same transaction as the change that causes
+ * it, so a committed change always has its email and a rolled-back one never does. Bodies
+ * are sealed (they may hold a setup link) and erased once sent. Workers on any number of
+ * instances claim messages with one conditional UPDATE each, so a message goes out once.
+ */
+import type { Selectable } from 'kysely';
+import type { SecretBox } from '../auth/crypto-box.js';
+import type { Db, OutboxTable } from '../db/schema.js';
+import { randomUuid, type RandomSource } from '../ports.js';
+import type { RenderedMail } from './templates.js';
+
+export type OutboxRow = Selectable<OutboxTable>;
+
+export interface MailToQueue extends RenderedMail {
+  kind: string;
+  to: string;
+}
+
+export async function enqueueMail(
+  db: Db,
+  box: SecretBox,
+  random: RandomSource,
+  now: number,
+  mail: MailToQueue,
+): Promise<string> {
+  const id = randomUuid(random);
+  await db
+    .insertInto('outbox')
+    .values({
+      id,
+      kind: mail.kind,
+      to_address: mail.to,
+      subject: mail.subject,
+      body_sealed: box.seal(JSON.stringify({ text: mail.text, html: mail.html }), id),
+      created_at: now,
+      next_attempt_at: now,
+      claimed_until: null,
+      sent_at: null,
+      failed_at: null,
+      last_error: null,
+    })
+    .execute();
+  return id;
+}
+
+export function openBody(box: SecretBox, row: OutboxRow): { text: string; html: string } {
+  if (!row.body_sealed) throw new Error('the message has no body');
+  return JSON.parse(box.open(row.body_sealed, row.id)) as { text: string; html: string };
+}
+
+/** Takes up to `limit` due messages for this worker until `now + holdMs`. */
+export async function claimDueMail(db: Db, now: number, limit: number, holdMs: number): Promise<OutboxRow[]> {
+  const candidates = await db
+    .selectFrom('outbox')
+    .selectAll()
+    .where('sent_at', 'is', null)
+    .where('failed_at', 'is', null)
+    .where('next_attempt_at', '<=', now)
+    .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<=', now)]))
+    .orderBy('next_attempt_at')
+    .limit(limit)
+    .execute();
+  const claimed: OutboxRow[] = [];
+  for (const row of candidates) {
+    const result = await db
+      .updateTable('outbox')
+      .set({ claimed_until: now + holdMs })
+      .where('id', '=', row.id)
+      .where('sent_at', 'is', null)
+      .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<=', now)]))
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 1) claimed.push({ ...row, claimed_until: now + holdMs });
+  }
+  return claimed;
+}
+
+export async function markSent(db: Db, id: string, now: number): Promise<void> {
+  await db.updateTable('outbox').set({ sent_at: now, claimed_until: null, body_sealed: null, last_error: null }).where('id', '=', id).execute();
+}
+
+/** Exponential backoff from 10 s, capped at 15 minutes. */
+export function retryDelayMs(attempts: number): number {
+  return Math.min(15 * 60_000, 10_000 * 2 ** Math.max(0, attempts - 1));
+}
+
+export async function markAttemptFailed(db: Db, row: OutboxRow, now: number, error: string, permanent: boolean): Promise<void> {
+  const attempts = row.attempts + 1;
+  await db
+    .updateTable('outbox')
+    .set({
+      attempts,
+      claimed_until: null,
+      last_error: error.slice(0, 500),
+      next_attempt_at: now + retryDelayMs(attempts),
+      ...(permanent ? { failed_at: now, body_sealed: null } : {}),
+    })
+    .where('id', '=', row.id)
+    .execute();
+}

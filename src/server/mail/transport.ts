@@ -1,0 +1,58 @@
+/**
+ * Where mail goes: an SMTP server (LATCHKEY_SMTP_URL, through nodemailer), or, with none
+ * configured, `.eml` files in the local mailbox folder that any mail program opens.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import nodemailer from 'nodemailer';
+
+export interface OutgoingMail {
+  from: string;
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  messageId: string;
+}
+
+export interface MailTransport {
+  /** For the log: "smtp://host:port" (never the credentials) or the mailbox folder. */
+  readonly description: string;
+  /** Resolves with where the message went; rejects with the transport's error. */
+  send(mail: OutgoingMail): Promise<string>;
+  close(): void;
+}
+
+export function createSmtpTransport(smtpUrl: string): MailTransport {
+  const url = new URL(smtpUrl);
+  const transporter = nodemailer.createTransport(smtpUrl);
+  return {
+    description: `${url.protocol}//${url.host}`,
+    async send(mail) {
+      const info = await transporter.sendMail({ ...mail, messageId: `<${mail.messageId}@latchkey>` });
+      return `${url.protocol}//${url.host} (${String(info.response ?? 'accepted')})`;
+    },
+    close: () => transporter.close(),
+  };
+}
+
+export function createMailboxTransport(folder: string): MailTransport {
+  const transporter = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  return {
+    description: folder,
+    async send(mail) {
+      const info = await transporter.sendMail({ ...mail, messageId: `<${mail.messageId}@latchkey>` });
+      await fs.mkdir(folder, { recursive: true, mode: 0o700 });
+      const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+      const file = path.join(folder, `${stamp}-${mail.messageId}.eml`);
+      // The mailbox may hold setup links: readable by the server's user only.
+      await fs.writeFile(file, info.message as Buffer, { mode: 0o600 });
+      return file;
+    },
+    close: () => transporter.close(),
+  };
+}
+
+export function mailboxFolder(dataDir: string): string {
+  return path.join(dataDir, 'mailbox');
+}

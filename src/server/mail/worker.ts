@@ -1,0 +1,123 @@
+/**
+ * The in-process mail worker: takes due messages from the outbox, sends them, and
+ * schedules a retry with backoff when the mail server is down, so nothing is lost.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import type { SecretBox } from '../auth/crypto-box.js';
+import type { Config } from '../config.js';
+import type { Db } from '../db/schema.js';
+import type { Clock } from '../ports.js';
+import { claimDueMail, markAttemptFailed, markSent, openBody } from './outbox.js';
+import type { MailTransport } from './transport.js';
+
+export interface MailWorkerDeps {
+  db: Db;
+  clock: Clock;
+  secretBox: SecretBox;
+  config: Config;
+}
+
+const BATCH = 20;
+const HOLD_MS = 2 * 60_000;
+
+export interface DeliveryReport {
+  sent: number;
+  retrying: number;
+  failed: number;
+}
+
+/** One pass over the due messages. */
+export async function deliverDueMail(
+  deps: MailWorkerDeps,
+  transport: MailTransport,
+  log: FastifyBaseLogger,
+): Promise<DeliveryReport> {
+  const report: DeliveryReport = { sent: 0, retrying: 0, failed: 0 };
+  const due = await claimDueMail(deps.db, deps.clock.now(), BATCH, HOLD_MS);
+  for (const row of due) {
+    let body: { text: string; html: string };
+    try {
+      body = openBody(deps.secretBox, row);
+    } catch (error) {
+      await markAttemptFailed(deps.db, row, deps.clock.now(), `cannot open the message: ${(error as Error).message}`, true);
+      log.error({ mailId: row.id, kind: row.kind }, 'mail cannot be opened with the current secret key; dropped');
+      report.failed++;
+      continue;
+    }
+    try {
+      const where = await transport.send({ from: deps.config.mailFrom, to: row.to_address, subject: row.subject, messageId: row.id, ...body });
+      await markSent(deps.db, row.id, deps.clock.now());
+      log.info({ mailId: row.id, kind: row.kind, to: row.to_address, where }, `mail delivered to ${where}`);
+      report.sent++;
+    } catch (error) {
+      const permanent = isPermanentRejection(error);
+      const message = describeSendError(error);
+      await markAttemptFailed(deps.db, row, deps.clock.now(), message, permanent);
+      if (permanent) {
+        log.error({ mailId: row.id, kind: row.kind, to: row.to_address, error: message }, 'the mail server refused the recipient; not retried');
+        report.failed++;
+      } else {
+        log.warn({ mailId: row.id, kind: row.kind, attempts: row.attempts + 1, error: message }, 'mail not sent; will retry');
+        report.retrying++;
+      }
+    }
+  }
+  return report;
+}
+
+/** A 5xx answer to RCPT TO: the address does not exist; retrying cannot help. */
+function isPermanentRejection(error: unknown): boolean {
+  const { responseCode, command } = error as { responseCode?: number; command?: string };
+  return typeof responseCode === 'number' && responseCode >= 500 && command === 'RCPT TO';
+}
+
+function describeSendError(error: unknown): string {
+  const { code, responseCode, message } = error as { code?: string; responseCode?: number; message?: string };
+  return [code, responseCode, message].filter((part) => part !== undefined).join(' ').slice(0, 500);
+}
+
+export interface MailWorker {
+  /** Look at the outbox now rather than at the next tick. */
+  wake(): void;
+  stop(): Promise<void>;
+}
+
+export function startMailWorker(
+  deps: MailWorkerDeps,
+  transport: MailTransport,
+  log: FastifyBaseLogger,
+  intervalMs = 5_000,
+): MailWorker {
+  let running: Promise<void> | null = null;
+  let again = false;
+  let stopped = false;
+  const run = () => {
+    if (stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = deliverDueMail(deps, transport, log)
+      .then(() => undefined)
+      .catch((error: unknown) => log.error({ err: error }, 'mail worker pass failed'))
+      .finally(() => {
+        running = null;
+        if (again) {
+          again = false;
+          run();
+        }
+      });
+  };
+  const timer = setInterval(run, intervalMs);
+  timer.unref();
+  run();
+  return {
+    wake: run,
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+      transport.close();
+    },
+  };
+}

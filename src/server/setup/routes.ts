@@ -1,0 +1,105 @@
+/**
+ * The setup link's endpoints. The token travels in `Authorization: Bearer …`, never in a
+ * path or query string where access logs and Referer headers would keep it.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { CodeBody, FirstAdminBody, SetupPasswordBody, SetupState, TotpConfirmation, TotpEnrolment } from '../../shared/api.js';
+import type { Deps } from '../deps.js';
+import { errorResponses } from '../http/openapi.js';
+import {
+  beginTotpEnrolment,
+  confirmTotpEnrolment,
+  createFirstAdmin,
+  resolveSetup,
+  setPassword,
+  setupState,
+} from './service.js';
+
+export function setupRoutes(deps: Deps): FastifyPluginAsync {
+  return async (plugin) => {
+    const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
+    const tags = ['setup'];
+    const security = [{ setupToken: [] }];
+
+    app.get(
+      '/',
+      { schema: { tags, security, summary: 'What this setup link is for and how far it got', response: { 200: SetupState, ...errorResponses(404) } } },
+      async (request) => setupState(deps, await resolveSetup(deps, request.headers.authorization)),
+    );
+
+    app.post(
+      '/first-admin',
+      {
+        schema: {
+          tags,
+          security,
+          summary: 'Create the first administrator with the link printed at the first start',
+          body: FirstAdminBody,
+          response: { 201: SetupState, ...errorResponses(400, 404, 409) },
+        },
+      },
+      async (request, reply) => {
+        const ctx = await resolveSetup(deps, request.headers.authorization);
+        const created = await createFirstAdmin(deps, ctx, request.body, request.ip);
+        return reply.code(201).send(await setupState(deps, created));
+      },
+    );
+
+    app.post(
+      '/password',
+      {
+        schema: {
+          tags,
+          security,
+          summary: 'Set the password (the current one may be given again)',
+          body: SetupPasswordBody,
+          response: { 204: Type.Null(), ...errorResponses(400, 404, 409) },
+        },
+      },
+      async (request, reply) => {
+        const ctx = await resolveSetup(deps, request.headers.authorization);
+        await setPassword(deps, ctx, request.body.password, request.ip);
+        return reply.code(204).send(null);
+      },
+    );
+
+    app.post(
+      '/totp',
+      {
+        schema: {
+          tags,
+          security,
+          summary: 'A fresh authenticator secret with its QR code (not active until verified)',
+          response: { 200: TotpEnrolment, ...errorResponses(404, 409) },
+        },
+      },
+      async (request, reply) => {
+        const ctx = await resolveSetup(deps, request.headers.authorization);
+        const enrolment = await beginTotpEnrolment(deps, ctx);
+        // The secret is shown to its owner once and must not linger in any cache.
+        reply.header('cache-control', 'no-store');
+        return enrolment;
+      },
+    );
+
+    app.post(
+      '/totp/verify',
+      {
+        schema: {
+          tags,
+          security,
+          summary: 'Activate the authenticator with a code from it; completes the setup',
+          body: CodeBody,
+          response: { 200: TotpConfirmation, ...errorResponses(400, 404, 409) },
+        },
+      },
+      async (request, reply) => {
+        const ctx = await resolveSetup(deps, request.headers.authorization);
+        reply.header('cache-control', 'no-store');
+        return confirmTotpEnrolment(deps, ctx, request.body.code, request.ip);
+      },
+    );
+  };
+}

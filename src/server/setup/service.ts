@@ -1,0 +1,303 @@
+/**
+ * The article's flow after "Resend Email": the admin follows the emailed link, sets a
+ * password (the current one may be given again) and, when MFA is required, enrols an
+ * authenticator by entering a code from it. Nothing changes until the setup completes:
+ * the password is staged on the link, the authenticator stays unconfirmed. Completing
+ * never logs anyone in.
+ */
+import QRCode from 'qrcode';
+import type { AdminRow } from '../admins/repository.js';
+import { countAdmins, findAdminById, insertAdmin, normalizeEmail } from '../admins/repository.js';
+import {
+  confirmTotp,
+  createPendingTotp,
+  findPendingTotp,
+  generateRecoveryCodes,
+  hasConfirmedTotp,
+  replaceRecoveryCodes,
+  stepForCode,
+} from '../auth/authenticators.js';
+import { findPasswordProblem, PASSWORD_PROBLEM_MESSAGES } from '../auth/passwords.js';
+import { deleteSessionsOfAdmin } from '../auth/sessions.js';
+import { base32Secret, GOOGLE_AUTHENTICATOR_PARAMETERS, newTotpSecret, otpauthUri } from '../auth/totp.js';
+import { recordAuditEvent } from '../audit/log.js';
+import type { Db } from '../db/schema.js';
+import type { Deps } from '../deps.js';
+import { ApiError } from '../http/errors.js';
+import { enqueueMail } from '../mail/outbox.js';
+import { securityNoticeMail, setupMail, type SecurityChange } from '../mail/templates.js';
+import { randomUuid } from '../ports.js';
+import {
+  findUsableSetupToken,
+  issueSetupToken,
+  recordSetupFailure,
+  setupLink,
+  spendSetupToken,
+  type SetupTokenRow,
+} from './tokens.js';
+
+export interface SetupContext {
+  token: SetupTokenRow;
+  /** Null for the first-administrator link until the account is created. */
+  admin: AdminRow | null;
+}
+
+function describeAdmin(admin: AdminRow): string {
+  return `${admin.name} (${admin.email})`;
+}
+
+/**
+ * Issues a setup link for `admin` and queues the email that carries it, inside the
+ * caller's transaction. Earlier links of the admin stop working.
+ */
+export async function queueSetupEmail(
+  deps: Deps,
+  trx: Db,
+  admin: AdminRow,
+  requestedBy: AdminRow | null,
+  ip: string | null,
+): Promise<string> {
+  const now = deps.clock.now();
+  const ttlMs = deps.config.setupLinkHours * 3_600_000;
+  const { token } = await issueSetupToken(trx, deps.random, now, {
+    adminId: admin.id,
+    purpose: 'setup',
+    ttlMs,
+    requestedBy: requestedBy?.id ?? null,
+  });
+  const link = setupLink(deps.config.publicUrl, token);
+  const mail = setupMail({
+    name: admin.name,
+    email: admin.email,
+    requestedBy: requestedBy ? describeAdmin(requestedBy) : null,
+    link,
+    expiresAt: now + ttlMs,
+    mfaRequired: admin.mfa_required === 1,
+  });
+  await enqueueMail(trx, deps.secretBox, deps.random, now, { kind: 'setup', to: admin.email, ...mail });
+  await recordAuditEvent(trx, {
+    at: now,
+    action: 'admin.setup_email',
+    outcome: 'success',
+    actorAdminId: requestedBy?.id ?? null,
+    targetAdminId: admin.id,
+    ip,
+  });
+  return link;
+}
+
+/** "Resend Email": a new link to the admin; the earlier ones stop working. */
+export async function resendSetupEmail(deps: Deps, actor: AdminRow, adminId: string, ip: string | null): Promise<AdminRow> {
+  const admin = await findAdminById(deps.db, adminId);
+  if (!admin) throw new ApiError('admin_not_found');
+  if (admin.status === 'suspended') throw new ApiError('admin_suspended');
+  await deps.db.transaction().execute((trx) => queueSetupEmail(deps, trx, admin, actor, ip));
+  deps.mailQueued?.();
+  return admin;
+}
+
+export function bearerToken(authorization: string | undefined): string | null {
+  const match = /^Bearer ([A-Za-z0-9_.-]{1,200})$/.exec(authorization ?? '');
+  return match ? match[1]! : null;
+}
+
+/** The live setup link the request presents, with its admin; otherwise `invalid_token`. */
+export async function resolveSetup(deps: Deps, authorization: string | undefined): Promise<SetupContext> {
+  const presented = bearerToken(authorization);
+  const token = presented ? await findUsableSetupToken(deps.db, deps.clock.now(), presented) : null;
+  if (!token) throw new ApiError('invalid_token');
+  if (token.purpose === 'bootstrap') {
+    // The first-administrator link dies as soon as anyone exists.
+    if ((await countAdmins(deps.db)) > 0) throw new ApiError('invalid_token');
+    return { token, admin: null };
+  }
+  const admin = token.admin_id ? await findAdminById(deps.db, token.admin_id) : undefined;
+  if (!admin || admin.status === 'suspended') throw new ApiError('invalid_token');
+  return { token, admin };
+}
+
+export interface SetupState {
+  kind: 'setup' | 'bootstrap';
+  email: string | null;
+  name: string | null;
+  mfaRequired: boolean;
+  passwordSet: boolean;
+  totpEnrolled: boolean;
+  expiresAt: string;
+}
+
+export async function setupState(deps: Deps, ctx: SetupContext): Promise<SetupState> {
+  return {
+    kind: ctx.admin ? 'setup' : 'bootstrap',
+    email: ctx.admin?.email ?? null,
+    name: ctx.admin?.name ?? null,
+    mfaRequired: ctx.admin ? ctx.admin.mfa_required === 1 : true,
+    passwordSet: ctx.token.staged_password_hash !== null,
+    totpEnrolled: ctx.admin ? await hasConfirmedTotp(deps.db, ctx.admin.id) : false,
+    expiresAt: new Date(ctx.token.expires_at).toISOString(),
+  };
+}
+
+function requireAdmin(ctx: SetupContext): AdminRow {
+  if (!ctx.admin) throw new ApiError('setup_step_out_of_order', 'Create the first administrator before this step.');
+  return ctx.admin;
+}
+
+async function checkedPasswordHash(deps: Deps, password: string, context: { email: string; name: string }): Promise<string> {
+  const problem = findPasswordProblem(password, context);
+  if (problem) throw new ApiError('weak_password', PASSWORD_PROBLEM_MESSAGES[problem], 'password');
+  return deps.hasher.hash(password);
+}
+
+/**
+ * The first administrator, created through the link printed at the first start. The
+ * account requires MFA: the setup goes on to enrol an authenticator with the same link.
+ */
+export async function createFirstAdmin(
+  deps: Deps,
+  ctx: SetupContext,
+  input: { email: string; name: string; password: string },
+  ip: string | null,
+): Promise<SetupContext> {
+  if (ctx.admin || ctx.token.purpose !== 'bootstrap') throw new ApiError('setup_step_out_of_order', 'This link is for an existing administrator.');
+  const email = normalizeEmail(input.email);
+  const name = input.name.trim();
+  const passwordHash = await checkedPasswordHash(deps, input.password, { email, name });
+  const now = deps.clock.now();
+  const admin: AdminRow = {
+    id: randomUuid(deps.random),
+    email,
+    name,
+    password_hash: null,
+    status: 'invited',
+    mfa_required: 1,
+    created_at: now,
+    updated_at: now,
+    last_login_at: null,
+    password_changed_at: null,
+  };
+  await deps.db.transaction().execute(async (trx) => {
+    // The link turns into this admin's setup link, with the password staged on it.
+    const converted = await trx
+      .updateTable('setup_tokens')
+      .set({ admin_id: admin.id, purpose: 'setup', staged_password_hash: passwordHash })
+      .where('id', '=', ctx.token.id)
+      .where('purpose', '=', 'bootstrap')
+      .where('used_at', 'is', null)
+      .executeTakeFirst();
+    if (Number(converted.numUpdatedRows) !== 1 || (await countAdmins(trx)) > 0) throw new ApiError('invalid_token');
+    await insertAdmin(trx, admin);
+    await recordAuditEvent(trx, { at: now, action: 'admin.create', outcome: 'success', targetAdminId: admin.id, ip, details: { via: 'first-start link' } });
+  });
+  return { token: { ...ctx.token, admin_id: admin.id, purpose: 'setup', staged_password_hash: passwordHash }, admin };
+}
+
+/** Whether setup is complete once the password is set: MFA not required, or already enrolled. */
+async function passwordCompletesSetup(deps: Deps, admin: AdminRow): Promise<boolean> {
+  return admin.mfa_required === 0 || (await hasConfirmedTotp(deps.db, admin.id));
+}
+
+export async function setPassword(deps: Deps, ctx: SetupContext, password: string, ip: string | null): Promise<{ completed: boolean }> {
+  const admin = requireAdmin(ctx);
+  const passwordHash = await checkedPasswordHash(deps, password, { email: admin.email, name: admin.name });
+  await deps.db.updateTable('setup_tokens').set({ staged_password_hash: passwordHash }).where('id', '=', ctx.token.id).execute();
+  await recordAuditEvent(deps.db, { at: deps.clock.now(), action: 'setup.password', outcome: 'success', actorAdminId: admin.id, targetAdminId: admin.id, ip });
+  if (await passwordCompletesSetup(deps, admin)) {
+    await completeSetup(deps, { ...ctx.token, staged_password_hash: passwordHash }, admin, null, ip);
+    return { completed: true };
+  }
+  return { completed: false };
+}
+
+export interface TotpEnrolment {
+  secret: string;
+  otpauthUri: string;
+  qrSvg: string;
+}
+
+export async function beginTotpEnrolment(deps: Deps, ctx: SetupContext): Promise<TotpEnrolment> {
+  const admin = requireAdmin(ctx);
+  if (ctx.token.staged_password_hash === null) throw new ApiError('setup_step_out_of_order', 'Set the password first.');
+  // A setup link proves the mailbox, not the phone: it never replaces an active authenticator.
+  if (await hasConfirmedTotp(deps.db, admin.id)) throw new ApiError('totp_already_enrolled');
+  const params = GOOGLE_AUTHENTICATOR_PARAMETERS;
+  const secret = newTotpSecret(deps.random);
+  await createPendingTotp(deps.db, deps.secretBox, deps.random, deps.clock.now(), {
+    adminId: admin.id,
+    secret,
+    params,
+    name: 'Authenticator app',
+  });
+  const uri = otpauthUri(deps.config.totpIssuer, admin.email, secret, params);
+  const qrSvg = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 4 });
+  return { secret: base32Secret(secret), otpauthUri: uri, qrSvg };
+}
+
+export async function confirmTotpEnrolment(
+  deps: Deps,
+  ctx: SetupContext,
+  code: string,
+  ip: string | null,
+): Promise<{ recoveryCodes: string[] }> {
+  const admin = requireAdmin(ctx);
+  if (ctx.token.staged_password_hash === null) throw new ApiError('setup_step_out_of_order', 'Set the password first.');
+  const pending = await findPendingTotp(deps.db, admin.id);
+  if (!pending) throw new ApiError('setup_step_out_of_order', 'Ask for a QR code first.');
+  const now = deps.clock.now();
+  const step = stepForCode(deps.secretBox, pending, code, now);
+  if (step === null) {
+    await recordSetupFailure(deps.db, ctx.token, now);
+    await recordAuditEvent(deps.db, { at: now, action: 'setup.totp', outcome: 'failure', actorAdminId: admin.id, targetAdminId: admin.id, ip });
+    throw new ApiError('invalid_code', undefined, 'code', 400);
+  }
+  const recoveryCodes = await completeSetup(deps, ctx.token, admin, { id: pending.id, step }, ip);
+  return { recoveryCodes: recoveryCodes! };
+}
+
+/**
+ * Applies everything at once: the password, the authenticator and its recovery codes, the
+ * account's activation, the end of its sessions, and the notice email. The link is spent
+ * by a conditional UPDATE first, so two racing completions apply once.
+ */
+async function completeSetup(
+  deps: Deps,
+  token: SetupTokenRow,
+  admin: AdminRow,
+  authenticator: { id: string; step: number } | null,
+  ip: string | null,
+): Promise<string[] | null> {
+  const now = deps.clock.now();
+  const recoveryCodes = authenticator ? generateRecoveryCodes(deps.random) : null;
+  await deps.db.transaction().execute(async (trx) => {
+    if (!(await spendSetupToken(trx, token.id, now))) throw new ApiError('invalid_token');
+    await trx
+      .updateTable('admins')
+      .set({ password_hash: token.staged_password_hash, password_changed_at: now, updated_at: now, status: 'active' })
+      .where('id', '=', admin.id)
+      .execute();
+    const changes: SecurityChange[] = ['password_changed'];
+    if (authenticator && recoveryCodes) {
+      await confirmTotp(trx, authenticator.id, authenticator.step, now);
+      await replaceRecoveryCodes(trx, deps.random, admin.id, recoveryCodes, now);
+      changes.push('authenticator_added');
+    }
+    // ASVS 5.0 7.4.3: a new password ends every session of the account.
+    await deleteSessionsOfAdmin(trx, admin.id);
+    await recordAuditEvent(trx, {
+      at: now,
+      action: 'setup.complete',
+      outcome: 'success',
+      actorAdminId: admin.id,
+      targetAdminId: admin.id,
+      ip,
+      details: { authenticatorAdded: authenticator !== null },
+    });
+    await enqueueMail(trx, deps.secretBox, deps.random, now, {
+      kind: 'security_notice',
+      to: admin.email,
+      ...securityNoticeMail({ name: admin.name, email: admin.email, changes, at: now, ip }),
+    });
+  });
+  deps.mailQueued?.();
+  return recoveryCodes;
+}
