@@ -177,7 +177,10 @@ export async function createFirstAdmin(
     password_changed_at: null,
   };
   await deps.db.transaction().execute(async (trx) => {
-    // The link turns into this admin's setup link, with the password staged on it.
+    if ((await countAdmins(trx)) > 0) throw new ApiError('invalid_token');
+    await insertAdmin(trx, admin);
+    // The link turns into this admin's setup link, with the password staged on it. Of two
+    // racing requests, one converts the link; the other rolls back its admin.
     const converted = await trx
       .updateTable('setup_tokens')
       .set({ admin_id: admin.id, purpose: 'setup', staged_password_hash: passwordHash })
@@ -185,8 +188,7 @@ export async function createFirstAdmin(
       .where('purpose', '=', 'bootstrap')
       .where('used_at', 'is', null)
       .executeTakeFirst();
-    if (Number(converted.numUpdatedRows) !== 1 || (await countAdmins(trx)) > 0) throw new ApiError('invalid_token');
-    await insertAdmin(trx, admin);
+    if (Number(converted.numUpdatedRows) !== 1) throw new ApiError('invalid_token');
     await recordAuditEvent(trx, { at: now, action: 'admin.create', outcome: 'success', targetAdminId: admin.id, ip, details: { via: 'first-start link' } });
   });
   return { token: { ...ctx.token, admin_id: admin.id, purpose: 'setup', staged_password_hash: passwordHash }, admin };
