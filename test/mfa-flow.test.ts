@@ -91,7 +91,7 @@ for (const dialect of dialects()) {
       const state = await setupCall(ctx, token, 'GET', '');
       assert.equal(state.statusCode, 200);
       assert.deepEqual(
-        { ...state.json(), expiresAt: undefined },
+        { ...(state.json() as object), expiresAt: undefined },
         { kind: 'setup', email: 'grace@example.org', name: 'Grace Hopper', mfaRequired: true, passwordSet: false, totpEnrolled: false, expiresAt: undefined },
       );
       const enrolment = await completeSetup(ctx, token, GRACE_PASSWORD);

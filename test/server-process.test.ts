@@ -9,6 +9,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createPostgresDatabase, dialects, dropPostgresDatabase } from './support/context.js';
 import { runLatchkey, startServer, type RunningServer } from './support/process.js';
+import { oathtoolTotp } from './support/oathtool.js';
+import { startSmtpServer, type TestSmtpServer } from './support/smtp.js';
 
 for (const dialect of dialects()) {
   describe(`the real server process (${dialect})`, () => {
@@ -16,10 +18,12 @@ for (const dialect of dialects()) {
     let env: Record<string, string>;
     let server: RunningServer;
     let databaseUrl: string | null = null;
+    let smtp: TestSmtpServer;
 
     before(async () => {
+      smtp = await startSmtpServer();
       dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-serve-'));
-      env = { LATCHKEY_DATA_DIR: dataDir, LATCHKEY_LOG_LEVEL: 'info' };
+      env = { LATCHKEY_DATA_DIR: dataDir, LATCHKEY_LOG_LEVEL: 'info', LATCHKEY_SMTP_URL: smtp.url };
       if (dialect === 'postgres') {
         databaseUrl = await createPostgresDatabase();
         env.LATCHKEY_DATABASE_URL = databaseUrl;
@@ -28,6 +32,7 @@ for (const dialect of dialects()) {
     });
     after(async () => {
       if (server) await server.stop();
+      await smtp.close();
       if (databaseUrl) await dropPostgresDatabase(databaseUrl);
       fs.rmSync(dataDir, { recursive: true, force: true });
     });
@@ -66,9 +71,66 @@ for (const dialect of dialects()) {
       assert.equal(gone.status, 401);
     });
 
-    test('the log holds no password, cookie or token', () => {
+    let seed = '';
+    test('an admin added from the shell gets the email from the running server, sets up, and logs in with a code', async () => {
+      const created = await runLatchkey(['admin', 'create', '--email', 'grace@example.org', '--name', 'Grace Hopper', '--mfa-required'], env);
+      assert.equal(created.code, 0, created.stderr);
+      const [mail] = await smtp.waitFor(1, 15_000);
+      assert.equal(mail!.subject, 'Set up your password and authenticator for Latchkey');
+      const token = /setup#token=(\S+)/.exec(String(mail!.text))![1]!;
+      assert.ok(created.stdout.includes(token), 'the printed link is the emailed one');
+
+      const call = (pathname: string, body?: object) =>
+        fetch(`${server.baseUrl}/api/v1/setup${pathname}`, {
+          method: body === undefined && pathname === '' ? 'GET' : 'POST',
+          headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+          body: body ? JSON.stringify(body) : null,
+        });
+      assert.equal((await call('/password', { password: 'grace chooses a passphrase' })).status, 204);
+      const enrolment = (await (await call('/totp', undefined)).json()) as { secret: string };
+      seed = enrolment.secret;
+      const verify = await call('/totp/verify', { code: oathtoolTotp(seed, Date.now()) });
+      assert.equal(verify.status, 200);
+
+      const login = await fetch(`${server.baseUrl}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'grace@example.org', password: 'grace chooses a passphrase' }),
+      });
+      assert.equal(((await login.json()) as { status: string }).status, 'mfa_required');
+      const pending = login.headers.getSetCookie()[0]!.split(';')[0]!;
+      // The enrolment spent the current step; the next step's code is the next valid one.
+      const next = oathtoolTotp(seed, Date.now() + 30_000);
+      const second = await fetch(`${server.baseUrl}/api/v1/auth/mfa/totp`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', cookie: pending },
+        body: JSON.stringify({ code: next }),
+      });
+      assert.equal(second.status, 200);
+    });
+
+    test('admin reset-mfa (a lost phone) makes the next login ask for enrolment again', async () => {
+      const reset = await runLatchkey(['admin', 'reset-mfa', '--email', 'grace@example.org'], env);
+      assert.equal(reset.code, 0, reset.stderr);
+      assert.match(reset.stdout, /Removed the authenticators and recovery codes of grace@example\.org/);
+      const login = await fetch(`${server.baseUrl}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'grace@example.org', password: 'grace chooses a passphrase' }),
+      });
+      assert.equal(login.status, 403);
+      assert.equal(((await login.json()) as { error: { code: string } }).error.code, 'mfa_setup_required');
+      const notices = await smtp.waitFor(3, 15_000);
+      assert.ok(notices.some((m) => /authenticator apps and recovery codes of your account were removed/.test(String(m.text))));
+    });
+
+    test('the log holds no password, cookie, seed or token', () => {
       assert.ok(!server.output().includes('a long and private passphrase'));
+      assert.ok(!server.output().includes('grace chooses a passphrase'));
+      assert.ok(seed && !server.output().includes(seed));
       assert.ok(!/latchkey_session=/.test(server.output()));
+      assert.ok(!/setup#token=/.test(server.output().replace(/No administrator exists yet[\s\S]*?--password-stdin/, '')));
+      assert.match(server.output(), /mail delivered to smtp:\/\/127\.0\.0\.1/);
     });
   });
 }
