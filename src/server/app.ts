@@ -14,6 +14,8 @@ import { adminRoutes } from './admins/routes.js';
 import { createDummyHash } from './auth/login.js';
 import { authRoutes } from './auth/routes.js';
 import { setupRoutes } from './setup/routes.js';
+import { DEFAULT_CONSOLE_DIR, registerConsole } from './http/console.js';
+import { systemRoutes } from './http/system-routes.js';
 import type { Deps } from './deps.js';
 import { registerErrorHandling } from './http/errors.js';
 import { registerOriginGuard } from './http/origin-guard.js';
@@ -79,6 +81,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     // HSTS on plain http would break every host but localhost (DESIGN.md).
     strictTransportSecurity: config.secureCookies ? { maxAge: 31_536_000, includeSubDomains: true } : false,
     referrerPolicy: { policy: 'no-referrer' },
+    frameguard: { action: 'deny' },
   });
 
   app.addSchema(Admin);
@@ -97,6 +100,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
         { name: 'auth', description: 'Logging in and out' },
         { name: 'administrators', description: 'Managing administrators (a full session required)' },
         { name: 'setup', description: 'What the setup email\'s link does: password and authenticator' },
+        { name: 'system', description: 'Facts about this installation' },
         { name: 'health', description: 'Readiness for load balancers' },
       ],
       components: {
@@ -133,5 +137,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(authRoutes(deps, dummyHash), { prefix: '/api/v1/auth' });
   await app.register(adminRoutes(deps), { prefix: '/api/v1/admins' });
   await app.register(setupRoutes(deps), { prefix: '/api/v1/setup' });
+  await app.register(systemRoutes(deps), { prefix: '/api/v1/system' });
+  await registerConsole(app, deps.consoleDir ?? DEFAULT_CONSOLE_DIR);
   return app;
 }

@@ -4,16 +4,14 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 
-export const EMAIL_MAX_LENGTH = 254;
-export const NAME_MAX_LENGTH = 200;
-/** Upper bound on what the API accepts as a password string (UTF-16 units). */
-export const PASSWORD_FIELD_MAX_LENGTH = 4096;
+import { EMAIL_MAX_LENGTH, EMAIL_PATTERN, NAME_MAX_LENGTH, NAME_PATTERN, PASSWORD_FIELD_MAX_LENGTH } from './rules.js';
+
+export { EMAIL_MAX_LENGTH, NAME_MAX_LENGTH, PASSWORD_FIELD_MAX_LENGTH } from './rules.js';
 
 export const Email = Type.String({
   minLength: 3,
   maxLength: EMAIL_MAX_LENGTH,
-  // One @, something on each side, no spaces or control characters.
-  pattern: '^[^\\s@\\u0000-\\u001f\\u007f]+@[^\\s@\\u0000-\\u001f\\u007f]+$',
+  pattern: EMAIL_PATTERN,
   description: 'Email address; compared case-insensitively.',
   examples: ['ada@example.org'],
 });
@@ -21,8 +19,7 @@ export const Email = Type.String({
 export const Name = Type.String({
   minLength: 1,
   maxLength: NAME_MAX_LENGTH,
-  // Printable text: no control characters and no markup.
-  pattern: '^(?!\\s*$)[^\\u0000-\\u001f\\u007f-\\u009f<>]+$',
+  pattern: NAME_PATTERN,
   description: 'Display name: printable text without < or >.',
   examples: ['Ada Lovelace'],
 });
@@ -132,3 +129,9 @@ export type TotpConfirmation = Static<typeof TotpConfirmation>;
 
 export const SetupEmailSent = Type.Object({ sentTo: Type.String() });
 export type SetupEmailSent = Static<typeof SetupEmailSent>;
+
+export const MailDelivery = Type.Object({
+  delivery: Type.Union([Type.Literal('smtp'), Type.Literal('mailbox')]),
+  mailboxFolder: Type.Optional(Type.String({ description: 'Where emails are saved when no mail server is configured.' })),
+});
+export type MailDelivery = Static<typeof MailDelivery>;

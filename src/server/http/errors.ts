@@ -3,6 +3,7 @@
  * to HTTP (STYLE.md §8). Codes are stable: scripts rely on them (docs/errors.md).
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { EMAIL_INVALID_MESSAGE, NAME_INVALID_MESSAGE } from '../../shared/rules.js';
 
 export const ERROR_CATALOG = {
   invalid_request: { status: 400, message: 'The request is not valid.' },
@@ -60,8 +61,8 @@ interface AjvError {
 }
 
 const FIELD_PATTERN_MESSAGES: Record<string, string> = {
-  name: 'Invalid characters found',
-  email: 'Enter an email address such as ada@example.org',
+  name: NAME_INVALID_MESSAGE,
+  email: EMAIL_INVALID_MESSAGE,
 };
 
 /** Turns the first schema violation into a sentence naming the field. */

@@ -1,0 +1,30 @@
+import path from 'node:path';
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { MailDelivery } from '../../shared/api.js';
+import type { Deps } from '../deps.js';
+import { mailboxFolder } from '../mail/transport.js';
+import { errorResponses } from './openapi.js';
+import { requireFullSession } from './session-guard.js';
+
+/** Facts about this installation that the console shows to a signed-in administrator. */
+export function systemRoutes(deps: Deps): FastifyPluginAsync {
+  return async (plugin) => {
+    requireFullSession(plugin, deps);
+    const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
+    app.get(
+      '/mail',
+      {
+        schema: {
+          tags: ['system'],
+          summary: 'How emails leave this installation: a mail server, or the local mailbox folder',
+          response: { 200: MailDelivery, ...errorResponses(401) },
+        },
+      },
+      async () =>
+        deps.config.smtpUrl
+          ? { delivery: 'smtp' as const }
+          : { delivery: 'mailbox' as const, mailboxFolder: path.relative(process.cwd(), mailboxFolder(deps.config.dataDir)) || '.' },
+    );
+  };
+}

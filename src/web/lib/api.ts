@@ -1,0 +1,70 @@
+/** The console's only way to the server: same-origin JSON requests with the session cookie. */
+import type { ErrorBody } from '../../shared/api';
+
+export class ApiFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface RequestOptions {
+  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  body?: unknown;
+  /** A setup link's token, sent as `Authorization: Bearer …`, never in the URL. */
+  bearer?: string;
+}
+
+export async function api<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  if (options.bearer) headers.authorization = `Bearer ${options.bearer}`;
+  let response: Response;
+  try {
+    response = await fetch(`/api/v1${path}`, {
+      method: options.method ?? 'GET',
+      headers,
+      body: options.body === undefined ? null : JSON.stringify(options.body),
+      credentials: 'same-origin',
+      cache: 'no-store',
+    });
+  } catch {
+    throw new ApiFailure(0, 'network_error', 'The server cannot be reached. Check your connection and try again.');
+  }
+  if (response.status === 204) return undefined as T;
+  const data = (await response.json().catch(() => null)) as unknown;
+  if (!response.ok) {
+    const error = (data as ErrorBody | null)?.error;
+    const retryAfter = Number(response.headers.get('retry-after') ?? '');
+    throw new ApiFailure(
+      response.status,
+      error?.code ?? 'unexpected_response',
+      error?.message ?? `The server answered ${response.status}.`,
+      error?.field,
+      Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
+    );
+  }
+  return data as T;
+}
+
+/** A sentence for a person; never a stack trace or a raw code. */
+export function describeFailure(error: unknown): string {
+  if (error instanceof ApiFailure) {
+    if (error.status === 429 || error.code === 'too_many_attempts') {
+      return `Too many attempts. Try again ${error.retryAfterSeconds ? `in ${describeWait(error.retryAfterSeconds)}` : 'later'}.`;
+    }
+    return error.message;
+  }
+  return 'Something went wrong. Try again.';
+}
+
+export function describeWait(seconds: number): string {
+  if (seconds < 60) return `${Math.ceil(seconds)} second${Math.ceil(seconds) === 1 ? '' : 's'}`;
+  const minutes = Math.ceil(seconds / 60);
+  return `${minutes} minute${minutes === 1 ? '' : 's'}`;
+}

@@ -1,0 +1,294 @@
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import type { Admin, MailDelivery } from '../../shared/api';
+import {
+  EMAIL_INVALID_MESSAGE,
+  EMAIL_MAX_LENGTH,
+  EMAIL_PATTERN,
+  NAME_INVALID_MESSAGE,
+  NAME_MAX_LENGTH,
+  NAME_PATTERN,
+} from '../../shared/rules';
+import { Dialog } from '../components/Dialog';
+import { Checkbox, Field, Notice } from '../components/Field';
+import { api, ApiFailure, describeFailure } from '../lib/api';
+import { exactTime, relativeTime } from '../lib/time';
+
+const MFA_LABEL = 'Enable MultiFactor Authentication for Admin Login';
+
+const namePattern = new RegExp(NAME_PATTERN, 'u');
+const emailPattern = new RegExp(EMAIL_PATTERN, 'u');
+
+/** The console's check of a name; the server repeats it and its verdict wins. */
+export function nameProblem(name: string): string | undefined {
+  if (name.trim() === '') return 'Enter a name.';
+  if (name.length > NAME_MAX_LENGTH) return `Use at most ${NAME_MAX_LENGTH} characters.`;
+  return namePattern.test(name) ? undefined : NAME_INVALID_MESSAGE;
+}
+
+function emailProblem(email: string): string | undefined {
+  if (email.trim() === '') return 'Enter an email address.';
+  if (email.length > EMAIL_MAX_LENGTH) return `Use at most ${EMAIL_MAX_LENGTH} characters.`;
+  return emailPattern.test(email.trim()) ? undefined : EMAIL_INVALID_MESSAGE;
+}
+
+const STATUS_LABELS: Record<Admin['status'], string> = { invited: 'Invited', active: 'Active', suspended: 'Suspended' };
+
+function mfaLabel(admin: Admin): string {
+  if (admin.mfaEnrolled) return admin.mfaRequired ? 'Required, enrolled' : 'Enrolled';
+  return admin.mfaRequired ? 'Required, not enrolled' : 'Off';
+}
+
+type Message = { kind: 'success' | 'error'; text: string } | null;
+
+export function AdministratorsPage({ self }: { self: { id: string } }) {
+  const [admins, setAdmins] = useState<Admin[] | null>(null);
+  const [selectedId, setSelectedId] = useState<string | null>(null);
+  const [message, setMessage] = useState<Message>(null);
+  const [dialog, setDialog] = useState<'details' | 'add' | null>(null);
+  const [mail, setMail] = useState<MailDelivery | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+
+  const load = useCallback(async () => {
+    try {
+      const { admins: list } = await api<{ admins: Admin[] }>('/admins');
+      setAdmins(list);
+      setLoadError(null);
+    } catch (error) {
+      setLoadError(describeFailure(error));
+    }
+  }, []);
+
+  useEffect(() => {
+    void load();
+    api<MailDelivery>('/system/mail').then(setMail, () => setMail(null));
+  }, [load]);
+
+  const selected = admins?.find((a) => a.id === selectedId) ?? null;
+
+  const resendEmail = async () => {
+    if (!selected) return;
+    setMessage(null);
+    try {
+      const { sentTo } = await api<{ sentTo: string }>(`/admins/${selected.id}/setup-email`, { method: 'POST' });
+      setMessage({ kind: 'success', text: `Setup email sent to ${sentTo}. Links sent to them before no longer work.` });
+    } catch (error) {
+      setMessage({ kind: 'error', text: describeFailure(error) });
+    }
+  };
+
+  return (
+    <section className="panel" aria-labelledby="admins-title">
+      <div className="panel-header">
+        <h1 id="admins-title">Administrators</h1>
+        <button type="button" className="button-secondary" onClick={() => setDialog('add')}>
+          Add administrator
+        </button>
+      </div>
+
+      {mail?.delivery === 'mailbox' && (
+        <Notice kind="info">
+          No mail server is configured, so emails are being saved to the local mailbox folder{' '}
+          <code>{mail.mailboxFolder}</code> instead of being sent. Set <code>LATCHKEY_SMTP_URL</code> to send them.
+        </Notice>
+      )}
+      {message && <Notice kind={message.kind}>{message.text}</Notice>}
+      {loadError && <Notice kind="error">{loadError}</Notice>}
+
+      <div className="toolbar" role="toolbar" aria-label="Selected administrator">
+        <span className="toolbar-selection" aria-live="polite">
+          {selected ? `Selected: ${selected.email}` : 'Select an administrator'}
+        </span>
+        <button type="button" className="button-secondary" disabled={!selected} onClick={() => setDialog('details')}>
+          Details
+        </button>
+        <button type="button" className="button-secondary" disabled={!selected || selected.status === 'suspended'} onClick={() => void resendEmail()}>
+          Resend Email
+        </button>
+      </div>
+
+      {admins === null && !loadError ? (
+        <p aria-busy="true">Loading administrators…</p>
+      ) : (
+        <table className="admins">
+          <caption className="visually-hidden">Administrators; select one to see its details or send its setup email</caption>
+          <thead>
+            <tr>
+              <th scope="col">
+                <span className="visually-hidden">Selected</span>
+              </th>
+              <th scope="col">Email</th>
+              <th scope="col">Name</th>
+              <th scope="col">Status</th>
+              <th scope="col">MFA</th>
+              <th scope="col">Last login</th>
+            </tr>
+          </thead>
+          <tbody>
+            {(admins ?? []).map((admin) => (
+              <tr
+                key={admin.id}
+                className={admin.id === selectedId ? 'selected' : undefined}
+                onClick={() => setSelectedId(admin.id)}
+                onDoubleClick={() => {
+                  setSelectedId(admin.id);
+                  setDialog('details');
+                }}
+              >
+                <td className="select-cell">
+                  <input
+                    type="radio"
+                    name="selected-admin"
+                    id={`select-${admin.id}`}
+                    checked={admin.id === selectedId}
+                    onChange={() => setSelectedId(admin.id)}
+                  />
+                  <label htmlFor={`select-${admin.id}`} className="visually-hidden">
+                    Select {admin.email}
+                  </label>
+                </td>
+                <td data-label="Email">
+                  {admin.email}
+                  {admin.id === self.id && <span className="tag">you</span>}
+                </td>
+                <td data-label="Name">{admin.name}</td>
+                <td data-label="Status">
+                  <span className={`status status-${admin.status}`}>{STATUS_LABELS[admin.status]}</span>
+                </td>
+                <td data-label="MFA">{mfaLabel(admin)}</td>
+                <td data-label="Last login">
+                  <time dateTime={admin.lastLoginAt ?? undefined} title={exactTime(admin.lastLoginAt)}>
+                    {relativeTime(admin.lastLoginAt)}
+                  </time>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+
+      <Dialog title="Administrator details" open={dialog === 'details' && selected !== null} onClose={() => setDialog(null)}>
+        {selected && (
+          <DetailsForm
+            admin={selected}
+            onSaved={async (saved) => {
+              setDialog(null);
+              setMessage({ kind: 'success', text: `Saved ${saved.email}.` });
+              await load();
+            }}
+            onCancel={() => setDialog(null)}
+          />
+        )}
+      </Dialog>
+
+      <Dialog title="Add administrator" open={dialog === 'add'} onClose={() => setDialog(null)}>
+        <AddForm
+          onAdded={async (added) => {
+            setDialog(null);
+            setSelectedId(added.id);
+            setMessage({ kind: 'success', text: `Added ${added.email}. A setup email was sent to ${added.email}.` });
+            await load();
+          }}
+          onCancel={() => setDialog(null)}
+        />
+      </Dialog>
+    </section>
+  );
+}
+
+type FieldErrors = Partial<Record<'name' | 'email' | 'form', string>>;
+
+function serverErrors(error: unknown): FieldErrors {
+  if (error instanceof ApiFailure && (error.field === 'name' || error.field === 'email')) return { [error.field]: error.message };
+  return { form: describeFailure(error) };
+}
+
+function DetailsForm({ admin, onSaved, onCancel }: { admin: Admin; onSaved: (admin: Admin) => Promise<void>; onCancel: () => void }) {
+  const [name, setName] = useState(admin.name);
+  const [mfaRequired, setMfaRequired] = useState(admin.mfaRequired);
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const problem = nameProblem(name);
+    if (problem) return setErrors({ name: problem });
+    setBusy(true);
+    setErrors({});
+    try {
+      const { admin: saved } = await api<{ admin: Admin }>(`/admins/${admin.id}`, { method: 'PATCH', body: { name, mfaRequired } });
+      await onSaved(saved);
+    } catch (error) {
+      setErrors(serverErrors(error));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form onSubmit={submit} noValidate>
+      {errors.form && <Notice kind="error">{errors.form}</Notice>}
+      <Field label="Name" name="name" value={name} maxLength={NAME_MAX_LENGTH} onChange={(e) => setName(e.target.value)} error={errors.name} autoFocus />
+      <Field label="Email" name="email" value={admin.email} readOnly hint="The email address is the login name and cannot be changed here." />
+      <Checkbox label={MFA_LABEL} name="mfaRequired" checked={mfaRequired} onChange={(e) => setMfaRequired(e.target.checked)} />
+      <p className="field-hint">
+        {admin.mfaEnrolled
+          ? 'An authenticator app is connected to this account.'
+          : 'No authenticator app is connected yet. After saving, click Resend Email so they can set one up.'}
+      </p>
+      <div className="dialog-actions">
+        <button type="button" className="button-secondary" onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="submit" className="button-primary" disabled={busy}>
+          Save Administrator
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function AddForm({ onAdded, onCancel }: { onAdded: (admin: Admin) => Promise<void>; onCancel: () => void }) {
+  const [email, setEmail] = useState('');
+  const [name, setName] = useState('');
+  const [mfaRequired, setMfaRequired] = useState(true);
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const found: FieldErrors = {};
+    const emailError = emailProblem(email);
+    const nameError = nameProblem(name);
+    if (emailError) found.email = emailError;
+    if (nameError) found.name = nameError;
+    if (emailError || nameError) return setErrors(found);
+    setBusy(true);
+    setErrors({});
+    try {
+      const { admin } = await api<{ admin: Admin }>('/admins', { method: 'POST', body: { email: email.trim(), name, mfaRequired } });
+      await onAdded(admin);
+    } catch (error) {
+      setErrors(serverErrors(error));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form onSubmit={submit} noValidate>
+      {errors.form && <Notice kind="error">{errors.form}</Notice>}
+      <Field label="Email" name="email" type="email" value={email} maxLength={EMAIL_MAX_LENGTH} onChange={(e) => setEmail(e.target.value)} error={errors.email} autoFocus />
+      <Field label="Name" name="name" value={name} maxLength={NAME_MAX_LENGTH} onChange={(e) => setName(e.target.value)} error={errors.name} />
+      <Checkbox label={MFA_LABEL} name="mfaRequired" checked={mfaRequired} onChange={(e) => setMfaRequired(e.target.checked)} />
+      <p className="field-hint">They receive an email with a link to set their password{mfaRequired ? ' and connect an authenticator app' : ''}.</p>
+      <div className="dialog-actions">
+        <button type="button" className="button-secondary" onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="submit" className="button-primary" disabled={busy}>
+          Add administrator
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,342 @@
+import { useEffect, useState, type FormEvent } from 'react';
+import type { SetupState, TotpConfirmation, TotpEnrolment } from '../../shared/api';
+import { PASSWORD_MIN_CHARACTERS } from '../../shared/rules';
+import { Checkbox, Field, Notice } from '../components/Field';
+import { api, ApiFailure, describeFailure } from '../lib/api';
+
+type Step =
+  | { kind: 'loading' }
+  | { kind: 'invalid' }
+  | { kind: 'first-admin'; state: SetupState }
+  | { kind: 'password'; state: SetupState }
+  | { kind: 'authenticator'; state: SetupState }
+  | { kind: 'recovery-codes'; codes: string[] }
+  | { kind: 'done' };
+
+/** Reads the token from the URL fragment once and takes it out of the address bar and history. */
+function takeTokenFromFragment(): string | null {
+  const match = /^#token=([A-Za-z0-9_.-]+)$/.exec(window.location.hash);
+  if (!match) return null;
+  window.history.replaceState(null, '', '/setup');
+  return match[1]!;
+}
+
+const tokenAtLoad = takeTokenFromFragment();
+
+export function SetupPage() {
+  const [token] = useState(tokenAtLoad);
+  const [step, setStep] = useState<Step>({ kind: 'loading' });
+
+  const advance = async () => {
+    if (!token) return setStep({ kind: 'invalid' });
+    try {
+      const state = await api<SetupState>('/setup', { bearer: token });
+      if (state.kind === 'bootstrap') setStep({ kind: 'first-admin', state });
+      else if (!state.passwordSet) setStep({ kind: 'password', state });
+      else setStep({ kind: 'authenticator', state });
+    } catch (error) {
+      if (error instanceof ApiFailure && error.code === 'invalid_token') setStep({ kind: 'invalid' });
+      else setStep({ kind: 'invalid' });
+    }
+  };
+
+  useEffect(() => {
+    void advance();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+
+  return (
+    <main className="centered">
+      <div className="card setup-card">
+        <div className="login-brand">
+          <img src="/favicon.svg" alt="" width="40" height="40" />
+          <span>Latchkey</span>
+        </div>
+        {step.kind === 'loading' && <p aria-busy="true">Checking your link…</p>}
+        {step.kind === 'invalid' && <InvalidLink />}
+        {step.kind === 'first-admin' && <FirstAdminStep token={token!} onDone={advance} />}
+        {step.kind === 'password' && (
+          <PasswordStep
+            token={token!}
+            state={step.state}
+            onDone={async (completed) => (completed ? setStep({ kind: 'done' }) : advance())}
+          />
+        )}
+        {step.kind === 'authenticator' && (
+          <AuthenticatorStep token={token!} state={step.state} onConfirmed={(codes) => setStep({ kind: 'recovery-codes', codes })} />
+        )}
+        {step.kind === 'recovery-codes' && <RecoveryCodesStep codes={step.codes} onDone={() => setStep({ kind: 'done' })} />}
+        {step.kind === 'done' && <Done />}
+      </div>
+    </main>
+  );
+}
+
+function Progress({ current, mfa }: { current: 1 | 2 | 3; mfa: boolean }) {
+  if (!mfa) return null;
+  const steps = ['Password', 'Authenticator app', 'Recovery codes'];
+  return (
+    <ol className="progress" aria-label="Setup steps">
+      {steps.map((label, index) => (
+        <li key={label} aria-current={index + 1 === current ? 'step' : undefined} className={index + 1 < current ? 'done' : undefined}>
+          {label}
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+function InvalidLink() {
+  return (
+    <div>
+      <h1>This link no longer works</h1>
+      <Notice kind="warning">
+        The setup link has expired, was already used, or was replaced by a newer email. Ask an administrator to send you a
+        new email with <strong>Resend Email</strong>, and use the link in the newest email.
+      </Notice>
+      <p>
+        <a href="/login">Go to the login page</a>
+      </p>
+    </div>
+  );
+}
+
+function FirstAdminStep({ token, onDone }: { token: string; onDone: () => Promise<void> }) {
+  const [email, setEmail] = useState('');
+  const [name, setName] = useState('');
+  const [password, setPassword] = useState('');
+  const [errors, setErrors] = useState<Partial<Record<'email' | 'name' | 'password' | 'form', string>>>({});
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    try {
+      await api('/setup/first-admin', { method: 'POST', bearer: token, body: { email, name, password } });
+      await onDone();
+    } catch (error) {
+      const field = error instanceof ApiFailure ? error.field : undefined;
+      if (field === 'email' || field === 'name' || field === 'password') setErrors({ [field]: (error as Error).message });
+      else setErrors({ form: describeFailure(error) });
+    }
+  };
+
+  return (
+    <form onSubmit={submit} noValidate>
+      <h1>Create the first administrator</h1>
+      <p className="muted">This account manages all others. You will connect an authenticator app next.</p>
+      {errors.form && <Notice kind="error">{errors.form}</Notice>}
+      <Field label="Email" type="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} error={errors.email} autoFocus />
+      <Field label="Name" autoComplete="name" value={name} onChange={(e) => setName(e.target.value)} error={errors.name} />
+      <Field
+        label="Password"
+        type="password"
+        autoComplete="new-password"
+        value={password}
+        onChange={(e) => setPassword(e.target.value)}
+        error={errors.password}
+        hint={`At least ${PASSWORD_MIN_CHARACTERS} characters. A few unrelated words make a good passphrase.`}
+      />
+      <button type="submit" className="button-primary button-wide">
+        Create administrator
+      </button>
+    </form>
+  );
+}
+
+function PasswordStep({ token, state, onDone }: { token: string; state: SetupState; onDone: (completed: boolean) => Promise<void> }) {
+  const [password, setPassword] = useState('');
+  const [confirmation, setConfirmation] = useState('');
+  const [errors, setErrors] = useState<Partial<Record<'password' | 'confirmation' | 'form', string>>>({});
+  const [busy, setBusy] = useState(false);
+  const needsAuthenticator = state.mfaRequired && !state.totpEnrolled;
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    if (password !== confirmation) return setErrors({ confirmation: 'The two passwords are not the same.' });
+    setBusy(true);
+    setErrors({});
+    try {
+      await api('/setup/password', { method: 'POST', bearer: token, body: { password } });
+      await onDone(!needsAuthenticator);
+    } catch (error) {
+      if (error instanceof ApiFailure && error.field === 'password') setErrors({ password: error.message });
+      else if (error instanceof ApiFailure && error.code === 'invalid_token') setErrors({ form: 'This link no longer works. Ask for a new email.' });
+      else setErrors({ form: describeFailure(error) });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form onSubmit={submit} noValidate>
+      <Progress current={1} mfa={needsAuthenticator} />
+      <h1>Set your password</h1>
+      <p className="muted">
+        For <strong>{state.email}</strong>. You may keep your current password: type it again here.
+      </p>
+      {errors.form && <Notice kind="error">{errors.form}</Notice>}
+      <Field
+        label="New password"
+        type="password"
+        autoComplete="new-password"
+        value={password}
+        onChange={(e) => setPassword(e.target.value)}
+        error={errors.password}
+        hint={`At least ${PASSWORD_MIN_CHARACTERS} characters; spaces and any characters are welcome.`}
+        autoFocus
+      />
+      <Field label="Confirm password" type="password" autoComplete="new-password" value={confirmation} onChange={(e) => setConfirmation(e.target.value)} error={errors.confirmation} />
+      <button type="submit" className="button-primary button-wide" disabled={busy}>
+        {needsAuthenticator ? 'Continue' : 'Set password'}
+      </button>
+    </form>
+  );
+}
+
+/** The key as the apps' "enter a setup key" screens show it: groups of four. */
+export function groupKey(secret: string): string {
+  return secret.match(/.{1,4}/g)?.join(' ') ?? secret;
+}
+
+function AuthenticatorStep({ token, state, onConfirmed }: { token: string; state: SetupState; onConfirmed: (codes: string[]) => void }) {
+  const [enrolment, setEnrolment] = useState<TotpEnrolment | null>(null);
+  const [code, setCode] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    api<TotpEnrolment>('/setup/totp', { method: 'POST', bearer: token }).then(setEnrolment, (failure) => setError(describeFailure(failure)));
+  }, [token]);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const result = await api<TotpConfirmation>('/setup/totp/verify', { method: 'POST', bearer: token, body: { code: code.replace(/\s+/g, '') } });
+      onConfirmed(result.recoveryCodes ?? []);
+    } catch (failure) {
+      if (failure instanceof ApiFailure && failure.code === 'invalid_code') {
+        setError("That code didn't work. Check that your phone's clock is set automatically and enter the newest code.");
+      } else if (failure instanceof ApiFailure && failure.code === 'invalid_token') {
+        setError('This link no longer works (too many wrong codes, or it expired). Ask for a new email.');
+      } else setError(describeFailure(failure));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form onSubmit={submit} noValidate>
+      <Progress current={2} mfa />
+      <h1>Connect your authenticator app</h1>
+      <ol className="instructions">
+        <li>Open Google Authenticator (or another authenticator app) on your phone and add an account.</li>
+        <li>Scan this QR code, or choose to enter a setup key and type the key below.</li>
+        <li>Enter the six-digit code the app shows for {state.email}.</li>
+      </ol>
+      {enrolment ? (
+        <div className="qr-block">
+          <img
+            className="qr"
+            src={`data:image/svg+xml;base64,${btoa(enrolment.qrSvg)}`}
+            alt={`QR code for adding ${state.email} to an authenticator app`}
+            width="220"
+            height="220"
+          />
+          <div>
+            <p className="field-hint">Setup key (time based):</p>
+            <p className="secret-key" aria-label="Setup key">
+              <code>{groupKey(enrolment.secret)}</code>
+            </p>
+          </div>
+        </div>
+      ) : (
+        !error && <p aria-busy="true">Making your key…</p>
+      )}
+      {error && <Notice kind="error">{error}</Notice>}
+      <Field
+        label="Code from the app"
+        name="code"
+        inputMode="numeric"
+        autoComplete="one-time-code"
+        pattern="[0-9 ]*"
+        maxLength={9}
+        value={code}
+        onChange={(e) => setCode(e.target.value)}
+        className="code-input"
+      />
+      <button type="submit" className="button-primary button-wide" disabled={busy || !enrolment}>
+        Verify and activate
+      </button>
+    </form>
+  );
+}
+
+function RecoveryCodesStep({ codes, onDone }: { codes: string[]; onDone: () => void }) {
+  const [saved, setSaved] = useState(false);
+  const [copied, setCopied] = useState<string | null>(null);
+  const text = `Latchkey recovery codes\nEach code works once, in place of a one-time password.\n\n${codes.join('\n')}\n`;
+
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(text);
+      setCopied('Copied to the clipboard.');
+    } catch {
+      setCopied('Copying is not allowed here; select the codes and copy them, or download them.');
+    }
+  };
+
+  const download = () => {
+    const url = URL.createObjectURL(new Blob([text], { type: 'text/plain' }));
+    const link = document.createElement('a');
+    link.href = url;
+    link.download = 'latchkey-recovery-codes.txt';
+    link.click();
+    URL.revokeObjectURL(url);
+  };
+
+  return (
+    <div>
+      <Progress current={3} mfa />
+      <h1>Save your recovery codes</h1>
+      <p className="muted">
+        If you lose your phone, each of these codes lets you log in once instead of a one-time password. They are shown only
+        now. Keep them somewhere safe, such as a password manager.
+      </p>
+      <ul className="recovery-codes" aria-label="Recovery codes">
+        {codes.map((code) => (
+          <li key={code}>
+            <code>{code}</code>
+          </li>
+        ))}
+      </ul>
+      <div className="button-row">
+        <button type="button" className="button-secondary" onClick={() => void copy()}>
+          Copy codes
+        </button>
+        <button type="button" className="button-secondary" onClick={download}>
+          Download codes
+        </button>
+      </div>
+      {copied && <p role="status" className="field-hint">{copied}</p>}
+      <Checkbox label="I have saved these codes" checked={saved} onChange={(e) => setSaved(e.target.checked)} />
+      <button type="button" className="button-primary button-wide" disabled={!saved} onClick={onDone}>
+        Finish
+      </button>
+    </div>
+  );
+}
+
+function Done() {
+  return (
+    <div>
+      <h1>You're all set</h1>
+      <Notice kind="success">Your account is ready. Log in with your email and password{' '}— and, if asked, the code from your app.</Notice>
+      <p>
+        <a className="button-primary button-wide as-button" href="/login">
+          Go to the login page
+        </a>
+      </p>
+    </div>
+  );
+}
