@@ -127,3 +127,22 @@ for (const dialect of dialects()) {
     });
   });
 }
+
+describe('installation facts for the console', () => {
+  test('without SMTP the console is told where the mailbox folder is; with SMTP, that mail is sent', async () => {
+    const mailbox = await createTestContext('sqlite', { env: { LATCHKEY_DATA_DIR: '/srv/latchkey/data' } });
+    const smtp = await createTestContext('sqlite', { env: { LATCHKEY_SMTP_URL: 'smtp://mail.example.org:587' } });
+    try {
+      for (const ctx of [mailbox, smtp]) await seedAdmin(ctx, { email: 'ada@example.org' });
+      const anonymous = await mailbox.app.inject({ method: 'GET', url: '/api/v1/system/mail' });
+      assert.equal(anonymous.statusCode, 401, 'server paths are for administrators only');
+      const a = await mailbox.app.inject({ method: 'GET', url: '/api/v1/system/mail', headers: { cookie: await login(mailbox, 'ada@example.org') } });
+      assert.deepEqual(a.json(), { delivery: 'mailbox', mailboxFolder: '/srv/latchkey/data/mailbox' });
+      const b = await smtp.app.inject({ method: 'GET', url: '/api/v1/system/mail', headers: { cookie: await login(smtp, 'ada@example.org') } });
+      assert.deepEqual(b.json(), { delivery: 'smtp' });
+    } finally {
+      await mailbox.close();
+      await smtp.close();
+    }
+  });
+});

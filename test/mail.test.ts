@@ -9,16 +9,9 @@ import { createMailboxTransport } from '../src/server/mail/transport.js';
 import { deliverDueMail } from '../src/server/mail/worker.js';
 import { createTestContext, dialects, type TestContext } from './support/context.js';
 import { deliverMail } from './support/flow.js';
+import { freePort } from './support/process.js';
 import { startSmtpServer } from './support/smtp.js';
 
-/** A loopback port with nothing listening on it (yet). */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((done) => server.close(done));
-  return port;
-}
 
 for (const dialect of dialects()) {
   describe(`the mail outbox (${dialect})`, () => {

@@ -51,3 +51,40 @@ describe('the API description', () => {
     assert.equal(response.headers['strict-transport-security'], undefined, 'no HSTS on plain http');
   });
 });
+
+describe('the console is served from the same origin', () => {
+  let ctx: TestContext;
+  before(async () => {
+    ctx = await createTestContext('sqlite');
+  });
+  after(() => ctx.close());
+
+  test('every console page is the built index.html under a strict CSP, never cached', async () => {
+    for (const page of ['/', '/login', '/admins', '/setup']) {
+      const response = await ctx.app.inject({ method: 'GET', url: page });
+      assert.equal(response.statusCode, 200, page);
+      assert.match(response.body, /<div id="root"><\/div>/);
+      assert.doesNotMatch(response.body, /<script>(?!<\/script>)|<script(?![^>]*\bsrc=)[^>]*>/, 'no inline script');
+      assert.equal(response.headers['cache-control'], 'no-cache');
+      const csp = String(response.headers['content-security-policy']);
+      assert.match(csp, /script-src 'self'(;|$)/);
+      assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+      assert.equal(response.headers['referrer-policy'], 'no-referrer', 'the setup page leaks no token through Referer');
+      assert.equal(response.headers['x-frame-options'], 'DENY');
+    }
+  });
+
+  test('hashed assets are served and cached for good', async () => {
+    const page = await ctx.app.inject({ method: 'GET', url: '/' });
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(page.body)![1]!;
+    const asset = await ctx.app.inject({ method: 'GET', url: script });
+    assert.equal(asset.statusCode, 200);
+    assert.match(String(asset.headers['content-type']), /javascript/);
+    assert.match(String(asset.headers['cache-control']), /immutable/);
+  });
+
+  test('an unknown page outside the console is a 404', async () => {
+    const response = await ctx.app.inject({ method: 'GET', url: '/wp-admin' });
+    assert.equal(response.statusCode, 404);
+  });
+});

@@ -30,7 +30,7 @@ export async function serve(config: Config, io: Pick<CliIo, 'stdout'>): Promise<
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
-  await app.listen({ port: config.port, host: config.host });
+  const address = await app.listen({ port: config.port, host: config.host });
   const link = await issueBootstrapLinkIfEmpty(runtime.deps);
   if (link) {
     // Printed to the terminal, outside the structured log, for the person starting the
@@ -46,8 +46,7 @@ export async function serve(config: Config, io: Pick<CliIo, 'stdout'>): Promise<
       ].join('\n'),
     );
   }
-  app.log.info(
-    { database: config.database.dialect, publicUrl: config.publicUrl.href },
-    `Latchkey is listening; open ${config.publicUrl.href}`,
-  );
+  app.log.info({ database: config.database.dialect, address, publicUrl: config.publicUrl.href }, 'Latchkey is listening');
+  // Also on the terminal, whatever the log level, for the person who started it.
+  io.stdout(`Latchkey is listening on ${address} (${config.database.dialect}); open ${config.publicUrl.href}`);
 }

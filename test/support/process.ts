@@ -1,5 +1,6 @@
 /** Runs the built `latchkey` command as a user would, in its own process. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
 import path from 'node:path';
 
 export const BIN = path.resolve(import.meta.dirname, '../../bin/latchkey.js');
@@ -43,9 +44,9 @@ export function startServer(env: Record<string, string>, timeoutMs = 20_000): Pr
     }, timeoutMs);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      // Wait for the line that follows the bootstrap check, so the first-start link is printed.
-      if (match && output.includes('Latchkey is listening')) {
+      // Printed after the first-start check, so the first-start link is out by then.
+      const match = /Latchkey is listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      if (match) {
         clearTimeout(timer);
         resolve({
           child,
@@ -66,4 +67,13 @@ export function startServer(env: Record<string, string>, timeoutMs = 20_000): Pr
       reject(new Error(`the server exited with ${code}:\n${output}`));
     });
   });
+}
+
+/** A loopback port with nothing listening on it (yet). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((done) => server.close(done));
+  return port;
 }

@@ -21,10 +21,13 @@ export function systemRoutes(deps: Deps): FastifyPluginAsync {
           response: { 200: MailDelivery, ...errorResponses(401) },
         },
       },
-      async () =>
-        deps.config.smtpUrl
-          ? { delivery: 'smtp' as const }
-          : { delivery: 'mailbox' as const, mailboxFolder: path.relative(process.cwd(), mailboxFolder(deps.config.dataDir)) || '.' },
+      async () => {
+        if (deps.config.smtpUrl) return { delivery: 'smtp' as const };
+        const folder = mailboxFolder(deps.config.dataDir);
+        const relative = path.relative(process.cwd(), folder);
+        // ./data/mailbox reads better as data/mailbox; a folder elsewhere is shown in full.
+        return { delivery: 'mailbox' as const, mailboxFolder: relative.startsWith('..') || path.isAbsolute(relative) ? folder : relative };
+      },
     );
   };
 }

@@ -1,0 +1,292 @@
+/**
+ * The article's six steps in a real browser, by visible labels: Ada logs in, opens
+ * Administrators from her email's menu, Details, ticks the box, Save Administrator,
+ * Resend Email; Grace reads the email from a real SMTP server, opens the link, keeps her
+ * password, scans the QR code (read from a screenshot), types the code, saves her recovery
+ * codes, and logs in with email, password and one-time password.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { chromiumMissingReason, launchChromium } from '../support/browser.js';
+import { oathtoolTotp } from '../support/oathtool.js';
+import { decodeQrPng } from '../support/png-qr.js';
+import { freePort, runLatchkey, startServer, type RunningServer } from '../support/process.js';
+import { startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
+
+const missing = chromiumMissingReason();
+/** `npm run screenshots` sets this to docs/screenshots; otherwise they go to a temporary folder. */
+const shotsDir = process.env.LATCHKEY_SCREENSHOT_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-shots-'));
+const ADA_PASSWORD = 'ada keeps a long passphrase';
+const GRACE_PASSWORD = 'grace keeps her passphrase';
+
+describe('the console in Chromium', { skip: missing ?? false }, () => {
+  let smtp: TestSmtpServer;
+  let server: RunningServer;
+  let browser: Browser;
+  let dataDir: string;
+  let env: Record<string, string>;
+  let base: string;
+  const cspViolations: string[] = [];
+
+  before(async () => {
+    fs.mkdirSync(shotsDir, { recursive: true });
+    smtp = await startSmtpServer();
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-e2e-'));
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    env = { LATCHKEY_DATA_DIR: dataDir, LATCHKEY_PORT: String(port), LATCHKEY_PUBLIC_URL: base, LATCHKEY_SMTP_URL: smtp.url, LATCHKEY_LOG_LEVEL: 'warn' };
+    server = await startServer(env);
+    for (const [email, name, password] of [
+      ['ada@example.org', 'Ada Lovelace', ADA_PASSWORD],
+      ['grace@example.org', 'Grace Hopper', GRACE_PASSWORD],
+      ['alan@example.org', 'Alan Turing', 'alan also has a passphrase'],
+    ] as const) {
+      const created = await runLatchkey(['admin', 'create', '--email', email, '--name', name, '--password-stdin'], env, `${password}\n`);
+      assert.equal(created.code, 0, created.stderr);
+    }
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    await smtp?.close();
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function newPage(viewport = { width: 1280, height: 860 }): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext({ viewport });
+    const page = await context.newPage();
+    page.on('console', (message) => {
+      if (/Content[- ]Security[- ]Policy/i.test(message.text())) cspViolations.push(message.text());
+    });
+    return { context, page };
+  }
+
+  const shot = (page: Page, name: string) => page.screenshot({ path: path.join(shotsDir, `${name}.png`), fullPage: true });
+
+  async function passwordLogin(page: Page, email: string, password: string) {
+    await page.goto(`${base}/login`);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Log in' }).click();
+  }
+
+  let adaPage: Page;
+  let setupLink = '';
+  let graceSecret = '';
+  let recoveryCodes: string[] = [];
+
+  test('1. Ada logs in with email and password', async () => {
+    ({ page: adaPage } = await newPage());
+    await adaPage.goto(`${base}/login`);
+    await shot(adaPage, '01-login');
+    await passwordLogin(adaPage, 'ada@example.org', ADA_PASSWORD);
+    await adaPage.getByRole('heading', { name: 'Welcome, Ada Lovelace' }).waitFor();
+    await adaPage.getByRole('button', { name: 'ada@example.org' }).waitFor();
+  });
+
+  test('2. her email in the upper right opens the menu with Administrators', async () => {
+    await adaPage.getByRole('button', { name: 'ada@example.org' }).click();
+    const menu = adaPage.getByRole('menu');
+    await menu.getByRole('menuitem', { name: 'Administrators' }).waitFor();
+    await assert.doesNotReject(menu.getByRole('menuitem', { name: 'Log out' }).waitFor());
+    await menu.getByRole('menuitem', { name: 'Administrators' }).click();
+    await adaPage.getByRole('heading', { name: 'Administrators' }).waitFor();
+    const rows = adaPage.locator('table.admins tbody tr');
+    assert.equal(await rows.count(), 3);
+    const adaRow = rows.filter({ hasText: 'ada@example.org' });
+    assert.match(await adaRow.innerText(), /Ada Lovelace[\s\S]*Active[\s\S]*Off[\s\S]*seconds ago/);
+    const lastLogin = adaRow.locator('time');
+    assert.match((await lastLogin.getAttribute('title')) ?? '', /\d{4}/, 'the exact date is on hover');
+    assert.match(await rows.filter({ hasText: 'grace@example.org' }).innerText(), /Never/);
+    await shot(adaPage, '02-administrators');
+  });
+
+  test('3. select Grace, Details, tick the box, Save Administrator', async () => {
+    assert.equal(await adaPage.getByRole('button', { name: 'Details' }).isDisabled(), true, 'nothing selected yet');
+    await adaPage.getByLabel('Select grace@example.org').check();
+    await adaPage.getByRole('button', { name: 'Details' }).click();
+    const dialog = adaPage.getByRole('dialog', { name: 'Administrator details' });
+    await dialog.waitFor();
+    assert.equal(await dialog.getByLabel('Name').inputValue(), 'Grace Hopper');
+    assert.equal(await dialog.getByLabel('Email').inputValue(), 'grace@example.org');
+    const box = dialog.getByLabel('Enable MultiFactor Authentication for Admin Login');
+    assert.equal(await box.isChecked(), false);
+    await box.check();
+    await shot(adaPage, '03-details');
+    await dialog.getByRole('button', { name: 'Save Administrator' }).click();
+    await adaPage.getByText('Saved grace@example.org.').waitFor();
+    assert.match(await adaPage.locator('table.admins tbody tr', { hasText: 'grace@example.org' }).innerText(), /Required, not enrolled/);
+  });
+
+  test('Escape closes Details without saving', async () => {
+    await adaPage.getByRole('button', { name: 'Details' }).click();
+    const dialog = adaPage.getByRole('dialog', { name: 'Administrator details' });
+    await dialog.waitFor();
+    await dialog.getByLabel('Name').fill('Changed but not saved');
+    await adaPage.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    assert.match(await adaPage.locator('table.admins tbody tr', { hasText: 'grace@example.org' }).innerText(), /Grace Hopper/);
+  });
+
+  test('an invalid name is caught at the field: "Invalid characters found"', async () => {
+    await adaPage.getByRole('button', { name: 'Add administrator' }).click();
+    const dialog = adaPage.getByRole('dialog', { name: 'Add administrator' });
+    await dialog.getByLabel('Email').fill('new@example.org');
+    await dialog.getByLabel('Name').fill('<b>New</b>');
+    await dialog.getByRole('button', { name: 'Add administrator' }).click();
+    await dialog.getByText('Invalid characters found').waitFor();
+    assert.equal(await dialog.getByLabel('Name').getAttribute('aria-invalid'), 'true');
+    await adaPage.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+  });
+
+  test('4. Resend Email sends the setup email and says to whom', async () => {
+    await adaPage.getByLabel('Select grace@example.org').check();
+    await adaPage.getByRole('button', { name: 'Resend Email' }).click();
+    await adaPage.getByText('Setup email sent to grace@example.org.').waitFor();
+    const [mail] = await smtp.waitFor(1, 15_000);
+    assert.equal(mail!.subject, 'Set up your password and authenticator for Latchkey');
+    setupLink = /(http:\/\/127\.0\.0\.1:\d+\/setup#token=\S+)/.exec(String(mail!.text))![1]!;
+  });
+
+  test('5. Grace follows the link, keeps her password and connects the authenticator app', async () => {
+    const { page } = await newPage();
+    await page.goto(setupLink);
+    await page.getByRole('heading', { name: 'Set your password' }).waitFor();
+    assert.equal(new URL(page.url()).hash, '', 'the token is taken out of the address bar');
+    await page.getByText('You may keep your current password').waitFor();
+    await shot(page, '04-setup-password');
+    await page.getByLabel('New password').fill(GRACE_PASSWORD);
+    await page.getByLabel('Confirm password').fill(GRACE_PASSWORD);
+    await page.getByRole('button', { name: 'Continue' }).click();
+
+    await page.getByRole('heading', { name: 'Connect your authenticator app' }).waitFor();
+    const qr = page.getByRole('img', { name: /QR code for adding grace@example\.org/ });
+    await qr.waitFor();
+    const uri = decodeQrPng(await qr.screenshot());
+    assert.match(uri, /^otpauth:\/\/totp\/Latchkey:grace%40example\.org\?issuer=Latchkey&secret=[A-Z2-7]{32}&algorithm=SHA1&digits=6&period=30$/);
+    graceSecret = new URL(uri).searchParams.get('secret')!;
+    const shownKey = await page.getByLabel('Setup key').innerText();
+    assert.equal(shownKey, graceSecret.match(/.{4}/g)!.join(' '), 'the key is shown in groups of four');
+    await shot(page, '05-setup-authenticator');
+
+    const code = page.getByLabel('Code from the app');
+    assert.equal(await code.getAttribute('autocomplete'), 'one-time-code');
+    const right = oathtoolTotp(graceSecret, Date.now());
+    const wrong = right === '000000' ? '111111' : '000000';
+    await code.fill(wrong);
+    await page.getByRole('button', { name: 'Verify and activate' }).click();
+    await page.getByText("That code didn't work.").waitFor();
+    assert.equal(await code.inputValue(), wrong, 'the field keeps what was typed');
+
+    await code.fill(oathtoolTotp(graceSecret, Date.now()));
+    await page.getByRole('button', { name: 'Verify and activate' }).click();
+    await page.getByRole('heading', { name: 'Save your recovery codes' }).waitFor();
+    recoveryCodes = await page.getByRole('list', { name: 'Recovery codes' }).locator('code').allInnerTexts();
+    assert.equal(recoveryCodes.length, 10);
+    await page.getByRole('button', { name: 'Copy codes' }).waitFor();
+    await page.getByRole('button', { name: 'Download codes' }).waitFor();
+    await shot(page, '06-recovery-codes');
+    const finish = page.getByRole('button', { name: 'Finish' });
+    assert.equal(await finish.isDisabled(), true);
+    await page.getByLabel('I have saved these codes').check();
+    await finish.click();
+    await page.getByRole('heading', { name: "You're all set" }).waitFor();
+  });
+
+  test('a used link says so and tells Grace to ask for a new email', async () => {
+    const { page } = await newPage();
+    await page.goto(setupLink);
+    await page.getByRole('heading', { name: 'This link no longer works' }).waitFor();
+    await page.getByText('Ask an administrator to send you a new email').waitFor();
+    await shot(page, '07-link-expired');
+  });
+
+  test('6. Grace logs in with email, password and the one-time password; a wrong code shows the error', async () => {
+    const { page } = await newPage();
+    await passwordLogin(page, 'grace@example.org', GRACE_PASSWORD);
+    const otp = page.getByLabel('One-time password');
+    await otp.waitFor();
+    assert.equal(await otp.getAttribute('autocomplete'), 'one-time-code');
+    assert.equal(await otp.getAttribute('inputmode'), 'numeric');
+    await shot(page, '08-one-time-password');
+
+    // Before the second factor, every console address leads back to it.
+    await page.goto(`${base}/admins`);
+    await page.getByLabel('One-time password').waitFor();
+
+    const next = oathtoolTotp(graceSecret, Date.now() + 30_000);
+    const wrong = next === '000000' ? '111111' : '000000';
+    await page.getByLabel('One-time password').fill(wrong);
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.getByText("That code didn't work. Check your phone's clock and try the newest code.").waitFor();
+    assert.equal(await page.getByLabel('One-time password').inputValue(), wrong);
+
+    // Pasted as the app shows it, with a space.
+    await page.getByLabel('One-time password').fill(`${next.slice(0, 3)} ${next.slice(3)}`);
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.getByRole('heading', { name: 'Welcome, Grace Hopper' }).waitFor();
+    await page.getByRole('button', { name: 'grace@example.org' }).waitFor();
+  });
+
+  test('the recovery-code path logs Grace in', async () => {
+    const { page } = await newPage();
+    await passwordLogin(page, 'grace@example.org', GRACE_PASSWORD);
+    await page.getByRole('button', { name: 'Use a recovery code instead' }).click();
+    await page.getByLabel('Recovery code').fill(recoveryCodes[0]!);
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.getByRole('heading', { name: 'Welcome, Grace Hopper' }).waitFor();
+  });
+
+  test('Ada sees Grace enrolled; the window works at a phone width and Log out ends the session', async () => {
+    await adaPage.reload();
+    await adaPage.getByRole('heading', { name: 'Administrators' }).waitFor();
+    assert.match(await adaPage.locator('table.admins tbody tr', { hasText: 'grace@example.org' }).innerText(), /Required, enrolled/);
+    const { page } = await newPage({ width: 390, height: 844 });
+    await passwordLogin(page, 'alan@example.org', 'alan also has a passphrase');
+    await page.getByRole('button', { name: 'alan@example.org' }).click();
+    await page.getByRole('menuitem', { name: 'Administrators' }).click();
+    await page.getByRole('heading', { name: 'Administrators' }).waitFor();
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 390, `no sideways scrolling at a phone width (${width}px)`);
+    await shot(page, '09-administrators-phone');
+    await page.getByRole('button', { name: 'alan@example.org' }).click();
+    await page.getByRole('menuitem', { name: 'Log out' }).click();
+    await page.getByRole('heading', { name: 'Log in' }).waitFor();
+  });
+
+  test('no page broke the Content-Security-Policy', () => {
+    assert.deepEqual(cspViolations, []);
+  });
+});
+
+describe('the console without a mail server', { skip: missing ?? false }, () => {
+  test('says that emails are saved to the local mailbox folder', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-e2e-mailbox-'));
+    const env = { LATCHKEY_DATA_DIR: dataDir, LATCHKEY_LOG_LEVEL: 'warn' };
+    const server = await startServer(env);
+    const browser = await launchChromium();
+    try {
+      await runLatchkey(['admin', 'create', '--email', 'ada@example.org', '--name', 'Ada', '--password-stdin'], env, `${ADA_PASSWORD}\n`);
+      const page = await browser.newPage({ viewport: { width: 1280, height: 700 } });
+      await page.goto(`${server.baseUrl}/login`);
+      await page.getByLabel('Email').fill('ada@example.org');
+      await page.getByLabel('Password').fill(ADA_PASSWORD);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.getByRole('button', { name: 'Open Administrators' }).click();
+      await page.getByText(/emails are being saved to the local mailbox folder/).waitFor();
+      assert.match(await page.locator('.notice-info').innerText(), new RegExp(path.join(dataDir, 'mailbox').replace(/[/.]/g, '\\$&').slice(-20)));
+      await page.screenshot({ path: path.join(shotsDir, '10-mailbox-notice.png') });
+    } finally {
+      await browser.close();
+      await server.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
