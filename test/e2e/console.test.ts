@@ -253,7 +253,7 @@ describe('the console in Chromium', { skip: missing ?? false }, () => {
     await page.getByRole('button', { name: 'alan@example.org' }).click();
     await page.getByRole('menuitem', { name: 'Administrators' }).click();
     await page.getByRole('heading', { name: 'Administrators' }).waitFor();
-    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    const width = (await page.evaluate('document.documentElement.scrollWidth')) as number;
     assert.ok(width <= 390, `no sideways scrolling at a phone width (${width}px)`);
     await shot(page, '09-administrators-phone');
     await page.getByRole('button', { name: 'alan@example.org' }).click();
