@@ -46,7 +46,8 @@ for (const dialect of dialects()) {
       assert.equal(admin.mfaEnrolled, false);
       assert.equal(admin.lastLoginAt, null);
       assert.equal(admin.createdAt, new Date(ctx.clock.now()).toISOString());
-      assert.deepEqual(Object.keys(admin).sort(), ['createdAt', 'email', 'id', 'lastLoginAt', 'mfaEnrolled', 'mfaRequired', 'name', 'status']);
+      assert.deepEqual(Object.keys(admin).sort(), ['createdAt', 'email', 'id', 'lastLoginAt', 'lockedUntil', 'mfaEnrolled', 'mfaRequired', 'name', 'status']);
+      assert.equal(admin.lockedUntil, null);
 
       const list = await call('GET', '/api/v1/admins');
       assert.equal(list.statusCode, 200);

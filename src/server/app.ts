@@ -13,6 +13,8 @@ import { Admin, ErrorBody } from '../shared/api.js';
 import { adminRoutes } from './admins/routes.js';
 import { createDummyHash } from './auth/login.js';
 import { authRoutes } from './auth/routes.js';
+import { accountRoutes } from './auth/account-routes.js';
+import { auditRoutes } from './audit/routes.js';
 import { setupRoutes } from './setup/routes.js';
 import { DEFAULT_CONSOLE_DIR, registerConsole } from './http/console.js';
 import { systemRoutes } from './http/system-routes.js';
@@ -100,6 +102,8 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
         { name: 'auth', description: 'Logging in and out' },
         { name: 'administrators', description: 'Managing administrators (a full session required)' },
         { name: 'setup', description: 'What the setup email\'s link does: password and authenticator' },
+        { name: 'account', description: 'My sessions and my password (a full session required)' },
+        { name: 'audit', description: 'The audit log (a full session required)' },
         { name: 'system', description: 'Facts about this installation' },
         { name: 'health', description: 'Readiness for load balancers' },
       ],
@@ -135,6 +139,8 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
 
   const dummyHash = createDummyHash(deps.hasher, deps.random);
   await app.register(authRoutes(deps, dummyHash), { prefix: '/api/v1/auth' });
+  await app.register(accountRoutes(deps), { prefix: '/api/v1/auth' });
+  await app.register(auditRoutes(deps), { prefix: '/api/v1/audit' });
   await app.register(adminRoutes(deps), { prefix: '/api/v1/admins' });
   await app.register(setupRoutes(deps), { prefix: '/api/v1/setup' });
   await app.register(systemRoutes(deps), { prefix: '/api/v1/system' });

@@ -3,7 +3,7 @@
  * log in (API.md, "Command line").
  */
 import { parseArgs } from 'node:util';
-import { createAdministrator, resetMfa } from './admins/service.js';
+import { createAdministrator, resetMfa, unlockAdministrator } from './admins/service.js';
 import { findAdminByEmail } from './admins/repository.js';
 import { findPasswordProblem, PASSWORD_PROBLEM_MESSAGES } from './auth/passwords.js';
 import { ConfigError, loadConfig } from './config.js';
@@ -27,6 +27,7 @@ Commands:
   admin setup-link --email E              Print a fresh setup link (earlier links stop working)
   admin reset-mfa --email E               Remove an admin's authenticators and recovery codes
                                           (a lost phone); they enrol again by email
+  admin unlock --email E                  Lift a lockout imposed by failed logins
 
 Settings come from LATCHKEY_* environment variables; see the README.`;
 
@@ -165,6 +166,16 @@ async function runAdminCommand(argv: string[], io: CliIo, config: ReturnType<typ
           `Removed the authenticators and recovery codes of ${admin.email} and ended their sessions.` +
             (admin.mfa_required === 1 ? ' They must enrol again: send them a setup email (or run admin setup-link).' : ''),
         );
+        return 0;
+      }
+      case 'unlock': {
+        const admin = await findAdminByEmail(deps.db, options.email);
+        if (!admin) {
+          io.stderr(`No administrator has the email ${options.email}.`);
+          return 1;
+        }
+        await unlockAdministrator(deps, actor, admin.id);
+        io.stdout(`Unlocked ${admin.email}: failed-login counters are reset.`);
         return 0;
       }
       default:

@@ -3,7 +3,7 @@
  * `latchkey serve` and the other CLI commands.
  */
 import { createSecretBox, loadSecretKey } from './auth/crypto-box.js';
-import { createArgon2Hasher } from './auth/passwords.js';
+import { boundHasher, createArgon2Hasher } from './auth/passwords.js';
 import { ConfigError, type Config } from './config.js';
 import type { Db } from './db/schema.js';
 import { openDatabase } from './db/connect.js';
@@ -33,7 +33,7 @@ export async function openRuntime(config: Config, options: { migrate?: boolean }
     await db.destroy();
     throw error;
   }
-  const deps: Deps = { db, config, clock: systemClock, random: cryptoRandom, hasher: createArgon2Hasher(), secretBox };
+  const deps: Deps = { db, config, clock: systemClock, random: cryptoRandom, hasher: boundHasher(createArgon2Hasher()), secretBox };
   return { deps, close: () => db.destroy() };
 }
 

@@ -38,6 +38,9 @@ export const Admin = Type.Object(
     mfaEnrolled: Type.Boolean({ description: 'An authenticator app is confirmed.' }),
     createdAt: Type.String({ format: 'date-time' }),
     lastLoginAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    lockedUntil: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+      description: 'Set while failed logins keep the account locked; far in the future when only an administrator can unlock it.',
+    }),
   },
   { $id: 'Admin' },
 );
@@ -135,3 +138,44 @@ export const MailDelivery = Type.Object({
   mailboxFolder: Type.Optional(Type.String({ description: 'Where emails are saved when no mail server is configured.' })),
 });
 export type MailDelivery = Static<typeof MailDelivery>;
+
+export const SessionSummary = Type.Object({
+  id: Type.String({ description: 'A handle for revoking; not the cookie.' }),
+  current: Type.Boolean(),
+  createdAt: Type.String({ format: 'date-time' }),
+  lastSeenAt: Type.String({ format: 'date-time' }),
+  expiresAt: Type.String({ format: 'date-time' }),
+  ip: Type.Union([Type.String(), Type.Null()]),
+  userAgent: Type.Union([Type.String(), Type.Null()]),
+});
+export type SessionSummary = Static<typeof SessionSummary>;
+export const SessionList = Type.Object({ sessions: Type.Array(SessionSummary) });
+export const SessionIdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+
+export const ChangePasswordBody = Type.Object({ currentPassword: Password, newPassword: Password });
+
+export const AuditActor = Type.Union([Type.Object({ id: Type.String(), email: Type.String(), name: Type.String() }), Type.Null()]);
+export const AuditEvent = Type.Object({
+  id: Type.Integer(),
+  at: Type.String({ format: 'date-time' }),
+  action: Type.String(),
+  outcome: Type.String(),
+  actor: AuditActor,
+  target: AuditActor,
+  ip: Type.Union([Type.String(), Type.Null()]),
+  details: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()])),
+});
+export type AuditEvent = Static<typeof AuditEvent>;
+export const AuditQuery = Type.Object({
+  action: Type.Optional(Type.String({ maxLength: 64, description: 'Exact action, or a prefix ending in "." such as "login."' })),
+  outcome: Type.Optional(Type.Union([Type.Literal('success'), Type.Literal('failure'), Type.Literal('denied')])),
+  admin: Type.Optional(Type.String({ maxLength: 254, description: "An administrator's email: events they did or that were done to them." })),
+  before: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$', description: 'Return events with a smaller id (paging).' })),
+  limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$', description: 'At most 200; 50 by default.' })),
+});
+export type AuditQuery = Static<typeof AuditQuery>;
+export const AuditPage = Type.Object({
+  events: Type.Array(AuditEvent),
+  nextBefore: Type.Union([Type.String(), Type.Null()], { description: 'Pass as `before` for the next page; null at the end.' }),
+});
+export type AuditPage = Static<typeof AuditPage>;

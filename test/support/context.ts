@@ -10,7 +10,7 @@ import pg from 'pg';
 import pino from 'pino';
 import { buildApp, LOG_REDACT_PATHS } from '../../src/server/app.js';
 import { createSecretBox } from '../../src/server/auth/crypto-box.js';
-import { createArgon2Hasher, type PasswordHasher } from '../../src/server/auth/passwords.js';
+import { boundHasher, createArgon2Hasher, type PasswordHasher } from '../../src/server/auth/passwords.js';
 import { loadConfig, type Config } from '../../src/server/config.js';
 import { openDatabase } from '../../src/server/db/connect.js';
 import { migrateToLatest } from '../../src/server/db/migrate.js';
@@ -121,6 +121,8 @@ export interface ContextOptions {
 
 /** One hasher for the whole test process: the OWASP parameters, as in production. */
 const sharedHasher = createArgon2Hasher();
+/** Each app gets its own bound, as each server process has. */
+const boundedShared = () => boundHasher(sharedHasher);
 
 export async function createTestContext(dialect: DialectName, options: ContextOptions = {}): Promise<TestContext> {
   const database = await createTestDatabase(dialect);
@@ -139,7 +141,7 @@ export async function createTestContext(dialect: DialectName, options: ContextOp
     config,
     clock,
     random,
-    hasher: options.hasher ?? sharedHasher,
+    hasher: options.hasher ?? boundedShared(),
     secretBox: createSecretBox(random, Buffer.from(config.secretKey!, 'base64')),
     logger,
   };

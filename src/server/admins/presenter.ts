@@ -2,7 +2,7 @@ import type { Admin } from '../../shared/api.js';
 import type { AdminRow } from './repository.js';
 
 /** Whitelists the fields an administrator's JSON may carry: never a hash, seed or token. */
-export function presentAdmin(row: AdminRow, mfaEnrolled: boolean): Admin {
+export function presentAdmin(row: AdminRow, mfaEnrolled: boolean, lockedUntil: number | null): Admin {
   return {
     id: row.id,
     email: row.email,
@@ -12,5 +12,6 @@ export function presentAdmin(row: AdminRow, mfaEnrolled: boolean): Admin {
     mfaEnrolled,
     createdAt: new Date(row.created_at).toISOString(),
     lastLoginAt: row.last_login_at === null ? null : new Date(row.last_login_at).toISOString(),
+    lockedUntil: lockedUntil === null ? null : new Date(lockedUntil).toISOString(),
   };
 }

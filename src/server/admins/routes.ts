@@ -6,6 +6,8 @@ import type { Deps } from '../deps.js';
 import { errorResponses } from '../http/openapi.js';
 import { authenticated, requireFullSession } from '../http/session-guard.js';
 import {
+  resetMfa,
+  unlockAdministrator,
   createAdministrator,
   getAdministrator,
   listAdministrators,
@@ -82,6 +84,41 @@ export function adminRoutes(deps: Deps): FastifyPluginAsync {
         const actor = authenticated(request).admin;
         const admin = await resendSetupEmail(deps, actor, request.params.id, request.ip);
         return reply.code(202).send({ sentTo: admin.email });
+      },
+    );
+
+    app.post(
+      '/:id/unlock',
+      {
+        schema: {
+          tags,
+          summary: 'Lift a lockout imposed by failed logins',
+          params: AdminIdParams,
+          response: { 200: AdminEnvelope, ...errorResponses(401, 404) },
+        },
+      },
+      async (request) => {
+        const actor = { adminId: authenticated(request).admin.id, ip: request.ip };
+        const row = await unlockAdministrator(deps, actor, request.params.id);
+        return { admin: await presentAdminWithFactors(deps, row) };
+      },
+    );
+
+    app.post(
+      '/:id/reset-mfa',
+      {
+        schema: {
+          tags,
+          summary: "Remove another administrator's authenticators and recovery codes (a lost phone)",
+          description: 'Ends their sessions and emails them. With MFA required, their next login asks them to enrol again through a setup email.',
+          params: AdminIdParams,
+          response: { 200: AdminEnvelope, ...errorResponses(401, 403, 404) },
+        },
+      },
+      async (request) => {
+        const actor = { adminId: authenticated(request).admin.id, ip: request.ip };
+        const row = await resetMfa(deps, actor, request.params.id);
+        return { admin: await presentAdminWithFactors(deps, row) };
       },
     );
   };

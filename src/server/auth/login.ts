@@ -11,7 +11,7 @@ import type { PasswordHasher } from './passwords.js';
 
 export type PasswordStepOutcome =
   | { kind: 'accepted'; admin: AdminRow }
-  | { kind: 'refused'; reason: 'unknown_email' | 'wrong_password' | 'no_password' | 'suspended' };
+  | { kind: 'refused'; reason: 'unknown_email' | 'wrong_password' | 'no_password' | 'suspended' | 'locked' };
 
 export interface DummyHash {
   get(): Promise<string>;
@@ -31,14 +31,17 @@ export function createDummyHash(hasher: PasswordHasher, random: Deps['random']):
 export async function checkPassword(
   deps: Deps,
   dummyHash: DummyHash,
-  input: { email: string; password: string; ip: string | null },
+  input: { email: string; password: string; ip: string | null; accountLocked: boolean },
 ): Promise<PasswordStepOutcome> {
   const admin = await findAdminByEmail(deps.db, input.email);
   const storedHash = admin?.password_hash ?? (await dummyHash.get());
   const passwordMatches = await deps.hasher.verify(storedHash, input.password);
 
+  // The hash is computed in every case, a locked account included, so that every refusal
+  // takes as long as every other.
   let outcome: PasswordStepOutcome;
-  if (!admin) outcome = { kind: 'refused', reason: 'unknown_email' };
+  if (input.accountLocked) outcome = { kind: 'refused', reason: 'locked' };
+  else if (!admin) outcome = { kind: 'refused', reason: 'unknown_email' };
   else if (admin.password_hash === null) outcome = { kind: 'refused', reason: 'no_password' };
   else if (!passwordMatches) outcome = { kind: 'refused', reason: 'wrong_password' };
   else if (admin.status === 'suspended') outcome = { kind: 'refused', reason: 'suspended' };

@@ -106,3 +106,44 @@ export function createArgon2Hasher(params: Argon2Parameters = OWASP_ARGON2ID): P
     },
   };
 }
+
+export class HasherBusyError extends Error {}
+
+export interface HasherLimits {
+  /** Hashes computing at once; @node-rs/argon2 runs them on libuv's pool (4 threads by default). */
+  maxInFlight: number;
+  /** Hashes waiting for a slot; past this, new ones are refused at once. */
+  maxQueued: number;
+}
+
+export const DEFAULT_HASHER_LIMITS: HasherLimits = { maxInFlight: 4, maxQueued: 64 };
+
+/**
+ * Bounds the memory and CPU that password checks can take: each argon2id hash holds
+ * 19 MiB, so a flood of logins must queue, and past the queue be refused (503 with
+ * Retry-After), rather than grow memory without limit (ASVS 5.0 6.2.9, CS-Auth).
+ */
+export function boundHasher(inner: PasswordHasher, limits: HasherLimits = DEFAULT_HASHER_LIMITS): PasswordHasher {
+  let inFlight = 0;
+  const queue: Array<() => void> = [];
+  const run = async <T>(work: () => Promise<T>): Promise<T> => {
+    if (inFlight >= limits.maxInFlight) {
+      if (queue.length >= limits.maxQueued) throw new HasherBusyError('password hashing is saturated');
+      await new Promise<void>((resolve) => queue.push(resolve));
+    } else {
+      inFlight++;
+    }
+    try {
+      return await work();
+    } finally {
+      const next = queue.shift();
+      // The slot passes straight to the next waiter; otherwise it is freed.
+      if (next) next();
+      else inFlight--;
+    }
+  };
+  return {
+    hash: (password) => run(() => inner.hash(password)),
+    verify: (passwordHash, password) => run(() => inner.verify(passwordHash, password)),
+  };
+}

@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { sql } from 'kysely';
 import { CodeBody, LoginBody, LoginResult, SessionInfo } from '../../shared/api.js';
-import { updateAdminRow, type AdminRow } from '../admins/repository.js';
+import { findAdminByEmail, updateAdminRow, type AdminRow } from '../admins/repository.js';
 import { recordAuditEvent } from '../audit/log.js';
 import type { Deps } from '../deps.js';
 import { ApiError } from '../http/errors.js';
@@ -14,6 +14,8 @@ import { clearSessionCookie, setSessionCookie, sessionPolicy } from '../http/ses
 import { loadSession, type Authenticated } from '../http/session-guard.js';
 import { countUnusedRecoveryCodes, hasConfirmedTotp, spendRecoveryCode, verifyAndSpendTotp } from './authenticators.js';
 import { checkPassword, type DummyHash } from './login.js';
+import { refundAddress, reserveAccount, reserveAddress } from './attempts.js';
+import { ACCOUNT_POLICY, clearThrottle, isLocked, refundAttempt, throttleKeys } from './throttle.js';
 import { createSession, deleteSession } from './sessions.js';
 
 /** A pending login dies after this many wrong second-factor codes; the password step must be redone. */
@@ -65,15 +67,27 @@ export function authRoutes(deps: Deps, dummyHash: DummyHash): FastifyPluginAsync
         const previous = await loadSession(deps, request);
         if (previous) await deleteSession(deps.db, previous.session.id);
 
-        const outcome = await checkPassword(deps, dummyHash, { ...request.body, ip: request.ip });
-        if (outcome.kind === 'refused') {
+        await reserveAddress(deps, request);
+        const passwordKey = throttleKeys.password(request.body.email);
+        const existing = await findAdminByEmail(deps.db, request.body.email);
+        const reservation = await reserveAccount(deps, passwordKey, existing?.id ?? null, request.ip);
+        const outcome = await checkPassword(deps, dummyHash, { ...request.body, ip: request.ip, accountLocked: !reservation.granted });
+        // A right password while the second factor is locked is refused like a wrong one.
+        const secondFactorLocked =
+          outcome.kind === 'accepted' && (await isLocked(deps.db, throttleKeys.secondFactor(outcome.admin.id), deps.clock.now()));
+        if (outcome.kind === 'refused' || secondFactorLocked) {
+          if (secondFactorLocked) await refundAttempt(deps.db, ACCOUNT_POLICY, passwordKey);
           clearSessionCookie(deps.config, reply);
           throw new ApiError('invalid_credentials');
         }
         const { admin } = outcome;
+        await refundAddress(deps, request);
 
         // An enrolled authenticator is always asked for, whatever the mfaRequired box says.
         if (await hasConfirmedTotp(deps.db, admin.id)) {
+          // The password counter is reset only when the whole login succeeds (NIST SP 800-63B
+          // rev. 4 §3.2.2); this attempt's own reservation is given back.
+          await refundAttempt(deps.db, ACCOUNT_POLICY, passwordKey);
           const now = deps.clock.now();
           const { token } = await createSession(deps.db, deps.random, sessionPolicy(deps.config), now, {
             adminId: admin.id,
@@ -88,6 +102,7 @@ export function authRoutes(deps: Deps, dummyHash: DummyHash): FastifyPluginAsync
           return { status: 'mfa_required' as const, methods };
         }
         if (admin.mfa_required === 1) {
+          await refundAttempt(deps.db, ACCOUNT_POLICY, passwordKey);
           await recordAuditEvent(deps.db, {
             at: deps.clock.now(),
             action: 'login',
@@ -100,6 +115,7 @@ export function authRoutes(deps: Deps, dummyHash: DummyHash): FastifyPluginAsync
           clearSessionCookie(deps.config, reply);
           throw new ApiError('mfa_setup_required');
         }
+        await clearThrottle(deps.db, passwordKey);
         return finishLogin(request, reply, admin, 'password');
       },
     );
@@ -109,6 +125,35 @@ export function authRoutes(deps: Deps, dummyHash: DummyHash): FastifyPluginAsync
       const auth = await loadSession(deps, request);
       if (!auth || auth.session.state !== 'mfa_pending') throw new ApiError('no_pending_login');
       return auth;
+    }
+
+    /**
+     * Counts a second-factor guess against the address and the account before it is
+     * checked. A locked account's pending login ends, with the answer a wrong code gets.
+     */
+    async function reserveSecondFactor(request: FastifyRequest, reply: FastifyReply, auth: Authenticated, factor: string): Promise<void> {
+      await reserveAddress(deps, request);
+      const reservation = await reserveAccount(deps, throttleKeys.secondFactor(auth.admin.id), auth.admin.id, request.ip);
+      if (reservation.granted) return;
+      await deleteSession(deps.db, auth.session.id);
+      clearSessionCookie(deps.config, reply);
+      await recordAuditEvent(deps.db, {
+        at: deps.clock.now(),
+        action: `login.${factor}`,
+        outcome: 'denied',
+        actorAdminId: auth.admin.id,
+        targetAdminId: auth.admin.id,
+        ip: request.ip,
+        details: { reason: 'locked' },
+      });
+      throw new ApiError('invalid_code', undefined, 'code');
+    }
+
+    /** A whole login succeeded: its counters start over (NIST SP 800-63B rev. 4 §3.2.2). */
+    async function completeLoginThrottles(request: FastifyRequest, admin: AdminRow): Promise<void> {
+      await clearThrottle(deps.db, throttleKeys.secondFactor(admin.id));
+      await clearThrottle(deps.db, throttleKeys.password(admin.email));
+      await refundAddress(deps, request);
     }
 
     async function refuseCode(request: FastifyRequest, reply: FastifyReply, auth: Authenticated, factor: string): Promise<never> {
@@ -148,9 +193,11 @@ export function authRoutes(deps: Deps, dummyHash: DummyHash): FastifyPluginAsync
       },
       async (request, reply) => {
         const auth = await pendingLogin(request);
+        await reserveSecondFactor(request, reply, auth, 'totp');
         const accepted = await verifyAndSpendTotp(deps.db, deps.secretBox, auth.admin.id, request.body.code, deps.clock.now());
         if (!accepted) return refuseCode(request, reply, auth, 'totp');
         await deleteSession(deps.db, auth.session.id);
+        await completeLoginThrottles(request, auth.admin);
         return finishLogin(request, reply, auth.admin, 'password+totp');
       },
     );
@@ -167,11 +214,13 @@ export function authRoutes(deps: Deps, dummyHash: DummyHash): FastifyPluginAsync
       },
       async (request, reply) => {
         const auth = await pendingLogin(request);
+        await reserveSecondFactor(request, reply, auth, 'recovery');
         const now = deps.clock.now();
         if (!(await spendRecoveryCode(deps.db, auth.admin.id, request.body.code, now))) {
           return refuseCode(request, reply, auth, 'recovery');
         }
         await deleteSession(deps.db, auth.session.id);
+        await completeLoginThrottles(request, auth.admin);
         const left = await countUnusedRecoveryCodes(deps.db, auth.admin.id);
         await enqueueMail(deps.db, deps.secretBox, deps.random, now, {
           kind: 'security_notice',

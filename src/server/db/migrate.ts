@@ -8,10 +8,12 @@ import { Migrator, type Migration, type MigrationResultSet } from 'kysely';
 import type { Db } from './schema.js';
 import * as m001 from './migrations/001_foundation.js';
 import * as m002 from './migrations/002_mfa.js';
+import * as m003 from './migrations/003_throttle.js';
 
 export const migrations: Record<string, Migration> = {
   '001_foundation': m001,
   '002_mfa': m002,
+  '003_throttle': m003,
 };
 
 export interface MigrationOutcome {

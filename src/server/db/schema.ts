@@ -111,6 +111,14 @@ export interface SettingsTable {
   value: string;
 }
 
+export interface ThrottleCountersTable {
+  /** `password:{email}`, `second-factor:{admin id}`, `address:{ip}`, `setup-email:{admin id}`. */
+  key: string;
+  failures: Generated<number>;
+  last_failure_at: number | null;
+  locked_until: number | null;
+}
+
 export interface Database {
   admins: AdminsTable;
   sessions: SessionsTable;
@@ -120,6 +128,7 @@ export interface Database {
   recovery_codes: RecoveryCodesTable;
   outbox: OutboxTable;
   settings: SettingsTable;
+  throttle_counters: ThrottleCountersTable;
 }
 
 export type Db = Kysely<Database>;

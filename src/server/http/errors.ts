@@ -4,6 +4,7 @@
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { EMAIL_INVALID_MESSAGE, NAME_INVALID_MESSAGE } from '../../shared/rules.js';
+import { HasherBusyError } from '../auth/passwords.js';
 
 export const ERROR_CATALOG = {
   invalid_request: { status: 400, message: 'The request is not valid.' },
@@ -29,6 +30,9 @@ export const ERROR_CATALOG = {
   },
   setup_step_out_of_order: { status: 409, message: 'Do the setup steps in order: password, then authenticator.' },
   payload_too_large: { status: 413, message: 'The request body is too large.' },
+  too_many_attempts: { status: 429, message: 'Too many attempts from your address. Wait before trying again.' },
+  too_many_emails: { status: 429, message: 'Too many setup emails for this administrator in the last hour. Wait before sending another.' },
+  server_busy: { status: 503, message: 'The server is busy checking passwords. Try again in a moment.' },
   unsupported_media_type: { status: 415, message: 'Send the body as application/json.' },
   internal_error: { status: 500, message: 'Something went wrong on the server; it has been logged.' },
 } as const;
@@ -37,6 +41,8 @@ export type ErrorCode = keyof typeof ERROR_CATALOG;
 
 export class ApiError extends Error {
   readonly status: number;
+  /** Sent as Retry-After on 429 and 503 answers. */
+  retryAfterSeconds?: number;
   constructor(
     readonly code: ErrorCode,
     message?: string,
@@ -46,6 +52,12 @@ export class ApiError extends Error {
     super(message ?? ERROR_CATALOG[code].message);
     this.name = 'ApiError';
     this.status = status ?? ERROR_CATALOG[code].status;
+  }
+
+  static retryAfter(code: ErrorCode, retryAfterMs: number, message?: string): ApiError {
+    const error = new ApiError(code, message);
+    error.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+    return error;
   }
 }
 
@@ -107,7 +119,12 @@ export function registerErrorHandling(app: FastifyInstance): void {
 
   app.setErrorHandler((error: FastifyError & { validation?: AjvError[] }, request, reply) => {
     if (error instanceof ApiError) {
+      if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
       return reply.code(error.status).send(errorBody(error.code, error.message, error.field));
+    }
+    if (error instanceof HasherBusyError) {
+      reply.header('retry-after', '1');
+      return reply.code(503).send(errorBody('server_busy', ERROR_CATALOG.server_busy.message));
     }
     if (error.validation) {
       const { field, message } = describeValidationError(error.validation, error.validationContext ?? 'body');

@@ -2,7 +2,8 @@
  * The setup link's endpoints. The token travels in `Authorization: Bearer …`, never in a
  * path or query string where access logs and Referer headers would keep it.
  */
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { refundAddress, reserveAddress } from '../auth/attempts.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { CodeBody, FirstAdminBody, SetupPasswordBody, SetupState, TotpConfirmation, TotpEnrolment } from '../../shared/api.js';
@@ -15,9 +16,21 @@ import {
   resolveSetup,
   setPassword,
   setupState,
+  type SetupContext,
 } from './service.js';
 
 export function setupRoutes(deps: Deps): FastifyPluginAsync {
+  /**
+   * The link the request presents. Each call counts against the client address until the
+   * link proves valid, so guessing links is throttled like guessing passwords.
+   */
+  async function resolve(request: FastifyRequest): Promise<SetupContext> {
+    await reserveAddress(deps, request);
+    const ctx = await resolveSetup(deps, request.headers.authorization);
+    await refundAddress(deps, request);
+    return ctx;
+  }
+
   return async (plugin) => {
     const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
     const tags = ['setup'];
@@ -26,7 +39,7 @@ export function setupRoutes(deps: Deps): FastifyPluginAsync {
     app.get(
       '/',
       { schema: { tags, security, summary: 'What this setup link is for and how far it got', response: { 200: SetupState, ...errorResponses(404) } } },
-      async (request) => setupState(deps, await resolveSetup(deps, request.headers.authorization)),
+      async (request) => setupState(deps, await resolve(request)),
     );
 
     app.post(
@@ -41,7 +54,7 @@ export function setupRoutes(deps: Deps): FastifyPluginAsync {
         },
       },
       async (request, reply) => {
-        const ctx = await resolveSetup(deps, request.headers.authorization);
+        const ctx = await resolve(request);
         const created = await createFirstAdmin(deps, ctx, request.body, request.ip);
         return reply.code(201).send(await setupState(deps, created));
       },
@@ -59,7 +72,7 @@ export function setupRoutes(deps: Deps): FastifyPluginAsync {
         },
       },
       async (request, reply) => {
-        const ctx = await resolveSetup(deps, request.headers.authorization);
+        const ctx = await resolve(request);
         await setPassword(deps, ctx, request.body.password, request.ip);
         return reply.code(204).send(null);
       },
@@ -76,7 +89,7 @@ export function setupRoutes(deps: Deps): FastifyPluginAsync {
         },
       },
       async (request, reply) => {
-        const ctx = await resolveSetup(deps, request.headers.authorization);
+        const ctx = await resolve(request);
         const enrolment = await beginTotpEnrolment(deps, ctx);
         // The secret is shown to its owner once and must not linger in any cache.
         reply.header('cache-control', 'no-store');
@@ -96,9 +109,13 @@ export function setupRoutes(deps: Deps): FastifyPluginAsync {
         },
       },
       async (request, reply) => {
-        const ctx = await resolveSetup(deps, request.headers.authorization);
+        const ctx = await resolve(request);
         reply.header('cache-control', 'no-store');
-        return confirmTotpEnrolment(deps, ctx, request.body.code, request.ip);
+        // The code is a guess like a login code: counted against the address until it proves right.
+        await reserveAddress(deps, request);
+        const confirmation = await confirmTotpEnrolment(deps, ctx, request.body.code, request.ip);
+        await refundAddress(deps, request);
+        return confirmation;
       },
     );
   };

@@ -21,6 +21,7 @@ import { findPasswordProblem, PASSWORD_PROBLEM_MESSAGES } from '../auth/password
 import { deleteSessionsOfAdmin } from '../auth/sessions.js';
 import { base32Secret, GOOGLE_AUTHENTICATOR_PARAMETERS, newTotpSecret, otpauthUri } from '../auth/totp.js';
 import { recordAuditEvent } from '../audit/log.js';
+import { reserveAttempt, SETUP_EMAIL_POLICY, throttleKeys, clearThrottle } from '../auth/throttle.js';
 import type { Db } from '../db/schema.js';
 import type { Deps } from '../deps.js';
 import { ApiError } from '../http/errors.js';
@@ -58,6 +59,9 @@ export async function queueSetupEmail(
   ip: string | null,
 ): Promise<string> {
   const now = deps.clock.now();
+  // At most five setup emails an hour to one person: the button cannot flood a mailbox.
+  const sending = await reserveAttempt(trx, SETUP_EMAIL_POLICY, throttleKeys.setupEmail(admin.id), now);
+  if (!sending.granted) throw ApiError.retryAfter('too_many_emails', sending.retryAfterMs);
   const ttlMs = deps.config.setupLinkHours * 3_600_000;
   const { token } = await issueSetupToken(trx, deps.random, now, {
     adminId: admin.id,
@@ -285,6 +289,9 @@ async function completeSetup(
     }
     // ASVS 5.0 7.4.3: a new password ends every session of the account.
     await deleteSessionsOfAdmin(trx, admin.id);
+    // A new password set through the mailbox lifts a password lockout; the second factor's
+    // counter stays, since the link proves the mailbox, not the phone.
+    await clearThrottle(trx, throttleKeys.password(admin.email));
     await recordAuditEvent(trx, {
       at: now,
       action: 'setup.complete',

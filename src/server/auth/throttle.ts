@@ -1,0 +1,130 @@
+/**
+ * Throttling of guesses, held in the database so that it survives restarts and spans
+ * instances (RFC 4226 §7.3: "across login sessions").
+ *
+ * An attempt first *reserves* a failure with one conditional UPDATE, which refuses while
+ * the key is locked and sets the next lock in the same statement. So a burst of parallel
+ * guesses is serialised by the row: each one that gets checked has been counted, and
+ * once the count reaches the free allowance the rest are refused unchecked. A success
+ * gives the reservation back (`refund`) or clears the key (`clear`).
+ */
+import { sql } from 'kysely';
+import type { Db } from '../db/schema.js';
+
+export interface ThrottlePolicy {
+  /** Failures allowed before the first delay. */
+  free: number;
+  /** Delay after the free failures, doubling with each further failure... */
+  firstDelayMs: number;
+  /** ...up to this. */
+  maxDelayMs: number;
+  /** At this many consecutive failures the key stays locked until an administrator unlocks it. */
+  hardLockAt: number | null;
+  /** Failures older than this are forgotten (per-address counters); null: only success resets. */
+  forgetAfterMs: number | null;
+}
+
+/**
+ * Per account, for passwords and, separately, for second factors: 5 free, then 30 s
+ * doubling to an hour (NIST SP 800-63B rev. 3 §5.2.2: "30 seconds up to an hour"), and at
+ * 100 consecutive failures a lock only an administrator lifts (rev. 4 §3.2.2: no more than
+ * 100). Reaching 100 takes about four days of one guess an hour.
+ */
+export const ACCOUNT_POLICY: ThrottlePolicy = { free: 5, firstDelayMs: 30_000, maxDelayMs: 3_600_000, hardLockAt: 100, forgetAfterMs: null };
+
+/** Per client address, across all accounts: 20 free, then 1 s doubling to 15 minutes; forgotten after an hour. */
+export const ADDRESS_POLICY: ThrottlePolicy = { free: 20, firstDelayMs: 1_000, maxDelayMs: 900_000, hardLockAt: null, forgetAfterMs: 3_600_000 };
+
+/** Setup emails per administrator: 5 an hour, so "Resend Email" cannot be used to flood a mailbox. */
+export const SETUP_EMAIL_POLICY: ThrottlePolicy = { free: 5, firstDelayMs: 3_600_000, maxDelayMs: 3_600_000, hardLockAt: null, forgetAfterMs: 3_600_000 };
+
+/** Stands for "until an administrator unlocks": far beyond any clock, well inside a bigint. */
+export const LOCKED_UNTIL_UNLOCKED = 8_640_000_000_000_000;
+
+export const throttleKeys = {
+  password: (email: string) => `password:${email.trim().toLowerCase()}`,
+  secondFactor: (adminId: string) => `second-factor:${adminId}`,
+  address: (ip: string) => `address:${ip}`,
+  setupEmail: (adminId: string) => `setup-email:${adminId}`,
+};
+
+export function delayAfter(policy: ThrottlePolicy, failures: number): number {
+  if (failures <= policy.free) return 0;
+  return Math.min(policy.maxDelayMs, policy.firstDelayMs * 2 ** (failures - policy.free - 1));
+}
+
+export type Reservation = { granted: true; failures: number } | { granted: false; retryAfterMs: number; hardLocked: boolean };
+
+/** The lock that `failures` consecutive failures impose, as SQL over the row's new count. */
+function lockExpression(policy: ThrottlePolicy, failuresSql: ReturnType<typeof sql>, now: number) {
+  const cases = [];
+  // Parameters in THEN branches carry no type for PostgreSQL: cast them to the column's.
+  const at = (ms: number) => sql`cast(${ms} as bigint)`;
+  if (policy.hardLockAt !== null) cases.push(sql`when ${failuresSql} >= ${policy.hardLockAt} then ${at(LOCKED_UNTIL_UNLOCKED)}`);
+  cases.push(sql`when ${failuresSql} <= ${policy.free} then null`);
+  // One branch per doubling until the cap; the schedule is short (about a dozen steps).
+  for (let n = policy.free + 1; delayAfter(policy, n) < policy.maxDelayMs; n++) {
+    cases.push(sql`when ${failuresSql} = ${n} then ${at(now + delayAfter(policy, n))}`);
+  }
+  return sql`case ${sql.join(cases, sql` `)} else ${at(now + policy.maxDelayMs)} end`;
+}
+
+export async function reserveAttempt(db: Db, policy: ThrottlePolicy, key: string, now: number): Promise<Reservation> {
+  await db.insertInto('throttle_counters').values({ key, failures: 0, last_failure_at: null, locked_until: null }).onConflict((oc) => oc.column('key').doNothing()).execute();
+  const forget = policy.forgetAfterMs;
+  const next =
+    forget === null
+      ? sql`failures + 1`
+      : sql`case when last_failure_at is not null and last_failure_at <= ${now - forget} then 1 else failures + 1 end`;
+  const updated = await db
+    .updateTable('throttle_counters')
+    .set({
+      failures: next as never,
+      last_failure_at: now,
+      locked_until: lockExpression(policy, next, now) as never,
+    })
+    .where('key', '=', key)
+    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]))
+    .returning('failures')
+    .executeTakeFirst();
+  if (updated) return { granted: true, failures: Number(updated.failures) };
+  const row = await db.selectFrom('throttle_counters').select('locked_until').where('key', '=', key).executeTakeFirst();
+  const lockedUntil = row?.locked_until ?? now;
+  return { granted: false, retryAfterMs: Math.max(1000, lockedUntil - now), hardLocked: lockedUntil >= LOCKED_UNTIL_UNLOCKED };
+}
+
+/**
+ * Gives back one reserved failure after the attempt succeeded. The lock it may have set is
+ * lifted only if the count falls back within the free allowance.
+ */
+export async function refundAttempt(db: Db, policy: ThrottlePolicy, key: string): Promise<void> {
+  await db
+    .updateTable('throttle_counters')
+    .set({
+      failures: sql`case when failures > 0 then failures - 1 else 0 end` as never,
+      locked_until: sql`case when failures - 1 <= ${policy.free} then null else locked_until end` as never,
+    })
+    .where('key', '=', key)
+    .execute();
+}
+
+/** A completed login, or an administrator's unlock: the key starts over. */
+export async function clearThrottle(db: Db, key: string): Promise<void> {
+  await db.deleteFrom('throttle_counters').where('key', '=', key).execute();
+}
+
+export interface ThrottleState {
+  failures: number;
+  lockedUntil: number | null;
+}
+
+export async function throttleState(db: Db, key: string, now: number): Promise<ThrottleState> {
+  const row = await db.selectFrom('throttle_counters').selectAll().where('key', '=', key).executeTakeFirst();
+  if (!row) return { failures: 0, lockedUntil: null };
+  return { failures: row.failures, lockedUntil: row.locked_until !== null && row.locked_until > now ? row.locked_until : null };
+}
+
+/** Whether the key is locked now, without counting anything. */
+export async function isLocked(db: Db, key: string, now: number): Promise<boolean> {
+  return (await throttleState(db, key, now)).lockedUntil !== null;
+}
