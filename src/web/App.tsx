@@ -4,7 +4,9 @@ import { AccountMenu } from './components/AccountMenu';
 import { api, ApiFailure } from './lib/api';
 import { navigate, usePath } from './lib/router';
 import { AdministratorsPage } from './pages/AdministratorsPage';
+import { AuditPage } from './pages/AuditPage';
 import { HomePage } from './pages/HomePage';
+import { SessionsPage } from './pages/SessionsPage';
 import { LoginPage } from './pages/LoginPage';
 import { SetupPage } from './pages/SetupPage';
 
@@ -67,7 +69,15 @@ export function App() {
         />
       </header>
       <main className="content">
-        {path === '/admins' ? <AdministratorsPage self={session.session.admin} /> : <HomePage admin={session.session.admin} />}
+        {path === '/admins' ? (
+          <AdministratorsPage self={session.session.admin} />
+        ) : path === '/audit' ? (
+          <AuditPage />
+        ) : path === '/sessions' ? (
+          <SessionsPage onLoggedOut={() => { setSession({ kind: 'anonymous' }); navigate('/login', true); }} />
+        ) : (
+          <HomePage admin={session.session.admin} />
+        )}
       </main>
     </div>
   );

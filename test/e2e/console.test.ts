@@ -98,6 +98,7 @@ describe('the console in Chromium', { skip: missing ?? false }, () => {
     await menu.getByRole('menuitem', { name: 'Administrators' }).click();
     await adaPage.getByRole('heading', { name: 'Administrators' }).waitFor();
     const rows = adaPage.locator('table.admins tbody tr');
+    await rows.filter({ hasText: 'grace@example.org' }).waitFor();
     assert.equal(await rows.count(), 3);
     const adaRow = rows.filter({ hasText: 'ada@example.org' });
     assert.match(await adaRow.innerText(), /Ada Lovelace[\s\S]*Active[\s\S]*Off[\s\S]*seconds ago/);
@@ -121,7 +122,7 @@ describe('the console in Chromium', { skip: missing ?? false }, () => {
     await shot(adaPage, '03-details');
     await dialog.getByRole('button', { name: 'Save Administrator' }).click();
     await adaPage.getByText('Saved grace@example.org.').waitFor();
-    assert.match(await adaPage.locator('table.admins tbody tr', { hasText: 'grace@example.org' }).innerText(), /Required, not enrolled/);
+    await adaPage.locator('table.admins tbody tr', { hasText: 'grace@example.org' }).filter({ hasText: 'Required, not enrolled' }).waitFor();
   });
 
   test('Escape closes Details without saving', async () => {
@@ -217,7 +218,7 @@ describe('the console in Chromium', { skip: missing ?? false }, () => {
     assert.equal(await otp.getAttribute('inputmode'), 'numeric');
     await shot(page, '08-one-time-password');
 
-    // Before the second factor, every console address leads back to it.
+    // SECURITY.md #17: before the second factor, every console address leads back to it.
     await page.goto(`${base}/admins`);
     await page.getByLabel('One-time password').waitFor();
 
@@ -247,7 +248,7 @@ describe('the console in Chromium', { skip: missing ?? false }, () => {
   test('Ada sees Grace enrolled; the window works at a phone width and Log out ends the session', async () => {
     await adaPage.reload();
     await adaPage.getByRole('heading', { name: 'Administrators' }).waitFor();
-    assert.match(await adaPage.locator('table.admins tbody tr', { hasText: 'grace@example.org' }).innerText(), /Required, enrolled/);
+    await adaPage.locator('table.admins tbody tr', { hasText: 'grace@example.org' }).filter({ hasText: 'Required, enrolled' }).waitFor();
     const { page } = await newPage({ width: 390, height: 844 });
     await passwordLogin(page, 'alan@example.org', 'alan also has a passphrase');
     await page.getByRole('button', { name: 'alan@example.org' }).click();
@@ -259,6 +260,56 @@ describe('the console in Chromium', { skip: missing ?? false }, () => {
     await page.getByRole('button', { name: 'alan@example.org' }).click();
     await page.getByRole('menuitem', { name: 'Log out' }).click();
     await page.getByRole('heading', { name: 'Log in' }).waitFor();
+  });
+
+  test('the audit log shows logins and changes with relative times, and filters by outcome', async () => {
+    await adaPage.getByRole('button', { name: 'ada@example.org' }).click();
+    await adaPage.getByRole('menuitem', { name: 'Audit log' }).click();
+    await adaPage.getByRole('heading', { name: 'Audit log' }).waitFor();
+    const rows = adaPage.locator('table.list tbody tr');
+    await rows.filter({ hasText: 'admin.update' }).first().waitFor();
+    assert.match(await rows.filter({ hasText: 'setup.complete' }).first().innerText(), /seconds ago|a minute ago[\s\S]*grace@example\.org/);
+    await adaPage.getByLabel('Outcome').selectOption('failure');
+    await rows.filter({ hasText: 'setup.totp' }).first().waitFor();
+    await adaPage.waitForFunction("![...document.querySelectorAll('table.list tbody tr')].some((r) => r.textContent.includes('success'))");
+    await shot(adaPage, '11-audit-log');
+  });
+
+  test('a locked account shows in Details and Ada unlocks it', async () => {
+    for (let i = 0; i < 6; i++) {
+      await fetch(`${base}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'alan@example.org', password: 'not alan at all, a guess' }),
+      });
+    }
+    await adaPage.getByRole('button', { name: 'ada@example.org' }).click();
+    await adaPage.getByRole('menuitem', { name: 'Administrators' }).click();
+    await adaPage.getByLabel('Select alan@example.org').check();
+    await adaPage.getByRole('button', { name: 'Details' }).click();
+    const dialog = adaPage.getByRole('dialog', { name: 'Administrator details' });
+    await dialog.getByText(/Locked after failed logins until/).waitFor();
+    await shot(adaPage, '12-locked-details');
+    await dialog.getByRole('button', { name: 'Unlock' }).click();
+    await adaPage.getByText('Unlocked alan@example.org.').waitFor();
+    await adaPage.keyboard.press('Escape');
+  });
+
+  test('My sessions lists where Ada is signed in and revokes one', async () => {
+    const { page: other } = await newPage();
+    await passwordLogin(other, 'ada@example.org', ADA_PASSWORD);
+    await other.getByRole('heading', { name: 'Welcome, Ada Lovelace' }).waitFor();
+    await adaPage.getByRole('button', { name: 'ada@example.org' }).click();
+    await adaPage.getByRole('menuitem', { name: 'My sessions' }).click();
+    await adaPage.getByRole('heading', { name: 'My sessions' }).waitFor();
+    const rows = adaPage.locator('table.list tbody tr');
+    await rows.nth(1).waitFor();
+    assert.equal(await rows.count(), 2);
+    await shot(adaPage, '13-my-sessions');
+    await rows.filter({ hasNotText: 'this browser' }).getByRole('button', { name: 'Revoke' }).click();
+    await adaPage.getByText('The session was revoked.').waitFor();
+    await other.reload();
+    await other.getByRole('heading', { name: 'Log in' }).waitFor();
   });
 
   test('no page broke the Content-Security-Policy', () => {

@@ -57,6 +57,16 @@ export function AccountMenu({ email, onLogout }: { email: string; onLogout: () =
             </button>
           </li>
           <li role="none">
+            <button type="button" role="menuitem" onClick={() => { setOpen(false); navigate('/audit'); }}>
+              Audit log
+            </button>
+          </li>
+          <li role="none">
+            <button type="button" role="menuitem" onClick={() => { setOpen(false); navigate('/sessions'); }}>
+              My sessions
+            </button>
+          </li>
+          <li role="none">
             <button type="button" role="menuitem" onClick={() => { setOpen(false); onLogout(); }}>
               Log out
             </button>

@@ -153,6 +153,7 @@ export function AdministratorsPage({ self }: { self: { id: string } }) {
                 <td data-label="Name">{admin.name}</td>
                 <td data-label="Status">
                   <span className={`status status-${admin.status}`}>{STATUS_LABELS[admin.status]}</span>
+                  {admin.lockedUntil && <span className="status status-suspended locked">Locked</span>}
                 </td>
                 <td data-label="MFA">{mfaLabel(admin)}</td>
                 <td data-label="Last login">
@@ -170,6 +171,11 @@ export function AdministratorsPage({ self }: { self: { id: string } }) {
         {selected && (
           <DetailsForm
             admin={selected}
+            isSelf={selected.id === self.id}
+            onAction={async (text) => {
+              setMessage({ kind: 'success', text });
+              await load();
+            }}
             onSaved={async (saved) => {
               setDialog(null);
               setMessage({ kind: 'success', text: `Saved ${saved.email}.` });
@@ -202,7 +208,15 @@ function serverErrors(error: unknown): FieldErrors {
   return { form: describeFailure(error) };
 }
 
-function DetailsForm({ admin, onSaved, onCancel }: { admin: Admin; onSaved: (admin: Admin) => Promise<void>; onCancel: () => void }) {
+interface DetailsProps {
+  admin: Admin;
+  isSelf: boolean;
+  onSaved: (admin: Admin) => Promise<void>;
+  onAction: (message: string) => Promise<void>;
+  onCancel: () => void;
+}
+
+function DetailsForm({ admin, isSelf, onSaved, onAction, onCancel }: DetailsProps) {
   const [name, setName] = useState(admin.name);
   const [mfaRequired, setMfaRequired] = useState(admin.mfaRequired);
   const [errors, setErrors] = useState<FieldErrors>({});
@@ -235,6 +249,7 @@ function DetailsForm({ admin, onSaved, onCancel }: { admin: Admin; onSaved: (adm
           ? 'An authenticator app is connected to this account.'
           : 'No authenticator app is connected yet. After saving, click Resend Email so they can set one up.'}
       </p>
+      <AccountActions admin={admin} isSelf={isSelf} onDone={onAction} onError={(text) => setErrors({ form: text })} />
       <div className="dialog-actions">
         <button type="button" className="button-secondary" onClick={onCancel}>
           Cancel
@@ -290,5 +305,60 @@ function AddForm({ onAdded, onCancel }: { onAdded: (admin: Admin) => Promise<voi
         </button>
       </div>
     </form>
+  );
+}
+
+function lockDescription(lockedUntil: string): string {
+  const until = Date.parse(lockedUntil);
+  if (until > Date.now() + 365 * 24 * 3_600_000) return 'Locked after 100 failed logins in a row, until an administrator unlocks it.';
+  return `Locked after failed logins until ${new Date(until).toLocaleTimeString('en', { hour: '2-digit', minute: '2-digit' })}.`;
+}
+
+/** Unlock, Reset MFA, Suspend: the actions that change an account's standing. */
+function AccountActions({ admin, isSelf, onDone, onError }: { admin: Admin; isSelf: boolean; onDone: (message: string) => Promise<void>; onError: (message: string) => void }) {
+  const [confirmReset, setConfirmReset] = useState(false);
+  const run = async (path: string, body: unknown, message: string) => {
+    try {
+      await api(`/admins/${admin.id}${path}`, body === undefined ? { method: 'POST' } : { method: 'PATCH', body });
+      await onDone(message);
+    } catch (error) {
+      onError(describeFailure(error));
+    }
+  };
+  if (isSelf && !admin.lockedUntil) return null;
+  return (
+    <div className="account-actions">
+      {admin.lockedUntil && (
+        <Notice kind="warning">
+          {lockDescription(admin.lockedUntil)}{' '}
+          <button type="button" className="button-secondary" onClick={() => void run('/unlock', undefined, `Unlocked ${admin.email}.`)}>
+            Unlock
+          </button>
+        </Notice>
+      )}
+      {!isSelf && (
+        <div className="button-row">
+          {admin.mfaEnrolled &&
+            (confirmReset ? (
+              <button type="button" className="button-danger" onClick={() => void run('/reset-mfa', undefined, `Removed the authenticator of ${admin.email}. They enrol again with a setup email.`)}>
+                Confirm Reset MFA
+              </button>
+            ) : (
+              <button type="button" className="button-secondary" onClick={() => setConfirmReset(true)}>
+                Reset MFA
+              </button>
+            ))}
+          {admin.status === 'suspended' ? (
+            <button type="button" className="button-secondary" onClick={() => void run('', { status: 'active' }, `Lifted the suspension of ${admin.email}.`)}>
+              Lift suspension
+            </button>
+          ) : (
+            <button type="button" className="button-secondary" onClick={() => void run('', { status: 'suspended' }, `Suspended ${admin.email}; their sessions have ended.`)}>
+              Suspend
+            </button>
+          )}
+        </div>
+      )}
+    </div>
   );
 }
