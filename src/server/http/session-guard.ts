@@ -35,8 +35,12 @@ export async function loadSession(deps: Deps, request: FastifyRequest): Promise<
   return { session, admin };
 }
 
+/**
+ * Runs at onRequest, before the body is read or validated: a request without a full
+ * session learns nothing, not even whether its body would have been valid.
+ */
 export function requireFullSession(app: FastifyInstance, deps: Deps): void {
-  app.addHook('preHandler', async (request) => {
+  app.addHook('onRequest', async (request) => {
     const auth = await loadSession(deps, request);
     if (!auth || auth.session.state !== 'full') throw new ApiError('not_authenticated');
     request.auth = auth;
