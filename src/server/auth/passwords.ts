@@ -68,13 +68,11 @@ export function findPasswordProblem(password: string, context: PasswordContext =
   for (const part of name.split(/\s+/u)) {
     if (characterCount(part) >= 4) contextWords.push(part);
   }
-  // A context word that makes up most of the password gives it away.
-  const stripped = lower.replace(/[\s\d\W_]+/gu, '');
-  for (const word of contextWords) {
-    if (stripped === word.replace(/[\s\d\W_]+/gu, '') || (lower.includes(word) && word.length * 2 >= length)) {
-      return 'context_word';
-    }
-  }
+  // Context words give a password away when, taken out, little of it is left: fewer than
+  // eight letters besides digits, spaces and punctuation.
+  let rest = lower;
+  for (const word of contextWords) rest = rest.split(word).join(' ');
+  if (rest !== lower && characterCount(rest.replace(/[\s\d\p{P}\p{S}]+/gu, '')) < 8) return 'context_word';
   return null;
 }
 

@@ -35,8 +35,11 @@ export const ACCOUNT_POLICY: ThrottlePolicy = { free: 5, firstDelayMs: 30_000, m
 /** Per client address, across all accounts: 20 free, then 1 s doubling to 15 minutes; forgotten after an hour. */
 export const ADDRESS_POLICY: ThrottlePolicy = { free: 20, firstDelayMs: 1_000, maxDelayMs: 900_000, hardLockAt: null, forgetAfterMs: 3_600_000 };
 
-/** Setup emails per administrator: 5 an hour, so "Resend Email" cannot be used to flood a mailbox. */
-export const SETUP_EMAIL_POLICY: ThrottlePolicy = { free: 5, firstDelayMs: 3_600_000, maxDelayMs: 3_600_000, hardLockAt: null, forgetAfterMs: 3_600_000 };
+/**
+ * Setup emails per administrator: 5 an hour, so "Resend Email" cannot flood a mailbox (the
+ * fifth is granted and sets the hour's lock).
+ */
+export const SETUP_EMAIL_POLICY: ThrottlePolicy = { free: 4, firstDelayMs: 3_600_000, maxDelayMs: 3_600_000, hardLockAt: null, forgetAfterMs: 3_600_000 };
 
 /** Stands for "until an administrator unlocks": far beyond any clock, well inside a bigint. */
 export const LOCKED_UNTIL_UNLOCKED = 8_640_000_000_000_000;
