@@ -218,10 +218,6 @@ describe('the console in Chromium', { skip: missing ?? false }, () => {
     assert.equal(await otp.getAttribute('inputmode'), 'numeric');
     await shot(page, '08-one-time-password');
 
-    // SECURITY.md #17: before the second factor, every console address leads back to it.
-    await page.goto(`${base}/admins`);
-    await page.getByLabel('One-time password').waitFor();
-
     const next = oathtoolTotp(graceSecret, Date.now() + 30_000);
     const wrong = next === '000000' ? '111111' : '000000';
     await page.getByLabel('One-time password').fill(wrong);
@@ -234,6 +230,20 @@ describe('the console in Chromium', { skip: missing ?? false }, () => {
     await page.getByRole('button', { name: 'Verify' }).click();
     await page.getByRole('heading', { name: 'Welcome, Grace Hopper' }).waitFor();
     await page.getByRole('button', { name: 'grace@example.org' }).waitFor();
+  });
+
+  test('#17 after the password step, the back button or a typed console address leads back to the one-time password', async () => {
+    const { page } = await newPage();
+    await passwordLogin(page, 'grace@example.org', GRACE_PASSWORD);
+    await page.getByLabel('One-time password').waitFor();
+    for (const address of ['/admins', '/audit', '/sessions', '/']) {
+      await page.goto(`${base}${address}`);
+      await page.getByLabel('One-time password').waitFor();
+      assert.equal(await page.getByRole('heading', { name: 'Administrators' }).count(), 0, address);
+    }
+    await page.goBack();
+    await page.getByLabel('One-time password').waitFor();
+    assert.equal(await page.locator('table.admins').count(), 0);
   });
 
   test('the recovery-code path logs Grace in', async () => {
