@@ -9,6 +9,7 @@ import { openRuntime } from './runtime.js';
 import { issueBootstrapLinkIfEmpty } from './setup/bootstrap.js';
 import { createMailboxTransport, createSmtpTransport, mailboxFolder } from './mail/transport.js';
 import { startMailWorker } from './mail/worker.js';
+import { runMaintenance } from './maintenance.js';
 
 export async function serve(config: Config, io: Pick<CliIo, 'stdout'>): Promise<void> {
   const runtime = await openRuntime(config);
@@ -16,6 +17,13 @@ export async function serve(config: Config, io: Pick<CliIo, 'stdout'>): Promise<
   const transport = config.smtpUrl ? createSmtpTransport(config.smtpUrl) : createMailboxTransport(mailboxFolder(config.dataDir));
   const worker = startMailWorker(runtime.deps, transport, app.log.child({ component: 'mail' }));
   runtime.deps.mailQueued = worker.wake;
+  const maintenance = setInterval(() => {
+    runMaintenance(runtime.deps).then(
+      (report) => app.log.debug({ removed: report }, 'maintenance'),
+      (error: unknown) => app.log.error({ err: error }, 'maintenance failed'),
+    );
+  }, 10 * 60_000);
+  maintenance.unref();
   if (config.smtpUrl) app.log.info({ smtp: transport.description }, `mail is sent through ${transport.description}`);
   else app.log.warn({ mailbox: transport.description }, `no LATCHKEY_SMTP_URL: emails are saved as .eml files in ${transport.description}`);
   let closing = false;
@@ -23,6 +31,7 @@ export async function serve(config: Config, io: Pick<CliIo, 'stdout'>): Promise<
     if (closing) return;
     closing = true;
     app.log.info({ signal }, 'shutting down');
+    clearInterval(maintenance);
     await app.close();
     await worker.stop();
     await runtime.close();

@@ -1,0 +1,55 @@
+/**
+ * Housekeeping that keeps the tables from growing without bound: dead sessions and setup
+ * links, old sent mail, and throttle counters that no longer protect anything. Run by
+ * `latchkey serve` every few minutes; safe on several instances at once.
+ */
+import { sql } from 'kysely';
+import { deleteExpiredSessions } from './auth/sessions.js';
+import type { Deps } from './deps.js';
+import { sessionPolicy } from './http/session-cookie.js';
+
+const DAY_MS = 24 * 3_600_000;
+
+export interface MaintenanceReport {
+  sessions: number;
+  setupLinks: number;
+  mail: number;
+  throttleCounters: number;
+}
+
+export async function runMaintenance(deps: Pick<Deps, 'db' | 'clock' | 'config'>): Promise<MaintenanceReport> {
+  const now = deps.clock.now();
+  const sessions = await deleteExpiredSessions(deps.db, sessionPolicy(deps.config), now);
+  const links = await deps.db
+    .deleteFrom('setup_tokens')
+    .where((eb) => eb.or([eb('expires_at', '<=', now - DAY_MS), eb('used_at', '<=', now - DAY_MS)]))
+    .executeTakeFirst();
+  const mail = await deps.db
+    .deleteFrom('outbox')
+    .where((eb) => eb.or([eb('sent_at', '<=', now - 30 * DAY_MS), eb('failed_at', '<=', now - 30 * DAY_MS)]))
+    .executeTakeFirst();
+  // Address and setup-email counters forget on their own after an hour; a password counter
+  // for an address that belongs to nobody protects nothing once it is a day old. Counters of
+  // real accounts stay until a login succeeds or an administrator unlocks them.
+  const counters = await deps.db
+    .deleteFrom('throttle_counters')
+    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]))
+    .where('last_failure_at', '<=', now - DAY_MS)
+    .where((eb) =>
+      eb.or([
+        eb('key', 'like', 'address:%'),
+        eb('key', 'like', 'setup-email:%'),
+        eb.and([
+          eb('key', 'like', 'password:%'),
+          eb.not(eb.exists(eb.selectFrom('admins').select('id').where(sql<boolean>`'password:' || admins.email = throttle_counters.key`))),
+        ]),
+      ]),
+    )
+    .executeTakeFirst();
+  return {
+    sessions,
+    setupLinks: Number(links.numDeletedRows),
+    mail: Number(mail.numDeletedRows),
+    throttleCounters: Number(counters.numDeletedRows),
+  };
+}
