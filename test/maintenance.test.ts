@@ -29,7 +29,6 @@ for (const dialect of dialects()) {
       const keys = (await ctx.db.selectFrom('throttle_counters').select('key').execute()).map((r) => r.key);
       assert.ok(!keys.includes(throttleKeys.password('nobody@example.org')), 'an unknown address protects nothing');
       assert.ok(keys.includes(throttleKeys.password('ada@example.org')), "Ada's two-day-old failure still counts");
-      assert.ok(!keys.includes(throttleKeys.address('127.0.0.1')) || report.throttleCounters >= 1);
       assert.equal((await ctx.app.inject({ method: 'GET', url: '/api/v1/auth/session', headers: { cookie: live } })).statusCode, 401);
       assert.equal((await ctx.app.inject({ method: 'GET', url: '/api/v1/auth/session', headers: { cookie: fresh } })).statusCode, 200);
     });
