@@ -327,19 +327,36 @@ describe('the console in Chromium', { skip: missing ?? false }, () => {
   });
 });
 
-describe('the console without a mail server', { skip: missing ?? false }, () => {
-  test('says that emails are saved to the local mailbox folder', async () => {
+describe('a first start, on the embedded defaults', { skip: missing ?? false }, () => {
+  test('the printed link creates the first administrator with an authenticator; the console says mail goes to the mailbox folder', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-e2e-mailbox-'));
-    const env = { LATCHKEY_DATA_DIR: dataDir, LATCHKEY_LOG_LEVEL: 'warn' };
+    const port = await freePort();
+    const env = { LATCHKEY_DATA_DIR: dataDir, LATCHKEY_LOG_LEVEL: 'warn', LATCHKEY_PORT: String(port), LATCHKEY_PUBLIC_URL: `http://127.0.0.1:${port}` };
     const server = await startServer(env);
     const browser = await launchChromium();
     try {
-      await runLatchkey(['admin', 'create', '--email', 'ada@example.org', '--name', 'Ada', '--password-stdin'], env, `${ADA_PASSWORD}\n`);
-      const page = await browser.newPage({ viewport: { width: 1280, height: 700 } });
-      await page.goto(`${server.baseUrl}/login`);
+      const link = /(http:\/\/127\.0\.0\.1:\d+\/setup#token=\S+)/.exec(server.output())![1]!;
+      const page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
+      await page.goto(link);
+      await page.getByRole('heading', { name: 'Create the first administrator' }).waitFor();
+      await page.screenshot({ path: path.join(shotsDir, '00-first-administrator.png') });
+      await page.getByLabel('Email').fill('ada@example.org');
+      await page.getByLabel('Name').fill('Ada Lovelace');
+      await page.getByLabel('Password').fill(ADA_PASSWORD);
+      await page.getByRole('button', { name: 'Create administrator' }).click();
+      const qr = page.getByRole('img', { name: /QR code for adding ada@example\.org/ });
+      await qr.waitFor();
+      const secret = new URL(decodeQrPng(await qr.screenshot())).searchParams.get('secret')!;
+      await page.getByLabel('Code from the app').fill(oathtoolTotp(secret, Date.now()));
+      await page.getByRole('button', { name: 'Verify and activate' }).click();
+      await page.getByLabel('I have saved these codes').check();
+      await page.getByRole('button', { name: 'Finish' }).click();
+      await page.getByRole('link', { name: 'Go to the login page' }).click();
       await page.getByLabel('Email').fill('ada@example.org');
       await page.getByLabel('Password').fill(ADA_PASSWORD);
       await page.getByRole('button', { name: 'Log in' }).click();
+      await page.getByLabel('One-time password').fill(oathtoolTotp(secret, Date.now() + 30_000));
+      await page.getByRole('button', { name: 'Verify' }).click();
       await page.getByRole('button', { name: 'Open Administrators' }).click();
       await page.getByText(/emails are being saved to the local mailbox folder/).waitFor();
       assert.match(await page.locator('.notice-info').innerText(), new RegExp(path.join(dataDir, 'mailbox').replace(/[/.]/g, '\\$&').slice(-20)));

@@ -4,7 +4,7 @@
  * wrong password costs (OWASP Authentication Cheat Sheet; ASVS 5.0 6.3.8).
  */
 import type { Deps } from '../deps.js';
-import { findAdminByEmail, type AdminRow } from '../admins/repository.js';
+import type { AdminRow } from '../admins/repository.js';
 import { recordAuditEvent } from '../audit/log.js';
 import { randomBytes } from '../ports.js';
 import type { PasswordHasher } from './passwords.js';
@@ -31,9 +31,9 @@ export function createDummyHash(hasher: PasswordHasher, random: Deps['random']):
 export async function checkPassword(
   deps: Deps,
   dummyHash: DummyHash,
-  input: { email: string; password: string; ip: string | null; accountLocked: boolean },
+  input: { admin: AdminRow | undefined; email: string; password: string; ip: string | null; accountLocked: boolean },
 ): Promise<PasswordStepOutcome> {
-  const admin = await findAdminByEmail(deps.db, input.email);
+  const { admin } = input;
   const storedHash = admin?.password_hash ?? (await dummyHash.get());
   const passwordMatches = await deps.hasher.verify(storedHash, input.password);
 

@@ -71,7 +71,7 @@ export function authRoutes(deps: Deps, dummyHash: DummyHash): FastifyPluginAsync
         const passwordKey = throttleKeys.password(request.body.email);
         const existing = await findAdminByEmail(deps.db, request.body.email);
         const reservation = await reserveAccount(deps, passwordKey, existing?.id ?? null, request.ip);
-        const outcome = await checkPassword(deps, dummyHash, { ...request.body, ip: request.ip, accountLocked: !reservation.granted });
+        const outcome = await checkPassword(deps, dummyHash, { ...request.body, admin: existing, ip: request.ip, accountLocked: !reservation.granted });
         // A right password while the second factor is locked is refused like a wrong one.
         const secondFactorLocked =
           outcome.kind === 'accepted' && (await isLocked(deps.db, throttleKeys.secondFactor(outcome.admin.id), deps.clock.now()));
