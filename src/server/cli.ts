@@ -84,7 +84,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       io.stderr(`${error.message}\n\n${USAGE}`);
       return 2;
     }
-    if (error instanceof ConfigError || error instanceof ApiError) {
+    if (error instanceof ConfigError || error instanceof ApiError || error instanceof UnknownAdminError) {
       io.stderr(error.message);
       return 1;
     }
@@ -147,20 +147,12 @@ async function runAdminCommand(argv: string[], io: CliIo, config: ReturnType<typ
         return 0;
       }
       case 'setup-link': {
-        const admin = await findAdminByEmail(deps.db, options.email);
-        if (!admin) {
-          io.stderr(`No administrator has the email ${options.email}.`);
-          return 1;
-        }
+        const admin = await existingAdmin(deps, options.email);
         await printSetupLink(io, deps, admin.id, admin.email);
         return 0;
       }
       case 'reset-mfa': {
-        const admin = await findAdminByEmail(deps.db, options.email);
-        if (!admin) {
-          io.stderr(`No administrator has the email ${options.email}.`);
-          return 1;
-        }
+        const admin = await existingAdmin(deps, options.email);
         await resetMfa(deps, actor, admin.id);
         io.stdout(
           `Removed the authenticators and recovery codes of ${admin.email} and ended their sessions.` +
@@ -169,11 +161,7 @@ async function runAdminCommand(argv: string[], io: CliIo, config: ReturnType<typ
         return 0;
       }
       case 'unlock': {
-        const admin = await findAdminByEmail(deps.db, options.email);
-        if (!admin) {
-          io.stderr(`No administrator has the email ${options.email}.`);
-          return 1;
-        }
+        const admin = await existingAdmin(deps, options.email);
         await unlockAdministrator(deps, actor, admin.id);
         io.stdout(`Unlocked ${admin.email}: failed-login counters are reset.`);
         return 0;
@@ -184,6 +172,14 @@ async function runAdminCommand(argv: string[], io: CliIo, config: ReturnType<typ
   } finally {
     await runtime.close();
   }
+}
+
+class UnknownAdminError extends Error {}
+
+async function existingAdmin(deps: Awaited<ReturnType<typeof openRuntime>>['deps'], email: string) {
+  const admin = await findAdminByEmail(deps.db, email);
+  if (!admin) throw new UnknownAdminError(`No administrator has the email ${email}.`);
+  return admin;
 }
 
 async function printSetupLink(io: CliIo, deps: Awaited<ReturnType<typeof openRuntime>>['deps'], adminId: string, email: string) {
