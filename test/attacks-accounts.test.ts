@@ -8,7 +8,7 @@ import { createArgon2Hasher, type PasswordHasher } from '../src/server/auth/pass
 import { ACCOUNT_POLICY, delayAfter } from '../src/server/auth/throttle.js';
 import { issueSetupToken } from '../src/server/setup/tokens.js';
 import { createTestContext, dialects, login, seedAdmin, sessionCookieFrom, STRONG_PASSWORD, type TestContext } from './support/context.js';
-import { codeAt, enrolledAdmin, fullLogin, mailTo } from './support/attack-kit.js';
+import { codeAt, enrolledAdmin, mailTo } from './support/attack-kit.js';
 import { passwordStep, secondFactor, setupCall } from './support/flow.js';
 
 const NEW_PASSWORD = 'a completely new passphrase';

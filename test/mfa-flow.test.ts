@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
-import { createTestContext, dialects, login, seedAdmin, STRONG_PASSWORD, type TestContext } from './support/context.js';
+import { createTestContext, dialects, login, seedAdmin, type TestContext } from './support/context.js';
 import { completeSetup, deliverMail, passwordStep, secondFactor, setupCall, setupLinkFrom, tokenFromLink } from './support/flow.js';
 import { oathtoolTotp } from './support/oathtool.js';
 import { startSmtpServer, type TestSmtpServer } from './support/smtp.js';

@@ -51,6 +51,7 @@ export async function completeSetup(ctx: TestContext, token: string, password: s
   const { secret, otpauthUri, qrSvg } = totp.json();
   assert.equal(decodeQrSvg(qrSvg), otpauthUri, 'the QR code holds the otpauth URI');
   const scanned = new URL(decodeQrSvg(qrSvg)).searchParams.get('secret')!;
+  assert.equal(scanned, secret, 'the key shown as text is the one in the QR code');
   const verify = await setupCall(ctx, token, 'POST', '/totp/verify', { code: oathtoolTotp(scanned, ctx.clock.now()) });
   assert.equal(verify.statusCode, 200, verify.body);
   return { secret: scanned, recoveryCodes: verify.json().recoveryCodes, otpauthUri };

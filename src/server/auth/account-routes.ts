@@ -102,7 +102,7 @@ export function accountRoutes(deps: Deps): FastifyPluginAsync {
         },
       },
       async (request, reply) => {
-        const { admin, session } = authenticated(request);
+        const { admin } = authenticated(request);
         const passwordKey = throttleKeys.password(admin.email);
         await reserveAddress(deps, request);
         const reservation = await reserveAccount(deps, passwordKey, admin.id, request.ip);
