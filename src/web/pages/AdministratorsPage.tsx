@@ -250,14 +250,7 @@ function DetailsForm({ admin, isSelf, onSaved, onAction, onCancel }: DetailsProp
           : 'No authenticator app is connected yet. After saving, click Resend Email so they can set one up.'}
       </p>
       <AccountActions admin={admin} isSelf={isSelf} onDone={onAction} onError={(text) => setErrors({ form: text })} />
-      <div className="dialog-actions">
-        <button type="button" className="button-secondary" onClick={onCancel}>
-          Cancel
-        </button>
-        <button type="submit" className="button-primary" disabled={busy}>
-          Save Administrator
-        </button>
-      </div>
+      <DialogActions submit="Save Administrator" busy={busy} onCancel={onCancel} />
     </form>
   );
 }
@@ -296,14 +289,7 @@ function AddForm({ onAdded, onCancel }: { onAdded: (admin: Admin) => Promise<voi
       <Field label="Name" name="name" value={name} maxLength={NAME_MAX_LENGTH} onChange={(e) => setName(e.target.value)} error={errors.name} />
       <Checkbox label={MFA_LABEL} name="mfaRequired" checked={mfaRequired} onChange={(e) => setMfaRequired(e.target.checked)} />
       <p className="field-hint">They receive an email with a link to set their password{mfaRequired ? ' and connect an authenticator app' : ''}.</p>
-      <div className="dialog-actions">
-        <button type="button" className="button-secondary" onClick={onCancel}>
-          Cancel
-        </button>
-        <button type="submit" className="button-primary" disabled={busy}>
-          Add administrator
-        </button>
-      </div>
+      <DialogActions submit="Add administrator" busy={busy} onCancel={onCancel} />
     </form>
   );
 }
@@ -359,6 +345,19 @@ function AccountActions({ admin, isSelf, onDone, onError }: { admin: Admin; isSe
           )}
         </div>
       )}
+    </div>
+  );
+}
+
+function DialogActions({ submit, busy, onCancel }: { submit: string; busy: boolean; onCancel: () => void }) {
+  return (
+    <div className="dialog-actions">
+      <button type="button" className="button-secondary" onClick={onCancel}>
+        Cancel
+      </button>
+      <button type="submit" className="button-primary" disabled={busy}>
+        {submit}
+      </button>
     </div>
   );
 }

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { LoginResult } from '../../shared/api';
+import { CenteredCard } from '../components/CenteredCard';
 import { Field, Notice } from '../components/Field';
 import { api, ApiFailure, describeFailure } from '../lib/api';
 
@@ -15,19 +16,13 @@ const RECOVERY_FAILED = "That recovery code didn't work. Each code works once; c
 
 export function LoginPage({ pendingEmail, onAuthenticated, onPendingChanged }: LoginPageProps) {
   return (
-    <main className="centered">
-      <div className="card login-card">
-        <div className="login-brand">
-          <img src="/favicon.svg" alt="" width="40" height="40" />
-          <span>Latchkey</span>
-        </div>
-        {pendingEmail ? (
-          <SecondFactorStep email={pendingEmail} onAuthenticated={onAuthenticated} onRestart={onPendingChanged} />
-        ) : (
-          <PasswordStep onAuthenticated={onAuthenticated} onPending={onPendingChanged} />
-        )}
-      </div>
-    </main>
+    <CenteredCard>
+      {pendingEmail ? (
+        <SecondFactorStep email={pendingEmail} onAuthenticated={onAuthenticated} onRestart={onPendingChanged} />
+      ) : (
+        <PasswordStep onAuthenticated={onAuthenticated} onPending={onPendingChanged} />
+      )}
+    </CenteredCard>
   );
 }
 

@@ -1,6 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { SetupState, TotpConfirmation, TotpEnrolment } from '../../shared/api';
 import { PASSWORD_MIN_CHARACTERS } from '../../shared/rules';
+import { CenteredCard } from '../components/CenteredCard';
 import { Checkbox, Field, Notice } from '../components/Field';
 import { api, ApiFailure, describeFailure } from '../lib/api';
 
@@ -46,12 +47,7 @@ export function SetupPage() {
   }, []);
 
   return (
-    <main className="centered">
-      <div className="card setup-card">
-        <div className="login-brand">
-          <img src="/favicon.svg" alt="" width="40" height="40" />
-          <span>Latchkey</span>
-        </div>
+    <CenteredCard wide>
         {step.kind === 'loading' && <p aria-busy="true">Checking your link…</p>}
         {step.kind === 'invalid' && <InvalidLink />}
         {step.kind === 'first-admin' && <FirstAdminStep token={token!} onDone={advance} />}
@@ -67,8 +63,7 @@ export function SetupPage() {
         )}
         {step.kind === 'recovery-codes' && <RecoveryCodesStep codes={step.codes} onDone={() => setStep({ kind: 'done' })} />}
         {step.kind === 'done' && <Done />}
-      </div>
-    </main>
+    </CenteredCard>
   );
 }
 
