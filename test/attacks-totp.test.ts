@@ -81,7 +81,7 @@ for (const dialect of dialects()) {
     test('#6 type confusion (null, true, a number, an array, an object, a missing field) is a 400 and never a session', async () => {
       const admin = await enrolledAdmin(ctx);
       const { cookie } = await passwordStep(ctx, admin.email, admin.password);
-      for (const body of ['{"code":null}', '{"code":true}', `{"code":${codeAt(ctx, admin.secret)}}`, `{"code":["${codeAt(ctx, admin.secret)}"]}`, '{"code":{"$ne":""}}', '{}']) {
+      for (const body of ['{"code":null}', '{"code":true}', `{"code":${Number(codeAt(ctx, admin.secret))}}`, `{"code":["${codeAt(ctx, admin.secret)}"]}`, '{"code":{"$ne":""}}', '{}']) {
         const response = await ctx.app.inject({ method: 'POST', url: '/api/v1/auth/mfa/totp', headers: { cookie: cookie!, 'content-type': 'application/json' }, payload: body });
         assert.equal(response.statusCode, 400, body);
         assert.equal(response.json().error.code, 'invalid_request');
