@@ -9,7 +9,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
-import { reserveAttempt, ADDRESS_POLICY } from '../src/server/auth/throttle.js';
+import { reserveAttempt, ADDRESS_POLICY } from '../src/server/throttle/counters.js';
 import { createTestContext, dialects, seedAdmin, STRONG_PASSWORD, type TestContext } from '../test/support/context.js';
 import { codeAt, enrolledAdmin } from '../test/support/attack-kit.js';
 import { passwordStep, secondFactor } from '../test/support/flow.js';

@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import { createArgon2Hasher, type PasswordHasher } from '../src/server/auth/passwords.js';
-import { ACCOUNT_POLICY, delayAfter } from '../src/server/auth/throttle.js';
+import { createArgon2Hasher, type PasswordHasher } from '../src/server/core/passwords.js';
+import { ACCOUNT_POLICY, delayAfter } from '../src/server/throttle/counters.js';
 import { issueSetupToken } from '../src/server/setup/tokens.js';
 import { createTestContext, dialects, login, seedAdmin, sessionCookieFrom, STRONG_PASSWORD, type TestContext } from './support/context.js';
 import { codeAt, enrolledAdmin, mailTo } from './support/attack-kit.js';

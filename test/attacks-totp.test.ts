@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import { ACCOUNT_POLICY, delayAfter, throttleKeys } from '../src/server/auth/throttle.js';
-import { cryptoRandom, type RandomSource } from '../src/server/ports.js';
+import { ACCOUNT_POLICY, delayAfter, throttleKeys } from '../src/server/throttle/counters.js';
+import { cryptoRandom, type RandomSource } from '../src/server/core/ports.js';
 import { createTestContext, dialects, login, seedAdmin, type TestContext } from './support/context.js';
 import { codeAt, enrolledAdmin, fullLogin, restartedApp, wrongCode } from './support/attack-kit.js';
 import { passwordStep, secondFactor, setupCall } from './support/flow.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { ConfigError, loadConfig } from '../src/server/config.js';
+import { ConfigError, loadConfig } from '../src/server/core/config.js';
 
 describe('configuration from LATCHKEY_* variables', () => {
   test('the embedded defaults: SQLite under ./data, port 3000 on loopback, no SMTP', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import { throttleKeys } from '../src/server/auth/throttle.js';
+import { throttleKeys } from '../src/server/throttle/counters.js';
 import { runMaintenance } from '../src/server/maintenance.js';
 import { createTestContext, dialects, login, seedAdmin, type TestContext } from './support/context.js';
 import { passwordStep } from './support/flow.js';

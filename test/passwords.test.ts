@@ -6,7 +6,7 @@ import {
   OWASP_ARGON2ID,
   PASSWORD_MAX_LENGTH,
   PASSWORD_MIN_LENGTH,
-} from '../src/server/auth/passwords.js';
+} from '../src/server/core/passwords.js';
 
 describe('password rules (NIST SP 800-63B rev. 4 §3.1.1.2)', () => {
   test(`the floor is ${PASSWORD_MIN_LENGTH} characters`, () => {

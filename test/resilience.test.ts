@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import { boundHasher, createArgon2Hasher, type PasswordHasher } from '../src/server/auth/passwords.js';
-import { ACCOUNT_POLICY, ADDRESS_POLICY, throttleKeys } from '../src/server/auth/throttle.js';
+import { boundHasher, createArgon2Hasher, type PasswordHasher } from '../src/server/core/passwords.js';
+import { ACCOUNT_POLICY, ADDRESS_POLICY, throttleKeys } from '../src/server/throttle/counters.js';
 import { createTestContext, dialects, seedAdmin, STRONG_PASSWORD, type TestContext } from './support/context.js';
 import { enrolledAdmin, wrongCode } from './support/attack-kit.js';
 import { passwordStep, secondFactor } from './support/flow.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createSecretBox, SealedValueError } from '../src/server/auth/crypto-box.js';
-import { normalizeRecoveryCode, generateRecoveryCodes } from '../src/server/auth/authenticators.js';
+import { createSecretBox, SealedValueError } from '../src/server/core/secret-box.js';
+import { normalizeRecoveryCode, generateRecoveryCodes } from '../src/server/authenticators/store.js';
 import {
   base32Secret,
   codeAtStep,
@@ -11,8 +11,8 @@ import {
   otpauthUri,
   timeStep,
   type TotpParameters,
-} from '../src/server/auth/totp.js';
-import { cryptoRandom, type RandomSource } from '../src/server/ports.js';
+} from '../src/server/authenticators/totp/algorithm.js';
+import { cryptoRandom, type RandomSource } from '../src/server/core/ports.js';
 import { oathtoolTotp } from './support/oathtool.js';
 
 const ascii = (s: string) => new Uint8Array(Buffer.from(s, 'ascii'));

@@ -11,17 +11,17 @@ import swaggerUi from '@fastify/swagger-ui';
 import { sql } from 'kysely';
 import { Admin, ErrorBody } from '../shared/api.js';
 import { adminRoutes } from './admins/routes.js';
-import { createDummyHash } from './auth/login.js';
-import { authRoutes } from './auth/routes.js';
-import { accountRoutes } from './auth/account-routes.js';
+import { createDummyHash } from './login/password-step.js';
+import { authRoutes } from './login/routes.js';
+import { accountRoutes } from './account/routes.js';
 import { auditRoutes } from './audit/routes.js';
 import { setupRoutes } from './setup/routes.js';
 import { DEFAULT_CONSOLE_DIR, registerConsole } from './http/console.js';
 import { systemRoutes } from './http/system-routes.js';
-import type { Deps } from './deps.js';
+import type { Deps } from './db/deps.js';
 import { registerErrorHandling } from './http/errors.js';
 import { registerOriginGuard } from './http/origin-guard.js';
-import { decorateAuth } from './http/session-guard.js';
+import { decorateAuth } from './sessions/guard.js';
 
 /** Bodies are small JSON objects; 64 KiB leaves room and bounds memory per request. */
 export const BODY_LIMIT_BYTES = 64 * 1024;

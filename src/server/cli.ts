@@ -4,12 +4,12 @@
  */
 import { parseArgs } from 'node:util';
 import { createAdministrator, resetMfa, unlockAdministrator } from './admins/service.js';
-import { findAdminByEmail } from './admins/repository.js';
-import { findPasswordProblem, PASSWORD_PROBLEM_MESSAGES } from './auth/passwords.js';
-import { ConfigError, loadConfig } from './config.js';
+import { findAdminByEmail } from './directory/admins.js';
+import { findPasswordProblem, PASSWORD_PROBLEM_MESSAGES } from './core/passwords.js';
+import { ConfigError, loadConfig } from './core/config.js';
 import { openDatabase } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
-import { ApiError } from './http/errors.js';
+import { ApiError } from './core/errors.js';
 import { openRuntime } from './runtime.js';
 import { serve } from './serve.js';
 import { issueSetupToken, setupLink } from './setup/tokens.js';

@@ -4,9 +4,9 @@
  * `latchkey serve` every few minutes; safe on several instances at once.
  */
 import { sql } from 'kysely';
-import { deleteExpiredSessions } from './auth/sessions.js';
-import type { Deps } from './deps.js';
-import { sessionPolicy } from './http/session-cookie.js';
+import { deleteExpiredSessions } from './sessions/repository.js';
+import type { Deps } from './db/deps.js';
+import { sessionPolicy } from './sessions/cookie.js';
 
 const DAY_MS = 24 * 3_600_000;
 

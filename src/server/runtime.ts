@@ -2,14 +2,14 @@
  * Wires the real dependencies from the configuration: the composition root shared by
  * `latchkey serve` and the other CLI commands.
  */
-import { createSecretBox, loadSecretKey } from './auth/crypto-box.js';
-import { boundHasher, createArgon2Hasher } from './auth/passwords.js';
-import { ConfigError, type Config } from './config.js';
+import { createSecretBox, loadSecretKey } from './core/secret-box.js';
+import { boundHasher, createArgon2Hasher } from './core/passwords.js';
+import { ConfigError, type Config } from './core/config.js';
 import type { Db } from './db/schema.js';
 import { openDatabase } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
-import type { Deps } from './deps.js';
-import { cryptoRandom, systemClock } from './ports.js';
+import type { Deps } from './db/deps.js';
+import { cryptoRandom, systemClock } from './core/ports.js';
 
 export interface Runtime {
   deps: Deps;

@@ -3,15 +3,19 @@
  * nobody yet, and shut down cleanly on SIGINT/SIGTERM.
  */
 import { buildApp } from './app.js';
-import type { CliIo } from './cli.js';
-import type { Config } from './config.js';
+import type { Config } from './core/config.js';
 import { openRuntime } from './runtime.js';
 import { issueBootstrapLinkIfEmpty } from './setup/bootstrap.js';
 import { createMailboxTransport, createSmtpTransport, mailboxFolder } from './mail/transport.js';
 import { startMailWorker } from './mail/worker.js';
 import { runMaintenance } from './maintenance.js';
 
-export async function serve(config: Config, io: Pick<CliIo, 'stdout'>): Promise<void> {
+/** Where `serve` prints what the person starting it must read (the first-start link). */
+export interface Terminal {
+  stdout(text: string): void;
+}
+
+export async function serve(config: Config, io: Terminal): Promise<void> {
   const runtime = await openRuntime(config);
   const app = await buildApp(runtime.deps);
   const transport = config.smtpUrl ? createSmtpTransport(config.smtpUrl) : createMailboxTransport(mailboxFolder(config.dataDir));

@@ -1,7 +1,7 @@
 /** Helpers for the attack-list tests: enrolled admins, codes at chosen steps, captured mail. */
 import assert from 'node:assert/strict';
 import { buildApp } from '../../src/server/app.js';
-import { codeAtStep, secretFromBase32, timeStep, GOOGLE_AUTHENTICATOR_PARAMETERS as GA } from '../../src/server/auth/totp.js';
+import { codeAtStep, secretFromBase32, timeStep, GOOGLE_AUTHENTICATOR_PARAMETERS as GA } from '../../src/server/authenticators/totp/algorithm.js';
 import { openBody } from '../../src/server/mail/outbox.js';
 import { issueSetupToken } from '../../src/server/setup/tokens.js';
 import { seedAdmin, type TestContext } from './context.js';

@@ -1,5 +1,5 @@
 import type { Admin } from '../../shared/api.js';
-import type { AdminRow } from './repository.js';
+import type { AdminRow } from '../directory/admins.js';
 
 /** Whitelists the fields an administrator's JSON may carry: never a hash, seed or token. */
 export function presentAdmin(row: AdminRow, mfaEnrolled: boolean, lockedUntil: number | null): Admin {

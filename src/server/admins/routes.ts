@@ -2,9 +2,9 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { AdminEnvelope, AdminIdParams, AdminList, CreateAdminBody, SetupEmailSent, UpdateAdminBody } from '../../shared/api.js';
 import { resendSetupEmail } from '../setup/service.js';
-import type { Deps } from '../deps.js';
-import { errorResponses } from '../http/openapi.js';
-import { authenticated, requireFullSession } from '../http/session-guard.js';
+import type { Deps } from '../db/deps.js';
+import { errorResponses } from '../core/openapi.js';
+import { authenticated, requireFullSession } from '../sessions/guard.js';
 import {
   resetMfa,
   unlockAdministrator,

@@ -3,16 +3,16 @@
  * STYLE.md §6 (nobody suspends themselves or removes their own MFA requirement).
  */
 import type { Admin, CreateAdminBody, UpdateAdminBody } from '../../shared/api.js';
-import { confirmedTotpAdminIds, hasConfirmedTotp, removeSecondFactors } from '../auth/authenticators.js';
-import { deleteSessionsOfAdmin } from '../auth/sessions.js';
-import { clearThrottle, throttleKeys } from '../auth/throttle.js';
+import { confirmedTotpAdminIds, hasConfirmedTotp, removeSecondFactors } from '../authenticators/store.js';
+import { deleteSessionsOfAdmin } from '../sessions/repository.js';
+import { clearThrottle, throttleKeys } from '../throttle/counters.js';
 import { enqueueMail } from '../mail/outbox.js';
 import { securityNoticeMail } from '../mail/templates.js';
 import { queueSetupEmail } from '../setup/service.js';
-import { recordAuditEvent } from '../audit/log.js';
-import type { Deps } from '../deps.js';
-import { ApiError } from '../http/errors.js';
-import { randomUuid } from '../ports.js';
+import { recordAuditEvent } from '../db/audit.js';
+import type { Deps } from '../db/deps.js';
+import { ApiError } from '../core/errors.js';
+import { randomUuid } from '../core/ports.js';
 import { presentAdmin } from './presenter.js';
 import {
   findAdminByEmail,
@@ -22,7 +22,7 @@ import {
   normalizeEmail,
   updateAdminRow,
   type AdminRow,
-} from './repository.js';
+} from '../directory/admins.js';
 
 export interface Actor {
   adminId: string | null;

@@ -2,10 +2,10 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { AuditPage, AuditQuery, type AuditEvent } from '../../shared/api.js';
-import { normalizeEmail } from '../admins/repository.js';
-import type { Deps } from '../deps.js';
-import { errorResponses } from '../http/openapi.js';
-import { requireFullSession } from '../http/session-guard.js';
+import { normalizeEmail } from '../directory/admins.js';
+import type { Deps } from '../db/deps.js';
+import { errorResponses } from '../core/openapi.js';
+import { requireFullSession } from '../sessions/guard.js';
 
 export function auditRoutes(deps: Deps): FastifyPluginAsync {
   return async (plugin) => {

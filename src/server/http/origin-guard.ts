@@ -7,8 +7,8 @@
  * hold no victim's cookie.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Config } from '../config.js';
-import { ApiError } from './errors.js';
+import type { Config } from '../core/config.js';
+import { ApiError } from '../core/errors.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 

@@ -2,10 +2,10 @@ import path from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { MailDelivery } from '../../shared/api.js';
-import type { Deps } from '../deps.js';
+import type { Deps } from '../db/deps.js';
 import { mailboxFolder } from '../mail/transport.js';
-import { errorResponses } from './openapi.js';
-import { requireFullSession } from './session-guard.js';
+import { errorResponses } from '../core/openapi.js';
+import { requireFullSession } from '../sessions/guard.js';
 
 /** Facts about this installation that the console shows to a signed-in administrator. */
 export function systemRoutes(deps: Deps): FastifyPluginAsync {

@@ -5,9 +5,9 @@
  * instances claim messages with one conditional UPDATE each, so a message goes out once.
  */
 import type { Selectable } from 'kysely';
-import type { SecretBox } from '../auth/crypto-box.js';
+import type { SecretBox } from '../core/secret-box.js';
 import type { Db, OutboxTable } from '../db/schema.js';
-import { randomUuid, type RandomSource } from '../ports.js';
+import { randomUuid, type RandomSource } from '../core/ports.js';
 import type { RenderedMail } from './templates.js';
 
 export type OutboxRow = Selectable<OutboxTable>;

@@ -3,10 +3,10 @@
  * schedules a retry with backoff when the mail server is down, so nothing is lost.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import type { SecretBox } from '../auth/crypto-box.js';
-import type { Config } from '../config.js';
+import type { SecretBox } from '../core/secret-box.js';
+import type { Config } from '../core/config.js';
 import type { Db } from '../db/schema.js';
-import type { Clock } from '../ports.js';
+import type { Clock } from '../core/ports.js';
 import { claimDueMail, markAttemptFailed, markSent, openBody } from './outbox.js';
 import type { MailTransport } from './transport.js';
 

@@ -2,8 +2,8 @@
  * The first administrator. A fresh installation has nobody who can log in, so the first
  * start issues a one-time link that lets whoever runs the server create the first account.
  */
-import { countAdmins } from '../admins/repository.js';
-import type { Deps } from '../deps.js';
+import { countAdmins } from '../directory/admins.js';
+import type { Deps } from '../db/deps.js';
 import { issueSetupToken, setupLink } from './tokens.js';
 
 /** Issues a fresh bootstrap link when no administrator exists yet; null otherwise. */

@@ -3,12 +3,12 @@
  * path or query string where access logs and Referer headers would keep it.
  */
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { refundAddress, reserveAddress } from '../auth/attempts.js';
+import { refundAddress, reserveAddress } from '../throttle/attempts.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { CodeBody, FirstAdminBody, SetupPasswordBody, SetupState, TotpConfirmation, TotpEnrolment } from '../../shared/api.js';
-import type { Deps } from '../deps.js';
-import { errorResponses } from '../http/openapi.js';
+import type { Deps } from '../db/deps.js';
+import { errorResponses } from '../core/openapi.js';
 import {
   beginTotpEnrolment,
   confirmTotpEnrolment,

@@ -6,8 +6,8 @@
  * never logs anyone in.
  */
 import QRCode from 'qrcode';
-import type { AdminRow } from '../admins/repository.js';
-import { countAdmins, findAdminById, insertAdmin, normalizeEmail } from '../admins/repository.js';
+import type { AdminRow } from '../directory/admins.js';
+import { countAdmins, findAdminById, insertAdmin, normalizeEmail } from '../directory/admins.js';
 import {
   confirmTotp,
   createPendingTotp,
@@ -16,18 +16,18 @@ import {
   hasConfirmedTotp,
   replaceRecoveryCodes,
   stepForCode,
-} from '../auth/authenticators.js';
-import { findPasswordProblem, PASSWORD_PROBLEM_MESSAGES } from '../auth/passwords.js';
-import { deleteSessionsOfAdmin } from '../auth/sessions.js';
-import { base32Secret, GOOGLE_AUTHENTICATOR_PARAMETERS, newTotpSecret, otpauthUri } from '../auth/totp.js';
-import { recordAuditEvent } from '../audit/log.js';
-import { reserveAttempt, SETUP_EMAIL_POLICY, throttleKeys, clearThrottle } from '../auth/throttle.js';
+} from '../authenticators/store.js';
+import { findPasswordProblem, PASSWORD_PROBLEM_MESSAGES } from '../core/passwords.js';
+import { deleteSessionsOfAdmin } from '../sessions/repository.js';
+import { base32Secret, GOOGLE_AUTHENTICATOR_PARAMETERS, newTotpSecret, otpauthUri } from '../authenticators/totp/algorithm.js';
+import { recordAuditEvent } from '../db/audit.js';
+import { reserveAttempt, SETUP_EMAIL_POLICY, throttleKeys, clearThrottle } from '../throttle/counters.js';
 import type { Db } from '../db/schema.js';
-import type { Deps } from '../deps.js';
-import { ApiError } from '../http/errors.js';
+import type { Deps } from '../db/deps.js';
+import { ApiError } from '../core/errors.js';
 import { enqueueMail } from '../mail/outbox.js';
 import { securityNoticeMail, setupMail, type SecurityChange } from '../mail/templates.js';
-import { randomUuid } from '../ports.js';
+import { randomUuid } from '../core/ports.js';
 import {
   findUsableSetupToken,
   issueSetupToken,

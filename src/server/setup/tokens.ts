@@ -5,8 +5,8 @@
  */
 import type { Selectable } from 'kysely';
 import type { Db, SetupTokenPurpose, SetupTokensTable } from '../db/schema.js';
-import type { RandomSource } from '../ports.js';
-import { issueSecret, parseToken, secretMatches } from '../auth/secrets.js';
+import type { RandomSource } from '../core/ports.js';
+import { issueSecret, parseToken, secretMatches } from '../core/secrets.js';
 
 export type SetupTokenRow = Selectable<SetupTokensTable>;
 

@@ -1,9 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { SecretBox } from './auth/crypto-box.js';
-import type { PasswordHasher } from './auth/passwords.js';
-import type { Config } from './config.js';
-import type { Db } from './db/schema.js';
-import type { Clock, RandomSource } from './ports.js';
+import type { SecretBox } from '../core/secret-box.js';
+import type { PasswordHasher } from '../core/passwords.js';
+import type { Config } from '../core/config.js';
+import type { Db } from './schema.js';
+import type { Clock, RandomSource } from '../core/ports.js';
 
 /** Everything the services need from the outside world, wired once by the composition root. */
 export interface Deps {

@@ -4,12 +4,12 @@
  * each counted before the guess is checked.
  */
 import type { FastifyRequest } from 'fastify';
-import { deleteSessionsOfAdmin } from './sessions.js';
-import { recordAuditEvent } from '../audit/log.js';
-import type { Deps } from '../deps.js';
-import { ApiError } from '../http/errors.js';
-import { ACCOUNT_POLICY, ADDRESS_POLICY, refundAttempt, reserveAttempt, type Reservation } from './throttle.js';
-import { throttleKeys } from './throttle.js';
+import { deleteSessionsOfAdmin } from '../sessions/repository.js';
+import { recordAuditEvent } from '../db/audit.js';
+import type { Deps } from '../db/deps.js';
+import { ApiError } from '../core/errors.js';
+import { ACCOUNT_POLICY, ADDRESS_POLICY, refundAttempt, reserveAttempt, type Reservation } from './counters.js';
+import { throttleKeys } from './counters.js';
 
 /** Counts a guess from this client address; 429 with Retry-After once the address is throttled. */
 export async function reserveAddress(deps: Deps, request: FastifyRequest): Promise<void> {

@@ -4,7 +4,7 @@
  * holds nothing that can be presented back.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { randomBytes, type RandomSource } from '../ports.js';
+import { randomBytes, type RandomSource } from './ports.js';
 
 export interface IssuedSecret {
   id: string;

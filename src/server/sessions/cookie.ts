@@ -5,9 +5,9 @@
  * the prefix there.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Config } from '../config.js';
-import type { SessionPolicy } from '../auth/sessions.js';
-import { PENDING_LOGIN_MS } from '../auth/sessions.js';
+import type { Config } from '../core/config.js';
+import type { SessionPolicy } from './repository.js';
+import { PENDING_LOGIN_MS } from './repository.js';
 
 export function sessionCookieName(config: Config): string {
   return config.secureCookies ? '__Host-latchkey_session' : 'latchkey_session';

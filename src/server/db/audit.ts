@@ -2,7 +2,7 @@
  * The audit trail: who did what, to whom, when, from where, with what outcome.
  * `details` holds non-secret context only; callers never pass a password, code or token.
  */
-import type { Db } from '../db/schema.js';
+import type { Db } from './schema.js';
 
 export interface AuditEvent {
   at: number;

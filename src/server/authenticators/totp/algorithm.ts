@@ -12,7 +12,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import * as OTPAuth from 'otpauth';
-import { randomBytes, type RandomSource } from '../ports.js';
+import { randomBytes, type RandomSource } from '../../core/ports.js';
 
 export interface TotpParameters {
   algorithm: 'SHA1' | 'SHA256' | 'SHA512';

@@ -4,12 +4,12 @@
  * is not suspended; a pending second-factor login is refused like no session at all.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AdminRow } from '../admins/repository.js';
-import { findAdminById } from '../admins/repository.js';
-import { findLiveSession, type SessionRow } from '../auth/sessions.js';
-import type { Deps } from '../deps.js';
-import { ApiError } from './errors.js';
-import { readSessionCookie, sessionPolicy } from './session-cookie.js';
+import type { AdminRow } from '../directory/admins.js';
+import { findAdminById } from '../directory/admins.js';
+import { findLiveSession, type SessionRow } from './repository.js';
+import type { Deps } from '../db/deps.js';
+import { ApiError } from '../core/errors.js';
+import { readSessionCookie, sessionPolicy } from './cookie.js';
 
 export interface Authenticated {
   session: SessionRow;

@@ -5,8 +5,8 @@
  */
 import type { Selectable } from 'kysely';
 import type { Db, SessionState, SessionsTable } from '../db/schema.js';
-import type { RandomSource } from '../ports.js';
-import { issueSecret, parseToken, secretMatches } from './secrets.js';
+import type { RandomSource } from '../core/ports.js';
+import { issueSecret, parseToken, secretMatches } from '../core/secrets.js';
 
 export type SessionRow = Selectable<SessionsTable>;
 

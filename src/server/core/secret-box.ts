@@ -8,7 +8,7 @@
 import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomBytes, type RandomSource } from '../ports.js';
+import { randomBytes, type RandomSource } from './ports.js';
 
 export interface SecretBox {
   readonly keyId: string;

@@ -4,10 +4,10 @@
  */
 import type { Selectable } from 'kysely';
 import type { Db, TotpAuthenticatorsTable } from '../db/schema.js';
-import { randomBytes, randomUuid, type RandomSource } from '../ports.js';
-import type { SecretBox } from './crypto-box.js';
-import { sha256Hex } from './secrets.js';
-import { base32Secret, matchingStep, secretFromBase32, type TotpParameters } from './totp.js';
+import { randomBytes, randomUuid, type RandomSource } from '../core/ports.js';
+import type { SecretBox } from '../core/secret-box.js';
+import { sha256Hex } from '../core/secrets.js';
+import { base32Secret, matchingStep, secretFromBase32, type TotpParameters } from './totp/algorithm.js';
 
 export type TotpRow = Selectable<TotpAuthenticatorsTable>;
 

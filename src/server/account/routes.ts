@@ -6,19 +6,19 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { ChangePasswordBody, SessionIdParams, SessionList } from '../../shared/api.js';
-import { recordAuditEvent } from '../audit/log.js';
-import type { Deps } from '../deps.js';
-import { ApiError } from '../http/errors.js';
-import { errorResponses } from '../http/openapi.js';
-import { clearSessionCookie, sessionPolicy, setSessionCookie } from '../http/session-cookie.js';
-import { authenticated, requireFullSession } from '../http/session-guard.js';
+import { recordAuditEvent } from '../db/audit.js';
+import type { Deps } from '../db/deps.js';
+import { ApiError } from '../core/errors.js';
+import { errorResponses } from '../core/openapi.js';
+import { clearSessionCookie, sessionPolicy, setSessionCookie } from '../sessions/cookie.js';
+import { authenticated, requireFullSession } from '../sessions/guard.js';
 import { enqueueMail } from '../mail/outbox.js';
 import { securityNoticeMail } from '../mail/templates.js';
-import { refundAddress, reserveAccount, reserveAddress } from './attempts.js';
-import { findPasswordProblem, PASSWORD_PROBLEM_MESSAGES } from './passwords.js';
-import { sha256Hex } from './secrets.js';
-import { createSession, deleteSession } from './sessions.js';
-import { ACCOUNT_POLICY, refundAttempt, throttleKeys } from './throttle.js';
+import { refundAddress, reserveAccount, reserveAddress } from '../throttle/attempts.js';
+import { findPasswordProblem, PASSWORD_PROBLEM_MESSAGES } from '../core/passwords.js';
+import { sha256Hex } from '../core/secrets.js';
+import { createSession, deleteSession } from '../sessions/repository.js';
+import { ACCOUNT_POLICY, refundAttempt, throttleKeys } from '../throttle/counters.js';
 
 /** A handle for a session that is not its cookie: revoking needs it, reading it grants nothing. */
 export function sessionHandle(sessionId: string): string {

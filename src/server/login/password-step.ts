@@ -3,11 +3,11 @@
  * and time): an unknown email is verified against a dummy hash so that it costs what a
  * wrong password costs (OWASP Authentication Cheat Sheet; ASVS 5.0 6.3.8).
  */
-import type { Deps } from '../deps.js';
-import type { AdminRow } from '../admins/repository.js';
-import { recordAuditEvent } from '../audit/log.js';
-import { randomBytes } from '../ports.js';
-import type { PasswordHasher } from './passwords.js';
+import type { Deps } from '../db/deps.js';
+import type { AdminRow } from '../directory/admins.js';
+import { recordAuditEvent } from '../db/audit.js';
+import { randomBytes } from '../core/ports.js';
+import type { PasswordHasher } from '../core/passwords.js';
 
 export type PasswordStepOutcome =
   | { kind: 'accepted'; admin: AdminRow }

@@ -1,0 +1,122 @@
+/**
+ * A login flood: wrong passwords for one administrator from many client addresses at the
+ * same instant, as a distributed guessing attack would send them. Per-address throttling
+ * cannot help here (one failure per address), so what holds is the password hasher's
+ * bound. Meanwhile a probe asks for /api/health every few milliseconds: its latency is
+ * what everybody else sees during the flood.
+ */
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { keepAliveAgent, send } from './http.js';
+import { percentile } from './logins.js';
+import { loopDelay, rssBytes, type LoopDelay, type MeasuredProcess } from './processes.js';
+
+export const BURST_SIZE = 500;
+const PROBE_EVERY_MS = 5;
+const RSS_EVERY_MS = 10;
+const WRONG_PASSWORD = 'definitely not the right password';
+
+export interface BurstResult {
+  /** HTTP status (or the client error) → how many burst requests got it. */
+  answers: Map<string, number>;
+  durationMs: number;
+  healthP99Ms: number;
+  healthProbes: number;
+  loopDelay: LoopDelay;
+  idleRssBytes: number;
+  peakRssBytes: number;
+}
+
+/** 127.0.1.1 … 127.0.2.250: Linux routes all of 127/8 to loopback, so each is a distinct client. */
+export function clientAddress(index: number): string {
+  return `127.0.${1 + Math.floor(index / 250)}.${1 + (index % 250)}`;
+}
+
+function connectFrom(port: number, localAddress: string): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port, localAddress }, () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+/** Samples a value every `everyMs` until stopped; returns the samples. */
+function sampler<T>(everyMs: number, sample: () => T): { stop(): T[] } {
+  const samples: T[] = [sample()];
+  const timer = setInterval(() => samples.push(sample()), everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      return samples;
+    },
+  };
+}
+
+interface Probe {
+  sentAt: number;
+  latencyMs: number;
+}
+
+function healthProbe(port: number): { stop(): Promise<Probe[]> } {
+  const agent = keepAliveAgent(Infinity);
+  const probes: Promise<Probe>[] = [];
+  const timer = setInterval(() => {
+    const sentAt = performance.now();
+    probes.push(
+      send(port, 'GET', '/api/health', { agent }).then(
+        () => ({ sentAt, latencyMs: performance.now() - sentAt }),
+        () => ({ sentAt, latencyMs: Infinity }),
+      ),
+    );
+  }, PROBE_EVERY_MS);
+  return {
+    async stop() {
+      clearInterval(timer);
+      const done = await Promise.all(probes);
+      agent.destroy();
+      return done;
+    },
+  };
+}
+
+export async function loginBurst(server: MeasuredProcess, email: string): Promise<BurstResult> {
+  // Connections first, so that the requests themselves arrive together.
+  const sockets = await Promise.all(Array.from({ length: BURST_SIZE }, (_, i) => connectFrom(server.port, clientAddress(i))));
+  const idleRssBytes = rssBytes(server.pid);
+  const rss = sampler(RSS_EVERY_MS, () => rssBytes(server.pid));
+  const probe = healthProbe(server.port);
+  await sleep(100);
+  await loopDelay(server.child, 'reset');
+
+  const begun = performance.now();
+  const answers = await Promise.all(
+    sockets.map((socket) =>
+      send(server.port, 'POST', '/api/v1/auth/login', { socket, json: { email, password: WRONG_PASSWORD } }).then(
+        (reply) => String(reply.status),
+        (error: NodeJS.ErrnoException) => error.code ?? 'error',
+      ),
+    ),
+  );
+  const ended = performance.now();
+
+  const delay = await loopDelay(server.child, 'report');
+  const probes = await probe.stop();
+  const peakRssBytes = Math.max(...rss.stop());
+  for (const socket of sockets) socket.destroy();
+
+  const during = probes
+    .filter((p) => p.sentAt >= begun && p.sentAt <= ended)
+    .map((p) => p.latencyMs)
+    .sort((a, b) => a - b);
+  const counts = new Map<string, number>();
+  for (const answer of answers) counts.set(answer, (counts.get(answer) ?? 0) + 1);
+  return {
+    answers: counts,
+    durationMs: ended - begun,
+    healthP99Ms: percentile(during, 99),
+    healthProbes: during.length,
+    loopDelay: delay,
+    idleRssBytes,
+    peakRssBytes,
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * The one catalog of errors Latchkey answers with: stable codes that scripts rely on
+ * (docs/errors.md), each with the status the API gives it and a message. Services throw
+ * `ApiError` with a code from here; `http/errors.ts` is the one place that turns it into a
+ * response (STYLE.md §8). Nothing here knows about Fastify.
+ */
+export const ERROR_CATALOG = {
+  invalid_request: { status: 400, message: 'The request is not valid.' },
+  weak_password: { status: 400, message: 'The password does not meet the password rules.' },
+  invalid_code: { status: 401, message: "That code didn't work. Check your phone's clock and try the newest code." },
+  no_pending_login: { status: 401, message: 'There is no login waiting for a second factor; start again with your email and password.' },
+  invalid_credentials: { status: 401, message: 'The email or password is not correct.' },
+  not_authenticated: { status: 401, message: 'Log in first.' },
+  forbidden_origin: { status: 403, message: 'Requests from another site are refused.' },
+  forbidden_self_action: { status: 403, message: 'You cannot do this to your own account.' },
+  mfa_setup_required: {
+    status: 403,
+    message: 'Multi-factor authentication is required for this account; use the setup email to enrol an authenticator.',
+  },
+  not_found: { status: 404, message: 'There is nothing at this address.' },
+  admin_not_found: { status: 404, message: 'No administrator has this id.' },
+  invalid_token: { status: 404, message: 'This link is not valid: it is unknown, used, replaced by a newer one, or expired.' },
+  email_taken: { status: 409, message: 'An administrator with this email already exists.' },
+  admin_suspended: { status: 409, message: 'This administrator is suspended; lift the suspension first.' },
+  totp_already_enrolled: {
+    status: 409,
+    message: 'An authenticator is already active for this account. To replace it, another administrator resets MFA first.',
+  },
+  setup_step_out_of_order: { status: 409, message: 'Do the setup steps in order: password, then authenticator.' },
+  payload_too_large: { status: 413, message: 'The request body is too large.' },
+  too_many_attempts: { status: 429, message: 'Too many attempts from your address. Wait before trying again.' },
+  too_many_emails: { status: 429, message: 'Too many setup emails for this administrator in the last hour. Wait before sending another.' },
+  server_busy: { status: 503, message: 'The server is busy checking passwords. Try again in a moment.' },
+  unsupported_media_type: { status: 415, message: 'Send the body as application/json.' },
+  internal_error: { status: 500, message: 'Something went wrong on the server; it has been logged.' },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+export class ApiError extends Error {
+  readonly status: number;
+  /** Sent as Retry-After on 429 and 503 answers. */
+  retryAfterSeconds?: number;
+  constructor(
+    readonly code: ErrorCode,
+    message?: string,
+    readonly field?: string,
+    status?: number,
+  ) {
+    super(message ?? ERROR_CATALOG[code].message);
+    this.name = 'ApiError';
+    this.status = status ?? ERROR_CATALOG[code].status;
+  }
+
+  static retryAfter(code: ErrorCode, retryAfterMs: number, message?: string): ApiError {
+    const error = new ApiError(code, message);
+    error.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+    return error;
+  }
+}
+
+export function errorBody(code: string, message: string, field?: string) {
+  return { error: field === undefined ? { code, message } : { code, message, field } };
+}
