@@ -99,7 +99,9 @@ for (const dialect of dialects()) {
       const suspend = await call('PATCH', `/api/v1/admins/${selfId}`, { status: 'suspended' });
       assert.equal(suspend.statusCode, 403);
       assert.equal(suspend.json().error.code, 'forbidden_self_action');
+      // Once MFA is required, only a session that proved a second factor gets this far.
       await ctx.db.updateTable('admins').set({ mfa_required: 1 }).where('id', '=', selfId).execute();
+      await ctx.db.updateTable('sessions').set({ factors: 'password,totp', second_factor_at: ctx.clock.now() }).where('admin_id', '=', selfId).execute();
       const lift = await call('PATCH', `/api/v1/admins/${selfId}`, { mfaRequired: false });
       assert.equal(lift.statusCode, 403);
       const row = await ctx.db.selectFrom('admins').selectAll().where('id', '=', selfId).executeTakeFirstOrThrow();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createSecretBox, SealedValueError } from '../src/server/core/secret-box.js';
-import { normalizeRecoveryCode, generateRecoveryCodes } from '../src/server/authenticators/store.js';
+import { normalizeRecoveryCode, generateRecoveryCodes } from '../src/server/authenticators/recovery-codes/codes.js';
 import {
   base32Secret,
   codeAtStep,

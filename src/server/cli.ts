@@ -9,7 +9,7 @@ import { findPasswordProblem, PASSWORD_PROBLEM_MESSAGES } from './core/passwords
 import { ConfigError, loadConfig } from './core/config.js';
 import { openDatabase } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
-import { ApiError } from './core/errors.js';
+import { DomainError } from './core/errors.js';
 import { openRuntime } from './runtime.js';
 import { serve } from './serve.js';
 import { issueSetupToken, setupLink } from './setup/tokens.js';
@@ -84,7 +84,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       io.stderr(`${error.message}\n\n${USAGE}`);
       return 2;
     }
-    if (error instanceof ConfigError || error instanceof ApiError || error instanceof UnknownAdminError) {
+    if (error instanceof ConfigError || error instanceof DomainError || error instanceof UnknownAdminError) {
       io.stderr(error.message);
       return 1;
     }

@@ -6,7 +6,7 @@
 import { sql } from 'kysely';
 import { deleteExpiredSessions } from './sessions/repository.js';
 import type { Deps } from './db/deps.js';
-import { sessionPolicy } from './sessions/cookie.js';
+import { sessionPolicy } from './sessions/policy.js';
 
 const DAY_MS = 24 * 3_600_000;
 

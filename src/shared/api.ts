@@ -63,13 +63,18 @@ export type LoginBody = Static<typeof LoginBody>;
 
 export const LoginResult = Type.Object({
   status: Type.Union([Type.Literal('authenticated'), Type.Literal('mfa_required')]),
-  methods: Type.Optional(Type.Array(Type.String())),
+  methods: Type.Optional(
+    Type.Array(Type.String(), {
+      description: 'With `mfa_required`: the second-factor methods the account can use, authenticators first (`totp`, then `recovery`); each is `POST /api/v1/auth/mfa/{method}`.',
+    }),
+  ),
 });
 export type LoginResult = Static<typeof LoginResult>;
 
 export const SessionInfo = Type.Object({
   admin: Type.Object({ id: Type.String(), email: Type.String(), name: Type.String() }),
   status: Type.Union([Type.Literal('authenticated'), Type.Literal('mfa_required')]),
+  methods: Type.Optional(Type.Array(Type.String(), { description: 'While `mfa_required`: the second-factor methods this login can use.' })),
 });
 export type SessionInfo = Static<typeof SessionInfo>;
 

@@ -10,7 +10,7 @@ import { SessionsPage } from './pages/SessionsPage';
 import { LoginPage } from './pages/LoginPage';
 import { SetupPage } from './pages/SetupPage';
 
-export type SessionState = { kind: 'loading' } | { kind: 'anonymous' } | { kind: 'pending'; email: string } | { kind: 'full'; session: SessionInfo };
+export type SessionState = { kind: 'loading' } | { kind: 'anonymous' } | { kind: 'pending'; email: string; methods: string[] } | { kind: 'full'; session: SessionInfo };
 
 export function App() {
   const path = usePath();
@@ -19,7 +19,7 @@ export function App() {
   const refreshSession = useCallback(async () => {
     try {
       const info = await api<SessionInfo>('/auth/session');
-      setSession(info.status === 'authenticated' ? { kind: 'full', session: info } : { kind: 'pending', email: info.admin.email });
+      setSession(info.status === 'authenticated' ? { kind: 'full', session: info } : { kind: 'pending', email: info.admin.email, methods: info.methods ?? ['totp'] });
     } catch (error) {
       if (error instanceof ApiFailure && error.status === 401) setSession({ kind: 'anonymous' });
       else setSession({ kind: 'anonymous' });
@@ -44,7 +44,7 @@ export function App() {
   if (session.kind !== 'full') {
     // After the password step, every console address leads back to the one-time password.
     if (path !== '/login') navigate('/login', true);
-    return <LoginPage pendingEmail={session.kind === 'pending' ? session.email : null} onAuthenticated={async () => {
+    return <LoginPage pending={session.kind === 'pending' ? session : null} onAuthenticated={async () => {
       await refreshSession();
       navigate('/', true);
     }} onPendingChanged={refreshSession} />;

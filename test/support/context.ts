@@ -12,7 +12,7 @@ import { buildApp, LOG_REDACT_PATHS } from '../../src/server/app.js';
 import { createSecretBox } from '../../src/server/core/secret-box.js';
 import { boundHasher, createArgon2Hasher, type PasswordHasher } from '../../src/server/core/passwords.js';
 import { loadConfig, type Config } from '../../src/server/core/config.js';
-import { openDatabase } from '../../src/server/db/connect.js';
+import { openDatabase, type DatabaseOptions } from '../../src/server/db/connect.js';
 import { migrateToLatest } from '../../src/server/db/migrate.js';
 import type { Db } from '../../src/server/db/schema.js';
 import type { Deps } from '../../src/server/db/deps.js';
@@ -45,14 +45,14 @@ export interface TestDatabase {
 }
 
 /** A fresh, migrated database of the given dialect. */
-export async function createTestDatabase(dialect: DialectName): Promise<TestDatabase> {
+export async function createTestDatabase(dialect: DialectName, options: DatabaseOptions = {}): Promise<TestDatabase> {
   if (dialect === 'sqlite') {
-    const db = openDatabase({ dialect: 'sqlite', filename: ':memory:' });
+    const db = openDatabase({ dialect: 'sqlite', filename: ':memory:' }, options);
     await migrateToLatest(db);
     return { db, url: 'sqlite::memory:', close: () => db.destroy() };
   }
   const url = await createPostgresDatabase();
-  const db = openDatabase({ dialect: 'postgres', connectionString: url });
+  const db = openDatabase({ dialect: 'postgres', connectionString: url }, options);
   await migrateToLatest(db);
   return {
     db,
@@ -115,6 +115,8 @@ export interface TestContext {
 
 export interface ContextOptions {
   env?: Record<string, string>;
+  /** Plugins and a query log for the database, such as the statement meter. */
+  database?: DatabaseOptions;
   random?: RandomSource;
   hasher?: PasswordHasher;
 }
@@ -125,7 +127,7 @@ const sharedHasher = createArgon2Hasher();
 const boundedShared = () => boundHasher(sharedHasher);
 
 export async function createTestContext(dialect: DialectName, options: ContextOptions = {}): Promise<TestContext> {
-  const database = await createTestDatabase(dialect);
+  const database = await createTestDatabase(dialect, options.database);
   const config = loadConfig({
     LATCHKEY_PUBLIC_URL: TEST_PUBLIC_URL,
     LATCHKEY_DATA_DIR: '/nonexistent',

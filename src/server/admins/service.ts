@@ -3,16 +3,16 @@
  * STYLE.md §6 (nobody suspends themselves or removes their own MFA requirement).
  */
 import type { Admin, CreateAdminBody, UpdateAdminBody } from '../../shared/api.js';
-import { confirmedTotpAdminIds, hasConfirmedTotp, removeSecondFactors } from '../authenticators/store.js';
-import { deleteSessionsOfAdmin } from '../sessions/repository.js';
+import { adminsWithAuthenticator, hasAuthenticator, removeAllFactors } from '../authenticators/registry.js';
+import { deletePasswordOnlySessions, deleteSessionsOfAdmin } from '../sessions/repository.js';
 import { clearThrottle, throttleKeys } from '../throttle/counters.js';
-import { enqueueMail } from '../mail/outbox.js';
-import { securityNoticeMail } from '../mail/templates.js';
+import { queueSecurityNotice } from '../mail/notices.js';
 import { queueSetupEmail } from '../setup/service.js';
 import { recordAuditEvent } from '../db/audit.js';
 import type { Deps } from '../db/deps.js';
-import { ApiError } from '../core/errors.js';
+import { DomainError } from '../core/errors.js';
 import { randomUuid } from '../core/ports.js';
+import { refusalOf } from './policy.js';
 import { presentAdmin } from './presenter.js';
 import {
   findAdminByEmail,
@@ -50,12 +50,12 @@ async function accountLocks(deps: Deps, rows: AdminRow[]): Promise<Map<string, n
 }
 
 export async function presentAdminWithFactors(deps: Deps, row: AdminRow): Promise<Admin> {
-  const [enrolled, locks] = await Promise.all([hasConfirmedTotp(deps.db, row.id), accountLocks(deps, [row])]);
+  const [enrolled, locks] = await Promise.all([hasAuthenticator(deps.db, row.id), accountLocks(deps, [row])]);
   return presentAdmin(row, enrolled, locks.get(row.id) ?? null);
 }
 
 export async function listAdministrators(deps: Deps): Promise<Admin[]> {
-  const [rows, enrolled] = await Promise.all([listAdmins(deps.db), confirmedTotpAdminIds(deps.db)]);
+  const [rows, enrolled] = await Promise.all([listAdmins(deps.db), adminsWithAuthenticator(deps.db)]);
   const locks = await accountLocks(deps, rows);
   return rows.map((row) => presentAdmin(row, enrolled.has(row.id), locks.get(row.id) ?? null));
 }
@@ -80,7 +80,7 @@ export async function unlockAdministrator(deps: Deps, actor: Actor, id: string):
 
 export async function getAdministrator(deps: Deps, id: string): Promise<AdminRow> {
   const row = await findAdminById(deps.db, id);
-  if (!row) throw new ApiError('admin_not_found');
+  if (!row) throw new DomainError('admin_not_found');
   return row;
 }
 
@@ -101,7 +101,7 @@ export interface CreatedAdministrator {
 export async function createAdministrator(deps: Deps, actor: Actor, input: CreateAdministratorInput): Promise<CreatedAdministrator> {
   const now = deps.clock.now();
   const email = normalizeEmail(input.email);
-  if (await findAdminByEmail(deps.db, email)) throw new ApiError('email_taken', undefined, 'email');
+  if (await findAdminByEmail(deps.db, email)) throw new DomainError('email_taken', undefined, 'email');
   const row: AdminRow = {
     id: randomUuid(deps.random),
     email,
@@ -132,7 +132,7 @@ export async function createAdministrator(deps: Deps, actor: Actor, input: Creat
     });
   } catch (error) {
     // Two requests creating the same address at once: the unique index decides.
-    if (isUniqueViolation(error)) throw new ApiError('email_taken', undefined, 'email');
+    if (isUniqueViolation(error)) throw new DomainError('email_taken', undefined, 'email');
     throw error;
   }
   if (link) deps.mailQueued?.();
@@ -146,12 +146,11 @@ export async function createAdministrator(deps: Deps, actor: Actor, input: Creat
  */
 export async function resetMfa(deps: Deps, actor: Actor, id: string): Promise<AdminRow> {
   const row = await getAdministrator(deps, id);
-  // Removing one's own second factor would need a step-up this console does not do: another
-  // administrator does it (STYLE.md §6; SECURITY.md #25).
-  if (actor.adminId === id) throw new ApiError('forbidden_self_action', 'Another administrator must reset your MFA.');
+  const refused = refusalOf(actor.adminId, id, 'reset_mfa');
+  if (refused) throw refused;
   const now = deps.clock.now();
   await deps.db.transaction().execute(async (trx) => {
-    const removed = await removeSecondFactors(trx, id);
+    const removed = await removeAllFactors(trx, id);
     await deleteSessionsOfAdmin(trx, id);
     await recordAuditEvent(trx, {
       at: now,
@@ -162,11 +161,7 @@ export async function resetMfa(deps: Deps, actor: Actor, id: string): Promise<Ad
       ip: actor.ip,
       details: { authenticatorsRemoved: removed },
     });
-    await enqueueMail(trx, deps.secretBox, deps.random, now, {
-      kind: 'security_notice',
-      to: row.email,
-      ...securityNoticeMail({ name: row.name, email: row.email, changes: ['authenticators_removed'], at: now, ip: actor.ip }),
-    });
+    await queueSecurityNotice(trx, deps, now, row, { changes: ['authenticators_removed'] }, actor.ip);
   });
   deps.mailQueued?.();
   return row;
@@ -174,13 +169,10 @@ export async function resetMfa(deps: Deps, actor: Actor, id: string): Promise<Ad
 
 export async function updateAdministrator(deps: Deps, actor: Actor, id: string, changes: UpdateAdminBody): Promise<AdminRow> {
   const row = await getAdministrator(deps, id);
-  const isSelf = actor.adminId === id;
-  if (isSelf && changes.status === 'suspended') {
-    throw new ApiError('forbidden_self_action', 'You cannot suspend your own account.', 'status');
-  }
-  if (isSelf && changes.mfaRequired === false && row.mfa_required === 1) {
-    throw new ApiError('forbidden_self_action', 'Another administrator must turn off your MFA requirement.', 'mfaRequired');
-  }
+  const refused =
+    (changes.status === 'suspended' && refusalOf(actor.adminId, id, 'suspend')) ||
+    (changes.mfaRequired === false && row.mfa_required === 1 && refusalOf(actor.adminId, id, 'turn_off_mfa'));
+  if (refused) throw refused;
   const now = deps.clock.now();
   const set: Partial<AdminRow> = { updated_at: now };
   const changed: Record<string, string | boolean> = {};
@@ -203,6 +195,22 @@ export async function updateAdministrator(deps: Deps, actor: Actor, id: string, 
     await updateAdminRow(trx, id, set);
     // ASVS 5.0 7.4.2: a suspended account's sessions end at once.
     if (set.status === 'suspended') await deleteSessionsOfAdmin(trx, id);
+    // The box takes effect at once: sessions made with a password alone end now (the
+    // session guard refuses any that are left as well).
+    if (set.mfa_required === 1) {
+      const ended = await deletePasswordOnlySessions(trx, id);
+      if (ended > 0) {
+        await recordAuditEvent(trx, {
+          at: now,
+          action: 'session.end',
+          outcome: 'success',
+          actorAdminId: actor.adminId,
+          targetAdminId: id,
+          ip: actor.ip,
+          details: { reason: 'mfa_required', sessions: ended },
+        });
+      }
+    }
     await recordAuditEvent(trx, {
       at: now,
       action: 'admin.update',

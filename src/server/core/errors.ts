@@ -1,7 +1,7 @@
 /**
  * The one catalog of errors Latchkey answers with: stable codes that scripts rely on
  * (docs/errors.md), each with the status the API gives it and a message. Services throw
- * `ApiError` with a code from here; `http/errors.ts` is the one place that turns it into a
+ * `DomainError` with a code from here; `http/errors.ts` is the one place that turns it into a
  * response (STYLE.md §8). Nothing here knows about Fastify.
  */
 export const ERROR_CATALOG = {
@@ -37,7 +37,7 @@ export const ERROR_CATALOG = {
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
 
-export class ApiError extends Error {
+export class DomainError extends Error {
   readonly status: number;
   /** Sent as Retry-After on 429 and 503 answers. */
   retryAfterSeconds?: number;
@@ -48,12 +48,12 @@ export class ApiError extends Error {
     status?: number,
   ) {
     super(message ?? ERROR_CATALOG[code].message);
-    this.name = 'ApiError';
+    this.name = 'DomainError';
     this.status = status ?? ERROR_CATALOG[code].status;
   }
 
-  static retryAfter(code: ErrorCode, retryAfterMs: number, message?: string): ApiError {
-    const error = new ApiError(code, message);
+  static retryAfter(code: ErrorCode, retryAfterMs: number, message?: string): DomainError {
+    const error = new DomainError(code, message);
     error.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
     return error;
   }

@@ -79,6 +79,11 @@ export function findPasswordProblem(password: string, context: PasswordContext =
 export interface PasswordHasher {
   hash(password: string): Promise<string>;
   verify(passwordHash: string, password: string): Promise<boolean>;
+  /**
+   * Whether a hash asked for now would be taken rather than refused as busy. A login asks
+   * before it writes anything, so a flood is refused at the cost of a branch.
+   */
+  hasCapacity?(): boolean;
 }
 
 export interface Argon2Parameters {
@@ -143,5 +148,6 @@ export function boundHasher(inner: PasswordHasher, limits: HasherLimits = DEFAUL
   return {
     hash: (password) => run(() => inner.hash(password)),
     verify: (passwordHash, password) => run(() => inner.verify(passwordHash, password)),
+    hasCapacity: () => inFlight < limits.maxInFlight || queue.length < limits.maxQueued,
   };
 }

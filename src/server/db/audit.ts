@@ -3,6 +3,7 @@
  * `details` holds non-secret context only; callers never pass a password, code or token.
  */
 import type { Db } from './schema.js';
+import type { PendingWrite } from './together.js';
 
 export interface AuditEvent {
   at: number;
@@ -14,8 +15,9 @@ export interface AuditEvent {
   details?: Record<string, string | number | boolean | null>;
 }
 
-export async function recordAuditEvent(db: Db, event: AuditEvent): Promise<void> {
-  await db
+/** The insert that records the event, for the caller's transaction (db/together.ts). */
+export function auditWrite(db: Db, event: AuditEvent): PendingWrite {
+  return db
     .insertInto('audit_events')
     .values({
       at: event.at,
@@ -25,6 +27,9 @@ export async function recordAuditEvent(db: Db, event: AuditEvent): Promise<void>
       target_admin_id: event.targetAdminId ?? null,
       ip: event.ip ?? null,
       details: event.details ? JSON.stringify(event.details) : null,
-    })
-    .execute();
+    });
+}
+
+export async function recordAuditEvent(db: Db, event: AuditEvent): Promise<void> {
+  await auditWrite(db, event).execute();
 }

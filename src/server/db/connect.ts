@@ -5,14 +5,35 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteAdapter, SqliteDialect, type DialectAdapter, type MigrationLockOptions } from 'kysely';
+import {
+  CompiledQuery,
+  Kysely,
+  PostgresDialect,
+  SqliteAdapter,
+  SqliteDialect,
+  SqliteDriver,
+  type DatabaseConnection,
+  type DialectAdapter,
+  type Driver,
+  type KyselyPlugin,
+  type LogEvent,
+  type MigrationLockOptions,
+} from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../core/config.js';
 import type { Database, Db } from './schema.js';
 
 const PG_INT8_OID = 20;
 
-export function openDatabase(config: DatabaseConfig): Db {
+export interface DatabaseOptions {
+  /** Kysely plugins, such as the statement meter of db/meter.ts. */
+  plugins?: KyselyPlugin[];
+  /** Kysely's query log: sees every statement, `begin` and `commit` included. */
+  log?: (event: LogEvent) => void;
+}
+
+export function openDatabase(config: DatabaseConfig, options: DatabaseOptions = {}): Db {
+  const extras = { plugins: options.plugins ?? [], ...(options.log ? { log: options.log } : {}) };
   if (config.dialect === 'postgres') {
     const pool = new pg.Pool({
       connectionString: config.connectionString,
@@ -26,7 +47,7 @@ export function openDatabase(config: DatabaseConfig): Db {
     // An idle client that loses its connection emits 'error'; without a listener that
     // would end the process. The next query opens a fresh connection instead.
     pool.on('error', () => {});
-    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...extras });
   }
   if (config.filename !== ':memory:') fs.mkdirSync(path.dirname(config.filename), { recursive: true });
   const sqlite = new SQLite(config.filename);
@@ -35,7 +56,7 @@ export function openDatabase(config: DatabaseConfig): Db {
   // Several processes (a CLI beside the server) may write; wait for the lock instead of failing.
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('synchronous = NORMAL');
-  return new Kysely<Database>({ dialect: new MigrationSafeSqliteDialect({ database: sqlite }) });
+  return new Kysely<Database>({ dialect: new MigrationSafeSqliteDialect({ database: sqlite }), ...extras });
 }
 
 /**
@@ -57,8 +78,28 @@ class MigrationSafeSqliteAdapter extends SqliteAdapter {
   }
 }
 
+/**
+ * Every transaction Latchkey opens writes. `BEGIN IMMEDIATE` takes SQLite's write lock at
+ * the start (waiting out another process through busy_timeout), so a transaction that reads
+ * before it writes never fails half-way with SQLITE_BUSY when another process wrote in
+ * between, and transactions of several processes on one file run one after another.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
 class MigrationSafeSqliteDialect extends SqliteDialect {
+  readonly #config: ConstructorParameters<typeof SqliteDialect>[0];
+  constructor(config: ConstructorParameters<typeof SqliteDialect>[0]) {
+    super(config);
+    this.#config = config;
+  }
   override createAdapter(): DialectAdapter {
     return new MigrationSafeSqliteAdapter();
+  }
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
   }
 }

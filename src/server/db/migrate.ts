@@ -9,11 +9,13 @@ import type { Db } from './schema.js';
 import * as m001 from './migrations/001_foundation.js';
 import * as m002 from './migrations/002_mfa.js';
 import * as m003 from './migrations/003_throttle.js';
+import * as m004 from './migrations/004_session_factors.js';
 
 export const migrations: Record<string, Migration> = {
   '001_foundation': m001,
   '002_mfa': m002,
   '003_throttle': m003,
+  '004_session_factors': m004,
 };
 
 export interface MigrationOutcome {

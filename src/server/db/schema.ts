@@ -35,6 +35,10 @@ export interface SessionsTable {
   user_agent: string | null;
   /** Wrong second-factor codes on this pending login. */
   failed_attempts: Generated<number>;
+  /** The factors proven at login, comma-separated in the order given: `password,totp`. */
+  factors: Generated<string>;
+  /** When a second factor was last proven in this session; null for a password-only one. */
+  second_factor_at: number | null;
 }
 
 export interface SetupTokensTable {
@@ -68,7 +72,7 @@ export interface TotpAuthenticatorsTable {
   id: string;
   admin_id: string;
   name: string;
-  /** AES-256-GCM envelope of the base32 seed (auth/crypto-box.ts). */
+  /** AES-256-GCM envelope of the base32 seed (core/secret-box.ts). */
   secret_sealed: string;
   algorithm: 'SHA1' | 'SHA256' | 'SHA512';
   digits: number;

@@ -5,7 +5,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { EMAIL_INVALID_MESSAGE, NAME_INVALID_MESSAGE } from '../../shared/rules.js';
 import { HasherBusyError } from '../core/passwords.js';
-import { ApiError, ERROR_CATALOG, errorBody } from '../core/errors.js';
+import { DomainError, ERROR_CATALOG, errorBody } from '../core/errors.js';
 
 export { ERROR_CATALOG } from '../core/errors.js';
 
@@ -62,7 +62,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
   });
 
   app.setErrorHandler((error: FastifyError & { validation?: AjvError[] }, request, reply) => {
-    if (error instanceof ApiError) {
+    if (error instanceof DomainError) {
       if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
       return reply.code(error.status).send(errorBody(error.code, error.message, error.field));
     }

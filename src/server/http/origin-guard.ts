@@ -8,7 +8,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../core/config.js';
-import { ApiError } from '../core/errors.js';
+import { DomainError } from '../core/errors.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -27,6 +27,6 @@ export function isSameOriginRequest(config: Config, request: FastifyRequest): bo
 export function registerOriginGuard(app: FastifyInstance, config: Config): void {
   app.addHook('onRequest', async (request) => {
     if (SAFE_METHODS.has(request.method)) return;
-    if (!isSameOriginRequest(config, request)) throw new ApiError('forbidden_origin');
+    if (!isSameOriginRequest(config, request)) throw new DomainError('forbidden_origin');
   });
 }

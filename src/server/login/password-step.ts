@@ -1,15 +1,14 @@
 /**
- * The password step of login. Every refusal looks the same from outside (status, body
+ * The password step's verdict. Every refusal looks the same from outside (status, body
  * and time): an unknown email is verified against a dummy hash so that it costs what a
- * wrong password costs (OWASP Authentication Cheat Sheet; ASVS 5.0 6.3.8).
+ * wrong password costs, and a locked account still costs one hash (OWASP Authentication
+ * Cheat Sheet; ASVS 5.0 6.3.8).
  */
-import type { Deps } from '../db/deps.js';
-import type { AdminRow } from '../directory/admins.js';
-import { recordAuditEvent } from '../db/audit.js';
-import { randomBytes } from '../core/ports.js';
+import { randomBytes, type RandomSource } from '../core/ports.js';
 import type { PasswordHasher } from '../core/passwords.js';
+import type { AdminRow } from '../directory/admins.js';
 
-export type PasswordStepOutcome =
+export type PasswordVerdict =
   | { kind: 'accepted'; admin: AdminRow }
   | { kind: 'refused'; reason: 'unknown_email' | 'wrong_password' | 'no_password' | 'suspended' | 'locked' };
 
@@ -18,7 +17,7 @@ export interface DummyHash {
 }
 
 /** A hash of a random string with the live parameters, made once and reused. */
-export function createDummyHash(hasher: PasswordHasher, random: Deps['random']): DummyHash {
+export function createDummyHash(hasher: PasswordHasher, random: RandomSource): DummyHash {
   let pending: Promise<string> | null = null;
   return {
     get() {
@@ -28,40 +27,23 @@ export function createDummyHash(hasher: PasswordHasher, random: Deps['random']):
   };
 }
 
-export async function checkPassword(
-  deps: Deps,
+/** Computes the hash in every case, a locked account included, then decides. */
+export async function judgePassword(
+  hasher: PasswordHasher,
   dummyHash: DummyHash,
-  input: { admin: AdminRow | undefined; email: string; password: string; ip: string | null; accountLocked: boolean },
-): Promise<PasswordStepOutcome> {
+  input: { admin: AdminRow | undefined; password: string; accountLocked: boolean },
+): Promise<PasswordVerdict> {
   const { admin } = input;
-  const storedHash = admin?.password_hash ?? (await dummyHash.get());
-  const passwordMatches = await deps.hasher.verify(storedHash, input.password);
-
-  // The hash is computed in every case, a locked account included, so that every refusal
-  // takes as long as every other.
-  let outcome: PasswordStepOutcome;
-  if (input.accountLocked) outcome = { kind: 'refused', reason: 'locked' };
-  else if (!admin) outcome = { kind: 'refused', reason: 'unknown_email' };
-  else if (admin.password_hash === null) outcome = { kind: 'refused', reason: 'no_password' };
-  else if (!passwordMatches) outcome = { kind: 'refused', reason: 'wrong_password' };
-  else if (admin.status === 'suspended') outcome = { kind: 'refused', reason: 'suspended' };
-  else outcome = { kind: 'accepted', admin };
-
-  if (outcome.kind === 'refused') {
-    await recordAuditEvent(deps.db, {
-      at: deps.clock.now(),
-      action: 'login.password',
-      outcome: 'failure',
-      targetAdminId: admin?.id ?? null,
-      ip: input.ip,
-      // The attempted address helps spot spraying; it is kept only when it looks like one,
-      // since people sometimes type a password into the email field.
-      details: { reason: outcome.reason, ...(admin ? {} : { email: looksLikeEmail(input.email) ? input.email.slice(0, 254) : null }) },
-    });
-  }
-  return outcome;
+  const passwordMatches = await hasher.verify(admin?.password_hash ?? (await dummyHash.get()), input.password);
+  if (input.accountLocked) return { kind: 'refused', reason: 'locked' };
+  if (!admin) return { kind: 'refused', reason: 'unknown_email' };
+  if (admin.password_hash === null) return { kind: 'refused', reason: 'no_password' };
+  if (!passwordMatches) return { kind: 'refused', reason: 'wrong_password' };
+  if (admin.status === 'suspended') return { kind: 'refused', reason: 'suspended' };
+  return { kind: 'accepted', admin };
 }
 
-function looksLikeEmail(value: string): boolean {
-  return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value.trim());
+/** The attempted address helps spot spraying; it is kept only when it looks like one. */
+export function attemptedEmailForAudit(email: string): string | null {
+  return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email.trim()) ? email.slice(0, 254) : null;
 }

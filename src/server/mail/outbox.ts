@@ -7,6 +7,7 @@
 import type { Selectable } from 'kysely';
 import type { SecretBox } from '../core/secret-box.js';
 import type { Db, OutboxTable } from '../db/schema.js';
+import type { PendingWrite } from '../db/together.js';
 import { randomUuid, type RandomSource } from '../core/ports.js';
 import type { RenderedMail } from './templates.js';
 
@@ -17,15 +18,10 @@ export interface MailToQueue extends RenderedMail {
   to: string;
 }
 
-export async function enqueueMail(
-  db: Db,
-  box: SecretBox,
-  random: RandomSource,
-  now: number,
-  mail: MailToQueue,
-): Promise<string> {
+/** The insert that queues a message, for the caller's transaction (db/together.ts). */
+export function outboxWrite(db: Db, box: SecretBox, random: RandomSource, now: number, mail: MailToQueue): PendingWrite {
   const id = randomUuid(random);
-  await db
+  return db
     .insertInto('outbox')
     .values({
       id,
@@ -39,9 +35,11 @@ export async function enqueueMail(
       sent_at: null,
       failed_at: null,
       last_error: null,
-    })
-    .execute();
-  return id;
+    });
+}
+
+export async function enqueueMail(db: Db, box: SecretBox, random: RandomSource, now: number, mail: MailToQueue): Promise<void> {
+  await outboxWrite(db, box, random, now, mail).execute();
 }
 
 export function openBody(box: SecretBox, row: OutboxRow): { text: string; html: string } {

@@ -89,14 +89,18 @@ const CHANGE_SENTENCES: Record<SecurityChange, string> = {
   recovery_code_used: 'A recovery code was used to log in to your account.',
 };
 
-export interface SecurityNoticeInput {
-  name: string;
-  email: string;
+/** What a security notice tells: the changes, and what is left when a recovery code was used. */
+export interface SecurityNotice {
   changes: SecurityChange[];
-  at: number;
-  ip: string | null;
   /** Unused recovery codes left, when a code was used. */
   recoveryCodesLeft?: number;
+}
+
+export interface SecurityNoticeInput extends SecurityNotice {
+  name: string;
+  email: string;
+  at: number;
+  ip: string | null;
 }
 
 export function securityNoticeMail(input: SecurityNoticeInput): RenderedMail {

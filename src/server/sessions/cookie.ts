@@ -6,19 +6,9 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../core/config.js';
-import type { SessionPolicy } from './repository.js';
-import { PENDING_LOGIN_MS } from './repository.js';
 
 export function sessionCookieName(config: Config): string {
   return config.secureCookies ? '__Host-latchkey_session' : 'latchkey_session';
-}
-
-export function sessionPolicy(config: Config): SessionPolicy {
-  return {
-    idleMs: config.sessionIdleMinutes * 60_000,
-    absoluteMs: config.sessionAbsoluteHours * 3_600_000,
-    pendingMs: PENDING_LOGIN_MS,
-  };
 }
 
 export function readSessionCookie(config: Config, request: FastifyRequest): string | undefined {

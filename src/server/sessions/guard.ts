@@ -1,20 +1,20 @@
 /**
  * The authentication boundary. Registered inside the encapsulated plugin that holds the
  * protected routes (STYLE.md §5), it admits only a full session of an administrator who
- * is not suspended; a pending second-factor login is refused like no session at all.
+ * is not suspended and whose session still meets what the account requires: a session
+ * made with a password alone stops working the moment MFA becomes required for its admin.
+ * A pending second-factor login is refused like no session at all.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AdminRow } from '../directory/admins.js';
-import { findAdminById } from '../directory/admins.js';
-import { findLiveSession, type SessionRow } from './repository.js';
+import { clientFactsOf } from '../core/client.js';
+import { DomainError } from '../core/errors.js';
+import { recordAuditEvent } from '../db/audit.js';
 import type { Deps } from '../db/deps.js';
-import { ApiError } from '../core/errors.js';
-import { readSessionCookie, sessionPolicy } from './cookie.js';
+import { readSessionCookie } from './cookie.js';
+import { judgeSession, sessionPolicy } from './policy.js';
+import { deleteSession, findLiveSession, type SessionWithAdmin } from './repository.js';
 
-export interface Authenticated {
-  session: SessionRow;
-  admin: AdminRow;
-}
+export type Authenticated = SessionWithAdmin;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -26,13 +26,34 @@ export function decorateAuth(app: FastifyInstance): void {
   app.decorateRequest('auth', null);
 }
 
-/** The session and admin behind the request's cookie, in any state, or null. */
+/** The live session behind the request's cookie and its admin, in any state, or null. */
 export async function loadSession(deps: Deps, request: FastifyRequest): Promise<Authenticated | null> {
-  const session = await findLiveSession(deps.db, sessionPolicy(deps.config), deps.clock.now(), readSessionCookie(deps.config, request));
-  if (!session) return null;
-  const admin = await findAdminById(deps.db, session.admin_id);
-  if (!admin || admin.status === 'suspended') return null;
-  return { session, admin };
+  return findLiveSession(deps.db, sessionPolicy(deps.config), deps.clock.now(), readSessionCookie(deps.config, request));
+}
+
+/**
+ * The full session behind the request that its account accepts now, or null. A session
+ * that falls short of a requirement switched on since its login is ended here, once, and
+ * the audit log says why.
+ */
+export async function loadFullSession(deps: Deps, request: FastifyRequest): Promise<Authenticated | null> {
+  const auth = await loadSession(deps, request);
+  if (!auth || auth.session.state !== 'full') return null;
+  const verdict = judgeSession(auth.session, auth.admin);
+  if (verdict === 'ok') return auth;
+  if (verdict === 'second_factor_required' && (await deleteSession(deps.db, auth.session.id))) {
+    const client = clientFactsOf(request);
+    await recordAuditEvent(deps.db, {
+      at: deps.clock.now(),
+      action: 'session.end',
+      outcome: 'denied',
+      actorAdminId: auth.admin.id,
+      targetAdminId: auth.admin.id,
+      ip: client.ip,
+      details: { reason: 'mfa_required', sessions: 1 },
+    });
+  }
+  return null;
 }
 
 /**
@@ -41,13 +62,13 @@ export async function loadSession(deps: Deps, request: FastifyRequest): Promise<
  */
 export function requireFullSession(app: FastifyInstance, deps: Deps): void {
   app.addHook('onRequest', async (request) => {
-    const auth = await loadSession(deps, request);
-    if (!auth || auth.session.state !== 'full') throw new ApiError('not_authenticated');
+    const auth = await loadFullSession(deps, request);
+    if (!auth) throw new DomainError('not_authenticated');
     request.auth = auth;
   });
 }
 
 export function authenticated(request: FastifyRequest): Authenticated {
-  if (!request.auth) throw new ApiError('not_authenticated');
+  if (!request.auth) throw new DomainError('not_authenticated');
   return request.auth;
 }

@@ -1,41 +1,33 @@
 /**
  * Server-side sessions. The cookie carries `id.secret`; the database keeps the id and the
  * SHA-256 of the secret. Lifetimes are checked here, on the server, whatever the cookie's
- * own expiry says (NIST SP 800-63B rev. 3 §4.2.3; ASVS 5.0 7.3.1/7.3.2).
+ * own expiry says (NIST SP 800-63B rev. 3 §4.2.3; ASVS 5.0 7.3.1/7.3.2). Each row records
+ * the factors it was made with and when a second factor was last proven.
  */
 import type { Selectable } from 'kysely';
-import type { Db, SessionState, SessionsTable } from '../db/schema.js';
 import type { RandomSource } from '../core/ports.js';
 import { issueSecret, parseToken, secretMatches } from '../core/secrets.js';
+import type { Db, SessionState, SessionsTable } from '../db/schema.js';
+import type { PendingWrite } from '../db/together.js';
+import type { AdminRow } from '../directory/admins.js';
+import { formatFactors, isLive, TOUCH_INTERVAL_MS, type SessionPolicy } from './policy.js';
 
 export type SessionRow = Selectable<SessionsTable>;
-
-export interface SessionPolicy {
-  idleMs: number;
-  absoluteMs: number;
-  /** A pending second-factor login lives this long from the password step. */
-  pendingMs: number;
-}
-
-/** Writing last_seen_at on every request would make each read a write; a minute's slack is harmless. */
-const TOUCH_INTERVAL_MS = 60_000;
-
-export const PENDING_LOGIN_MS = 5 * 60_000;
 
 export interface NewSession {
   adminId: string;
   state: SessionState;
+  factors: readonly string[];
+  /** When the second factor was proven; null for a password-only session or a pending login. */
+  secondFactorAt: number | null;
   ip: string | null;
   userAgent: string | null;
+  /** Overrides the policy's lifetime, so a rotated session keeps its original end. */
+  absoluteExpiresAt?: number;
 }
 
-export async function createSession(
-  db: Db,
-  random: RandomSource,
-  policy: SessionPolicy,
-  now: number,
-  input: NewSession,
-): Promise<{ token: string; session: SessionRow }> {
+/** A new session row and the cookie value for it; the caller writes the row. */
+export function newSession(random: RandomSource, policy: SessionPolicy, now: number, input: NewSession): { token: string; session: SessionRow } {
   const { id, secretHash, token } = issueSecret(random);
   const lifetime = input.state === 'mfa_pending' ? policy.pendingMs : policy.absoluteMs;
   const session: SessionRow = {
@@ -45,28 +37,59 @@ export async function createSession(
     state: input.state,
     created_at: now,
     last_seen_at: now,
-    absolute_expires_at: now + lifetime,
+    absolute_expires_at: input.absoluteExpiresAt ?? now + lifetime,
     ip: input.ip,
     user_agent: input.userAgent?.slice(0, 512) ?? null,
     failed_attempts: 0,
+    factors: formatFactors(input.factors),
+    second_factor_at: input.secondFactorAt,
   };
-  await db.insertInto('sessions').values(session).execute();
   return { token, session };
 }
 
-/** The live session a cookie names, or null; an expired one is deleted on sight. */
-export async function findLiveSession(
-  db: Db,
-  policy: SessionPolicy,
-  now: number,
-  token: string | undefined,
-): Promise<SessionRow | null> {
+export function insertSessionWrite(db: Db, session: SessionRow): PendingWrite {
+  return db.insertInto('sessions').values(session);
+}
+
+export async function createSession(db: Db, random: RandomSource, policy: SessionPolicy, now: number, input: NewSession): Promise<{ token: string; session: SessionRow }> {
+  const created = newSession(random, policy, now, input);
+  await insertSessionWrite(db, created.session).execute();
+  return created;
+}
+
+export interface SessionWithAdmin {
+  session: SessionRow;
+  admin: AdminRow;
+}
+
+/**
+ * The session a cookie names and its administrator, with one read; null when the cookie
+ * is malformed or forged, or the session has expired (an expired one is deleted on sight).
+ * Its last-seen time is written at most once a minute.
+ */
+export async function findLiveSession(db: Db, policy: SessionPolicy, now: number, token: string | undefined): Promise<SessionWithAdmin | null> {
   const parsed = token ? parseToken(token) : null;
   if (!parsed) return null;
-  const session = await db.selectFrom('sessions').selectAll().where('id', '=', parsed.id).executeTakeFirst();
-  if (!session || !secretMatches(parsed.secret, session.secret_hash)) return null;
-  const idleLimit = session.state === 'mfa_pending' ? policy.pendingMs : policy.idleMs;
-  if (now >= session.absolute_expires_at || now - session.last_seen_at >= idleLimit) {
+  const row = await db
+    .selectFrom('sessions')
+    .innerJoin('admins', 'admins.id', 'sessions.admin_id')
+    .selectAll('sessions')
+    .select([
+      'admins.email as a_email',
+      'admins.name as a_name',
+      'admins.password_hash as a_password_hash',
+      'admins.status as a_status',
+      'admins.mfa_required as a_mfa_required',
+      'admins.created_at as a_created_at',
+      'admins.updated_at as a_updated_at',
+      'admins.last_login_at as a_last_login_at',
+      'admins.password_changed_at as a_password_changed_at',
+    ])
+    .where('sessions.id', '=', parsed.id)
+    .executeTakeFirst();
+  if (!row || !secretMatches(parsed.secret, row.secret_hash)) return null;
+  const { a_email, a_name, a_password_hash, a_status, a_mfa_required, a_created_at, a_updated_at, a_last_login_at, a_password_changed_at, ...session } = row;
+  if (!isLive(session, policy, now)) {
     await deleteSession(db, session.id);
     return null;
   }
@@ -74,15 +97,40 @@ export async function findLiveSession(
     await db.updateTable('sessions').set({ last_seen_at: now }).where('id', '=', session.id).execute();
     session.last_seen_at = now;
   }
-  return session;
+  const admin: AdminRow = {
+    id: session.admin_id,
+    email: a_email,
+    name: a_name,
+    password_hash: a_password_hash,
+    status: a_status,
+    mfa_required: a_mfa_required,
+    created_at: a_created_at,
+    updated_at: a_updated_at,
+    last_login_at: a_last_login_at,
+    password_changed_at: a_password_changed_at,
+  };
+  return { session, admin };
 }
 
-export async function deleteSession(db: Db, id: string): Promise<void> {
-  await db.deleteFrom('sessions').where('id', '=', id).execute();
+export async function deleteSession(db: Db, id: string): Promise<boolean> {
+  const result = await db.deleteFrom('sessions').where('id', '=', id).executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
 }
 
-export async function deleteSessionsOfAdmin(db: Db, adminId: string): Promise<void> {
-  await db.deleteFrom('sessions').where('admin_id', '=', adminId).execute();
+export async function deleteSessionsOfAdmin(db: Db, adminId: string): Promise<number> {
+  const result = await db.deleteFrom('sessions').where('admin_id', '=', adminId).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/** Ends the admin's full sessions that no second factor backs. */
+export async function deletePasswordOnlySessions(db: Db, adminId: string): Promise<number> {
+  const result = await db
+    .deleteFrom('sessions')
+    .where('admin_id', '=', adminId)
+    .where('state', '=', 'full')
+    .where('second_factor_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
 }
 
 export async function deleteExpiredSessions(db: Db, policy: SessionPolicy, now: number): Promise<number> {

@@ -8,6 +8,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { CodeBody, FirstAdminBody, SetupPasswordBody, SetupState, TotpConfirmation, TotpEnrolment } from '../../shared/api.js';
 import type { Deps } from '../db/deps.js';
+import { clientFactsOf } from '../core/client.js';
 import { errorResponses } from '../core/openapi.js';
 import {
   beginTotpEnrolment,
@@ -25,9 +26,9 @@ export function setupRoutes(deps: Deps): FastifyPluginAsync {
    * link proves valid, so guessing links is throttled like guessing passwords.
    */
   async function resolve(request: FastifyRequest): Promise<SetupContext> {
-    await reserveAddress(deps, request);
+    await reserveAddress(deps, clientFactsOf(request));
     const ctx = await resolveSetup(deps, request.headers.authorization);
-    await refundAddress(deps, request);
+    await refundAddress(deps, clientFactsOf(request));
     return ctx;
   }
 
@@ -112,9 +113,9 @@ export function setupRoutes(deps: Deps): FastifyPluginAsync {
         const ctx = await resolve(request);
         reply.header('cache-control', 'no-store');
         // The code is a guess like a login code: counted against the address until it proves right.
-        await reserveAddress(deps, request);
+        await reserveAddress(deps, clientFactsOf(request));
         const confirmation = await confirmTotpEnrolment(deps, ctx, request.body.code, request.ip);
-        await refundAddress(deps, request);
+        await refundAddress(deps, clientFactsOf(request));
         return confirmation;
       },
     );

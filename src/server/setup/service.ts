@@ -5,28 +5,21 @@
  * the password is staged on the link, the authenticator stays unconfirmed. Completing
  * never logs anyone in.
  */
-import QRCode from 'qrcode';
 import type { AdminRow } from '../directory/admins.js';
 import { countAdmins, findAdminById, insertAdmin, normalizeEmail } from '../directory/admins.js';
-import {
-  confirmTotp,
-  createPendingTotp,
-  findPendingTotp,
-  generateRecoveryCodes,
-  hasConfirmedTotp,
-  replaceRecoveryCodes,
-  stepForCode,
-} from '../authenticators/store.js';
+import { hasAuthenticator } from '../authenticators/registry.js';
+import { generateRecoveryCodes, replaceRecoveryCodes } from '../authenticators/recovery-codes/codes.js';
+import { beginTotpEnrolment as beginEnrolment, checkEnrolmentCode, confirmEnrolment, type TotpEnrolment } from '../authenticators/totp/enrolment.js';
 import { findPasswordProblem, PASSWORD_PROBLEM_MESSAGES } from '../core/passwords.js';
 import { deleteSessionsOfAdmin } from '../sessions/repository.js';
-import { base32Secret, GOOGLE_AUTHENTICATOR_PARAMETERS, newTotpSecret, otpauthUri } from '../authenticators/totp/algorithm.js';
 import { recordAuditEvent } from '../db/audit.js';
 import { reserveAttempt, SETUP_EMAIL_POLICY, throttleKeys, clearThrottle } from '../throttle/counters.js';
 import type { Db } from '../db/schema.js';
 import type { Deps } from '../db/deps.js';
-import { ApiError } from '../core/errors.js';
+import { DomainError } from '../core/errors.js';
 import { enqueueMail } from '../mail/outbox.js';
-import { securityNoticeMail, setupMail, type SecurityChange } from '../mail/templates.js';
+import { queueSecurityNotice } from '../mail/notices.js';
+import { setupMail, type SecurityChange } from '../mail/templates.js';
 import { randomUuid } from '../core/ports.js';
 import {
   findUsableSetupToken,
@@ -61,7 +54,7 @@ export async function queueSetupEmail(
   const now = deps.clock.now();
   // At most five setup emails an hour to one person: the button cannot flood a mailbox.
   const sending = await reserveAttempt(trx, SETUP_EMAIL_POLICY, throttleKeys.setupEmail(admin.id), now);
-  if (!sending.granted) throw ApiError.retryAfter('too_many_emails', sending.retryAfterMs);
+  if (!sending.granted) throw DomainError.retryAfter('too_many_emails', sending.retryAfterMs);
   const ttlMs = deps.config.setupLinkHours * 3_600_000;
   const { token } = await issueSetupToken(trx, deps.random, now, {
     adminId: admin.id,
@@ -93,8 +86,8 @@ export async function queueSetupEmail(
 /** "Resend Email": a new link to the admin; the earlier ones stop working. */
 export async function resendSetupEmail(deps: Deps, actor: AdminRow, adminId: string, ip: string | null): Promise<AdminRow> {
   const admin = await findAdminById(deps.db, adminId);
-  if (!admin) throw new ApiError('admin_not_found');
-  if (admin.status === 'suspended') throw new ApiError('admin_suspended');
+  if (!admin) throw new DomainError('admin_not_found');
+  if (admin.status === 'suspended') throw new DomainError('admin_suspended');
   await deps.db.transaction().execute((trx) => queueSetupEmail(deps, trx, admin, actor, ip));
   deps.mailQueued?.();
   return admin;
@@ -109,14 +102,14 @@ export function bearerToken(authorization: string | undefined): string | null {
 export async function resolveSetup(deps: Deps, authorization: string | undefined): Promise<SetupContext> {
   const presented = bearerToken(authorization);
   const token = presented ? await findUsableSetupToken(deps.db, deps.clock.now(), presented) : null;
-  if (!token) throw new ApiError('invalid_token');
+  if (!token) throw new DomainError('invalid_token');
   if (token.purpose === 'bootstrap') {
     // The first-administrator link dies as soon as anyone exists.
-    if ((await countAdmins(deps.db)) > 0) throw new ApiError('invalid_token');
+    if ((await countAdmins(deps.db)) > 0) throw new DomainError('invalid_token');
     return { token, admin: null };
   }
   const admin = token.admin_id ? await findAdminById(deps.db, token.admin_id) : undefined;
-  if (!admin || admin.status === 'suspended') throw new ApiError('invalid_token');
+  if (!admin || admin.status === 'suspended') throw new DomainError('invalid_token');
   return { token, admin };
 }
 
@@ -137,19 +130,19 @@ export async function setupState(deps: Deps, ctx: SetupContext): Promise<SetupSt
     name: ctx.admin?.name ?? null,
     mfaRequired: ctx.admin ? ctx.admin.mfa_required === 1 : true,
     passwordSet: ctx.token.staged_password_hash !== null,
-    totpEnrolled: ctx.admin ? await hasConfirmedTotp(deps.db, ctx.admin.id) : false,
+    totpEnrolled: ctx.admin ? await hasAuthenticator(deps.db, ctx.admin.id) : false,
     expiresAt: new Date(ctx.token.expires_at).toISOString(),
   };
 }
 
 function requireAdmin(ctx: SetupContext): AdminRow {
-  if (!ctx.admin) throw new ApiError('setup_step_out_of_order', 'Create the first administrator before this step.');
+  if (!ctx.admin) throw new DomainError('setup_step_out_of_order', 'Create the first administrator before this step.');
   return ctx.admin;
 }
 
 async function checkedPasswordHash(deps: Deps, password: string, context: { email: string; name: string }): Promise<string> {
   const problem = findPasswordProblem(password, context);
-  if (problem) throw new ApiError('weak_password', PASSWORD_PROBLEM_MESSAGES[problem], 'password');
+  if (problem) throw new DomainError('weak_password', PASSWORD_PROBLEM_MESSAGES[problem], 'password');
   return deps.hasher.hash(password);
 }
 
@@ -163,7 +156,7 @@ export async function createFirstAdmin(
   input: { email: string; name: string; password: string },
   ip: string | null,
 ): Promise<SetupContext> {
-  if (ctx.admin || ctx.token.purpose !== 'bootstrap') throw new ApiError('setup_step_out_of_order', 'This link is for an existing administrator.');
+  if (ctx.admin || ctx.token.purpose !== 'bootstrap') throw new DomainError('setup_step_out_of_order', 'This link is for an existing administrator.');
   const email = normalizeEmail(input.email);
   const name = input.name.trim();
   const passwordHash = await checkedPasswordHash(deps, input.password, { email, name });
@@ -181,7 +174,7 @@ export async function createFirstAdmin(
     password_changed_at: null,
   };
   await deps.db.transaction().execute(async (trx) => {
-    if ((await countAdmins(trx)) > 0) throw new ApiError('invalid_token');
+    if ((await countAdmins(trx)) > 0) throw new DomainError('invalid_token');
     await insertAdmin(trx, admin);
     // The link turns into this admin's setup link, with the password staged on it. Of two
     // racing requests, one converts the link; the other rolls back its admin.
@@ -192,7 +185,7 @@ export async function createFirstAdmin(
       .where('purpose', '=', 'bootstrap')
       .where('used_at', 'is', null)
       .executeTakeFirst();
-    if (Number(converted.numUpdatedRows) !== 1) throw new ApiError('invalid_token');
+    if (Number(converted.numUpdatedRows) !== 1) throw new DomainError('invalid_token');
     await recordAuditEvent(trx, { at: now, action: 'admin.create', outcome: 'success', targetAdminId: admin.id, ip, details: { via: 'first-start link' } });
   });
   return { token: { ...ctx.token, admin_id: admin.id, purpose: 'setup', staged_password_hash: passwordHash }, admin };
@@ -200,7 +193,7 @@ export async function createFirstAdmin(
 
 /** Whether setup is complete once the password is set: MFA not required, or already enrolled. */
 async function passwordCompletesSetup(deps: Deps, admin: AdminRow): Promise<boolean> {
-  return admin.mfa_required === 0 || (await hasConfirmedTotp(deps.db, admin.id));
+  return admin.mfa_required === 0 || (await hasAuthenticator(deps.db, admin.id));
 }
 
 export async function setPassword(deps: Deps, ctx: SetupContext, password: string, ip: string | null): Promise<{ completed: boolean }> {
@@ -215,28 +208,17 @@ export async function setPassword(deps: Deps, ctx: SetupContext, password: strin
   return { completed: false };
 }
 
-export interface TotpEnrolment {
-  secret: string;
-  otpauthUri: string;
-  qrSvg: string;
-}
+export type { TotpEnrolment };
 
 export async function beginTotpEnrolment(deps: Deps, ctx: SetupContext): Promise<TotpEnrolment> {
   const admin = requireAdmin(ctx);
-  if (ctx.token.staged_password_hash === null) throw new ApiError('setup_step_out_of_order', 'Set the password first.');
+  if (ctx.token.staged_password_hash === null) throw new DomainError('setup_step_out_of_order', 'Set the password first.');
   // A setup link proves the mailbox, not the phone: it never replaces an active authenticator.
-  if (await hasConfirmedTotp(deps.db, admin.id)) throw new ApiError('totp_already_enrolled');
-  const params = GOOGLE_AUTHENTICATOR_PARAMETERS;
-  const secret = newTotpSecret(deps.random);
-  await createPendingTotp(deps.db, deps.secretBox, deps.random, deps.clock.now(), {
-    adminId: admin.id,
-    secret,
-    params,
-    name: 'Authenticator app',
-  });
-  const uri = otpauthUri(deps.config.totpIssuer, admin.email, secret, params);
-  const qrSvg = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 4 });
-  return { secret: base32Secret(secret), otpauthUri: uri, qrSvg };
+  if (await hasAuthenticator(deps.db, admin.id)) throw new DomainError('totp_already_enrolled');
+  return beginEnrolment(
+    { db: deps.db, secretBox: deps.secretBox, random: deps.random, now: deps.clock.now(), issuer: deps.config.totpIssuer },
+    admin,
+  );
 }
 
 export async function confirmTotpEnrolment(
@@ -246,17 +228,16 @@ export async function confirmTotpEnrolment(
   ip: string | null,
 ): Promise<{ recoveryCodes: string[] }> {
   const admin = requireAdmin(ctx);
-  if (ctx.token.staged_password_hash === null) throw new ApiError('setup_step_out_of_order', 'Set the password first.');
-  const pending = await findPendingTotp(deps.db, admin.id);
-  if (!pending) throw new ApiError('setup_step_out_of_order', 'Ask for a QR code first.');
+  if (ctx.token.staged_password_hash === null) throw new DomainError('setup_step_out_of_order', 'Set the password first.');
   const now = deps.clock.now();
-  const step = stepForCode(deps.secretBox, pending, code, now);
-  if (step === null) {
+  const check = await checkEnrolmentCode(deps.db, deps.secretBox, admin.id, code, now);
+  if (check.kind === 'no_enrolment') throw new DomainError('setup_step_out_of_order', 'Ask for a QR code first.');
+  if (check.kind === 'wrong_code') {
     await recordSetupFailure(deps.db, ctx.token, now);
     await recordAuditEvent(deps.db, { at: now, action: 'setup.totp', outcome: 'failure', actorAdminId: admin.id, targetAdminId: admin.id, ip });
-    throw new ApiError('invalid_code', undefined, 'code', 400);
+    throw new DomainError('invalid_code', undefined, 'code', 400);
   }
-  const recoveryCodes = await completeSetup(deps, ctx.token, admin, { id: pending.id, step }, ip);
+  const recoveryCodes = await completeSetup(deps, ctx.token, admin, check, ip);
   return { recoveryCodes: recoveryCodes! };
 }
 
@@ -269,13 +250,13 @@ async function completeSetup(
   deps: Deps,
   token: SetupTokenRow,
   admin: AdminRow,
-  authenticator: { id: string; step: number } | null,
+  authenticator: { authenticatorId: string; step: number } | null,
   ip: string | null,
 ): Promise<string[] | null> {
   const now = deps.clock.now();
   const recoveryCodes = authenticator ? generateRecoveryCodes(deps.random) : null;
   await deps.db.transaction().execute(async (trx) => {
-    if (!(await spendSetupToken(trx, token.id, now))) throw new ApiError('invalid_token');
+    if (!(await spendSetupToken(trx, token.id, now))) throw new DomainError('invalid_token');
     await trx
       .updateTable('admins')
       .set({ password_hash: token.staged_password_hash, password_changed_at: now, updated_at: now, status: 'active' })
@@ -283,7 +264,7 @@ async function completeSetup(
       .execute();
     const changes: SecurityChange[] = ['password_changed'];
     if (authenticator && recoveryCodes) {
-      await confirmTotp(trx, authenticator.id, authenticator.step, now);
+      await confirmEnrolment(trx, authenticator, now);
       await replaceRecoveryCodes(trx, deps.random, admin.id, recoveryCodes, now);
       changes.push('authenticator_added');
     }
@@ -301,11 +282,7 @@ async function completeSetup(
       ip,
       details: { authenticatorAdded: authenticator !== null },
     });
-    await enqueueMail(trx, deps.secretBox, deps.random, now, {
-      kind: 'security_notice',
-      to: admin.email,
-      ...securityNoticeMail({ name: admin.name, email: admin.email, changes, at: now, ip }),
-    });
+    await queueSecurityNotice(trx, deps, now, admin, { changes }, ip);
   });
   deps.mailQueued?.();
   return recoveryCodes;

@@ -1,51 +1,51 @@
 /**
- * The throttle discipline every guessable step shares (passwords, one-time passwords,
- * recovery codes, setup links): a per-address reservation first, then a per-account one,
- * each counted before the guess is checked.
+ * The per-address discipline shared by the guessable steps outside login (setup links and
+ * their codes, password change): a reservation counted before the guess is checked, given
+ * back when the guess proves right. A throttled address is refused from a read, before
+ * anything is written.
  */
-import type { FastifyRequest } from 'fastify';
-import { deleteSessionsOfAdmin } from '../sessions/repository.js';
-import { recordAuditEvent } from '../db/audit.js';
-import type { Deps } from '../db/deps.js';
-import { ApiError } from '../core/errors.js';
-import { ACCOUNT_POLICY, ADDRESS_POLICY, refundAttempt, reserveAttempt, type Reservation } from './counters.js';
-import { throttleKeys } from './counters.js';
+import type { ClientFacts } from '../core/client.js';
+import { DomainError } from '../core/errors.js';
+import { auditWrite } from '../db/audit.js';
+import type { Clock } from '../core/ports.js';
+import type { Db } from '../db/schema.js';
+import { ADDRESS_POLICY, readThrottle, refundWrite, refusal, reserveAttempts, throttleKeys, type CountedKey } from './counters.js';
 
-/** Counts a guess from this client address; 429 with Retry-After once the address is throttled. */
-export async function reserveAddress(deps: Deps, request: FastifyRequest): Promise<void> {
-  const reservation = await reserveAttempt(deps.db, ADDRESS_POLICY, throttleKeys.address(request.ip), deps.clock.now());
-  if (!reservation.granted) {
-    await recordAuditEvent(deps.db, {
-      at: deps.clock.now(),
-      action: 'throttle.address',
-      outcome: 'denied',
-      ip: request.ip,
-      details: { path: request.routeOptions.url ?? null },
-    });
-    throw ApiError.retryAfter('too_many_attempts', reservation.retryAfterMs);
-  }
+export interface ThrottleDeps {
+  db: Db;
+  clock: Clock;
 }
 
-export async function refundAddress(deps: Deps, request: FastifyRequest): Promise<void> {
-  await refundAttempt(deps.db, ADDRESS_POLICY, throttleKeys.address(request.ip));
+export function addressKey(client: ClientFacts): CountedKey {
+  return { key: throttleKeys.address(client.ip), policy: ADDRESS_POLICY };
 }
 
 /**
- * Counts a guess against an account's key. When this guess reaches the hard limit, the
- * account's sessions end too: a hundred failures in a row is an attack in progress.
+ * The audit event that an address has just become throttled: one per lock episode, not
+ * one per refused request, so a flood cannot grow the audit log.
  */
-export async function reserveAccount(deps: Deps, key: string, adminId: string | null, ip: string | null): Promise<Reservation> {
-  const reservation = await reserveAttempt(deps.db, ACCOUNT_POLICY, key, deps.clock.now());
-  if (reservation.granted && ACCOUNT_POLICY.hardLockAt !== null && reservation.failures === ACCOUNT_POLICY.hardLockAt) {
-    if (adminId) await deleteSessionsOfAdmin(deps.db, adminId);
-    await recordAuditEvent(deps.db, {
-      at: deps.clock.now(),
-      action: 'throttle.account_locked',
-      outcome: 'denied',
-      targetAdminId: adminId,
-      ip,
-      details: { counter: key.split(':')[0] ?? key, failures: reservation.failures },
-    });
+export function addressLockEvent(db: Db, failures: number | undefined, client: ClientFacts, now: number) {
+  if (failures !== ADDRESS_POLICY.free + 1) return null;
+  return auditWrite(db, { at: now, action: 'throttle.address', outcome: 'denied', ip: client.ip, details: { path: client.route, failures } });
+}
+
+/** Counts a guess from this client address; 429 with Retry-After once the address is throttled. */
+export async function reserveAddress(deps: ThrottleDeps, client: ClientFacts): Promise<void> {
+  const address = addressKey(client);
+  const now = deps.clock.now();
+  const state = (await readThrottle(deps.db, [address.key], now)).get(address.key)!;
+  if (state.lockedUntil === null) {
+    const counted = await reserveAttempts(deps.db, [address], now);
+    const failures = counted.get(address.key);
+    if (failures !== undefined) {
+      await addressLockEvent(deps.db, failures, client, now)?.execute();
+      return;
+    }
   }
-  return reservation;
+  const current = (await readThrottle(deps.db, [address.key], now)).get(address.key)!;
+  throw DomainError.retryAfter('too_many_attempts', refusal(current, now).retryAfterMs);
+}
+
+export async function refundAddress(deps: ThrottleDeps, client: ClientFacts): Promise<void> {
+  await refundWrite(deps.db, [addressKey(client)])!.execute();
 }

@@ -10,6 +10,7 @@
  */
 import { sql } from 'kysely';
 import type { Db } from '../db/schema.js';
+import type { PendingWrite } from '../db/together.js';
 
 export interface ThrottlePolicy {
   /** Failures allowed before the first delay. */
@@ -58,6 +59,12 @@ export function delayAfter(policy: ThrottlePolicy, failures: number): number {
 
 export type Reservation = { granted: true; failures: number } | { granted: false; retryAfterMs: number; hardLocked: boolean };
 
+/** A key to count a guess on, with the policy that says how its count locks it. */
+export interface CountedKey {
+  key: string;
+  policy: ThrottlePolicy;
+}
+
 /** The lock that `failures` consecutive failures impose, as SQL over the row's new count. */
 function lockExpression(policy: ThrottlePolicy, failuresSql: ReturnType<typeof sql>, now: number) {
   const cases = [];
@@ -72,48 +79,87 @@ function lockExpression(policy: ThrottlePolicy, failuresSql: ReturnType<typeof s
   return sql`case ${sql.join(cases, sql` `)} else ${at(now + policy.maxDelayMs)} end`;
 }
 
-export async function reserveAttempt(db: Db, policy: ThrottlePolicy, key: string, now: number): Promise<Reservation> {
-  await db.insertInto('throttle_counters').values({ key, failures: 0, last_failure_at: null, locked_until: null }).onConflict((oc) => oc.column('key').doNothing()).execute();
+/** The row's next count: one more, or a fresh 1 when its failures are old enough to forget. */
+function nextFailures(policy: ThrottlePolicy, now: number) {
   const forget = policy.forgetAfterMs;
-  const next =
-    forget === null
-      ? sql`failures + 1`
-      : sql`case when last_failure_at is not null and last_failure_at <= ${now - forget} then 1 else failures + 1 end`;
-  const updated = await db
-    .updateTable('throttle_counters')
-    .set({
-      failures: next as never,
-      last_failure_at: now,
-      locked_until: lockExpression(policy, next, now) as never,
-    })
-    .where('key', '=', key)
-    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]))
-    .returning('failures')
-    .executeTakeFirst();
-  if (updated) return { granted: true, failures: Number(updated.failures) };
-  const row = await db.selectFrom('throttle_counters').select('locked_until').where('key', '=', key).executeTakeFirst();
-  const lockedUntil = row?.locked_until ?? now;
+  return forget === null
+    ? sql`throttle_counters.failures + 1`
+    : sql`case when throttle_counters.last_failure_at is not null and throttle_counters.last_failure_at <= ${now - forget} then 1 else throttle_counters.failures + 1 end`;
+}
+
+/** `case key when k1 then e1 … end`, one branch per counted key. */
+function byKey(attempts: CountedKey[], expression: (attempt: CountedKey) => ReturnType<typeof sql>) {
+  return sql`case ${sql.join(attempts.map((a) => sql`when throttle_counters.key = ${a.key} then ${expression(a)}`), sql` `)} end`;
+}
+
+/**
+ * Counts a guess on every key at once, with one statement: an upsert that refuses each
+ * key while it is locked and sets the key's next lock in the same statement. The row is
+ * the serialisation point, so parallel guesses, on one instance or several, are each
+ * counted once. Returns the count of every key that was open; a locked key is absent.
+ */
+export async function reserveAttempts(db: Db, attempts: CountedKey[], now: number): Promise<Map<string, number>> {
+  if (attempts.length === 0) return new Map();
+  // Rows are locked in key order, so two statements over the same keys cannot deadlock.
+  const sorted = [...attempts].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const rows = await db
+    .insertInto('throttle_counters')
+    .values(sorted.map((a) => ({ key: a.key, failures: 1, last_failure_at: now, locked_until: null })))
+    .onConflict((oc) =>
+      oc
+        .column('key')
+        .doUpdateSet({
+          failures: byKey(sorted, (a) => nextFailures(a.policy, now)) as never,
+          last_failure_at: now,
+          locked_until: byKey(sorted, (a) => lockExpression(a.policy, nextFailures(a.policy, now), now)) as never,
+        })
+        .where((eb) => eb.or([eb('throttle_counters.locked_until', 'is', null), eb('throttle_counters.locked_until', '<=', now)])),
+    )
+    .returning(['key', 'failures'])
+    .execute();
+  return new Map(rows.map((row) => [row.key, Number(row.failures)]));
+}
+
+export async function reserveAttempt(db: Db, policy: ThrottlePolicy, key: string, now: number): Promise<Reservation> {
+  const counted = await reserveAttempts(db, [{ key, policy }], now);
+  const failures = counted.get(key);
+  if (failures !== undefined) return { granted: true, failures };
+  return refusal((await readThrottle(db, [key], now)).get(key)!, now);
+}
+
+/** The answer for a key found locked. */
+export function refusal(state: ThrottleState, now: number): Reservation & { granted: false } {
+  const lockedUntil = state.lockedUntil ?? now;
   return { granted: false, retryAfterMs: Math.max(1000, lockedUntil - now), hardLocked: lockedUntil >= LOCKED_UNTIL_UNLOCKED };
 }
 
 /**
- * Gives back one reserved failure after the attempt succeeded. The lock it may have set is
- * lifted only if the count falls back within the free allowance.
+ * Gives back one reserved failure on each key after the attempt succeeded, as a write for
+ * the caller's transaction (db/together.ts). A lock the reservation set is lifted only if
+ * the count falls back within the free allowance.
  */
-export async function refundAttempt(db: Db, policy: ThrottlePolicy, key: string): Promise<void> {
-  await db
+export function refundWrite(db: Db, attempts: CountedKey[]): PendingWrite | null {
+  if (attempts.length === 0) return null;
+  return db
     .updateTable('throttle_counters')
     .set({
       failures: sql`case when failures > 0 then failures - 1 else 0 end` as never,
-      locked_until: sql`case when failures - 1 <= ${policy.free} then null else locked_until end` as never,
+      locked_until: byKey(attempts, (a) => sql`case when failures - 1 <= ${a.policy.free} then null else locked_until end`) as never,
     })
-    .where('key', '=', key)
-    .execute();
+    .where('key', 'in', attempts.map((a) => a.key));
 }
 
-/** A completed login, or an administrator's unlock: the key starts over. */
+export async function refundAttempt(db: Db, policy: ThrottlePolicy, key: string): Promise<void> {
+  await refundWrite(db, [{ key, policy }])!.execute();
+}
+
+/** A completed login, or an administrator's unlock: the keys start over. */
+export function clearWrite(db: Db, keys: string[]): PendingWrite | null {
+  return keys.length === 0 ? null : db.deleteFrom('throttle_counters').where('key', 'in', keys);
+}
+
 export async function clearThrottle(db: Db, key: string): Promise<void> {
-  await db.deleteFrom('throttle_counters').where('key', '=', key).execute();
+  await clearWrite(db, [key])!.execute();
 }
 
 export interface ThrottleState {
@@ -121,10 +167,21 @@ export interface ThrottleState {
   lockedUntil: number | null;
 }
 
+/** The state of each key, with one read; a key without a row has no failures. */
+export async function readThrottle(db: Db, keys: string[], now: number): Promise<Map<string, ThrottleState>> {
+  const rows = keys.length === 0 ? [] : await db.selectFrom('throttle_counters').selectAll().where('key', 'in', keys).execute();
+  const found = new Map(rows.map((row) => [row.key, row]));
+  return new Map(
+    keys.map((key) => {
+      const row = found.get(key);
+      const lockedUntil = row?.locked_until != null && row.locked_until > now ? row.locked_until : null;
+      return [key, { failures: row?.failures ?? 0, lockedUntil }];
+    }),
+  );
+}
+
 export async function throttleState(db: Db, key: string, now: number): Promise<ThrottleState> {
-  const row = await db.selectFrom('throttle_counters').selectAll().where('key', '=', key).executeTakeFirst();
-  if (!row) return { failures: 0, lockedUntil: null };
-  return { failures: row.failures, lockedUntil: row.locked_until !== null && row.locked_until > now ? row.locked_until : null };
+  return (await readThrottle(db, [key], now)).get(key)!;
 }
 
 /** Whether the key is locked now, without counting anything. */

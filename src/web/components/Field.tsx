@@ -1,6 +1,6 @@
 import { useId, type ComponentProps, type InputHTMLAttributes, type ReactNode } from 'react';
 
-interface FieldProps extends ComponentProps<'input'> {
+export interface FieldProps extends ComponentProps<'input'> {
   label: string;
   error?: string | undefined;
   hint?: ReactNode;

@@ -1,12 +1,12 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { LoginResult } from '../../shared/api';
 import { CenteredCard } from '../components/CenteredCard';
-import { Field, Notice } from '../components/Field';
+import { Field, Notice, type FieldProps } from '../components/Field';
 import { api, ApiFailure, describeFailure } from '../lib/api';
 
 interface LoginPageProps {
-  /** Set when the password step is done and the one-time password is awaited. */
-  pendingEmail: string | null;
+  /** Set when the password step is done and a second factor is awaited. */
+  pending: { email: string; methods: string[] } | null;
   onAuthenticated: () => Promise<void>;
   onPendingChanged: () => Promise<void>;
 }
@@ -14,11 +14,11 @@ interface LoginPageProps {
 const CODE_FAILED = "That code didn't work. Check your phone's clock and try the newest code.";
 const RECOVERY_FAILED = "That recovery code didn't work. Each code works once; check it and try again.";
 
-export function LoginPage({ pendingEmail, onAuthenticated, onPendingChanged }: LoginPageProps) {
+export function LoginPage({ pending, onAuthenticated, onPendingChanged }: LoginPageProps) {
   return (
     <CenteredCard>
-      {pendingEmail ? (
-        <SecondFactorStep email={pendingEmail} onAuthenticated={onAuthenticated} onRestart={onPendingChanged} />
+      {pending ? (
+        <SecondFactorStep email={pending.email} methods={pending.methods} onAuthenticated={onAuthenticated} onRestart={onPendingChanged} />
       ) : (
         <PasswordStep onAuthenticated={onAuthenticated} onPending={onPendingChanged} />
       )}
@@ -66,13 +66,54 @@ function PasswordStep({ onAuthenticated, onPending }: { onAuthenticated: () => P
   );
 }
 
-function SecondFactorStep({ email, onAuthenticated, onRestart }: { email: string; onAuthenticated: () => Promise<void>; onRestart: () => Promise<void> }) {
-  const [mode, setMode] = useState<'totp' | 'recovery'>('totp');
+/** How the console asks for each second-factor method the server may list in `methods`. */
+interface MethodView {
+  title: string;
+  intro: (email: string) => string;
+  /** The link that switches to this method from another one. */
+  switchLabel: string;
+  failed: string;
+  /** What the console sends: people paste "123 456" as the app shows it. */
+  normalize: (value: string) => string;
+  field: Omit<FieldProps, 'value' | 'onChange'>;
+}
+
+const METHOD_VIEWS: Record<string, MethodView> = {
+  totp: {
+    title: 'Enter your one-time password',
+    intro: (email) => `Open your authenticator app (such as Google Authenticator) and enter the six-digit code it shows for Latchkey (${email}).`,
+    switchLabel: 'Use the authenticator app instead',
+    failed: CODE_FAILED,
+    normalize: (value) => value.replace(/\s+/g, ''),
+    field: { label: 'One-time password', name: 'code', inputMode: 'numeric', autoComplete: 'one-time-code', pattern: '[0-9 ]*', maxLength: 9, className: 'code-input' },
+  },
+  recovery: {
+    title: 'Use a recovery code',
+    intro: () => 'Enter one of the recovery codes you saved when you set up your authenticator. Each code works once.',
+    switchLabel: 'Use a recovery code instead',
+    failed: RECOVERY_FAILED,
+    normalize: (value) => value.trim(),
+    field: { label: 'Recovery code', name: 'recovery-code', autoComplete: 'off', autoCapitalize: 'none', spellCheck: false, maxLength: 40 },
+  },
+};
+
+interface SecondFactorStepProps {
+  email: string;
+  /** The methods the server offers for this login, in its order; the first is asked for first. */
+  methods: string[];
+  onAuthenticated: () => Promise<void>;
+  onRestart: () => Promise<void>;
+}
+
+function SecondFactorStep({ email, methods, onAuthenticated, onRestart }: SecondFactorStepProps) {
+  const offered = methods.filter((method) => method in METHOD_VIEWS);
+  const [mode, setMode] = useState(offered[0] ?? 'totp');
   const [code, setCode] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [expired, setExpired] = useState(false);
   const [busy, setBusy] = useState(false);
   const input = useRef<HTMLInputElement>(null);
+  const view = METHOD_VIEWS[mode]!;
 
   useEffect(() => {
     input.current?.focus();
@@ -80,16 +121,14 @@ function SecondFactorStep({ email, onAuthenticated, onRestart }: { email: string
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    // People paste "123 456" as the app shows it: the console sends the digits alone.
-    const value = mode === 'totp' ? code.replace(/\s+/g, '') : code.trim();
     setBusy(true);
     setError(null);
     try {
-      await api<LoginResult>(`/auth/mfa/${mode}`, { method: 'POST', body: { code: value } });
+      await api<LoginResult>(`/auth/mfa/${mode}`, { method: 'POST', body: { code: view.normalize(code) } });
       await onAuthenticated();
     } catch (failure) {
       if (failure instanceof ApiFailure && failure.code === 'invalid_code') {
-        setError(mode === 'totp' ? CODE_FAILED : RECOVERY_FAILED);
+        setError(view.failed);
         input.current?.select();
       } else if (failure instanceof ApiFailure && failure.code === 'no_pending_login') {
         setExpired(true);
@@ -113,59 +152,30 @@ function SecondFactorStep({ email, onAuthenticated, onRestart }: { email: string
 
   return (
     <form onSubmit={submit} noValidate>
-      <h1>{mode === 'totp' ? 'Enter your one-time password' : 'Use a recovery code'}</h1>
-      <p className="muted">
-        {mode === 'totp'
-          ? `Open your authenticator app (such as Google Authenticator) and enter the six-digit code it shows for Latchkey (${email}).`
-          : 'Enter one of the recovery codes you saved when you set up your authenticator. Each code works once.'}
-      </p>
+      <h1>{view.title}</h1>
+      <p className="muted">{view.intro(email)}</p>
       {error && <Notice kind="error">{error}</Notice>}
-      {mode === 'totp' ? (
-        <Field
-          ref={input}
-          key="totp"
-          label="One-time password"
-          name="code"
-          inputMode="numeric"
-          autoComplete="one-time-code"
-          pattern="[0-9 ]*"
-          maxLength={9}
-          required
-          value={code}
-          onChange={(e) => setCode(e.target.value)}
-          className="code-input"
-        />
-      ) : (
-        <Field
-          ref={input}
-          key="recovery"
-          label="Recovery code"
-          name="recovery-code"
-          autoComplete="off"
-          autoCapitalize="none"
-          spellCheck={false}
-          maxLength={40}
-          required
-          value={code}
-          onChange={(e) => setCode(e.target.value)}
-        />
-      )}
+      <Field ref={input} key={mode} {...view.field} required value={code} onChange={(e) => setCode(e.target.value)} />
       <button type="submit" className="button-primary button-wide" disabled={busy}>
         {busy ? 'Checking…' : 'Verify'}
       </button>
-      <p className="switch-factor">
-        <button
-          type="button"
-          className="button-link"
-          onClick={() => {
-            setMode(mode === 'totp' ? 'recovery' : 'totp');
-            setCode('');
-            setError(null);
-          }}
-        >
-          {mode === 'totp' ? 'Use a recovery code instead' : 'Use the authenticator app instead'}
-        </button>
-      </p>
+      {offered
+        .filter((method) => method !== mode)
+        .map((method) => (
+          <p className="switch-factor" key={method}>
+            <button
+              type="button"
+              className="button-link"
+              onClick={() => {
+                setMode(method);
+                setCode('');
+                setError(null);
+              }}
+            >
+              {METHOD_VIEWS[method]!.switchLabel}
+            </button>
+          </p>
+        ))}
     </form>
   );
 }

@@ -1,0 +1,49 @@
+/**
+ * A kind of second factor: TOTP and recovery codes today, passkeys next. The login flow,
+ * the session's factors, `methods` in the login answer and Reset MFA all go through this
+ * interface and the registry, so a new kind is a folder of its own, one line in
+ * registry.ts and its migration.
+ */
+import type { TSchema } from '@sinclair/typebox';
+import type { SecretBox } from '../core/secret-box.js';
+import type { Db } from '../db/schema.js';
+import type { SecurityNotice } from '../mail/templates.js';
+
+export interface KindContext {
+  db: Db;
+  secretBox: SecretBox;
+  now: number;
+}
+
+/** What checking a proof came to: a value, never an exception, for a wrong guess. */
+export type Verification =
+  | { accepted: true; /** The security notice its use sends the admin, if any. */ notice: SecurityNotice | null }
+  | { accepted: false };
+
+export interface SecondFactorKind<Proof = unknown> {
+  /** Its name in `methods` and in the step's path, `POST /api/v1/auth/mfa/{method}`. */
+  readonly method: string;
+  /** Its name in a session's factors and in the login's audit event. */
+  readonly factor: string;
+  /**
+   * A fallback (recovery codes) is offered only beside an authenticator and never makes
+   * an account enrolled by itself.
+   */
+  readonly fallback: boolean;
+  /** For the OpenAPI description of the step. */
+  readonly summary: string;
+  readonly description?: string;
+  /** The JSON body of the step, validated before `verifyAndSpend` sees it. */
+  readonly proof: TSchema;
+  /** Whether the admin can use this kind at the second step now. */
+  isUsable(db: Db, adminId: string): Promise<boolean>;
+  /** Admins who can use this kind, for the Administrators list. */
+  usableByAdmins(db: Db): Promise<Set<string>>;
+  /**
+   * Checks the proof and spends it with one conditional UPDATE, so that of two requests
+   * racing with the same proof exactly one is accepted.
+   */
+  verifyAndSpend(context: KindContext, adminId: string, proof: Proof): Promise<Verification>;
+  /** Removes every authenticator of this kind of the admin (Reset MFA); how many went. */
+  removeAll(db: Db, adminId: string): Promise<number>;
+}

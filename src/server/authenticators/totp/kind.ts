@@ -1,0 +1,19 @@
+/** TOTP (RFC 6238) as a second-factor kind: a code from the authenticator app. */
+import { CodeBody } from '../../../shared/api.js';
+import type { SecondFactorKind } from '../kind.js';
+import { confirmedTotpAdminIds, hasConfirmedTotp, removeTotpAuthenticators, verifyAndSpendTotp } from './repository.js';
+
+export const totpKind: SecondFactorKind<CodeBody> = {
+  method: 'totp',
+  factor: 'totp',
+  fallback: false,
+  summary: 'Second step: the one-time password from the authenticator app',
+  description: 'Codes of the current 30-second step and one step either side are accepted, each once.',
+  proof: CodeBody,
+  isUsable: hasConfirmedTotp,
+  usableByAdmins: confirmedTotpAdminIds,
+  async verifyAndSpend({ db, secretBox, now }, adminId, { code }) {
+    return (await verifyAndSpendTotp(db, secretBox, adminId, code, now)) ? { accepted: true, notice: null } : { accepted: false };
+  },
+  removeAll: removeTotpAuthenticators,
+};

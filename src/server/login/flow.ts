@@ -1,0 +1,48 @@
+/**
+ * Login as a state machine, in pure functions: what each step leads to, given what the
+ * account holds. The service (service.ts) reads and writes; this file only decides.
+ *
+ *   anonymous ──password ok, no authenticator, MFA not required──▶ full session [password]
+ *   anonymous ──password ok, an authenticator──▶ pending login (5 min, 5 wrong codes)
+ *   pending ──a second factor of any kind──▶ full session [password, kind] (new id)
+ *   anonymous ──password ok, MFA required, no authenticator──▶ refused: mfa_setup_required
+ *
+ * An enrolled authenticator is always asked for, whatever the MFA box says.
+ */
+import { PASSWORD_FACTOR } from '../sessions/policy.js';
+
+/** A pending login dies after this many wrong second-factor codes; the password step must be redone. */
+export const PENDING_LOGIN_MAX_FAILURES = 5;
+
+export type AfterPassword =
+  | { next: 'session'; factors: string[] }
+  | { next: 'second_factor'; methods: string[] }
+  | { next: 'refused'; reason: 'mfa_setup_required' };
+
+/**
+ * What a right password leads to. `methods` are the second-factor methods the admin can
+ * use now (registry order; empty without an authenticator).
+ */
+export function afterPassword(account: { mfaRequired: boolean; methods: readonly string[] }): AfterPassword {
+  if (account.methods.length > 0) return { next: 'second_factor', methods: [...account.methods] };
+  if (account.mfaRequired) return { next: 'refused', reason: 'mfa_setup_required' };
+  return { next: 'session', factors: [PASSWORD_FACTOR] };
+}
+
+/** The factors of the session a second factor of `factor` completes. */
+export function factorsAfterSecondFactor(factor: string): string[] {
+  return [PASSWORD_FACTOR, factor];
+}
+
+/** How the audit log names a login's factors: `password+totp`. */
+export function describeFactors(factors: readonly string[]): string {
+  return factors.join('+');
+}
+
+export type AfterWrongCode = { next: 'retry'; failures: number } | { next: 'ended'; failures: number };
+
+/** A wrong code on a pending login that had `failuresBefore` already. */
+export function afterWrongCode(failuresBefore: number): AfterWrongCode {
+  const failures = failuresBefore + 1;
+  return failures >= PENDING_LOGIN_MAX_FAILURES ? { next: 'ended', failures } : { next: 'retry', failures };
+}

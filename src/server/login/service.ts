@@ -1,0 +1,269 @@
+/**
+ * The login service: the password step and the second-factor step, over any kind of
+ * second factor in the registry. Each step is one transaction at most, and the writes of a
+ * step's outcome go together (db/together.ts). See docs/decisions/004-login-core.md for
+ * which writes commit before the password hash runs and why.
+ */
+import type { ClientFacts } from '../core/client.js';
+import { DomainError } from '../core/errors.js';
+import { HasherBusyError } from '../core/passwords.js';
+import { auditWrite } from '../db/audit.js';
+import type { Deps } from '../db/deps.js';
+import { isPostgres } from '../db/dialect.js';
+import { commitTogether, writeTogether } from '../db/together.js';
+import { findAdminByEmail } from '../directory/admins.js';
+import type { SecondFactorKind } from '../authenticators/kind.js';
+import { usableMethods } from '../authenticators/registry.js';
+import { securityNoticeWrite } from '../mail/notices.js';
+import type { SecurityNotice } from '../mail/templates.js';
+import { sessionPolicy } from '../sessions/policy.js';
+import { deleteSession, deleteSessionsOfAdmin, findLiveSession, insertSessionWrite, newSession } from '../sessions/repository.js';
+import {
+  ACCOUNT_POLICY,
+  ADDRESS_POLICY,
+  clearWrite,
+  readThrottle,
+  refundWrite,
+  refusal,
+  reserveAttempts,
+  throttleKeys,
+  type CountedKey,
+} from '../throttle/counters.js';
+import { afterPassword, afterWrongCode, describeFactors, factorsAfterSecondFactor } from './flow.js';
+import { attemptedEmailForAudit, judgePassword, type DummyHash } from './password-step.js';
+
+export type PasswordStepResult = { status: 'authenticated'; token: string } | { status: 'mfa_required'; token: string; methods: string[] };
+
+export interface PasswordStepInput {
+  email: string;
+  password: string;
+  client: ClientFacts;
+  /** The session cookie the browser already held, if any: it ends here. */
+  presentedToken?: string | undefined;
+}
+
+/**
+ * Email and password. Refuses before any write what can be refused from reads alone (a
+ * saturated hasher, a throttled address); counts the guess and commits the count before
+ * the hash runs; then settles the count, opens the session or the pending login, and
+ * records the event in one commit.
+ */
+export async function passwordStep(deps: Deps, dummyHash: DummyHash, input: PasswordStepInput): Promise<PasswordStepResult> {
+  const { db, clock } = deps;
+  // Whatever session the browser held (possibly one an attacker planted) ends here; every
+  // step of a login issues a new one (ASVS 5.0 7.2.4).
+  if (input.presentedToken) {
+    const previous = await findLiveSession(db, sessionPolicy(deps.config), clock.now(), input.presentedToken);
+    if (previous) await deleteSession(db, previous.session.id);
+  }
+  if (deps.hasher.hasCapacity && !deps.hasher.hasCapacity()) throw new HasherBusyError('password hashing is saturated');
+
+  const admin = await findAdminByEmail(db, input.email);
+  const address: CountedKey = { key: throttleKeys.address(input.client.ip), policy: ADDRESS_POLICY };
+  const password: CountedKey = { key: throttleKeys.password(input.email), policy: ACCOUNT_POLICY };
+  const secondFactorKey = admin ? throttleKeys.secondFactor(admin.id) : null;
+  const now = clock.now();
+  const state = await readThrottle(db, [address.key, password.key, ...(secondFactorKey ? [secondFactorKey] : [])], now);
+  const addressState = state.get(address.key)!;
+  if (addressState.lockedUntil !== null) throw DomainError.retryAfter('too_many_attempts', refusal(addressState, now).retryAfterMs);
+
+  // A locked account still gets its hash computed (so it answers like any wrong password),
+  // but its counter is not touched; the address counts the attempt either way.
+  const accountLocked = state.get(password.key)!.lockedUntil !== null;
+  const counted = await reserveAttempts(db, accountLocked ? [address] : [address, password], now);
+  if (!counted.has(address.key)) {
+    throw DomainError.retryAfter('too_many_attempts', refusal((await readThrottle(db, [address.key], now)).get(address.key)!, now).retryAfterMs);
+  }
+  const reserved = [address, ...(counted.has(password.key) ? [password] : [])];
+  if (admin && counted.get(password.key) === ACCOUNT_POLICY.hardLockAt) await hardLock(deps, admin.id, 'password', input.client);
+
+  let verdict;
+  try {
+    verdict = await judgePassword(deps.hasher, dummyHash, { admin, password: input.password, accountLocked: accountLocked || !counted.has(password.key) });
+  } catch (error) {
+    // A busy server is not a wrong guess: the reservations go back.
+    if (error instanceof HasherBusyError) await refundWrite(db, reserved)!.execute();
+    throw error;
+  }
+  const at = clock.now();
+  if (verdict.kind === 'refused') {
+    await auditWrite(db, {
+      at,
+      action: 'login.password',
+      outcome: 'failure',
+      targetAdminId: admin?.id ?? null,
+      ip: input.client.ip,
+      details: { reason: verdict.reason, ...(admin ? {} : { email: attemptedEmailForAudit(input.email) }) },
+    }).execute();
+    throw new DomainError('invalid_credentials');
+  }
+  const account = verdict.admin;
+  // A right password while the second factor is locked is refused like a wrong one.
+  if (state.get(secondFactorKey!)?.lockedUntil != null) {
+    await commitTogether(db, [
+      refundWrite(db, [password]),
+      auditWrite(db, { at, action: 'login.password', outcome: 'denied', actorAdminId: account.id, targetAdminId: account.id, ip: input.client.ip, details: { reason: 'second_factor_locked' } }),
+    ]);
+    throw new DomainError('invalid_credentials');
+  }
+
+  const decision = afterPassword({ mfaRequired: account.mfa_required === 1, methods: await usableMethods(db, account.id) });
+  const policy = sessionPolicy(deps.config);
+  const event = { actorAdminId: account.id, targetAdminId: account.id, ip: input.client.ip };
+  switch (decision.next) {
+    case 'second_factor': {
+      const pending = newSession(deps.random, policy, at, {
+        adminId: account.id,
+        state: 'mfa_pending',
+        factors: ['password'],
+        secondFactorAt: null,
+        ip: input.client.ip,
+        userAgent: input.client.userAgent,
+      });
+      // This attempt's reservations go back; earlier password failures stay until the whole
+      // login succeeds (NIST SP 800-63B rev. 4 §3.2.2).
+      await commitTogether(db, [
+        refundWrite(db, reserved),
+        insertSessionWrite(db, pending.session),
+        auditWrite(db, { ...event, at, action: 'login.password', outcome: 'success' }),
+      ]);
+      return { status: 'mfa_required', token: pending.token, methods: decision.methods };
+    }
+    case 'refused':
+      await commitTogether(db, [
+        refundWrite(db, reserved),
+        auditWrite(db, { ...event, at, action: 'login', outcome: 'denied', details: { reason: decision.reason } }),
+      ]);
+      throw new DomainError('mfa_setup_required');
+    case 'session': {
+      const session = newSession(deps.random, policy, at, {
+        adminId: account.id,
+        state: 'full',
+        factors: decision.factors,
+        secondFactorAt: null,
+        ip: input.client.ip,
+        userAgent: input.client.userAgent,
+      });
+      // A whole login succeeded: its counters start over (NIST SP 800-63B rev. 4 §3.2.2).
+      await commitTogether(db, [
+        refundWrite(db, [address]),
+        clearWrite(db, [password.key, secondFactorKey!]),
+        insertSessionWrite(db, session.session),
+        db.updateTable('admins').set({ last_login_at: at }).where('id', '=', account.id),
+        auditWrite(db, { ...event, at, action: 'login', outcome: 'success', details: { factors: describeFactors(decision.factors) } }),
+      ]);
+      return { status: 'authenticated', token: session.token };
+    }
+  }
+}
+
+export type SecondFactorOutcome =
+  | { ok: true; token: string }
+  | { ok: false; error: 'no_pending_login' | 'invalid_code'; loginEnded: boolean }
+  | { ok: false; error: 'too_many_attempts'; retryAfterMs: number; loginEnded: false };
+
+/**
+ * A second factor of `kind` for the pending login behind `token`. The guess is counted
+ * against the address and the account at the start of the step's transaction, whose row
+ * locks serialise parallel guesses; a wrong guess commits its count before the answer
+ * leaves. A right one ends the pending login and opens a full session that records the
+ * factor, with one statement on PostgreSQL.
+ */
+export async function secondFactorStep<Proof>(
+  deps: Deps,
+  kind: SecondFactorKind<Proof>,
+  input: { token: string | undefined; proof: Proof; client: ClientFacts },
+): Promise<SecondFactorOutcome> {
+  const { db, clock } = deps;
+  const policy = sessionPolicy(deps.config);
+  const found = await findLiveSession(db, policy, clock.now(), input.token);
+  if (!found || found.session.state !== 'mfa_pending' || found.admin.status === 'suspended') {
+    return { ok: false, error: 'no_pending_login', loginEnded: false };
+  }
+  const { session: pending, admin } = found;
+  const address: CountedKey = { key: throttleKeys.address(input.client.ip), policy: ADDRESS_POLICY };
+  const secondFactor: CountedKey = { key: throttleKeys.secondFactor(admin.id), policy: ACCOUNT_POLICY };
+  const addressState = (await readThrottle(db, [address.key], clock.now())).get(address.key)!;
+  if (addressState.lockedUntil !== null) {
+    return { ok: false, error: 'too_many_attempts', retryAfterMs: refusal(addressState, clock.now()).retryAfterMs, loginEnded: false };
+  }
+
+  let notice: SecurityNotice | null = null;
+  const outcome = await db.transaction().execute(async (trx): Promise<SecondFactorOutcome> => {
+    const now = clock.now();
+    const event = { at: now, actorAdminId: admin.id, targetAdminId: admin.id, ip: input.client.ip };
+    const counted = await reserveAttempts(trx, [address, secondFactor], now);
+    if (!counted.has(address.key)) {
+      const state = (await readThrottle(trx, [address.key], now)).get(address.key)!;
+      return { ok: false, error: 'too_many_attempts', retryAfterMs: refusal(state, now).retryAfterMs, loginEnded: false };
+    }
+    if (!counted.has(secondFactor.key)) {
+      // The account's second factor is locked: this pending login ends, with the answer a wrong code gets.
+      await writeTogether(trx, [
+        trx.deleteFrom('sessions').where('id', '=', pending.id),
+        auditWrite(trx, { ...event, action: `login.${kind.method}`, outcome: 'denied', details: { reason: 'locked' } }),
+      ]);
+      return { ok: false, error: 'invalid_code', loginEnded: true };
+    }
+    if (counted.get(secondFactor.key) === ACCOUNT_POLICY.hardLockAt) await hardLock({ ...deps, db: trx }, admin.id, 'second-factor', input.client);
+
+    // The pending login, as of now and locked against a parallel completion of it.
+    let current = trx.selectFrom('sessions').select(['state', 'failed_attempts']).where('id', '=', pending.id);
+    if (isPostgres(trx)) current = current.forUpdate();
+    const row = await current.executeTakeFirst();
+    if (!row || row.state !== 'mfa_pending') return { ok: false, error: 'no_pending_login', loginEnded: true };
+
+    const verification = await kind.verifyAndSpend({ db: trx, secretBox: deps.secretBox, now }, admin.id, input.proof);
+    if (!verification.accepted) {
+      const next = afterWrongCode(row.failed_attempts);
+      await writeTogether(trx, [
+        next.next === 'ended'
+          ? trx.deleteFrom('sessions').where('id', '=', pending.id)
+          : trx.updateTable('sessions').set({ failed_attempts: next.failures }).where('id', '=', pending.id),
+        auditWrite(trx, { ...event, action: `login.${kind.method}`, outcome: 'failure', details: { failuresThisLogin: next.failures } }),
+      ]);
+      return { ok: false, error: 'invalid_code', loginEnded: next.next === 'ended' };
+    }
+
+    const factors = factorsAfterSecondFactor(kind.factor);
+    // A new id and secret: the pending cookie is worth nothing from here (ASVS 5.0 7.2.4).
+    const full = newSession(deps.random, policy, now, {
+      adminId: admin.id,
+      state: 'full',
+      factors,
+      secondFactorAt: now,
+      ip: input.client.ip,
+      userAgent: input.client.userAgent,
+    });
+    notice = verification.notice;
+    // The whole login succeeded: its counters start over (NIST SP 800-63B rev. 4 §3.2.2).
+    await writeTogether(trx, [
+      trx.deleteFrom('sessions').where('id', '=', pending.id),
+      insertSessionWrite(trx, full.session),
+      clearWrite(trx, [secondFactor.key, throttleKeys.password(admin.email)]),
+      refundWrite(trx, [address]),
+      trx.updateTable('admins').set({ last_login_at: now }).where('id', '=', admin.id),
+      notice && securityNoticeWrite(trx, deps, now, admin, notice, input.client.ip),
+      auditWrite(trx, { ...event, action: 'login', outcome: 'success', details: { factors: describeFactors(factors) } }),
+    ]);
+    return { ok: true, token: full.token };
+  });
+  if (notice) deps.mailQueued?.();
+  return outcome;
+}
+
+/**
+ * A hundred failures in a row on one account is an attack in progress: its sessions end,
+ * and only an administrator lifts the lock (NIST SP 800-63B rev. 4 §3.2.2).
+ */
+async function hardLock(deps: Deps, adminId: string, counter: string, client: ClientFacts): Promise<void> {
+  await deleteSessionsOfAdmin(deps.db, adminId);
+  await auditWrite(deps.db, {
+    at: deps.clock.now(),
+    action: 'throttle.account_locked',
+    outcome: 'denied',
+    targetAdminId: adminId,
+    ip: client.ip,
+    details: { counter, failures: ACCOUNT_POLICY.hardLockAt },
+  }).execute();
+}

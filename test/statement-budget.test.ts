@@ -1,0 +1,97 @@
+/**
+ * The database cost of a login, counted statement by statement through a Kysely plugin
+ * (src/server/db/meter.ts). A count is deterministic, so the budget is asserted: on
+ * PostgreSQL a complete MFA login (password step, one-time password, GET /auth/session)
+ * sends at most 5 write statements and commits at most 3 times, and reading the session
+ * writes nothing. Refusals that reads can decide write nothing at all.
+ */
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import { createStatementMeter, type StatementMeter } from '../src/server/db/meter.js';
+import { ADDRESS_POLICY, throttleKeys } from '../src/server/throttle/counters.js';
+import { createTestContext, dialects, type TestContext } from './support/context.js';
+import { codeAt, enrolledAdmin } from './support/attack-kit.js';
+import { passwordStep, secondFactor } from './support/flow.js';
+
+/** The budget of a complete MFA login on PostgreSQL (docs/decisions/004-login-core.md). */
+const POSTGRES_BUDGET = { writes: 5, commits: 3 };
+
+for (const dialect of dialects()) {
+  describe(`statements per login (${dialect})`, () => {
+    let ctx: TestContext;
+    let meter: StatementMeter;
+    beforeEach(async () => {
+      meter = createStatementMeter();
+      ctx = await createTestContext(dialect, { database: { plugins: [meter.plugin], log: meter.log } });
+    });
+    afterEach(() => ctx.close());
+
+    test('a complete MFA login stays within the budget, and reading the session writes nothing', async (t) => {
+      const grace = await enrolledAdmin(ctx);
+      meter.reset();
+      const password = await passwordStep(ctx, grace.email, grace.password);
+      assert.equal(password.response.json().status, 'mfa_required');
+      const afterPassword = meter.counts();
+      const code = await secondFactor(ctx, password.cookie, 'totp', codeAt(ctx, grace.secret));
+      assert.equal(code.statusCode, 200, code.body);
+      const cookie = code.cookies.find((c) => c.name === 'latchkey_session')!;
+      const beforeSession = meter.counts();
+      const session = await ctx.app.inject({ method: 'GET', url: '/api/v1/auth/session', headers: { cookie: `${cookie.name}=${cookie.value}` } });
+      assert.equal(session.json().status, 'authenticated');
+      const total = meter.counts();
+      t.diagnostic(
+        `${dialect}: ${total.statements} statements (${total.reads} reads, ${total.writes} writes), ${total.commits} commits; ` +
+          `password step ${afterPassword.writes} writes, second factor ${beforeSession.writes - afterPassword.writes}`,
+      );
+      t.diagnostic(meter.statements().join('\n'));
+
+      assert.equal(total.writes - beforeSession.writes, 0, 'GET /auth/session writes nothing');
+      assert.equal(total.commits - beforeSession.commits, 0, 'GET /auth/session commits nothing');
+      assert.equal(total.commits, 3, 'one commit before the hash, one after it, one for the second factor');
+      if (dialect === 'postgres') {
+        assert.ok(total.writes <= POSTGRES_BUDGET.writes, `at most ${POSTGRES_BUDGET.writes} write statements (${total.writes})`);
+        assert.ok(total.commits <= POSTGRES_BUDGET.commits, `at most ${POSTGRES_BUDGET.commits} commits (${total.commits})`);
+      }
+      // What the login left behind is the whole story: one full session, its events, no counters.
+      const sessions = await ctx.db.selectFrom('sessions').selectAll().where('admin_id', '=', grace.id).execute();
+      assert.deepEqual(sessions.map((s) => [s.state, s.factors]), [['full', 'password,totp']]);
+      const counters = await ctx.db.selectFrom('throttle_counters').selectAll().where('failures', '>', 0).execute();
+      assert.deepEqual(counters, [], 'every reservation was given back or cleared');
+    });
+
+    test('a login from a throttled address is refused from reads alone: no write', async () => {
+      const grace = await enrolledAdmin(ctx);
+      const lock = { failures: ADDRESS_POLICY.free + 1, last_failure_at: ctx.clock.now(), locked_until: ctx.clock.now() + 60_000 };
+      await ctx.db
+        .insertInto('throttle_counters')
+        .values({ key: throttleKeys.address('127.0.0.1'), ...lock })
+        .onConflict((oc) => oc.column('key').doUpdateSet(lock))
+        .execute();
+      meter.reset();
+      const refused = await passwordStep(ctx, grace.email, grace.password);
+      assert.equal(refused.response.statusCode, 429);
+      assert.equal(meter.counts().writes, 0);
+    });
+
+    test('a login the busy hasher cannot take is refused before anything is read or written', async () => {
+      ctx.deps.hasher.hasCapacity = () => false;
+      meter.reset();
+      const refused = await ctx.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'anyone@example.org', password: 'whatever it may be' } });
+      assert.equal(refused.statusCode, 503);
+      assert.equal(refused.json().error.code, 'server_busy');
+      assert.deepEqual(meter.counts(), { statements: 0, reads: 0, writes: 0, commits: 0 });
+    });
+
+    test('the meter counts what it sees: a read, a write on its own, a transaction that writes', async () => {
+      meter.reset();
+      await ctx.db.selectFrom('admins').select('id').execute();
+      await ctx.db.insertInto('settings').values({ name: 'meter-check', value: '1' }).execute();
+      await ctx.db.transaction().execute(async (trx) => {
+        await trx.updateTable('settings').set({ value: '2' }).where('name', '=', 'meter-check').execute();
+        await trx.deleteFrom('settings').where('name', '=', 'meter-check').execute();
+      });
+      await ctx.db.transaction().execute((trx) => trx.selectFrom('settings').selectAll().execute());
+      assert.deepEqual(meter.counts(), { statements: 5, reads: 2, writes: 3, commits: 2 });
+    });
+  });
+}
