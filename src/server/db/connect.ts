@@ -18,6 +18,7 @@ import {
   type KyselyPlugin,
   type LogEvent,
   type MigrationLockOptions,
+  type SqliteDatabase,
 } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../core/config.js';
@@ -56,7 +57,35 @@ export function openDatabase(config: DatabaseConfig, options: DatabaseOptions = 
   // Several processes (a CLI beside the server) may write; wait for the lock instead of failing.
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('synchronous = NORMAL');
-  return new Kysely<Database>({ dialect: new MigrationSafeSqliteDialect({ database: sqlite }), ...extras });
+  return new Kysely<Database>({ dialect: new MigrationSafeSqliteDialect({ database: withStatementCache(sqlite) }), ...extras });
+}
+
+/** Distinct statements the server runs are a few hundred; past this, the least recent go. */
+const STATEMENT_CACHE_SIZE = 1000;
+
+/**
+ * Kysely's SQLite driver prepares every query it runs, and better-sqlite3 compiles SQL on
+ * each prepare. The server runs the same statements again and again, so the compiled ones
+ * are kept (least recently used first out). SQLite recompiles a kept statement by itself
+ * when a migration changes the schema. Statements run to completion one at a time here (no
+ * iterators), so one may be reused by the next query.
+ */
+function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => void sqlite.close(),
+    prepare(sql: string) {
+      let statement = cache.get(sql);
+      if (statement) {
+        cache.delete(sql);
+      } else {
+        statement = sqlite.prepare(sql);
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(sql, statement);
+      return statement as unknown as ReturnType<SqliteDatabase['prepare']>;
+    },
+  };
 }
 
 /**
