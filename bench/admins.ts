@@ -51,37 +51,44 @@ export function benchEmail(index: number): string {
 
 /** "Add an administrator" with MFA required, which queues their setup email. */
 export async function addAdministrators(server: Server, ownerCookie: string, emails: string[]): Promise<void> {
-  await inParallel(emails, 4, async (email, i) => {
+  await inParallel(emails, 4, async (email) => {
     const reply = await send(server.port, 'POST', '/api/v1/admins', {
       cookie: ownerCookie,
-      json: { email, name: `Bench Admin ${i + 1}`, mfaRequired: true },
+      json: { email, name: `Bench ${email.split('@')[0]}`, mfaRequired: true },
     });
     expectStatus(reply, 201, `create ${email}`);
   });
 }
 
-/** The setup token of each address, read from the emails the server saved, waiting for the mail worker. */
-export async function setupTokensFromMailbox(dataDir: string, emails: string[]): Promise<Map<string, string>> {
-  const folder = path.join(dataDir, 'mailbox');
-  const wanted = new Set(emails.map((e) => e.toLowerCase()));
-  const tokens = new Map<string, string>();
-  const seen = new Set<string>();
-  const deadline = Date.now() + 60_000;
-  while (tokens.size < wanted.size) {
-    if (Date.now() > deadline) throw new Error(`setup emails missing after 60 s: ${wanted.size - tokens.size} of ${wanted.size}`);
-    const files = await fs.readdir(folder).catch(() => [] as string[]);
+/**
+ * Reads the server's mailbox for setup links. A file the server is still writing may be
+ * cut short, so a link counts only when the HTML part (written after the text) holds the
+ * same one; a file without a link is read again until it has stopped changing.
+ */
+class Mailbox {
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly folder: string) {}
+
+  async newSetupTokens(): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    const files = await fs.readdir(this.folder).catch(() => [] as string[]);
     for (const file of files) {
-      if (!file.endsWith('.eml') || seen.has(file)) continue;
-      seen.add(file);
-      const mail = await simpleParser(await fs.readFile(path.join(folder, file)));
+      if (!file.endsWith('.eml') || this.seen.has(file)) continue;
+      const full = path.join(this.folder, file);
+      const { mtimeMs } = await fs.stat(full);
+      const mail = await simpleParser(await fs.readFile(full));
       const to = (Array.isArray(mail.to) ? mail.to[0] : mail.to)?.value[0]?.address?.toLowerCase();
-      const token = /\/setup#token=([A-Za-z0-9_.-]+)/.exec(mail.text ?? '')?.[1];
-      if (to && token && wanted.has(to)) tokens.set(to, token);
+      const token = SETUP_TOKEN.exec(mail.text ?? '')?.[1];
+      const complete = token !== undefined && SETUP_TOKEN.exec(typeof mail.html === 'string' ? mail.html : '')?.[1] === token;
+      if (to && complete) found.set(to, token);
+      if (complete || Date.now() - mtimeMs > 2_000) this.seen.add(file);
     }
-    if (tokens.size < wanted.size) await sleep(100);
+    return found;
   }
-  return tokens;
 }
+
+const SETUP_TOKEN = /\/setup#token=([A-Za-z0-9_.-]+)/;
 
 /** The setup page's three steps: password, a fresh authenticator secret, its first code. */
 export async function enrol(server: Server, email: string, token: string): Promise<Authenticator> {
@@ -97,10 +104,30 @@ export async function enrol(server: Server, email: string, token: string): Promi
   return authenticator;
 }
 
-/** Creates `emails` as administrators and enrols each one's authenticator. */
+/**
+ * Creates `emails` as administrators and enrols each one through the link in their setup
+ * email, as soon as it arrives. The mail worker sends a batch when woken by new mail (each
+ * completed setup queues a notice) or every few seconds, so enrolling while mail arrives is
+ * also what keeps it coming.
+ */
 export async function addEnrolledAdministrators(server: Server, ownerCookie: string, emails: string[]): Promise<Authenticator[]> {
   await addAdministrators(server, ownerCookie, emails);
-  const tokens = await setupTokensFromMailbox(server.dataDir, emails);
-  // Four at a time, like the server's password hasher, so enrolment never meets its bound.
-  return inParallel(emails, 4, (email) => enrol(server, email, tokens.get(email.toLowerCase())!));
+  const mailbox = new Mailbox(path.join(server.dataDir, 'mailbox'));
+  const waiting = new Set(emails.map((e) => e.toLowerCase()));
+  const enrolled = new Map<string, Authenticator>();
+  let lastProgress = Date.now();
+  while (waiting.size > 0) {
+    if (Date.now() - lastProgress > 60_000) throw new Error(`no setup email for ${waiting.size} of ${emails.length} administrators after 60 s`);
+    const ready = [...(await mailbox.newSetupTokens())].filter(([email]) => waiting.has(email));
+    if (ready.length === 0) {
+      await sleep(100);
+      continue;
+    }
+    for (const [email] of ready) waiting.delete(email);
+    // Four at a time, like the server's password hasher, so enrolment never meets its bound.
+    const done = await inParallel(ready, 4, ([email, token]) => enrol(server, email, token));
+    for (const authenticator of done) enrolled.set(authenticator.email.toLowerCase(), authenticator);
+    lastProgress = Date.now();
+  }
+  return emails.map((email) => enrolled.get(email.toLowerCase())!);
 }

@@ -15,6 +15,8 @@ import { loopDelay, rssBytes, type LoopDelay, type MeasuredProcess } from './pro
 export const BURST_SIZE = 500;
 const PROBE_EVERY_MS = 5;
 const RSS_EVERY_MS = 10;
+/** The quiet time before the burst whose probes and loop delay are the baselines. */
+const IDLE_MS = 1_000;
 const WRONG_PASSWORD = 'definitely not the right password';
 
 export interface BurstResult {
@@ -23,7 +25,11 @@ export interface BurstResult {
   durationMs: number;
   healthP99Ms: number;
   healthProbes: number;
+  /** The same probe over the idle second before the burst. */
+  idleHealthP99Ms: number;
   loopDelay: LoopDelay;
+  /** Over the idle second before the burst: with a 10 ms resolution, an idle loop reads about 10 ms. */
+  idleLoopDelay: LoopDelay;
   idleRssBytes: number;
   peakRssBytes: number;
 }
@@ -79,13 +85,24 @@ function healthProbe(port: number): { stop(): Promise<Probe[]> } {
   };
 }
 
+/** Sorted latencies of the probes sent from `from` to `to`. */
+function latencies(probes: Probe[], from: number, to: number): number[] {
+  return probes
+    .filter((p) => p.sentAt >= from && p.sentAt <= to)
+    .map((p) => p.latencyMs)
+    .sort((a, b) => a - b);
+}
+
 export async function loginBurst(server: MeasuredProcess, email: string): Promise<BurstResult> {
   // Connections first, so that the requests themselves arrive together.
   const sockets = await Promise.all(Array.from({ length: BURST_SIZE }, (_, i) => connectFrom(server.port, clientAddress(i))));
   const idleRssBytes = rssBytes(server.pid);
   const rss = sampler(RSS_EVERY_MS, () => rssBytes(server.pid));
   const probe = healthProbe(server.port);
-  await sleep(100);
+  await loopDelay(server.child, 'reset');
+  const idleFrom = performance.now();
+  await sleep(IDLE_MS);
+  const idleLoopDelay = await loopDelay(server.child, 'report');
   await loopDelay(server.child, 'reset');
 
   const begun = performance.now();
@@ -104,10 +121,8 @@ export async function loginBurst(server: MeasuredProcess, email: string): Promis
   const peakRssBytes = Math.max(...rss.stop());
   for (const socket of sockets) socket.destroy();
 
-  const during = probes
-    .filter((p) => p.sentAt >= begun && p.sentAt <= ended)
-    .map((p) => p.latencyMs)
-    .sort((a, b) => a - b);
+  const during = latencies(probes, begun, ended);
+  const idle = latencies(probes, idleFrom, begun);
   const counts = new Map<string, number>();
   for (const answer of answers) counts.set(answer, (counts.get(answer) ?? 0) + 1);
   return {
@@ -115,7 +130,9 @@ export async function loginBurst(server: MeasuredProcess, email: string): Promis
     durationMs: ended - begun,
     healthP99Ms: percentile(during, 99),
     healthProbes: during.length,
+    idleHealthP99Ms: percentile(idle, 99),
     loopDelay: delay,
+    idleLoopDelay,
     idleRssBytes,
     peakRssBytes,
   };

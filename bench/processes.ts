@@ -182,3 +182,21 @@ export function loopDelay(child: ChildProcess, command: 'reset' | 'report'): Pro
     child.send({ loopDelay: command });
   });
 }
+
+function cpuTimes(): { idle: number; total: number } {
+  // user nice system idle iowait irq softirq steal: guest time is already inside user.
+  const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+  return { idle: fields[3]! + fields[4]!, total: fields.reduce((sum, value) => sum + value, 0) };
+}
+
+/**
+ * The share of all CPUs in use over `ms`, from /proc/stat. Taken while the bench itself
+ * waits, it is what other processes take: with two cores, anything much above zero moves
+ * every figure.
+ */
+export async function machineBusy(ms = 1_000): Promise<number> {
+  const before = cpuTimes();
+  await sleep(ms);
+  const after = cpuTimes();
+  return 1 - (after.idle - before.idle) / Math.max(after.total - before.total, 1);
+}

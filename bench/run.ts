@@ -1,76 +1,287 @@
 /**
- * `npm run bench`: costs measured as ratios against a baseline taken in the same run, so the
- * numbers mean the same on any machine. Nothing here asserts; it reports.
+ * `npm run bench`: a real `latchkey serve` process, built from dist/, measured over loopback
+ * on SQLite and, when LATCHKEY_TEST_POSTGRES_URL is set, on PostgreSQL (in a database made
+ * for the run and dropped after it). Each figure is shown next to a baseline taken in the
+ * same run, so the ratios mean the same on any machine. Nothing here asserts; it reports.
  *
- * - login refusals: unknown email and locked account against a wrong password (the
- *   enumeration defence wants ratios near 1);
- * - a second-factor step and a throttle reservation against a plain request and a plain query;
- * - memory: resident set after a 200-login burst against the idle process.
+ * 1. complete MFA logins per second at 4 and at 16 concurrent clients;
+ * 2. server CPU per complete MFA login against one argon2id verification;
+ * 3. authenticated reads per second against a Fastify hello-world;
+ * 4. a 500-login burst from 500 addresses: health latency, event-loop delay, memory, answers.
  */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { sql } from 'kysely';
-import { reserveAttempt, ADDRESS_POLICY } from '../src/server/throttle/counters.js';
-import { createTestContext, dialects, seedAdmin, STRONG_PASSWORD, type TestContext } from '../test/support/context.js';
-import { codeAt, enrolledAdmin } from '../test/support/attack-kit.js';
-import { passwordStep, secondFactor } from '../test/support/flow.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { addEnrolledAdministrators, benchEmail, createOwner, OWNER_EMAIL, type Server } from './admins.js';
+import { BURST_SIZE, loginBurst, type BurstResult } from './burst.js';
+import { CodeBook, type Authenticator } from './codes.js';
+import { send } from './http.js';
+import { runLogins, type LoginRun } from './logins.js';
+import { createDatabase, dropDatabase } from './postgres.js';
+import { freePort, latchkeyArgs, machineBusy, ROOT, runNode, startMeasured, type MeasuredProcess } from './processes.js';
+import { helloWorldLoad, READ_CONNECTIONS, READ_SECONDS, readLoad, type ReadLoad } from './reads.js';
 
-async function median(runs: number, work: (i: number) => Promise<unknown>): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const start = performance.now();
-    await work(i);
-    times.push(performance.now() - start);
+type Dialect = 'sqlite' | 'postgres';
+
+const benchStarted = performance.now();
+
+/** Administrators in the list that the read benchmark fetches. */
+const LISTED_ADMINS = 21;
+/**
+ * Enrolled administrators for the login runs. Each can serve up to three logins at first
+ * (steps T−1, T, T+1) and one per 30 s window after that, so 300 cover a 300-login run
+ * with at most one turn of the window to wait for between runs.
+ */
+const LOGIN_ADMINS = 300;
+const WARMUP_LOGINS = 24;
+/** Logins per measured run, and argon2id verifications in the baseline. */
+const LOGINS_PER_RUN = 300;
+const LOG_LEVEL = 'warn';
+
+interface Figures {
+  /** Share of the CPUs other processes used just before the dialect's run. */
+  busyBefore: number;
+  logins: LoginRun[];
+  argon2: { count: number; cpuMsPer: number; wallMsPer: number };
+  reads: ReadLoad;
+  hello: ReadLoad;
+  burst: BurstResult;
+  codeWaitsMs: number;
+}
+
+/** The server's own settings only: a LATCHKEY_* left in the shell must not change what is measured. */
+function serverEnv(port: number, dataDir: string, databaseUrl: string): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('LATCHKEY_')));
+  return {
+    ...env,
+    LATCHKEY_PORT: String(port),
+    LATCHKEY_HOST: '127.0.0.1',
+    LATCHKEY_PUBLIC_URL: `http://127.0.0.1:${port}`,
+    LATCHKEY_DATA_DIR: dataDir,
+    LATCHKEY_DATABASE_URL: databaseUrl,
+    LATCHKEY_SECRET_KEY: randomBytes(32).toString('base64'),
+    LATCHKEY_LOG_LEVEL: LOG_LEVEL,
+  };
+}
+
+/** Waits for the TOTP window to turn until the book holds `count` usable codes; returns the time waited. */
+async function waitForCodes(book: CodeBook, count: number): Promise<number> {
+  const started = Date.now();
+  for (let turns = 0; turns < 3 && book.available() < count; turns++) await sleep(30_000 - (Date.now() % 30_000) + 50);
+  return Date.now() - started;
+}
+
+/** `count` bench addresses from number `first` on. */
+function emails(first: number, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => benchEmail(first + i));
+}
+
+async function listedAdmins(port: number, cookie: string): Promise<number> {
+  const reply = await send(port, 'GET', '/api/v1/admins', { cookie });
+  return (JSON.parse(reply.body) as { admins?: unknown[] }).admins?.length ?? 0;
+}
+
+/** The owner, 20 enrolled administrators (21 in the list), and the read load against the hello-world's. */
+async function measureReads(server: MeasuredProcess, info: Server) {
+  const owner = await createOwner(info);
+  log(`  enrolling ${LISTED_ADMINS - 1} administrators`);
+  const listed = await addEnrolledAdministrators(info, owner, emails(1, LISTED_ADMINS - 1));
+  const count = await listedAdmins(server.port, owner);
+  if (count !== LISTED_ADMINS) throw new Error(`expected ${LISTED_ADMINS} administrators in the list, found ${count}`);
+  log(`  reads: GET /api/v1/admins (${count} administrators), then the hello-world`);
+  const reads = await readLoad(`http://127.0.0.1:${server.port}/api/v1/admins`, { cookie: owner });
+  const hello = await helloWorldLoad();
+  log(`  reads: ${Math.round(reads.requestsPerSecond)} req/s against ${Math.round(hello.requestsPerSecond)} for the hello-world`);
+  return { owner, listed, reads, hello };
+}
+
+/** Enrols the rest of the login pool, warms up, then one measured run per client count. */
+async function measureLogins(server: MeasuredProcess, info: Server, owner: string, listed: Authenticator[]) {
+  log(`  enrolling ${LOGIN_ADMINS - listed.length} more administrators`);
+  const more = await addEnrolledAdministrators(info, owner, emails(listed.length + 1, LOGIN_ADMINS - listed.length));
+  const book = new CodeBook([...listed, ...more]);
+  await runLogins(server, book, 4, WARMUP_LOGINS);
+  const logins: LoginRun[] = [];
+  let codeWaitsMs = 0;
+  for (const clients of [4, 16]) {
+    codeWaitsMs += await waitForCodes(book, LOGINS_PER_RUN);
+    log(`  ${LOGINS_PER_RUN} complete MFA logins at ${clients} clients`);
+    logins.push(await runLogins(server, book, clients, LOGINS_PER_RUN));
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
+  return { logins, codeWaitsMs };
 }
 
-function row(name: string, ms: number, baseline: number, baselineName: string) {
-  return { measure: name, 'median ms': ms.toFixed(3), ratio: (ms / baseline).toFixed(2), against: baselineName };
+async function argon2Baseline(): Promise<Figures['argon2']> {
+  log(`  argon2id baseline: ${LOGINS_PER_RUN} verifications in a separate process`);
+  return JSON.parse(await runNode([path.join(ROOT, 'bench', 'argon2-baseline.mjs'), String(LOGINS_PER_RUN)])) as Figures['argon2'];
 }
 
-async function benchDialect(dialect: 'sqlite' | 'postgres') {
-  const ctx: TestContext = await createTestContext(dialect);
-  const rows = [];
+async function measure(server: MeasuredProcess, info: Server): Promise<Omit<Figures, 'busyBefore'>> {
+  const { owner, listed, reads, hello } = await measureReads(server, info);
+  const { logins, codeWaitsMs } = await measureLogins(server, info, owner, listed);
+  const argon2 = await argon2Baseline();
+  // Last: the flood locks the owner's account, and nothing after it should see that.
+  log(`  burst: ${BURST_SIZE} wrong passwords for ${OWNER_EMAIL} from ${BURST_SIZE} addresses`);
+  const burst = await loginBurst(server, OWNER_EMAIL);
+  return { logins, argon2, reads, hello, burst, codeWaitsMs };
+}
+
+async function benchDialect(dialect: Dialect): Promise<Figures> {
+  const busyBefore = await machineBusy();
+  const adminUrl = process.env.LATCHKEY_TEST_POSTGRES_URL!;
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-bench-'));
+  let databaseUrl: string | undefined;
+  let server: MeasuredProcess | undefined;
   try {
-    await seedAdmin(ctx, { email: 'ada@example.org' });
-    await seedAdmin(ctx, { email: 'locked@example.org' });
-    const address = (i: number) => `10.7.${(i >> 8) & 255}.${i & 255}`;
-    const loginAs = (email: string, password: string, i: number) =>
-      ctx.app.inject({ method: 'POST', url: '/api/v1/auth/login', remoteAddress: address(i), payload: { email, password } });
-    for (let i = 0; i < 6; i++) await loginAs('locked@example.org', 'wrong password to lock it', i);
-
-    const wrong = await median(30, (i) => loginAs('ada@example.org', 'a wrong password here', 100 + i));
-    rows.push(row('login: wrong password (baseline)', wrong, wrong, 'itself'));
-    rows.push(row('login: unknown email', await median(30, (i) => loginAs(`nobody${i}@example.org`, STRONG_PASSWORD, 200 + i)), wrong, 'wrong password'));
-    rows.push(row('login: locked account', await median(30, (i) => loginAs('locked@example.org', STRONG_PASSWORD, 300 + i)), wrong, 'wrong password'));
-    rows.push(row('login: right password', await median(30, (i) => loginAs('ada@example.org', STRONG_PASSWORD, 400 + i)), wrong, 'wrong password'));
-
-    const health = await median(200, () => ctx.app.inject({ method: 'GET', url: '/api/health' }));
-    rows.push(row('GET /api/health (baseline)', health, health, 'itself'));
-    const grace = await enrolledAdmin(ctx);
-    const pendings: string[] = [];
-    for (let i = 0; i < 30; i++) pendings.push((await passwordStep(ctx, grace.email, grace.password)).cookie!);
-    const totp = await median(30, async (i) => {
-      ctx.clock.advance(30_000);
-      await secondFactor(ctx, pendings[i], 'totp', codeAt(ctx, grace.secret));
-    });
-    rows.push(row('second factor: a right TOTP code', totp, health, 'GET /api/health'));
-
-    const select = await median(500, () => sql`select 1`.execute(ctx.db));
-    rows.push(row('select 1 (baseline)', select, select, 'itself'));
-    rows.push(row('throttle reservation', await median(500, (i) => reserveAttempt(ctx.db, ADDRESS_POLICY, `bench:${i % 50}`, ctx.clock.now())), select, 'select 1'));
-
-    global.gc?.();
-    const idle = process.memoryUsage().rss;
-    await Promise.all(Array.from({ length: 200 }, (_, i) => loginAs('ada@example.org', 'flood of wrong passwords', 1000 + i)));
-    const peak = process.memoryUsage().rss;
-    rows.push({ measure: 'RSS after a 200-login burst', 'median ms': '-', ratio: (peak / idle).toFixed(2), against: `idle RSS (${Math.round(idle / 2 ** 20)} MiB)` });
+    databaseUrl = dialect === 'sqlite' ? `sqlite:${path.join(dataDir, 'latchkey.db')}` : await createDatabase(adminUrl);
+    const port = await freePort();
+    const env = serverEnv(port, dataDir, databaseUrl);
+    server = await startMeasured(latchkeyArgs('serve'), env, port, '/api/health');
+    log(`  server up on port ${port}, pid ${server.pid}`);
+    return { busyBefore, ...(await measure(server, { port, env, dataDir })) };
+  } catch (error) {
+    if (server) log(`server output:\n${server.output()}`);
+    throw error;
   } finally {
-    await ctx.close();
+    await server?.stop();
+    if (dialect === 'postgres' && databaseUrl) await dropDatabase(adminUrl, databaseUrl);
+    fs.rmSync(dataDir, { recursive: true, force: true });
   }
-  console.log(`\n${dialect}`);
-  console.table(rows);
 }
 
-for (const dialect of dialects()) await benchDialect(dialect);
+// Reporting -----------------------------------------------------------------------------
+
+/** Progress on stderr, with the time since the start, so the tables stay alone on stdout. */
+function log(line: string): void {
+  process.stderr.write(`[${((performance.now() - benchStarted) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
+}
+
+const fixed = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : String(value));
+const mib = (bytes: number) => bytes / 2 ** 20;
+
+function describeFailures(failures: Map<string, number>): string {
+  return failures.size === 0 ? 'none failed' : [...failures].map(([reason, n]) => `${n}× ${reason}`).join(', ');
+}
+
+function loginRows(figures: Figures) {
+  const rows = [];
+  for (const run of figures.logins) {
+    rows.push({
+      measure: `complete MFA logins/s, ${run.clients} clients`,
+      value: fixed(run.completed / (run.elapsedMs / 1000)),
+      baseline: '',
+      ratio: '',
+      note: `${run.completed}/${LOGINS_PER_RUN} completed in ${fixed(run.elapsedMs / 1000)} s; p50 ${fixed(run.latencyP50Ms, 0)} ms, p99 ${fixed(run.latencyP99Ms, 0)} ms; ${describeFailures(run.failures)}` +
+        (run.waitedForCodesMs > 0 ? `; clients waited ${fixed(run.waitedForCodesMs / 1000)} s for codes` : ''),
+    });
+  }
+  for (const run of figures.logins) {
+    const perLogin = run.serverCpuMs / Math.max(run.completed, 1);
+    rows.push({
+      measure: `server CPU ms per MFA login, ${run.clients} clients`,
+      value: fixed(perLogin, 2),
+      baseline: `${fixed(figures.argon2.cpuMsPer, 2)} (argon2id verify)`,
+      ratio: fixed(perLogin / figures.argon2.cpuMsPer, 2),
+      note: `${fixed(run.serverCpuMs, 0)} ms utime+stime over ${run.completed} logins`,
+    });
+  }
+  return rows;
+}
+
+function readRow(figures: Figures) {
+  const { reads, hello } = figures;
+  return {
+    measure: `GET /api/v1/admins req/s (${LISTED_ADMINS} admins)`,
+    value: fixed(reads.requestsPerSecond, 0),
+    baseline: `${fixed(hello.requestsPerSecond, 0)} (hello-world)`,
+    ratio: fixed(reads.requestsPerSecond / hello.requestsPerSecond, 3),
+    note: `${READ_CONNECTIONS} connections, ${READ_SECONDS} s; p99 ${reads.latencyP99Ms} ms vs ${hello.latencyP99Ms} ms; non-2xx ${reads.non2xx}/${hello.non2xx}, errors ${reads.errors}/${hello.errors}`,
+  };
+}
+
+function burstRows({ burst }: Figures) {
+  const answers = [...burst.answers].sort().map(([status, n]) => `${status}: ${n}`).join(', ');
+  return [
+    {
+      measure: 'burst: GET /api/health p99 ms',
+      value: fixed(burst.healthP99Ms),
+      baseline: `${fixed(burst.idleHealthP99Ms)} (idle, 1 s before)`,
+      ratio: fixed(burst.healthP99Ms / burst.idleHealthP99Ms),
+      note: `${burst.healthProbes} probes, one every 5 ms, during the ${fixed(burst.durationMs, 0)} ms burst`,
+    },
+    {
+      measure: 'burst: event-loop delay p99 ms',
+      value: fixed(burst.loopDelay.p99),
+      baseline: `${fixed(burst.idleLoopDelay.p99)} (idle, 1 s before)`,
+      ratio: fixed(burst.loopDelay.p99 / burst.idleLoopDelay.p99),
+      note: `monitorEventLoopDelay, 10 ms resolution (idle reads ≈10), in the server; p50 ${fixed(burst.loopDelay.p50)}, max ${fixed(burst.loopDelay.max)}`,
+    },
+    {
+      measure: 'burst: peak RSS MiB',
+      value: fixed(mib(burst.peakRssBytes)),
+      baseline: `${fixed(mib(burst.idleRssBytes))} (RSS before)`,
+      ratio: fixed(burst.peakRssBytes / burst.idleRssBytes, 2),
+      note: 'VmRSS polled every 10 ms',
+    },
+    {
+      measure: `burst: answers to ${BURST_SIZE} logins`,
+      value: answers,
+      baseline: '',
+      ratio: '',
+      note: '401 = checked and refused; 503 = password hasher saturated',
+    },
+  ];
+}
+
+function printTable(dialect: Dialect, figures: Figures): void {
+  const busy = `${fixed(figures.busyBefore * 100, 0)}% of the CPUs were busy with other processes just before`;
+  console.log(`\n${dialect} (${busy}${figures.busyBefore > 0.1 ? ': the figures are disturbed' : ''})`);
+  console.table([...loginRows(figures), readRow(figures), ...burstRows(figures)]);
+  if (figures.codeWaitsMs >= 1_000) console.log(`(waited ${fixed(figures.codeWaitsMs / 1000)} s between runs for fresh TOTP steps; not timed)`);
+}
+
+const NOTES = `Baselines, each measured in the same run:
+- logins/s: a complete MFA login is POST /api/v1/auth/login → POST /api/v1/auth/mfa/totp → GET /api/v1/auth/session,
+  each with a new administrator or a later TOTP step (${LOGIN_ADMINS} enrolled administrators);
+- server CPU: utime+stime of the server process (/proc/<pid>/stat) over the run, per completed login, against the
+  CPU of one argon2id verification (19 MiB, 2 passes, 1 lane) in a separate Node process (process.cpuUsage);
+  PostgreSQL's own processes are not counted;
+- reads: autocannon in the bench process, ${READ_CONNECTIONS} connections for ${READ_SECONDS} s after a 1 s warm-up,
+  against a Fastify hello-world (no logger) started the same way;
+- burst: ${BURST_SIZE} connections from 127.0.1.1 … 127.0.2.250 opened first, then one wrong-password login on each at once
+  for one administrator; the health probe and the event-loop delay are compared with the idle second just before.
+The server runs from dist/ with LATCHKEY_LOG_LEVEL=${LOG_LEVEL} (request logs off); ${os.cpus().length} CPUs.`;
+
+/** The bench measures dist/, so a stale build would report figures of older code. */
+function warnIfStale(): void {
+  const built = path.join(ROOT, 'dist', 'server', 'main.js');
+  if (!fs.existsSync(built)) throw new Error('dist/ is not built: run npm run build first');
+  const builtAt = fs.statSync(built).mtimeMs;
+  const newer = (dir: string): boolean =>
+    fs.readdirSync(dir, { withFileTypes: true }).some((entry) => {
+      const full = path.join(dir, entry.name);
+      return entry.isDirectory() ? newer(full) : fs.statSync(full).mtimeMs > builtAt;
+    });
+  if (newer(path.join(ROOT, 'src', 'server')) || newer(path.join(ROOT, 'src', 'shared'))) {
+    log('warning: src/ has changed since dist/ was built; run npm run build to measure the current code');
+  }
+}
+
+async function main(): Promise<void> {
+  warnIfStale();
+  const dialects: Dialect[] = process.env.LATCHKEY_TEST_POSTGRES_URL ? ['sqlite', 'postgres'] : ['sqlite'];
+  const results: Array<[Dialect, Figures]> = [];
+  for (const dialect of dialects) {
+    log(`${dialect}:`);
+    results.push([dialect, await benchDialect(dialect)]);
+  }
+  for (const [dialect, figures] of results) printTable(dialect, figures);
+  console.log(`\n${NOTES}`);
+  if (!process.env.LATCHKEY_TEST_POSTGRES_URL) console.log('PostgreSQL skipped: set LATCHKEY_TEST_POSTGRES_URL to include it.');
+  console.log(`Bench took ${fixed((performance.now() - benchStarted) / 1000, 0)} s.`);
+}
+
+await main();
