@@ -1,8 +1,8 @@
 import type { Admin } from '../../shared/api.js';
-import type { AdminRow } from '../directory/admins.js';
+import type { AdminListRow } from '../directory/admins.js';
 
 /** Whitelists the fields an administrator's JSON may carry: never a hash, seed or token. */
-export function presentAdmin(row: AdminRow, mfaEnrolled: boolean, lockedUntil: number | null): Admin {
+export function presentAdmin(row: AdminListRow, mfaEnrolled: boolean, lockedUntil: number | null): Admin {
   return {
     id: row.id,
     email: row.email,

@@ -5,7 +5,7 @@
 import type { Admin, CreateAdminBody, UpdateAdminBody } from '../../shared/api.js';
 import { adminsWithAuthenticator, hasAuthenticator, removeAllFactors } from '../authenticators/registry.js';
 import { deletePasswordOnlySessions, deleteSessionsOfAdmin } from '../sessions/repository.js';
-import { clearThrottle, throttleKeys } from '../throttle/counters.js';
+import { clearThrottle, locksInForce, throttleKeys } from '../throttle/counters.js';
 import { queueSecurityNotice } from '../mail/notices.js';
 import { queueSetupEmail } from '../setup/service.js';
 import { recordAuditEvent } from '../db/audit.js';
@@ -21,6 +21,7 @@ import {
   listAdmins,
   normalizeEmail,
   updateAdminRow,
+  type AdminListRow,
   type AdminRow,
 } from '../directory/admins.js';
 
@@ -29,19 +30,15 @@ export interface Actor {
   ip: string | null;
 }
 
-/** The later of the password and second-factor locks, or null. */
-async function accountLocks(deps: Deps, rows: AdminRow[]): Promise<Map<string, number>> {
-  const keys = rows.flatMap((row) => [throttleKeys.password(row.email), throttleKeys.secondFactor(row.id)]);
+/**
+ * The later of the password and second-factor locks of each admin. Locks in force are few,
+ * so they are read all at once (by the index on locked_until) and matched here, with a
+ * statement whose shape does not change with the number of admins.
+ */
+async function accountLocks(deps: Deps, rows: AdminListRow[]): Promise<Map<string, number>> {
   const locks = new Map<string, number>();
-  if (keys.length === 0) return locks;
-  const now = deps.clock.now();
-  const found = await deps.db
-    .selectFrom('throttle_counters')
-    .select(['key', 'locked_until'])
-    .where('key', 'in', keys)
-    .where('locked_until', '>', now)
-    .execute();
-  const byKey = new Map(found.map((r) => [r.key, r.locked_until!]));
+  if (rows.length === 0) return locks;
+  const byKey = await locksInForce(deps.db, deps.clock.now());
   for (const row of rows) {
     const until = Math.max(byKey.get(throttleKeys.password(row.email)) ?? 0, byKey.get(throttleKeys.secondFactor(row.id)) ?? 0);
     if (until > 0) locks.set(row.id, until);

@@ -1,7 +1,11 @@
 import type { Selectable, Updateable } from 'kysely';
+import { prepared } from '../db/prepared.js';
 import type { AdminsTable, AdminStatus, Db } from '../db/schema.js';
 
 export type AdminRow = Selectable<AdminsTable>;
+
+/** What the Administrators list shows of each admin: never the password hash. */
+export type AdminListRow = Pick<AdminRow, 'id' | 'email' | 'name' | 'status' | 'mfa_required' | 'created_at' | 'last_login_at'>;
 
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
@@ -11,16 +15,22 @@ export async function insertAdmin(db: Db, row: AdminRow): Promise<void> {
   await db.insertInto('admins').values(row).execute();
 }
 
+const adminById = prepared((db: Db, id: string) => db.selectFrom('admins').selectAll().where('id', '=', id));
+const adminByEmail = prepared((db: Db, email: string) => db.selectFrom('admins').selectAll().where('email', '=', email));
+const allAdmins = prepared((db: Db) =>
+  db.selectFrom('admins').select(['id', 'email', 'name', 'status', 'mfa_required', 'created_at', 'last_login_at']).orderBy('email'),
+);
+
 export async function findAdminById(db: Db, id: string): Promise<AdminRow | undefined> {
-  return db.selectFrom('admins').selectAll().where('id', '=', id).executeTakeFirst();
+  return (await adminById(db, id))[0];
 }
 
 export async function findAdminByEmail(db: Db, email: string): Promise<AdminRow | undefined> {
-  return db.selectFrom('admins').selectAll().where('email', '=', normalizeEmail(email)).executeTakeFirst();
+  return (await adminByEmail(db, normalizeEmail(email)))[0];
 }
 
-export async function listAdmins(db: Db): Promise<AdminRow[]> {
-  return db.selectFrom('admins').selectAll().orderBy('email').execute();
+export async function listAdmins(db: Db): Promise<AdminListRow[]> {
+  return allAdmins(db);
 }
 
 export async function countAdmins(db: Db, status?: AdminStatus): Promise<number> {

@@ -7,6 +7,7 @@
 import type { Selectable } from 'kysely';
 import type { RandomSource } from '../core/ports.js';
 import { issueSecret, parseToken, secretMatches } from '../core/secrets.js';
+import { prepared } from '../db/prepared.js';
 import type { Db, SessionState, SessionsTable } from '../db/schema.js';
 import type { PendingWrite } from '../db/together.js';
 import type { AdminRow } from '../directory/admins.js';
@@ -57,20 +58,9 @@ export async function createSession(db: Db, random: RandomSource, policy: Sessio
   return created;
 }
 
-export interface SessionWithAdmin {
-  session: SessionRow;
-  admin: AdminRow;
-}
-
-/**
- * The session a cookie names and its administrator, with one read; null when the cookie
- * is malformed or forged, or the session has expired (an expired one is deleted on sight).
- * Its last-seen time is written at most once a minute.
- */
-export async function findLiveSession(db: Db, policy: SessionPolicy, now: number, token: string | undefined): Promise<SessionWithAdmin | null> {
-  const parsed = token ? parseToken(token) : null;
-  if (!parsed) return null;
-  const row = await db
+/** The session and its administrator, with one read (the guard runs it on every request). */
+const sessionWithAdmin = prepared((db: Db, id: string) =>
+  db
     .selectFrom('sessions')
     .innerJoin('admins', 'admins.id', 'sessions.admin_id')
     .selectAll('sessions')
@@ -85,8 +75,23 @@ export async function findLiveSession(db: Db, policy: SessionPolicy, now: number
       'admins.last_login_at as a_last_login_at',
       'admins.password_changed_at as a_password_changed_at',
     ])
-    .where('sessions.id', '=', parsed.id)
-    .executeTakeFirst();
+    .where('sessions.id', '=', id),
+);
+
+export interface SessionWithAdmin {
+  session: SessionRow;
+  admin: AdminRow;
+}
+
+/**
+ * The session a cookie names and its administrator, with one read; null when the cookie
+ * is malformed or forged, or the session has expired (an expired one is deleted on sight).
+ * Its last-seen time is written at most once a minute.
+ */
+export async function findLiveSession(db: Db, policy: SessionPolicy, now: number, token: string | undefined): Promise<SessionWithAdmin | null> {
+  const parsed = token ? parseToken(token) : null;
+  if (!parsed) return null;
+  const [row] = await sessionWithAdmin(db, parsed.id);
   if (!row || !secretMatches(parsed.secret, row.secret_hash)) return null;
   const { a_email, a_name, a_password_hash, a_status, a_mfa_required, a_created_at, a_updated_at, a_last_login_at, a_password_changed_at, ...session } = row;
   if (!isLive(session, policy, now)) {

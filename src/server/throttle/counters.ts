@@ -9,7 +9,9 @@
  * gives the reservation back (`refund`) or clears the key (`clear`).
  */
 import { sql } from 'kysely';
-import type { Db } from '../db/schema.js';
+import type { Selectable } from 'kysely';
+import { prepared } from '../db/prepared.js';
+import type { Db, ThrottleCountersTable } from '../db/schema.js';
 import type { PendingWrite } from '../db/together.js';
 
 export interface ThrottlePolicy {
@@ -167,9 +169,20 @@ export interface ThrottleState {
   lockedUntil: number | null;
 }
 
+/** One prepared read per number of keys: a step reads two or three. */
+const countersByArity = new Map<number, (db: Db, ...keys: string[]) => Promise<Array<Selectable<ThrottleCountersTable>>>>();
+function countersOf(arity: number) {
+  let read = countersByArity.get(arity);
+  if (!read) {
+    read = prepared((db: Db, ...keys: string[]) => db.selectFrom('throttle_counters').selectAll().where('key', 'in', keys));
+    countersByArity.set(arity, read);
+  }
+  return read;
+}
+
 /** The state of each key, with one read; a key without a row has no failures. */
 export async function readThrottle(db: Db, keys: string[], now: number): Promise<Map<string, ThrottleState>> {
-  const rows = keys.length === 0 ? [] : await db.selectFrom('throttle_counters').selectAll().where('key', 'in', keys).execute();
+  const rows = keys.length === 0 ? [] : await countersOf(keys.length)(db, ...keys);
   const found = new Map(rows.map((row) => [row.key, row]));
   return new Map(
     keys.map((key) => {
@@ -178,6 +191,13 @@ export async function readThrottle(db: Db, keys: string[], now: number): Promise
       return [key, { failures: row?.failures ?? 0, lockedUntil }];
     }),
   );
+}
+
+const lockedKeys = prepared((db: Db, now: number) => db.selectFrom('throttle_counters').select(['key', 'locked_until']).where('locked_until', '>', now));
+
+/** Every key locked at `now`, with the time its lock ends. */
+export async function locksInForce(db: Db, now: number): Promise<Map<string, number>> {
+  return new Map((await lockedKeys(db, now)).map((row) => [row.key, row.locked_until!]));
 }
 
 export async function throttleState(db: Db, key: string, now: number): Promise<ThrottleState> {

@@ -2,6 +2,7 @@
  * Recovery codes: ten single-use codes of 80 bits, shown once, stored as SHA-256. They are
  * the fallback when the phone is lost, never an authenticator of their own.
  */
+import { prepared } from '../../db/prepared.js';
 import type { Db } from '../../db/schema.js';
 import { randomBytes, randomUuid, type RandomSource } from '../../core/ports.js';
 import { sha256Hex } from '../../core/secrets.js';
@@ -58,14 +59,17 @@ export async function spendRecoveryCode(db: Db, adminId: string, code: string, n
   return Number(result.numUpdatedRows) === 1;
 }
 
-export async function countUnusedRecoveryCodes(db: Db, adminId: string): Promise<number> {
-  const { n } = await db
+const unusedCount = prepared((db: Db, adminId: string) =>
+  db
     .selectFrom('recovery_codes')
     .select((eb) => eb.fn.countAll<number | string>().as('n'))
     .where('admin_id', '=', adminId)
-    .where('used_at', 'is', null)
-    .executeTakeFirstOrThrow();
-  return Number(n);
+    .where('used_at', 'is', null),
+);
+
+export async function countUnusedRecoveryCodes(db: Db, adminId: string): Promise<number> {
+  const [row] = await unusedCount(db, adminId);
+  return Number(row?.n ?? 0);
 }
 
 export async function removeRecoveryCodes(db: Db, adminId: string): Promise<number> {

@@ -3,6 +3,7 @@
  * raised by one conditional UPDATE per accepted code (RFC 6238 §5.2).
  */
 import type { Selectable } from 'kysely';
+import { prepared } from '../../db/prepared.js';
 import type { Db, TotpAuthenticatorsTable } from '../../db/schema.js';
 import { randomUuid, type RandomSource } from '../../core/ports.js';
 import type { SecretBox } from '../../core/secret-box.js';
@@ -10,19 +11,17 @@ import { base32Secret, matchingStep, secretFromBase32, type TotpParameters } fro
 
 export type TotpRow = Selectable<TotpAuthenticatorsTable>;
 
+const confirmedOf = prepared((db: Db, adminId: string) =>
+  db.selectFrom('totp_authenticators').selectAll().where('admin_id', '=', adminId).where('confirmed_at', 'is not', null),
+);
+const confirmedAdmins = prepared((db: Db) => db.selectFrom('totp_authenticators').select('admin_id').where('confirmed_at', 'is not', null));
+
 export async function hasConfirmedTotp(db: Db, adminId: string): Promise<boolean> {
-  const row = await db
-    .selectFrom('totp_authenticators')
-    .select('id')
-    .where('admin_id', '=', adminId)
-    .where('confirmed_at', 'is not', null)
-    .executeTakeFirst();
-  return row !== undefined;
+  return (await confirmedOf(db, adminId)).length > 0;
 }
 
 export async function confirmedTotpAdminIds(db: Db): Promise<Set<string>> {
-  const rows = await db.selectFrom('totp_authenticators').select('admin_id').where('confirmed_at', 'is not', null).execute();
-  return new Set(rows.map((r) => r.admin_id));
+  return new Set((await confirmedAdmins(db)).map((r) => r.admin_id));
 }
 
 /** A new, unconfirmed authenticator; earlier unconfirmed ones of the admin are dropped. */
@@ -93,13 +92,7 @@ export async function acceptStep(db: Db, authenticatorId: string, step: number, 
  * False for a wrong code, a code outside the window, and a replayed or older step.
  */
 export async function verifyAndSpendTotp(db: Db, box: SecretBox, adminId: string, code: string, now: number): Promise<boolean> {
-  const rows = await db
-    .selectFrom('totp_authenticators')
-    .selectAll()
-    .where('admin_id', '=', adminId)
-    .where('confirmed_at', 'is not', null)
-    .execute();
-  for (const row of rows) {
+  for (const row of await confirmedOf(db, adminId)) {
     const step = stepForCode(box, row, code, now);
     if (step !== null && (await acceptStep(db, row.id, step, now))) return true;
   }
