@@ -67,26 +67,29 @@ export interface CountedKey {
   policy: ThrottlePolicy;
 }
 
-/** The lock that `failures` consecutive failures impose, as SQL over the row's new count. */
-function lockExpression(policy: ThrottlePolicy, failuresSql: ReturnType<typeof sql>, now: number) {
+/**
+ * The lock that `failures` consecutive failures impose, as SQL over the row's new count.
+ * `now` is a parameter of its own, so the statement's text is the same at every instant.
+ */
+function lockExpression(policy: ThrottlePolicy, failuresSql: ReturnType<typeof sql>, now: unknown) {
   const cases = [];
   // Parameters in THEN branches carry no type for PostgreSQL: cast them to the column's.
-  const at = (ms: number) => sql`cast(${ms} as bigint)`;
-  if (policy.hardLockAt !== null) cases.push(sql`when ${failuresSql} >= ${policy.hardLockAt} then ${at(LOCKED_UNTIL_UNLOCKED)}`);
+  const after = (ms: number) => sql`cast(${now} as bigint) + ${ms}`;
+  if (policy.hardLockAt !== null) cases.push(sql`when ${failuresSql} >= ${policy.hardLockAt} then cast(${LOCKED_UNTIL_UNLOCKED} as bigint)`);
   cases.push(sql`when ${failuresSql} <= ${policy.free} then null`);
   // One branch per doubling until the cap; the schedule is short (about a dozen steps).
   for (let n = policy.free + 1; delayAfter(policy, n) < policy.maxDelayMs; n++) {
-    cases.push(sql`when ${failuresSql} = ${n} then ${at(now + delayAfter(policy, n))}`);
+    cases.push(sql`when ${failuresSql} = ${n} then ${after(delayAfter(policy, n))}`);
   }
-  return sql`case ${sql.join(cases, sql` `)} else ${at(now + policy.maxDelayMs)} end`;
+  return sql`case ${sql.join(cases, sql` `)} else ${after(policy.maxDelayMs)} end`;
 }
 
 /** The row's next count: one more, or a fresh 1 when its failures are old enough to forget. */
-function nextFailures(policy: ThrottlePolicy, now: number) {
+function nextFailures(policy: ThrottlePolicy, now: unknown) {
   const forget = policy.forgetAfterMs;
   return forget === null
     ? sql`throttle_counters.failures + 1`
-    : sql`case when throttle_counters.last_failure_at is not null and throttle_counters.last_failure_at <= ${now - forget} then 1 else throttle_counters.failures + 1 end`;
+    : sql`case when throttle_counters.last_failure_at is not null and throttle_counters.last_failure_at <= cast(${now} as bigint) - ${forget} then 1 else throttle_counters.failures + 1 end`;
 }
 
 /** `case key when k1 then e1 … end`, one branch per counted key. */
@@ -104,22 +107,36 @@ export async function reserveAttempts(db: Db, attempts: CountedKey[], now: numbe
   if (attempts.length === 0) return new Map();
   // Rows are locked in key order, so two statements over the same keys cannot deadlock.
   const sorted = [...attempts].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  const rows = await db
-    .insertInto('throttle_counters')
-    .values(sorted.map((a) => ({ key: a.key, failures: 1, last_failure_at: now, locked_until: null })))
-    .onConflict((oc) =>
-      oc
-        .column('key')
-        .doUpdateSet({
-          failures: byKey(sorted, (a) => nextFailures(a.policy, now)) as never,
-          last_failure_at: now,
-          locked_until: byKey(sorted, (a) => lockExpression(a.policy, nextFailures(a.policy, now), now)) as never,
-        })
-        .where((eb) => eb.or([eb('throttle_counters.locked_until', 'is', null), eb('throttle_counters.locked_until', '<=', now)])),
-    )
-    .returning(['key', 'failures'])
-    .execute();
+  const rows = await reservation(sorted.map((a) => a.policy))(db, now, ...sorted.map((a) => a.key));
   return new Map(rows.map((row) => [row.key, Number(row.failures)]));
+}
+
+/** The upsert for a sequence of policies, prepared once (db/prepared.ts): `now` and the keys are bound per call. */
+const reservations = new Map<string, (db: Db, now: number, ...keys: string[]) => Promise<Array<{ key: string; failures: number }>>>();
+function reservation(policies: ThrottlePolicy[]) {
+  const shape = JSON.stringify(policies);
+  let run = reservations.get(shape);
+  if (!run) {
+    run = prepared((db: Db, now: number, ...keys: string[]) => {
+      const sorted = keys.map((key, i) => ({ key, policy: policies[i]! }));
+      return db
+        .insertInto('throttle_counters')
+        .values(sorted.map((a) => ({ key: a.key, failures: 1, last_failure_at: now, locked_until: null })))
+        .onConflict((oc) =>
+          oc
+            .column('key')
+            .doUpdateSet({
+              failures: byKey(sorted, (a) => nextFailures(a.policy, now)) as never,
+              last_failure_at: now,
+              locked_until: byKey(sorted, (a) => lockExpression(a.policy, nextFailures(a.policy, now), now)) as never,
+            })
+            .where((eb) => eb.or([eb('throttle_counters.locked_until', 'is', null), eb('throttle_counters.locked_until', '<=', now)])),
+        )
+        .returning(['key', 'failures']);
+    });
+    reservations.set(shape, run);
+  }
+  return run;
 }
 
 export async function reserveAttempt(db: Db, policy: ThrottlePolicy, key: string, now: number): Promise<Reservation> {
