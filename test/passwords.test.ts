@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
+  boundHasher,
   createArgon2Hasher,
   findPasswordProblem,
+  HasherBusyError,
   OWASP_ARGON2ID,
   PASSWORD_MAX_LENGTH,
   PASSWORD_MIN_LENGTH,
@@ -82,5 +84,41 @@ describe('password hashing', () => {
 
   test('a malformed stored hash never verifies', async () => {
     assert.equal(await hasher.verify('not a hash', 'anything'), false);
+  });
+});
+
+describe('the bounded hasher', () => {
+  /** A hasher whose verifications finish when the test says so. */
+  function gatedHasher() {
+    const gates: Array<() => void> = [];
+    const inner = {
+      hash: async () => 'h',
+      verify: () => new Promise<boolean>((resolve) => gates.push(() => resolve(true))),
+    };
+    return { inner, open: () => gates.splice(0).forEach((go) => go()), waiting: () => gates.length };
+  }
+
+  test('places held by reservations count against the queue, and a released place is free again', async () => {
+    const { inner, open, waiting } = gatedHasher();
+    const bounded = boundHasher(inner, { maxInFlight: 1, maxQueued: 2 });
+    const places = [bounded.reserve!(), bounded.reserve!(), bounded.reserve!()];
+    assert.ok(places.every(Boolean), 'one in flight and two queued');
+    assert.equal(bounded.reserve!(), null, 'a fourth is refused while three places are held');
+    await assert.rejects(bounded.verify('h', 'p'), HasherBusyError, 'so is a plain verification');
+    places[2]!.release();
+    places[2]!.release();
+    const fourth = bounded.reserve!();
+    assert.ok(fourth, 'a released place (released once, however often) is free again');
+    const results = [places[0]!.verify('h', 'p'), places[1]!.verify('h', 'p'), fourth.verify('h', 'p')];
+    fourth.release();
+    assert.equal(bounded.reserve!(), null, 'verifying keeps the place until the hash is done');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(waiting(), 1, 'one hash at a time');
+    for (let i = 0; i < 3; i++) {
+      open();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.deepEqual(await Promise.all(results), [true, true, true]);
+    assert.ok(bounded.reserve!(), 'all places free once the hashes are done');
   });
 });

@@ -74,7 +74,7 @@ for (const dialect of dialects()) {
     });
 
     test('a login the busy hasher cannot take is refused before anything is read or written', async () => {
-      ctx.deps.hasher.hasCapacity = () => false;
+      ctx.deps.hasher.reserve = () => null;
       meter.reset();
       const refused = await ctx.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'anyone@example.org', password: 'whatever it may be' } });
       assert.equal(refused.statusCode, 503);

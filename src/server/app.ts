@@ -138,6 +138,9 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   );
 
   const dummyHash = createDummyHash(deps.hasher, deps.random);
+  // Made now, while the hasher is idle, so that the first unknown email under load does not
+  // have to wait for a place to make it.
+  void dummyHash.get().catch(() => undefined);
   await app.register(authRoutes(deps, dummyHash), { prefix: '/api/v1/auth' });
   await app.register(accountRoutes(deps), { prefix: '/api/v1/auth' });
   await app.register(auditRoutes(deps), { prefix: '/api/v1/audit' });

@@ -81,10 +81,19 @@ export interface PasswordHasher {
   hash(password: string): Promise<string>;
   verify(passwordHash: string, password: string): Promise<boolean>;
   /**
-   * Whether a hash asked for now would be taken rather than refused as busy. A login asks
-   * before it writes anything, so a flood is refused at the cost of a branch.
+   * Holds a place for a verification that comes after a few reads and writes, or null when
+   * the hasher is saturated. A login takes its place before it reads or writes anything,
+   * so a flood is refused at the cost of a branch, and the places taken are exactly the
+   * verifications that will run.
    */
-  hasCapacity?(): boolean;
+  reserve?(): HashReservation | null;
+}
+
+export interface HashReservation {
+  /** Runs the verification in the place held; never refused as busy. */
+  verify(passwordHash: string, password: string): Promise<boolean>;
+  /** Gives the place back unused; does nothing once verify has been called. */
+  release(): void;
 }
 
 export interface Argon2Parameters {
@@ -115,17 +124,18 @@ export class HasherBusyError extends Error {}
 
 export interface HasherLimits {
   /**
-   * Hashes computing at once, on libuv's pool. One per CPU: argon2id is memory-bound, so
-   * more at once than there are CPUs only time-slice them, and each then costs more CPU
-   * (measured here on 2 CPUs: 11.9 ms a verification one at a time, 12.9 ms two at a
-   * time, 15.3 ms four at a time) and holds another 19 MiB, while the event loop waits.
+   * Hashes computing at once, on libuv's pool: one CPU fewer than the machine has, so the
+   * event loop keeps a CPU of its own. argon2id is memory-bound: more at once than there
+   * are CPUs only time-slice them, each then costs more CPU (measured here on 2 CPUs:
+   * 11.9 ms a verification one at a time, 12.9 ms two at a time, 15.3 ms four at a time)
+   * and holds another 19 MiB, and every other request waits behind them.
    */
   maxInFlight: number;
   /** Hashes waiting for a slot; past this, new ones are refused at once. */
   maxQueued: number;
 }
 
-export const DEFAULT_HASHER_LIMITS: HasherLimits = { maxInFlight: Math.max(1, Math.min(4, availableParallelism())), maxQueued: 64 };
+export const DEFAULT_HASHER_LIMITS: HasherLimits = { maxInFlight: Math.max(1, Math.min(4, availableParallelism() - 1)), maxQueued: 64 };
 
 /**
  * Bounds the memory and CPU that password checks can take: each argon2id hash holds
@@ -134,10 +144,13 @@ export const DEFAULT_HASHER_LIMITS: HasherLimits = { maxInFlight: Math.max(1, Ma
  */
 export function boundHasher(inner: PasswordHasher, limits: HasherLimits = DEFAULT_HASHER_LIMITS): PasswordHasher {
   let inFlight = 0;
+  /** Places held by reservations not yet verifying; they count against the queue. */
+  let held = 0;
   const queue: Array<() => void> = [];
-  const run = async <T>(work: () => Promise<T>): Promise<T> => {
+  const hasRoom = () => inFlight + queue.length + held < limits.maxInFlight + limits.maxQueued;
+  const run = async <T>(work: () => Promise<T>, reserved = false): Promise<T> => {
+    if (!reserved && !hasRoom()) throw new HasherBusyError('password hashing is saturated');
     if (inFlight >= limits.maxInFlight) {
-      if (queue.length >= limits.maxQueued) throw new HasherBusyError('password hashing is saturated');
       await new Promise<void>((resolve) => queue.push(resolve));
     } else {
       inFlight++;
@@ -154,6 +167,21 @@ export function boundHasher(inner: PasswordHasher, limits: HasherLimits = DEFAUL
   return {
     hash: (password) => run(() => inner.hash(password)),
     verify: (passwordHash, password) => run(() => inner.verify(passwordHash, password)),
-    hasCapacity: () => inFlight < limits.maxInFlight || queue.length < limits.maxQueued,
+    reserve() {
+      if (!hasRoom()) return null;
+      held++;
+      let open = true;
+      const close = () => {
+        if (open) held--;
+        open = false;
+      };
+      return {
+        verify(passwordHash, password) {
+          close();
+          return run(() => inner.verify(passwordHash, password), true);
+        },
+        release: close,
+      };
+    },
   };
 }

@@ -16,12 +16,18 @@ export interface DummyHash {
   get(): Promise<string>;
 }
 
-/** A hash of a random string with the live parameters, made once and reused. */
+/**
+ * A hash of a random string with the live parameters, made once and reused; a failed
+ * attempt (a busy hasher) is not kept, so the next login tries again.
+ */
 export function createDummyHash(hasher: PasswordHasher, random: RandomSource): DummyHash {
   let pending: Promise<string> | null = null;
   return {
     get() {
-      pending ??= hasher.hash(Buffer.from(randomBytes(random, 32)).toString('base64url'));
+      pending ??= hasher.hash(Buffer.from(randomBytes(random, 32)).toString('base64url')).catch((error: unknown) => {
+        pending = null;
+        throw error;
+      });
       return pending;
     },
   };
@@ -29,7 +35,7 @@ export function createDummyHash(hasher: PasswordHasher, random: RandomSource): D
 
 /** Computes the hash in every case, a locked account included, then decides. */
 export async function judgePassword(
-  hasher: PasswordHasher,
+  hasher: Pick<PasswordHasher, 'verify'>,
   dummyHash: DummyHash,
   input: { admin: AdminRow | undefined; password: string; accountLocked: boolean },
 ): Promise<PasswordVerdict> {

@@ -6,7 +6,7 @@
  */
 import type { ClientFacts } from '../core/client.js';
 import { DomainError } from '../core/errors.js';
-import { HasherBusyError } from '../core/passwords.js';
+import { HasherBusyError, type PasswordHasher } from '../core/passwords.js';
 import { auditWrite } from '../db/audit.js';
 import type { Deps } from '../db/deps.js';
 import { isPostgres } from '../db/dialect.js';
@@ -56,8 +56,23 @@ export async function passwordStep(deps: Deps, dummyHash: DummyHash, input: Pass
     const previous = await findLiveSession(db, sessionPolicy(deps.config), clock.now(), input.presentedToken);
     if (previous) await deleteSession(db, previous.session.id);
   }
-  if (deps.hasher.hasCapacity && !deps.hasher.hasCapacity()) throw new HasherBusyError('password hashing is saturated');
+  // A place with the password hasher first: a flood is refused here, before any read or write.
+  const slot = deps.hasher.reserve ? deps.hasher.reserve() : { verify: deps.hasher.verify.bind(deps.hasher), release() {} };
+  if (!slot) throw new HasherBusyError('password hashing is saturated');
+  try {
+    return await checkPasswordAndOpen(deps, dummyHash, input, slot);
+  } finally {
+    slot.release();
+  }
+}
 
+async function checkPasswordAndOpen(
+  deps: Deps,
+  dummyHash: DummyHash,
+  input: PasswordStepInput,
+  slot: Pick<PasswordHasher, 'verify'>,
+): Promise<PasswordStepResult> {
+  const { db, clock } = deps;
   const admin = await findAdminByEmail(db, input.email);
   const address: CountedKey = { key: throttleKeys.address(input.client.ip), policy: ADDRESS_POLICY };
   const password: CountedKey = { key: throttleKeys.password(input.email), policy: ACCOUNT_POLICY };
@@ -79,7 +94,7 @@ export async function passwordStep(deps: Deps, dummyHash: DummyHash, input: Pass
 
   let verdict;
   try {
-    verdict = await judgePassword(deps.hasher, dummyHash, { admin, password: input.password, accountLocked: accountLocked || !counted.has(password.key) });
+    verdict = await judgePassword(slot, dummyHash, { admin, password: input.password, accountLocked: accountLocked || !counted.has(password.key) });
   } catch (error) {
     // A busy server is not a wrong guess: the reservations go back.
     if (error instanceof HasherBusyError) await refundWrite(db, reserved)!.execute();
