@@ -5,10 +5,12 @@
  * bound. Meanwhile a probe asks for /api/health every few milliseconds: its latency is
  * what everybody else sees during the flood.
  */
+import { fork } from 'node:child_process';
 import net from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { keepAliveAgent, send } from './http.js';
+import { send } from './http.js';
 import { percentile } from './logins.js';
 import { loopDelay, rssBytes, type LoopDelay, type MeasuredProcess } from './processes.js';
 
@@ -18,6 +20,7 @@ const RSS_EVERY_MS = 10;
 /** The quiet time before the burst whose probes and loop delay are the baselines. */
 const IDLE_MS = 1_000;
 const WRONG_PASSWORD = 'definitely not the right password';
+const PROBE_SCRIPT = fileURLToPath(new URL('./health-probe.mjs', import.meta.url));
 
 export interface BurstResult {
   /** HTTP status (or the client error) → how many burst requests got it. */
@@ -63,27 +66,25 @@ interface Probe {
   latencyMs: number;
 }
 
-function healthProbe(port: number): { stop(): Promise<Probe[]> } {
-  const agent = keepAliveAgent(Infinity);
-  const probes: Promise<Probe>[] = [];
-  const timer = setInterval(() => {
-    const sentAt = performance.now();
-    probes.push(
-      send(port, 'GET', '/api/health', { agent }).then(
-        () => ({ sentAt, latencyMs: performance.now() - sentAt }),
-        () => ({ sentAt, latencyMs: Infinity }),
-      ),
-    );
-  }, PROBE_EVERY_MS);
+/** The probe runs in a process of its own (health-probe.mjs), apart from the burst's client. */
+async function healthProbe(port: number): Promise<{ stop(): Promise<Probe[]> }> {
+  const child = fork(PROBE_SCRIPT, [], { env: { ...process.env, PORT: String(port), PROBE_EVERY_MS: String(PROBE_EVERY_MS) }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('error', reject);
+  });
   return {
-    async stop() {
-      clearInterval(timer);
-      const done = await Promise.all(probes);
-      agent.destroy();
-      return done;
-    },
+    stop: () =>
+      new Promise((resolve, reject) => {
+        child.once('message', (message: { probes: Probe[] }) => resolve(message.probes));
+        child.once('error', reject);
+        child.send('stop');
+      }),
   };
 }
+
+/** Now, on the clock the probe process reports in: milliseconds since the epoch. */
+const epoch = () => performance.timeOrigin + performance.now();
 
 /** Sorted latencies of the probes sent from `from` to `to`. */
 function latencies(probes: Probe[], from: number, to: number): number[] {
@@ -98,14 +99,14 @@ export async function loginBurst(server: MeasuredProcess, email: string): Promis
   const sockets = await Promise.all(Array.from({ length: BURST_SIZE }, (_, i) => connectFrom(server.port, clientAddress(i))));
   const idleRssBytes = rssBytes(server.pid);
   const rss = sampler(RSS_EVERY_MS, () => rssBytes(server.pid));
-  const probe = healthProbe(server.port);
+  const probe = await healthProbe(server.port);
   await loopDelay(server.child, 'reset');
-  const idleFrom = performance.now();
+  const idleFrom = epoch();
   await sleep(IDLE_MS);
   const idleLoopDelay = await loopDelay(server.child, 'report');
   await loopDelay(server.child, 'reset');
 
-  const begun = performance.now();
+  const begun = epoch();
   const answers = await Promise.all(
     sockets.map((socket) =>
       send(server.port, 'POST', '/api/v1/auth/login', { socket, json: { email, password: WRONG_PASSWORD } }).then(
@@ -114,7 +115,7 @@ export async function loginBurst(server: MeasuredProcess, email: string): Promis
       ),
     ),
   );
-  const ended = performance.now();
+  const ended = epoch();
 
   const delay = await loopDelay(server.child, 'report');
   const probes = await probe.stop();

@@ -5,7 +5,6 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
-import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { sql } from 'kysely';
@@ -21,6 +20,7 @@ import { systemRoutes } from './http/system-routes.js';
 import type { Deps } from './db/deps.js';
 import { registerErrorHandling } from './http/errors.js';
 import { registerOriginGuard } from './http/origin-guard.js';
+import { registerSecurityHeaders } from './http/security-headers.js';
 import { decorateAuth } from './sessions/guard.js';
 
 /** Bodies are small JSON objects; 64 KiB leaves room and bounds memory per request. */
@@ -63,7 +63,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   registerOriginGuard(app, config);
 
   await app.register(cookie);
-  await app.register(helmet, {
+  registerSecurityHeaders(app, {
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
