@@ -9,6 +9,7 @@ import { LoginBody, LoginResult, SessionInfo } from '../../shared/api.js';
 import { SECOND_FACTOR_KINDS, usableMethods } from '../authenticators/registry.js';
 import { clientFactsOf } from '../core/client.js';
 import { DomainError } from '../core/errors.js';
+import { HasherBusyError, type HashReservation } from '../core/passwords.js';
 import { errorResponses } from '../core/openapi.js';
 import { recordAuditEvent } from '../db/audit.js';
 import type { Deps } from '../db/deps.js';
@@ -18,10 +19,18 @@ import { deleteSession } from '../sessions/repository.js';
 import type { DummyHash } from './password-step.js';
 import { passwordStep, secondFactorStep } from './service.js';
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The place with the password hasher a login took before its body was read. */
+    hashSlot: HashReservation | null;
+  }
+}
+
 export function authRoutes(deps: Deps, dummyHash: DummyHash): FastifyPluginAsync {
   return async (plugin) => {
     const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
     const tags = ['auth'];
+    app.decorateRequest('hashSlot', null);
 
     app.post(
       '/login',
@@ -34,6 +43,16 @@ export function authRoutes(deps: Deps, dummyHash: DummyHash): FastifyPluginAsync
           body: LoginBody,
           response: { 200: LoginResult, ...errorResponses(400, 401, 403, 429, 503) },
         },
+        // While the password hasher is full, a login is refused before its body is even
+        // read: in a flood, a refusal must cost next to nothing. The place taken here is
+        // given back when the answer is sent, whatever happened in between.
+        onRequest: async (request) => {
+          if (!deps.hasher.reserve) return;
+          request.hashSlot = deps.hasher.reserve();
+          if (!request.hashSlot) throw new HasherBusyError('password hashing is saturated');
+        },
+        onResponse: async (request) => request.hashSlot?.release(),
+        onRequestAbort: async (request) => request.hashSlot?.release(),
       },
       async (request, reply) => {
         try {
@@ -42,6 +61,7 @@ export function authRoutes(deps: Deps, dummyHash: DummyHash): FastifyPluginAsync
             password: request.body.password,
             client: clientFactsOf(request),
             presentedToken: readSessionCookie(deps.config, request),
+            slot: request.hashSlot,
           });
           setSessionCookie(deps.config, reply, result.token);
           return result.status === 'mfa_required' ? { status: result.status, methods: result.methods } : { status: result.status };

@@ -6,7 +6,7 @@
  */
 import type { ClientFacts } from '../core/client.js';
 import { DomainError } from '../core/errors.js';
-import { HasherBusyError, type PasswordHasher } from '../core/passwords.js';
+import { HasherBusyError, type HashReservation, type PasswordHasher } from '../core/passwords.js';
 import { auditWrite } from '../db/audit.js';
 import type { Deps } from '../db/deps.js';
 import { isPostgres } from '../db/dialect.js';
@@ -40,6 +40,8 @@ export interface PasswordStepInput {
   client: ClientFacts;
   /** The session cookie the browser already held, if any: it ends here. */
   presentedToken?: string | undefined;
+  /** A place with the password hasher already taken for this request (the route takes it before reading the body). */
+  slot?: HashReservation | null;
 }
 
 /**
@@ -57,7 +59,7 @@ export async function passwordStep(deps: Deps, dummyHash: DummyHash, input: Pass
     if (previous) await deleteSession(db, previous.session.id);
   }
   // A place with the password hasher first: a flood is refused here, before any read or write.
-  const slot = deps.hasher.reserve ? deps.hasher.reserve() : { verify: deps.hasher.verify.bind(deps.hasher), release() {} };
+  const slot = input.slot ?? (deps.hasher.reserve ? deps.hasher.reserve() : { verify: deps.hasher.verify.bind(deps.hasher), release() {} });
   if (!slot) throw new HasherBusyError('password hashing is saturated');
   try {
     return await checkPasswordAndOpen(deps, dummyHash, input, slot);
