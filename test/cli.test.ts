@@ -60,5 +60,9 @@ describe('the latchkey command line', () => {
     const result = await runLatchkey(['migrate'], { ...env, LATCHKEY_DATABASE_URL: 'mysql://x' });
     assert.equal(result.code, 1);
     assert.match(result.stderr, /Latchkey cannot start; fix these settings:\n {2}- LATCHKEY_DATABASE_URL/);
+    const proxy = await runLatchkey(['serve'], { ...env, LATCHKEY_PORT: '0', LATCHKEY_TRUST_PROXY: '127.0.0.1,foo' });
+    assert.equal(proxy.code, 1);
+    assert.match(proxy.stderr, /Latchkey cannot start; fix these settings:\n {2}- LATCHKEY_TRUST_PROXY has "foo"/);
+    assert.doesNotMatch(proxy.stderr, /TypeError|\n\s+at /, 'a message, not a stack trace');
   });
 });

@@ -54,3 +54,48 @@ describe('configuration from LATCHKEY_* variables', () => {
     );
   });
 });
+
+describe('settings that used to be taken on trust', () => {
+  test('LATCHKEY_TRUST_PROXY takes addresses, CIDRs and the named ranges', () => {
+    const config = loadConfig({ LATCHKEY_TRUST_PROXY: '127.0.0.1, 10.0.0.0/8,fd00::/8, ::1,loopback' });
+    assert.deepEqual(config.trustProxy, ['127.0.0.1', '10.0.0.0/8', 'fd00::/8', '::1', 'loopback']);
+    assert.deepEqual(loadConfig({}).trustProxy, []);
+  });
+
+  test('a bad LATCHKEY_TRUST_PROXY is a problem to fix, named with the bad entries, not a crash later', () => {
+    for (const raw of ['foo', '127.0.0.1,foo', '10.0.0.0/33', '::1/129', '10.0.0.0/8/1', 'true', '1']) {
+      assert.throws(
+        () => loadConfig({ LATCHKEY_TRUST_PROXY: raw }),
+        (error: unknown) => {
+          assert.ok(error instanceof ConfigError, raw);
+          assert.equal(error.problems.length, 1, raw);
+          assert.match(error.problems[0]!, /^LATCHKEY_TRUST_PROXY has ".*"; give addresses or CIDRs of your reverse proxies/, raw);
+          return true;
+        },
+      );
+    }
+  });
+
+  test('LATCHKEY_HOST, LATCHKEY_SMTP_URL and LATCHKEY_MAIL_FROM are checked too', () => {
+    assert.equal(loadConfig({ LATCHKEY_HOST: '::' }).host, '::');
+    assert.equal(loadConfig({ LATCHKEY_HOST: 'latchkey.internal' }).host, 'latchkey.internal');
+    assert.equal(loadConfig({ LATCHKEY_MAIL_FROM: '"Latchkey, Ops" <ops@example.org>' }).mailFrom, '"Latchkey, Ops" <ops@example.org>');
+    assert.equal(loadConfig({ LATCHKEY_MAIL_FROM: 'ops@example.org' }).mailFrom, 'ops@example.org');
+    assert.throws(
+      () =>
+        loadConfig({
+          LATCHKEY_HOST: 'http://0.0.0.0',
+          LATCHKEY_SMTP_URL: 'smtp://[bad',
+          LATCHKEY_MAIL_FROM: 'ops@example.org, attacker@evil.example',
+        }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.equal(error.problems.length, 3);
+        assert.match(error.message, /LATCHKEY_HOST="http:\/\/0\.0\.0\.0" must be an IP address or a host name/);
+        assert.match(error.message, /LATCHKEY_SMTP_URL must start with smtp:\/\//);
+        assert.match(error.message, /LATCHKEY_MAIL_FROM=.* must be one sender/);
+        return true;
+      },
+    );
+  });
+});

@@ -2,6 +2,7 @@
  * Configuration from LATCHKEY_* environment variables, read and validated once at
  * start-up. Every problem is reported at once, each with what to change.
  */
+import { isIP } from 'node:net';
 import path from 'node:path';
 
 export type DatabaseConfig =
@@ -36,6 +37,40 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
+/** RFC 1123 host names: dot-separated labels of letters, digits and inner hyphens. */
+const HOSTNAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+
+/** One sender: a bare address, or a display name and an address in angle brackets. */
+const MAIL_FROM = /^(?:(?:"[^"\r\n]*"|[^<>@,;:"\r\n]*)\s*<[^<>\s@,;:]+@[^<>\s@,;:]+>|[^<>\s@,;:"]+@[^<>\s@,;:]+)$/;
+
+/** The names proxy-addr (Fastify's trustProxy) knows, besides addresses and CIDRs. */
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * LATCHKEY_TRUST_PROXY: addresses, CIDRs (10.0.0.0/8, fd00::/8) or the names above. Checked
+ * here because proxy-addr throws a TypeError on anything else, at the first request.
+ */
+function trustedProxies(raw: string | undefined, problems: string[]): string[] {
+  const entries = (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = entries.filter((entry) => !isProxyEntry(entry));
+  if (bad.length > 0) {
+    problems.push(
+      `LATCHKEY_TRUST_PROXY has ${bad.map((b) => JSON.stringify(b)).join(', ')}; give addresses or CIDRs of your reverse proxies, comma-separated, such as 127.0.0.1,10.0.0.0/8 (or ${PROXY_RANGE_NAMES.join(', ')}).`,
+    );
+    return [];
+  }
+  return entries;
+}
+
+function isProxyEntry(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.includes(entry)) return true;
+  const [address, prefix, ...rest] = entry.split('/');
+  const version = isIP(address ?? '');
+  if (version === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
@@ -57,7 +92,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
 
   const dataDir = path.resolve(cwd, get('LATCHKEY_DATA_DIR') ?? 'data');
   const port = integer('LATCHKEY_PORT', 3000, 0, 65535);
-  const host = get('LATCHKEY_HOST') ?? '127.0.0.1';
+  let host = get('LATCHKEY_HOST') ?? '127.0.0.1';
+  if (isIP(host) === 0 && !HOSTNAME.test(host)) {
+    problems.push(`LATCHKEY_HOST=${JSON.stringify(host)} must be an IP address or a host name to listen on, such as 127.0.0.1, 0.0.0.0 or ::`);
+    host = '127.0.0.1';
+  }
 
   let publicUrl = new URL(`http://${host.includes(':') ? `[${host}]` : host}:${port}`);
   const rawPublicUrl = get('LATCHKEY_PUBLIC_URL');
@@ -91,11 +130,17 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   }
 
   const smtpUrl = get('LATCHKEY_SMTP_URL') ?? null;
-  if (smtpUrl !== null && !/^smtps?:\/\//.test(smtpUrl)) {
+  if (smtpUrl !== null && (!/^smtps?:\/\//.test(smtpUrl) || !URL.canParse(smtpUrl))) {
     problems.push('LATCHKEY_SMTP_URL must start with smtp:// or smtps://, such as smtp://user:pass@mail.example.org:587');
   }
 
-  const mailFrom = get('LATCHKEY_MAIL_FROM') ?? `Latchkey <latchkey@${publicUrl.hostname || 'localhost'}>`;
+  const rawMailFrom = get('LATCHKEY_MAIL_FROM');
+  const mailFrom = rawMailFrom ?? `Latchkey <latchkey@${publicUrl.hostname || 'localhost'}>`;
+  if (rawMailFrom !== undefined && !MAIL_FROM.test(rawMailFrom)) {
+    problems.push(
+      `LATCHKEY_MAIL_FROM=${JSON.stringify(mailFrom)} must be one sender, such as latchkey@example.org or "Latchkey <latchkey@example.org>"`,
+    );
+  }
 
   const secretKey = get('LATCHKEY_SECRET_KEY') ?? null;
   if (secretKey !== null && Buffer.from(secretKey, 'base64').length !== 32) {
@@ -125,7 +170,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     setupLinkHours: integer('LATCHKEY_SETUP_LINK_HOURS', 24, 1, 24),
     totpIssuer,
     logLevel,
-    trustProxy: (get('LATCHKEY_TRUST_PROXY') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    trustProxy: trustedProxies(get('LATCHKEY_TRUST_PROXY'), problems),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
