@@ -10,6 +10,11 @@ import { createTestContext, dialects, login, seedAdmin, type TestContext } from 
 import { codeAt, enrolledAdmin, fullLogin, restartedApp, wrongCode } from './support/attack-kit.js';
 import { passwordStep, secondFactor, setupCall } from './support/flow.js';
 
+/** Hands the RFC 6238 seed to the one 20-byte request (the TOTP secret), so codes are known. */
+const rfcSeed: RandomSource = {
+  fill: (bytes) => (bytes.length === 20 ? bytes.set(Buffer.from('12345678901234567890')) : cryptoRandom.fill(bytes)),
+};
+
 for (const dialect of dialects()) {
   describe(`attack list 1–15: one-time passwords and throttling (${dialect})`, () => {
     let ctx: TestContext;
@@ -20,10 +25,6 @@ for (const dialect of dialects()) {
 
     test('#1 the RFC 6238 SHA1 vectors, as 6-digit codes with leading zeros, log in at their instants', async () => {
       await ctx.close();
-      // The random source hands the RFC's seed to the one 20-byte request: the TOTP secret.
-      const rfcSeed: RandomSource = {
-        fill: (bytes) => (bytes.length === 20 ? bytes.set(Buffer.from('12345678901234567890')) : cryptoRandom.fill(bytes)),
-      };
       ctx = await createTestContext(dialect, { random: rfcSeed });
       ctx.clock.set(0);
       const admin = await enrolledAdmin(ctx);
@@ -79,16 +80,26 @@ for (const dialect of dialects()) {
     });
 
     test('#6 type confusion (null, true, a number, an array, an object, a missing field) is a 400 and never a session', async () => {
+      // The RFC 6238 seed and instants make the codes fixed: 287082 at T=59 s, and 005924 at
+      // T=1234567890 s, whose number form (5924) loses its leading zeros.
+      await ctx.close();
+      ctx = await createTestContext(dialect, { random: rfcSeed });
+      ctx.clock.set(0);
       const admin = await enrolledAdmin(ctx);
-      const { cookie } = await passwordStep(ctx, admin.email, admin.password);
-      for (const body of ['{"code":null}', '{"code":true}', `{"code":${Number(codeAt(ctx, admin.secret))}}`, `{"code":["${codeAt(ctx, admin.secret)}"]}`, '{"code":{"$ne":""}}', '{}']) {
-        const response = await ctx.app.inject({ method: 'POST', url: '/api/v1/auth/mfa/totp', headers: { cookie: cookie!, 'content-type': 'application/json' }, payload: body });
-        assert.equal(response.statusCode, 400, body);
-        assert.equal(response.json().error.code, 'invalid_request');
-        assert.equal(response.json().error.field, 'code');
+      for (const [seconds, code] of [[59, '287082'], [1234567890, '005924']] as const) {
+        ctx.clock.set(seconds * 1000);
+        assert.equal(codeAt(ctx, admin.secret), code);
+        const { cookie } = await passwordStep(ctx, admin.email, admin.password);
+        for (const body of ['{"code":null}', '{"code":true}', `{"code":${code.replace(/^0+/, '')}}`, `{"code":["${code}"]}`, '{"code":{"$ne":""}}', '{}']) {
+          const response = await ctx.app.inject({ method: 'POST', url: '/api/v1/auth/mfa/totp', headers: { cookie: cookie!, 'content-type': 'application/json' }, payload: body });
+          assert.equal(response.statusCode, 400, body);
+          assert.equal(response.json().error.code, 'invalid_request');
+          assert.equal(response.json().error.field, 'code');
+        }
+        const session = await ctx.app.inject({ method: 'GET', url: '/api/v1/auth/session', headers: { cookie: cookie! } });
+        assert.equal(session.json().status, 'mfa_required', 'still only a pending login');
+        assert.equal((await secondFactor(ctx, cookie, 'totp', code)).statusCode, 200, 'the same code as a string is the one that works');
       }
-      const session = await ctx.app.inject({ method: 'GET', url: '/api/v1/auth/session', headers: { cookie: cookie! } });
-      assert.equal(session.json().status, 'mfa_required', 'still only a pending login');
     });
 
     test('#7 junk formats are refused (no normalisation), and a 10 KB string is bounded', async () => {
