@@ -22,6 +22,10 @@ export const ERROR_CATALOG = {
   invalid_token: { status: 404, message: 'This link is not valid: it is unknown, used, replaced by a newer one, or expired.' },
   email_taken: { status: 409, message: 'An administrator with this email already exists.' },
   admin_suspended: { status: 409, message: 'This administrator is suspended; lift the suspension first.' },
+  last_administrator: {
+    status: 409,
+    message: 'This is the last administrator who can log in. Add or reactivate another administrator first.',
+  },
   totp_already_enrolled: {
     status: 409,
     message: 'An authenticator is already active for this account. To replace it, another administrator resets MFA first.',

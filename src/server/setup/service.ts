@@ -257,11 +257,14 @@ async function completeSetup(
   const recoveryCodes = authenticator ? generateRecoveryCodes(deps.random) : null;
   await deps.db.transaction().execute(async (trx) => {
     if (!(await spendSetupToken(trx, token.id, now))) throw new DomainError('invalid_token');
-    await trx
+    // Never reactivates a suspension made since the link was read: refused, nothing written.
+    const activated = await trx
       .updateTable('admins')
       .set({ password_hash: token.staged_password_hash, password_changed_at: now, updated_at: now, status: 'active' })
       .where('id', '=', admin.id)
-      .execute();
+      .where('status', '<>', 'suspended')
+      .executeTakeFirst();
+    if (Number(activated.numUpdatedRows) !== 1) throw new DomainError('invalid_token');
     const changes: SecurityChange[] = ['password_changed'];
     if (authenticator && recoveryCodes) {
       await confirmEnrolment(trx, authenticator, now);
