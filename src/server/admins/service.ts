@@ -12,6 +12,7 @@ import { recordAuditEvent } from '../db/audit.js';
 import type { Deps } from '../db/deps.js';
 import { DomainError } from '../core/errors.js';
 import { randomUuid } from '../core/ports.js';
+import { canonicalEmail } from '../directory/addresses.js';
 import { refusalOf } from './policy.js';
 import { presentAdmin } from './presenter.js';
 import {
@@ -21,7 +22,6 @@ import {
   deleteSetupLinksOf,
   listAdmins,
   lockAdminStatuses,
-  normalizeEmail,
   suspendUnlessLast,
   updateAdminRow,
   type AdminListRow,
@@ -100,7 +100,7 @@ export interface CreatedAdministrator {
 
 export async function createAdministrator(deps: Deps, actor: Actor, input: CreateAdministratorInput): Promise<CreatedAdministrator> {
   const now = deps.clock.now();
-  const email = normalizeEmail(input.email);
+  const email = canonicalEmail(input.email);
   if (await findAdminByEmail(deps.db, email)) throw new DomainError('email_taken', undefined, 'email');
   const row: AdminRow = {
     id: randomUuid(deps.random),

@@ -6,6 +6,10 @@
  */
 export const ERROR_CATALOG = {
   invalid_request: { status: 400, message: 'The request is not valid.' },
+  invalid_email: {
+    status: 400,
+    message: 'Enter one plain email address such as ada@example.org: no name, angle brackets, quotes, commas, colons, semicolons or spaces.',
+  },
   weak_password: { status: 400, message: 'The password does not meet the password rules.' },
   invalid_code: { status: 401, message: "That code didn't work. Check your phone's clock and try the newest code." },
   no_pending_login: { status: 401, message: 'There is no login waiting for a second factor; start again with your email and password.' },

@@ -6,7 +6,8 @@
  * never logs anyone in.
  */
 import type { AdminRow } from '../directory/admins.js';
-import { countAdmins, findAdminById, insertAdmin, normalizeEmail } from '../directory/admins.js';
+import { countAdmins, findAdminById, insertAdmin } from '../directory/admins.js';
+import { canonicalEmail } from '../directory/addresses.js';
 import { hasAuthenticator } from '../authenticators/registry.js';
 import { generateRecoveryCodes, replaceRecoveryCodes } from '../authenticators/recovery-codes/codes.js';
 import { beginTotpEnrolment as beginEnrolment, checkEnrolmentCode, confirmEnrolment, type TotpEnrolment } from '../authenticators/totp/enrolment.js';
@@ -157,7 +158,7 @@ export async function createFirstAdmin(
   ip: string | null,
 ): Promise<SetupContext> {
   if (ctx.admin || ctx.token.purpose !== 'bootstrap') throw new DomainError('setup_step_out_of_order', 'This link is for an existing administrator.');
-  const email = normalizeEmail(input.email);
+  const email = canonicalEmail(input.email);
   const name = input.name.trim();
   const passwordHash = await checkedPasswordHash(deps, input.password, { email, name });
   const now = deps.clock.now();
