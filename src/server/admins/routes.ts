@@ -58,9 +58,10 @@ export function adminRoutes(deps: Deps): FastifyPluginAsync {
         schema: {
           tags,
           summary: 'Change an administrator ("Save Administrator")',
+          description: "Suspending ends the administrator's sessions and setup links (lifting it revives no link); it is refused with `409 last_administrator` when nobody else could log in.",
           params: AdminIdParams,
           body: UpdateAdminBody,
-          response: { 200: AdminEnvelope, ...errorResponses(400, 401, 403, 404) },
+          response: { 200: AdminEnvelope, ...errorResponses(400, 401, 403, 404, 409) },
         },
       },
       async (request) => {

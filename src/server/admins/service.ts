@@ -12,14 +12,17 @@ import { recordAuditEvent } from '../db/audit.js';
 import type { Deps } from '../db/deps.js';
 import { DomainError } from '../core/errors.js';
 import { randomUuid } from '../core/ports.js';
+import { canonicalEmail } from '../directory/addresses.js';
 import { refusalOf } from './policy.js';
 import { presentAdmin } from './presenter.js';
 import {
   findAdminByEmail,
   findAdminById,
   insertAdmin,
+  deleteSetupLinksOf,
   listAdmins,
-  normalizeEmail,
+  lockAdminStatuses,
+  suspendUnlessLast,
   updateAdminRow,
   type AdminListRow,
   type AdminRow,
@@ -97,7 +100,7 @@ export interface CreatedAdministrator {
 
 export async function createAdministrator(deps: Deps, actor: Actor, input: CreateAdministratorInput): Promise<CreatedAdministrator> {
   const now = deps.clock.now();
-  const email = normalizeEmail(input.email);
+  const email = canonicalEmail(input.email);
   if (await findAdminByEmail(deps.db, email)) throw new DomainError('email_taken', undefined, 'email');
   const row: AdminRow = {
     id: randomUuid(deps.random),
@@ -189,9 +192,21 @@ export async function updateAdministrator(deps: Deps, actor: Actor, id: string, 
     }
   }
   await deps.db.transaction().execute(async (trx) => {
-    await updateAdminRow(trx, id, set);
-    // ASVS 5.0 7.4.2: a suspended account's sessions end at once.
-    if (set.status === 'suspended') await deleteSessionsOfAdmin(trx, id);
+    // Never zero administrators who can log in, even when two suspend each other at once.
+    if (set.status === 'suspended') await lockAdminStatuses(trx);
+    if (set.status !== undefined) {
+      // A suspension ends the admin's setup links, so that none completes later or comes
+      // back when it is lifted; lifting one ends any a suspension left from older versions.
+      // The links go before the row, in the order a completion in flight takes them.
+      await deleteSetupLinksOf(trx, id);
+    }
+    if (set.status === 'suspended') {
+      if (!(await suspendUnlessLast(trx, id, set))) throw new DomainError('last_administrator', undefined, 'status');
+      // ASVS 5.0 7.4.2: a suspended account's sessions end at once.
+      await deleteSessionsOfAdmin(trx, id);
+    } else {
+      await updateAdminRow(trx, id, set);
+    }
     // The box takes effect at once: sessions made with a password alone end now (the
     // session guard refuses any that are left as well).
     if (set.mfa_required === 1) {

@@ -6,6 +6,10 @@
  */
 export const ERROR_CATALOG = {
   invalid_request: { status: 400, message: 'The request is not valid.' },
+  invalid_email: {
+    status: 400,
+    message: 'Enter one plain email address such as ada@example.org: no name, angle brackets, quotes, commas, colons, semicolons or spaces.',
+  },
   weak_password: { status: 400, message: 'The password does not meet the password rules.' },
   invalid_code: { status: 401, message: "That code didn't work. Check your phone's clock and try the newest code." },
   no_pending_login: { status: 401, message: 'There is no login waiting for a second factor; start again with your email and password.' },
@@ -22,6 +26,10 @@ export const ERROR_CATALOG = {
   invalid_token: { status: 404, message: 'This link is not valid: it is unknown, used, replaced by a newer one, or expired.' },
   email_taken: { status: 409, message: 'An administrator with this email already exists.' },
   admin_suspended: { status: 409, message: 'This administrator is suspended; lift the suspension first.' },
+  last_administrator: {
+    status: 409,
+    message: 'This is the last administrator who can log in. Add or reactivate another administrator first.',
+  },
   totp_already_enrolled: {
     status: 409,
     message: 'An authenticator is already active for this account. To replace it, another administrator resets MFA first.',

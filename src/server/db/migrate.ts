@@ -10,12 +10,14 @@ import * as m001 from './migrations/001_foundation.js';
 import * as m002 from './migrations/002_mfa.js';
 import * as m003 from './migrations/003_throttle.js';
 import * as m004 from './migrations/004_session_factors.js';
+import * as m005 from './migrations/005_canonical_emails.js';
 
 export const migrations: Record<string, Migration> = {
   '001_foundation': m001,
   '002_mfa': m002,
   '003_throttle': m003,
   '004_session_factors': m004,
+  '005_canonical_emails': m005,
 };
 
 export interface MigrationOutcome {

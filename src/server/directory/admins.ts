@@ -1,4 +1,5 @@
-import type { Selectable, Updateable } from 'kysely';
+import { sql, type Selectable, type Updateable } from 'kysely';
+import { isPostgres } from '../db/dialect.js';
 import { prepared } from '../db/prepared.js';
 import type { AdminsTable, AdminStatus, Db } from '../db/schema.js';
 
@@ -7,6 +8,11 @@ export type AdminRow = Selectable<AdminsTable>;
 /** What the Administrators list shows of each admin: never the password hash. */
 export type AdminListRow = Pick<AdminRow, 'id' | 'email' | 'name' | 'status' | 'mfa_required' | 'created_at' | 'last_login_at'>;
 
+/**
+ * How an email typed at login or in a filter is compared with the stored ones: trimmed and
+ * lower-cased, as the login's per-account counter is keyed. Stored addresses are canonical
+ * (directory/addresses.ts), so a string that is not one matches nobody.
+ */
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
@@ -42,4 +48,49 @@ export async function countAdmins(db: Db, status?: AdminStatus): Promise<number>
 
 export async function updateAdminRow(db: Db, id: string, changes: Updateable<AdminsTable>): Promise<void> {
   await db.updateTable('admins').set(changes).where('id', '=', id).execute();
+}
+
+/** Ends every setup link of an administrator (suspension). */
+export async function deleteSetupLinksOf(db: Db, adminId: string): Promise<void> {
+  await db.deleteFrom('setup_tokens').where('admin_id', '=', adminId).execute();
+}
+
+/** Any number; the one advisory lock that serialises changes to who can log in. */
+const ADMIN_STATUS_LOCK = 7_400_117;
+
+/**
+ * Inside a transaction, waits until no other transaction is changing who can log in. On
+ * PostgreSQL a transaction-scoped advisory lock (READ COMMITTED alone lets two suspensions
+ * each see the other still active); SQLite has one writer at a time already.
+ */
+export async function lockAdminStatuses(trx: Db): Promise<void> {
+  if (isPostgres(trx)) await sql`select pg_advisory_xact_lock(${sql.lit(ADMIN_STATUS_LOCK)})`.execute(trx);
+}
+
+/**
+ * Suspends an administrator, with `changes`, unless that would leave no administrator who
+ * can log in: one active with a password. Run after `lockAdminStatuses` in the same
+ * transaction. False when refused, and nothing is written.
+ */
+export async function suspendUnlessLast(trx: Db, id: string, changes: Updateable<AdminsTable>): Promise<boolean> {
+  const result = await trx
+    .updateTable('admins')
+    .set({ ...changes, status: 'suspended' })
+    .where('id', '=', id)
+    .where((eb) =>
+      eb.or([
+        eb('status', '<>', 'active'),
+        eb('password_hash', 'is', null),
+        eb.exists(
+          eb
+            .selectFrom('admins as other')
+            .select('other.id')
+            .where('other.id', '<>', id)
+            .where('other.status', '=', 'active')
+            .where('other.password_hash', 'is not', null),
+        ),
+      ]),
+    )
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
 }

@@ -5,6 +5,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
+import { isCanonicalEmail } from '../directory/addresses.js';
 
 export interface OutgoingMail {
   from: string;
@@ -23,13 +24,27 @@ export interface MailTransport {
   close(): void;
 }
 
+/**
+ * What nodemailer is handed: the headers, and the envelope set explicitly to the one stored
+ * address, given as an address (never a string to parse), so that whatever the To header
+ * says the message goes there alone. An address that is not a plain one is never sent to.
+ */
+function message(mail: OutgoingMail) {
+  if (!isCanonicalEmail(mail.to)) throw new Error('the recipient is not a plain email address; the message was not sent');
+  return {
+    ...mail,
+    messageId: `<${mail.messageId}@latchkey>`,
+    envelope: { from: mail.from, to: [{ name: '', address: mail.to }] },
+  };
+}
+
 export function createSmtpTransport(smtpUrl: string): MailTransport {
   const url = new URL(smtpUrl);
   const transporter = nodemailer.createTransport(smtpUrl);
   return {
     description: `${url.protocol}//${url.host}`,
     async send(mail) {
-      const info = await transporter.sendMail({ ...mail, messageId: `<${mail.messageId}@latchkey>` });
+      const info = await transporter.sendMail(message(mail));
       return `${url.protocol}//${url.host} (${String(info.response ?? 'accepted')})`;
     },
     close: () => transporter.close(),
@@ -41,7 +56,7 @@ export function createMailboxTransport(folder: string): MailTransport {
   return {
     description: folder,
     async send(mail) {
-      const info = await transporter.sendMail({ ...mail, messageId: `<${mail.messageId}@latchkey>` });
+      const info = await transporter.sendMail(message(mail));
       await fs.mkdir(folder, { recursive: true, mode: 0o700 });
       const stamp = new Date().toISOString().replace(/[:.]/g, '-');
       const file = path.join(folder, `${stamp}-${mail.messageId}.eml`);

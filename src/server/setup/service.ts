@@ -6,7 +6,8 @@
  * never logs anyone in.
  */
 import type { AdminRow } from '../directory/admins.js';
-import { countAdmins, findAdminById, insertAdmin, normalizeEmail } from '../directory/admins.js';
+import { countAdmins, findAdminById, insertAdmin } from '../directory/admins.js';
+import { canonicalEmail } from '../directory/addresses.js';
 import { hasAuthenticator } from '../authenticators/registry.js';
 import { generateRecoveryCodes, replaceRecoveryCodes } from '../authenticators/recovery-codes/codes.js';
 import { beginTotpEnrolment as beginEnrolment, checkEnrolmentCode, confirmEnrolment, type TotpEnrolment } from '../authenticators/totp/enrolment.js';
@@ -157,7 +158,7 @@ export async function createFirstAdmin(
   ip: string | null,
 ): Promise<SetupContext> {
   if (ctx.admin || ctx.token.purpose !== 'bootstrap') throw new DomainError('setup_step_out_of_order', 'This link is for an existing administrator.');
-  const email = normalizeEmail(input.email);
+  const email = canonicalEmail(input.email);
   const name = input.name.trim();
   const passwordHash = await checkedPasswordHash(deps, input.password, { email, name });
   const now = deps.clock.now();
@@ -257,11 +258,14 @@ async function completeSetup(
   const recoveryCodes = authenticator ? generateRecoveryCodes(deps.random) : null;
   await deps.db.transaction().execute(async (trx) => {
     if (!(await spendSetupToken(trx, token.id, now))) throw new DomainError('invalid_token');
-    await trx
+    // Never reactivates a suspension made since the link was read: refused, nothing written.
+    const activated = await trx
       .updateTable('admins')
       .set({ password_hash: token.staged_password_hash, password_changed_at: now, updated_at: now, status: 'active' })
       .where('id', '=', admin.id)
-      .execute();
+      .where('status', '<>', 'suspended')
+      .executeTakeFirst();
+    if (Number(activated.numUpdatedRows) !== 1) throw new DomainError('invalid_token');
     const changes: SecurityChange[] = ['password_changed'];
     if (authenticator && recoveryCodes) {
       await confirmEnrolment(trx, authenticator, now);
