@@ -30,7 +30,7 @@ import {
   type CountedKey,
 } from '../throttle/counters.js';
 import { afterPassword, afterWrongCode, describeFactors, factorsAfterSecondFactor } from './flow.js';
-import { attemptedEmailForAudit, judgePassword, type DummyHash } from './password-step.js';
+import { judgePassword, type DummyHash } from './password-step.js';
 
 export type PasswordStepResult = { status: 'authenticated'; token: string } | { status: 'mfa_required'; token: string; methods: string[] };
 
@@ -104,13 +104,16 @@ async function checkPasswordAndOpen(
   }
   const at = clock.now();
   if (verdict.kind === 'refused') {
+    // The account is named only when it exists. What was typed for an address that belongs
+    // to nobody is not kept: it is often a password typed into the wrong field, and every
+    // administrator reads this log. The client address still ties a spray together.
     await auditWrite(db, {
       at,
       action: 'login.password',
       outcome: 'failure',
       targetAdminId: admin?.id ?? null,
       ip: input.client.ip,
-      details: { reason: verdict.reason, ...(admin ? {} : { email: attemptedEmailForAudit(input.email) }) },
+      details: { reason: verdict.reason },
     }).execute();
     throw new DomainError('invalid_credentials');
   }
