@@ -27,6 +27,7 @@ import {
   refusal,
   reserveAttempts,
   throttleKeys,
+  unreserveWrite,
   type CountedKey,
 } from '../throttle/counters.js';
 import { afterPassword, afterWrongCode, describeFactors, factorsAfterSecondFactor } from './flow.js';
@@ -92,16 +93,17 @@ async function checkPasswordAndOpen(
     throw DomainError.retryAfter('too_many_attempts', refusal((await readThrottle(db, [address.key], now)).get(address.key)!, now).retryAfterMs);
   }
   const reserved = [address, ...(counted.has(password.key) ? [password] : [])];
-  if (admin && counted.get(password.key) === ACCOUNT_POLICY.hardLockAt) await hardLock(deps, admin.id, 'password', input.client);
 
   let verdict;
   try {
     verdict = await judgePassword(slot, dummyHash, { admin, password: input.password, accountLocked: accountLocked || !counted.has(password.key) });
   } catch (error) {
-    // A busy server is not a wrong guess: the reservations go back.
-    if (error instanceof HasherBusyError) await refundWrite(db, reserved)!.execute();
+    // A busy server is not a wrong guess: the reservations go back, with any lock they set.
+    if (error instanceof HasherBusyError) await unreserveWrite(db, reserved.map((k) => ({ key: k.key, failures: counted.get(k.key)! })))!.execute();
     throw error;
   }
+  // Only a guess that was judged can be the hundredth.
+  if (admin && counted.get(password.key) === ACCOUNT_POLICY.hardLockAt) await hardLock(deps, admin.id, 'password', input.client);
   const at = clock.now();
   if (verdict.kind === 'refused') {
     // The account is named only when it exists. What was typed for an address that belongs

@@ -200,6 +200,25 @@ export function refundWrite(db: Db, attempts: CountedKey[]): PendingWrite | null
     .where('key', 'in', attempts.map((a) => a.key));
 }
 
+/**
+ * Takes back reservations for an attempt that was never judged (the server was too busy to
+ * check it), as a write for the caller's transaction: the guess did not happen. One failure
+ * less on each key; and the lock this reservation set is lifted, since the key was open
+ * when the guess was counted, unless another guess has been counted on the key since (its
+ * lock stands).
+ */
+export function unreserveWrite(db: Db, counted: Array<{ key: string; failures: number }>): PendingWrite | null {
+  if (counted.length === 0) return null;
+  const byCount = sql`case ${sql.join(
+    counted.map((c) => sql`when throttle_counters.key = ${c.key} then case when throttle_counters.failures = ${c.failures} then null else throttle_counters.locked_until end`),
+    sql` `,
+  )} end`;
+  return db
+    .updateTable('throttle_counters')
+    .set({ failures: sql`case when failures > 0 then failures - 1 else 0 end` as never, locked_until: byCount as never })
+    .where('key', 'in', counted.map((c) => c.key));
+}
+
 export async function refundAttempt(db: Db, policy: ThrottlePolicy, key: string): Promise<void> {
   await refundWrite(db, [{ key, policy }])!.execute();
 }
