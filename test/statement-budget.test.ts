@@ -59,7 +59,10 @@ for (const dialect of dialects()) {
       assert.deepEqual(counters, [], 'every reservation was given back or cleared');
     });
 
-    test('a login from a throttled address is refused from reads alone: no write', async () => {
+    // A refusal counts in its lock's episode (throttle/attempts.ts), so the audit log can say
+    // how many requests a lock turned away without a row for each: one write a refusal,
+    // and the first refusal of a lock also writes the one audit row for the lock.
+    test('a login from a throttled address is refused without counting a guess: one write, for the episode', async () => {
       const grace = await enrolledAdmin(ctx);
       const lock = { failures: ADDRESS_POLICY.free + 1, last_failure_at: ctx.clock.now(), locked_until: ctx.clock.now() + 60_000 };
       await ctx.db
@@ -68,9 +71,13 @@ for (const dialect of dialects()) {
         .onConflict((oc) => oc.column('key').doUpdateSet(lock))
         .execute();
       meter.reset();
+      const first = await passwordStep(ctx, grace.email, grace.password);
+      assert.equal(first.response.statusCode, 429);
+      assert.equal(meter.counts().writes, 2, 'the episode opens: its count and its audit row');
+      meter.reset();
       const refused = await passwordStep(ctx, grace.email, grace.password);
       assert.equal(refused.response.statusCode, 429);
-      assert.equal(meter.counts().writes, 0);
+      assert.equal(meter.counts().writes, 1, 'then only the count');
     });
 
     test('a login the busy hasher cannot take is refused before anything is read or written', async () => {

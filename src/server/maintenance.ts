@@ -1,12 +1,15 @@
 /**
  * Housekeeping that keeps the tables from growing without bound: dead sessions and setup
- * links, old sent mail, and throttle counters that no longer protect anything. Run by
+ * links, old sent mail, throttle counters that no longer protect anything, and audit events
+ * older than LATCHKEY_AUDIT_RETENTION_DAYS. It also closes the lock episodes of addresses
+ * whose lock has run out, so their counts of refused requests reach the audit log. Run by
  * `latchkey serve` every few minutes; safe on several instances at once.
  */
 import { sql } from 'kysely';
 import { deleteExpiredSessions } from './sessions/repository.js';
 import type { Deps } from './db/deps.js';
 import { sessionPolicy } from './sessions/policy.js';
+import { closeFinishedEpisodes } from './throttle/attempts.js';
 
 const DAY_MS = 24 * 3_600_000;
 
@@ -15,6 +18,8 @@ export interface MaintenanceReport {
   setupLinks: number;
   mail: number;
   throttleCounters: number;
+  lockEpisodes: number;
+  auditEvents: number;
 }
 
 export async function runMaintenance(deps: Pick<Deps, 'db' | 'clock' | 'config'>): Promise<MaintenanceReport> {
@@ -28,6 +33,9 @@ export async function runMaintenance(deps: Pick<Deps, 'db' | 'clock' | 'config'>
     .deleteFrom('outbox')
     .where((eb) => eb.or([eb('sent_at', '<=', now - 30 * DAY_MS), eb('failed_at', '<=', now - 30 * DAY_MS)]))
     .executeTakeFirst();
+  const episodes = await closeFinishedEpisodes(deps.db, now);
+  const retentionDays = deps.config.auditRetentionDays;
+  const audit = retentionDays === 0 ? null : await deps.db.deleteFrom('audit_events').where('at', '<', now - retentionDays * DAY_MS).executeTakeFirst();
   // Address and setup-email counters forget on their own after an hour; a password counter
   // for an address that belongs to nobody protects nothing once it is a day old. Counters of
   // real accounts stay until a login succeeds or an administrator unlocks them.
@@ -51,5 +59,7 @@ export async function runMaintenance(deps: Pick<Deps, 'db' | 'clock' | 'config'>
     setupLinks: Number(links.numDeletedRows),
     mail: Number(mail.numDeletedRows),
     throttleCounters: Number(counters.numDeletedRows),
+    lockEpisodes: episodes,
+    auditEvents: Number(audit?.numDeletedRows ?? 0),
   };
 }

@@ -23,6 +23,8 @@ export interface Config {
   sessionIdleMinutes: number;
   sessionAbsoluteHours: number;
   setupLinkHours: number;
+  /** Audit events older than this many days are deleted by housekeeping; 0 keeps them all. */
+  auditRetentionDays: number;
   totpIssuer: string;
   logLevel: string;
   trustProxy: string[];
@@ -168,6 +170,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     sessionAbsoluteHours: integer('LATCHKEY_SESSION_ABSOLUTE_HOURS', 12, 1, 24 * 30),
     // NIST SP 800-63B rev. 4 §4.2.1.2: an emailed recovery code is valid at most 24 hours.
     setupLinkHours: integer('LATCHKEY_SETUP_LINK_HOURS', 24, 1, 24),
+    // 400 days: a yearly access review still finds the same month of the year before.
+    auditRetentionDays: integer('LATCHKEY_AUDIT_RETENTION_DAYS', 400, 0, 36_500),
     totpIssuer,
     logLevel,
     trustProxy: trustedProxies(get('LATCHKEY_TRUST_PROXY'), problems),

@@ -48,8 +48,3 @@ export async function judgePassword(
   if (admin.status === 'suspended') return { kind: 'refused', reason: 'suspended' };
   return { kind: 'accepted', admin };
 }
-
-/** The attempted address helps spot spraying; it is kept only when it looks like one. */
-export function attemptedEmailForAudit(email: string): string | null {
-  return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email.trim()) ? email.slice(0, 254) : null;
-}

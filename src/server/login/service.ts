@@ -18,19 +18,19 @@ import { securityNoticeWrite } from '../mail/notices.js';
 import type { SecurityNotice } from '../mail/templates.js';
 import { sessionPolicy } from '../sessions/policy.js';
 import { deleteSession, deleteSessionsOfAdmin, findLiveSession, insertSessionWrite, newSession } from '../sessions/repository.js';
+import { addressKey, addressReadKeys, refuseLockedAddress, refuseRacedAddress } from '../throttle/attempts.js';
 import {
   ACCOUNT_POLICY,
-  ADDRESS_POLICY,
   clearWrite,
   readThrottle,
   refundWrite,
-  refusal,
   reserveAttempts,
   throttleKeys,
+  unreserveWrite,
   type CountedKey,
 } from '../throttle/counters.js';
 import { afterPassword, afterWrongCode, describeFactors, factorsAfterSecondFactor } from './flow.js';
-import { attemptedEmailForAudit, judgePassword, type DummyHash } from './password-step.js';
+import { judgePassword, type DummyHash } from './password-step.js';
 
 export type PasswordStepResult = { status: 'authenticated'; token: string } | { status: 'mfa_required'; token: string; methods: string[] };
 
@@ -76,41 +76,43 @@ async function checkPasswordAndOpen(
 ): Promise<PasswordStepResult> {
   const { db, clock } = deps;
   const admin = await findAdminByEmail(db, input.email);
-  const address: CountedKey = { key: throttleKeys.address(input.client.ip), policy: ADDRESS_POLICY };
+  const address = addressKey(input.client);
   const password: CountedKey = { key: throttleKeys.password(input.email), policy: ACCOUNT_POLICY };
   const secondFactorKey = admin ? throttleKeys.secondFactor(admin.id) : null;
   const now = clock.now();
-  const state = await readThrottle(db, [address.key, password.key, ...(secondFactorKey ? [secondFactorKey] : [])], now);
-  const addressState = state.get(address.key)!;
-  if (addressState.lockedUntil !== null) throw DomainError.retryAfter('too_many_attempts', refusal(addressState, now).retryAfterMs);
+  const state = await readThrottle(db, [...addressReadKeys(input.client), password.key, ...(secondFactorKey ? [secondFactorKey] : [])], now);
+  const addressRefused = await refuseLockedAddress(db, input.client, state, now);
+  if (addressRefused !== null) throw DomainError.retryAfter('too_many_attempts', addressRefused);
 
   // A locked account still gets its hash computed (so it answers like any wrong password),
   // but its counter is not touched; the address counts the attempt either way.
   const accountLocked = state.get(password.key)!.lockedUntil !== null;
   const counted = await reserveAttempts(db, accountLocked ? [address] : [address, password], now);
-  if (!counted.has(address.key)) {
-    throw DomainError.retryAfter('too_many_attempts', refusal((await readThrottle(db, [address.key], now)).get(address.key)!, now).retryAfterMs);
-  }
+  if (!counted.has(address.key)) throw DomainError.retryAfter('too_many_attempts', await refuseRacedAddress(db, input.client, now));
   const reserved = [address, ...(counted.has(password.key) ? [password] : [])];
-  if (admin && counted.get(password.key) === ACCOUNT_POLICY.hardLockAt) await hardLock(deps, admin.id, 'password', input.client);
 
   let verdict;
   try {
     verdict = await judgePassword(slot, dummyHash, { admin, password: input.password, accountLocked: accountLocked || !counted.has(password.key) });
   } catch (error) {
-    // A busy server is not a wrong guess: the reservations go back.
-    if (error instanceof HasherBusyError) await refundWrite(db, reserved)!.execute();
+    // A busy server is not a wrong guess: the reservations go back, with any lock they set.
+    if (error instanceof HasherBusyError) await unreserveWrite(db, reserved.map((k) => ({ key: k.key, failures: counted.get(k.key)! })))!.execute();
     throw error;
   }
+  // Only a guess that was judged can be the hundredth.
+  if (admin && counted.get(password.key) === ACCOUNT_POLICY.hardLockAt) await hardLock(deps, admin.id, 'password', input.client);
   const at = clock.now();
   if (verdict.kind === 'refused') {
+    // The account is named only when it exists. What was typed for an address that belongs
+    // to nobody is not kept: it is often a password typed into the wrong field, and every
+    // administrator reads this log. The client address still ties a spray together.
     await auditWrite(db, {
       at,
       action: 'login.password',
       outcome: 'failure',
       targetAdminId: admin?.id ?? null,
       ip: input.client.ip,
-      details: { reason: verdict.reason, ...(admin ? {} : { email: attemptedEmailForAudit(input.email) }) },
+      details: { reason: verdict.reason },
     }).execute();
     throw new DomainError('invalid_credentials');
   }
@@ -198,12 +200,11 @@ export async function secondFactorStep<Proof>(
     return { ok: false, error: 'no_pending_login', loginEnded: false };
   }
   const { session: pending, admin } = found;
-  const address: CountedKey = { key: throttleKeys.address(input.client.ip), policy: ADDRESS_POLICY };
+  const address = addressKey(input.client);
   const secondFactor: CountedKey = { key: throttleKeys.secondFactor(admin.id), policy: ACCOUNT_POLICY };
-  const addressState = (await readThrottle(db, [address.key], clock.now())).get(address.key)!;
-  if (addressState.lockedUntil !== null) {
-    return { ok: false, error: 'too_many_attempts', retryAfterMs: refusal(addressState, clock.now()).retryAfterMs, loginEnded: false };
-  }
+  const readAt = clock.now();
+  const addressRefused = await refuseLockedAddress(db, input.client, await readThrottle(db, addressReadKeys(input.client), readAt), readAt);
+  if (addressRefused !== null) return { ok: false, error: 'too_many_attempts', retryAfterMs: addressRefused, loginEnded: false };
 
   let notice: SecurityNotice | null = null;
   const outcome = await db.transaction().execute(async (trx): Promise<SecondFactorOutcome> => {
@@ -211,8 +212,7 @@ export async function secondFactorStep<Proof>(
     const event = { at: now, actorAdminId: admin.id, targetAdminId: admin.id, ip: input.client.ip };
     const counted = await reserveAttempts(trx, [address, secondFactor], now);
     if (!counted.has(address.key)) {
-      const state = (await readThrottle(trx, [address.key], now)).get(address.key)!;
-      return { ok: false, error: 'too_many_attempts', retryAfterMs: refusal(state, now).retryAfterMs, loginEnded: false };
+      return { ok: false, error: 'too_many_attempts', retryAfterMs: await refuseRacedAddress(trx, input.client, now), loginEnded: false };
     }
     if (!counted.has(secondFactor.key)) {
       // The account's second factor is locked: this pending login ends, with the answer a wrong code gets.

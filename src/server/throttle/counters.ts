@@ -8,6 +8,7 @@
  * once the count reaches the free allowance the rest are refused unchecked. A success
  * gives the reservation back (`refund`) or clears the key (`clear`).
  */
+import { isIPv4, isIPv6 } from 'node:net';
 import { sql } from 'kysely';
 import type { Selectable } from 'kysely';
 import { prepared } from '../db/prepared.js';
@@ -50,9 +51,40 @@ export const LOCKED_UNTIL_UNLOCKED = 8_640_000_000_000_000;
 export const throttleKeys = {
   password: (email: string) => `password:${email.trim().toLowerCase()}`,
   secondFactor: (adminId: string) => `second-factor:${adminId}`,
-  address: (ip: string) => `address:${ip}`,
+  address: (ip: string) => `address:${addressGroup(ip)}`,
   setupEmail: (adminId: string) => `setup-email:${adminId}`,
 };
+
+/**
+ * The network an address throttle counts for. An IPv4 address stands for itself; an IPv6
+ * address stands for its /64, the smallest block an ISP assigns to one subscriber (RFC
+ * 6177), so a host cannot rotate through its own prefix to get fresh allowances. An
+ * IPv4-mapped IPv6 address (`::ffff:192.0.2.1`, as a dual-stack socket reports an IPv4
+ * client) is the IPv4 address it carries.
+ */
+export function addressGroup(ip: string): string {
+  const address = ip.trim().replace(/%.*$/, '').toLowerCase();
+  if (isIPv4(address) || !isIPv6(address)) return address;
+  const groups = ipv6Groups(address);
+  const mapped = groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff;
+  if (mapped) return [groups[6]! >> 8, groups[6]! & 0xff, groups[7]! >> 8, groups[7]! & 0xff].join('.');
+  return `${groups.slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`;
+}
+
+/** The eight 16-bit groups of a valid IPv6 address (with `::` and a dotted IPv4 tail expanded). */
+function ipv6Groups(address: string): number[] {
+  let text = address;
+  const tail = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (tail) {
+    const [a, b, c, d] = tail.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, tail.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, rest] = text.split('::') as [string, string | undefined];
+  const parse = (part: string) => (part === '' ? [] : part.split(':').map((g) => parseInt(g, 16)));
+  const left = parse(head);
+  const right = rest === undefined ? [] : parse(rest);
+  return [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
+}
 
 export function delayAfter(policy: ThrottlePolicy, failures: number): number {
   if (failures <= policy.free) return 0;
@@ -166,6 +198,25 @@ export function refundWrite(db: Db, attempts: CountedKey[]): PendingWrite | null
       locked_until: byKey(attempts, (a) => sql`case when failures - 1 <= ${a.policy.free} then null else locked_until end`) as never,
     })
     .where('key', 'in', attempts.map((a) => a.key));
+}
+
+/**
+ * Takes back reservations for an attempt that was never judged (the server was too busy to
+ * check it), as a write for the caller's transaction: the guess did not happen. One failure
+ * less on each key; and the lock this reservation set is lifted, since the key was open
+ * when the guess was counted, unless another guess has been counted on the key since (its
+ * lock stands).
+ */
+export function unreserveWrite(db: Db, counted: Array<{ key: string; failures: number }>): PendingWrite | null {
+  if (counted.length === 0) return null;
+  const byCount = sql`case ${sql.join(
+    counted.map((c) => sql`when throttle_counters.key = ${c.key} then case when throttle_counters.failures = ${c.failures} then null else throttle_counters.locked_until end`),
+    sql` `,
+  )} end`;
+  return db
+    .updateTable('throttle_counters')
+    .set({ failures: sql`case when failures > 0 then failures - 1 else 0 end` as never, locked_until: byCount as never })
+    .where('key', 'in', counted.map((c) => c.key));
 }
 
 export async function refundAttempt(db: Db, policy: ThrottlePolicy, key: string): Promise<void> {
