@@ -98,6 +98,21 @@ for (const dialect of dialects()) {
       assert.deepEqual(outbox.map((row) => row.to_address), ['grace@xn--bcher-kva.example']);
     });
 
+    test('#55 either spelling of an internationalised domain logs in, and failures under both count against one account', async () => {
+      await seedAdmin(ctx, { email: 'Grace@Bücher.example', password: 'correct horse battery staple' });
+      for (const spelling of ['grace@bücher.example', 'GRACE@xn--bcher-kva.example']) {
+        const response = await ctx.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: spelling, password: 'correct horse battery staple' } });
+        assert.equal(response.statusCode, 200, `${spelling}: ${response.body}`);
+      }
+      // Five free failures for the account, spread over both spellings; the sixth is locked.
+      for (let i = 0; i < 6; i++) {
+        const spelling = i % 2 === 0 ? 'grace@bücher.example' : 'grace@xn--bcher-kva.example';
+        await ctx.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: spelling, password: 'not the password at all' } });
+      }
+      const counters = await ctx.db.selectFrom('throttle_counters').select(['key', 'failures']).where('key', 'like', 'password:%').execute();
+      assert.deepEqual(counters.map((row) => [row.key, row.failures]), [['password:grace@xn--bcher-kva.example', 6]]);
+    });
+
     test('#55 the first administrator\'s address is held to the same rule', async () => {
       const fresh = await createTestContext(dialect);
       try {

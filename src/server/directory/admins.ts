@@ -2,6 +2,7 @@ import { sql, type Selectable, type Updateable } from 'kysely';
 import { isPostgres } from '../db/dialect.js';
 import { prepared } from '../db/prepared.js';
 import type { AdminsTable, AdminStatus, Db } from '../db/schema.js';
+import { canonicalEmail } from './addresses.js';
 
 export type AdminRow = Selectable<AdminsTable>;
 
@@ -9,12 +10,17 @@ export type AdminRow = Selectable<AdminsTable>;
 export type AdminListRow = Pick<AdminRow, 'id' | 'email' | 'name' | 'status' | 'mfa_required' | 'created_at' | 'last_login_at'>;
 
 /**
- * How an email typed at login or in a filter is compared with the stored ones: trimmed and
- * lower-cased, as the login's per-account counter is keyed. Stored addresses are canonical
- * (directory/addresses.ts), so a string that is not one matches nobody.
+ * How an email typed at login or in a filter is compared with the stored ones: in its
+ * canonical form when it is a plain address (so `grace@bücher.example` finds the account
+ * stored as `grace@xn--bcher-kva.example`), else trimmed and lower-cased. The login keys its
+ * per-account counter on this too, so the two spellings of a domain share one counter.
  */
 export function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase();
+  try {
+    return canonicalEmail(email);
+  } catch {
+    return email.trim().toLowerCase();
+  }
 }
 
 export async function insertAdmin(db: Db, row: AdminRow): Promise<void> {

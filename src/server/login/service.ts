@@ -11,7 +11,7 @@ import { auditWrite } from '../db/audit.js';
 import type { Deps } from '../db/deps.js';
 import { isPostgres } from '../db/dialect.js';
 import { commitTogether, writeTogether } from '../db/together.js';
-import { findAdminByEmail } from '../directory/admins.js';
+import { findAdminByEmail, normalizeEmail } from '../directory/admins.js';
 import type { SecondFactorKind } from '../authenticators/kind.js';
 import { usableMethods } from '../authenticators/registry.js';
 import { securityNoticeWrite } from '../mail/notices.js';
@@ -75,9 +75,10 @@ async function checkPasswordAndOpen(
   slot: Pick<PasswordHasher, 'verify'>,
 ): Promise<PasswordStepResult> {
   const { db, clock } = deps;
-  const admin = await findAdminByEmail(db, input.email);
+  const email = normalizeEmail(input.email);
+  const admin = await findAdminByEmail(db, email);
   const address = addressKey(input.client);
-  const password: CountedKey = { key: throttleKeys.password(input.email), policy: ACCOUNT_POLICY };
+  const password: CountedKey = { key: throttleKeys.password(email), policy: ACCOUNT_POLICY };
   const secondFactorKey = admin ? throttleKeys.secondFactor(admin.id) : null;
   const now = clock.now();
   const state = await readThrottle(db, [...addressReadKeys(input.client), password.key, ...(secondFactorKey ? [secondFactorKey] : [])], now);
