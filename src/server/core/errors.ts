@@ -7,7 +7,11 @@
 export const ERROR_CATALOG = {
   invalid_request: { status: 400, message: 'The request is not valid.' },
   weak_password: { status: 400, message: 'The password does not meet the password rules.' },
-  invalid_code: { status: 401, message: "That code didn't work. Check your phone's clock and try the newest code." },
+  invalid_code: {
+    status: 401,
+    message:
+      "That code didn't work. A code works only once: if you just used this one, wait for the next code in your app. Otherwise check that your phone's clock is set automatically and enter the newest code.",
+  },
   no_pending_login: { status: 401, message: 'There is no login waiting for a second factor; start again with your email and password.' },
   invalid_credentials: { status: 401, message: 'The email or password is not correct.' },
   not_authenticated: { status: 401, message: 'Log in first.' },
