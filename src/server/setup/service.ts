@@ -70,6 +70,8 @@ export async function queueSetupEmail(
     link,
     expiresAt: now + ttlMs,
     mfaRequired: admin.mfa_required === 1,
+    hasPassword: admin.password_hash !== null,
+    hasAuthenticator: await hasAuthenticator(trx, admin.id),
   });
   await enqueueMail(trx, deps.secretBox, deps.random, now, { kind: 'setup', to: admin.email, ...mail });
   await recordAuditEvent(trx, {
@@ -119,6 +121,7 @@ export interface SetupState {
   name: string | null;
   mfaRequired: boolean;
   passwordSet: boolean;
+  hasPassword: boolean;
   totpEnrolled: boolean;
   expiresAt: string;
 }
@@ -130,6 +133,7 @@ export async function setupState(deps: Deps, ctx: SetupContext): Promise<SetupSt
     name: ctx.admin?.name ?? null,
     mfaRequired: ctx.admin ? ctx.admin.mfa_required === 1 : true,
     passwordSet: ctx.token.staged_password_hash !== null,
+    hasPassword: ctx.admin ? ctx.admin.password_hash !== null : false,
     totpEnrolled: ctx.admin ? await hasAuthenticator(deps.db, ctx.admin.id) : false,
     expiresAt: new Date(ctx.token.expires_at).toISOString(),
   };
@@ -262,7 +266,8 @@ async function completeSetup(
       .set({ password_hash: token.staged_password_hash, password_changed_at: now, updated_at: now, status: 'active' })
       .where('id', '=', admin.id)
       .execute();
-    const changes: SecurityChange[] = ['password_changed'];
+    // An invited administrator's first password is no change to warn about.
+    const changes: SecurityChange[] = [admin.password_hash === null ? 'password_set' : 'password_changed'];
     if (authenticator && recoveryCodes) {
       await confirmEnrolment(trx, authenticator, now);
       await replaceRecoveryCodes(trx, deps.random, admin.id, recoveryCodes, now);

@@ -166,8 +166,10 @@ function PasswordStep({ token, state, onDone }: { token: string; state: SetupSta
       <Progress current={1} mfa={needsAuthenticator} />
       <h1>Set your password</h1>
       <p className="muted">
-        For <strong>{state.email}</strong>. You may keep your current password: type it again here.
+        For <strong>{state.email}</strong>.{' '}
+        {state.hasPassword ? 'You may keep your current password: type it again here.' : 'Choose the password you will log in with.'}
       </p>
+      {state.totpEnrolled && <p className="muted">Your authenticator app is already connected and stays as it is.</p>}
       {errors.form && <Notice kind="error">{errors.form}</Notice>}
       <Field
         label="New password"
