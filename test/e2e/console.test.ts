@@ -201,11 +201,11 @@ describe('the console in Chromium', { skip: missing ?? false }, () => {
     await page.getByRole('heading', { name: "You're all set" }).waitFor();
   });
 
-  test('a used link says so and tells Grace to ask for a new email', async () => {
+  test('a used link cannot be opened again and tells Grace how to get a new email', async () => {
     const { page } = await newPage();
     await page.goto(setupLink);
-    await page.getByRole('heading', { name: 'This link no longer works' }).waitFor();
-    await page.getByText('Ask an administrator to send you a new email').waitFor();
+    await page.getByRole('heading', { name: 'This setup link cannot be used' }).waitFor();
+    await page.getByText(/opened already in another browser[\s\S]*Resend Email/).waitFor();
     await shot(page, '07-link-expired');
   });
 
