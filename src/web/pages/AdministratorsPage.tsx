@@ -70,7 +70,7 @@ export function AdministratorsPage({ self }: { self: { id: string } }) {
     setMessage(null);
     try {
       const { sentTo } = await api<{ sentTo: string }>(`/admins/${selected.id}/setup-email`, { method: 'POST' });
-      setMessage({ kind: 'success', text: `Setup email sent to ${sentTo}. Links sent to them before no longer work.` });
+      setMessage({ kind: 'success', text: `Setup email queued for ${sentTo}. Links sent to them before no longer work.` });
     } catch (error) {
       setMessage({ kind: 'error', text: describeFailure(error) });
     }
@@ -191,7 +191,7 @@ export function AdministratorsPage({ self }: { self: { id: string } }) {
           onAdded={async (added) => {
             setDialog(null);
             setSelectedId(added.id);
-            setMessage({ kind: 'success', text: `Added ${added.email}. A setup email was sent to ${added.email}.` });
+            setMessage({ kind: 'success', text: `Added ${added.email}. A setup email is queued for ${added.email}.` });
             await load();
           }}
           onCancel={() => setDialog(null)}
