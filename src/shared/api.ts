@@ -115,6 +115,7 @@ export const SetupState = Type.Object({
   name: Type.Union([Type.String(), Type.Null()]),
   mfaRequired: Type.Boolean(),
   passwordSet: Type.Boolean(),
+  hasPassword: Type.Boolean({ description: 'The account has a password already; the setup may give it again to keep it.' }),
   totpEnrolled: Type.Boolean(),
   expiresAt: Type.String({ format: 'date-time' }),
 });

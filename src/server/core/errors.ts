@@ -11,7 +11,11 @@ export const ERROR_CATALOG = {
     message: 'Enter one plain email address such as ada@example.org: no name, angle brackets, quotes, commas, colons, semicolons or spaces.',
   },
   weak_password: { status: 400, message: 'The password does not meet the password rules.' },
-  invalid_code: { status: 401, message: "That code didn't work. Check your phone's clock and try the newest code." },
+  invalid_code: {
+    status: 401,
+    message:
+      "That code didn't work. A code works only once: if you just used this one, wait for the next code in your app. Otherwise check that your phone's clock is set automatically and enter the newest code.",
+  },
   no_pending_login: { status: 401, message: 'There is no login waiting for a second factor; start again with your email and password.' },
   invalid_credentials: { status: 401, message: 'The email or password is not correct.' },
   not_authenticated: { status: 401, message: 'Log in first.' },

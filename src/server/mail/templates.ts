@@ -41,16 +41,27 @@ export interface SetupMailInput {
   link: string;
   expiresAt: number;
   mfaRequired: boolean;
+  /** The account has a password already, which the setup may keep. */
+  hasPassword: boolean;
+  /** An authenticator is connected: the setup leaves it as it is and shows no QR code. */
+  hasAuthenticator: boolean;
 }
 
 export function setupMail(input: SetupMailInput): RenderedMail {
   const who = input.requestedBy ? `${input.requestedBy} asked Latchkey to send you this email` : 'An administrator of Latchkey asked to send you this email';
-  const steps = input.mfaRequired
-    ? 'Follow the link to set your password (you may keep your current one) and to connect an authenticator app such as Google Authenticator: you will scan a QR code and type the six-digit code it shows. From then on you log in with your email, your password and a one-time password from the app.'
-    : 'Follow the link to set your password (you may keep your current one). Then log in with your email and password.';
+  const password = input.hasPassword ? 'set your password (you may keep your current one)' : 'choose a password';
+  const enrols = input.mfaRequired && !input.hasAuthenticator;
+  let steps: string;
+  if (enrols) {
+    steps = `Follow the link to ${password} and to connect an authenticator app such as Google Authenticator: you will scan a QR code and type the six-digit code it shows. From then on you log in with your email, your password and a one-time password from the app.`;
+  } else if (input.hasAuthenticator) {
+    steps = `Follow the link to ${password}. Your authenticator app is already connected and stays as it is: you go on logging in with your email, your password and a one-time password from the app.`;
+  } else {
+    steps = `Follow the link to ${password}. Then log in with your email and password.`;
+  }
   const expiry = `The link works once and until ${formatUtc(input.expiresAt)}. Any earlier setup link sent to you no longer works.`;
   const unexpected = 'If you did not expect this email, do not follow the link: tell your Latchkey administrators, since someone may be trying to take over the account. Nothing changes until the link is used.';
-  const subject = input.mfaRequired ? 'Set up your password and authenticator for Latchkey' : 'Set up your password for Latchkey';
+  const subject = enrols ? 'Set up your password and authenticator for Latchkey' : 'Set up your password for Latchkey';
   const text = [
     `Hello ${input.name},`,
     '',
@@ -75,14 +86,15 @@ export function setupMail(input: SetupMailInput): RenderedMail {
       escapeHtml(expiry),
       escapeHtml(unexpected),
     ],
-    { label: input.mfaRequired ? 'Set password and authenticator' : 'Set password', href: input.link },
+    { label: enrols ? 'Set password and authenticator' : 'Set password', href: input.link },
   );
   return { subject, text, html };
 }
 
-export type SecurityChange = 'password_changed' | 'authenticator_added' | 'authenticators_removed' | 'recovery_code_used';
+export type SecurityChange = 'password_set' | 'password_changed' | 'authenticator_added' | 'authenticators_removed' | 'recovery_code_used';
 
 const CHANGE_SENTENCES: Record<SecurityChange, string> = {
+  password_set: 'A password was set for your account, which is now ready to use.',
   password_changed: 'Your password was changed.',
   authenticator_added: 'An authenticator app was connected to your account, and new recovery codes were issued.',
   authenticators_removed: 'The authenticator apps and recovery codes of your account were removed; you will be asked to connect a new authenticator through a setup email.',

@@ -1,13 +1,20 @@
 /**
- * The setup link's endpoints. The token travels in `Authorization: Bearer …`, never in a
- * path or query string where access logs and Referer headers would keep it.
+ * The setup link's endpoints. The emailed token travels in `Authorization: Bearer …`, never
+ * in a path or query string where access logs and Referer headers would keep it. The setup
+ * page trades it at once (`POST /exchange`) for a handle in an HttpOnly, SameSite=Strict
+ * cookie scoped to this prefix, and the emailed string stops working: the copy of the link
+ * in the browser's history opens nothing, while reloading the page keeps the setup going.
  */
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { refundAddress, reserveAddress } from '../throttle/attempts.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { CodeBody, FirstAdminBody, SetupPasswordBody, SetupState, TotpConfirmation, TotpEnrolment } from '../../shared/api.js';
 import type { Deps } from '../db/deps.js';
+import type { Config } from '../core/config.js';
+import { DomainError } from '../core/errors.js';
+import { countAdmins } from '../directory/admins.js';
+import { exchangeSetupToken, whyUnusable } from './tokens.js';
 import { clientFactsOf } from '../core/client.js';
 import { errorResponses } from '../core/openapi.js';
 import {
@@ -17,20 +24,73 @@ import {
   resolveSetup,
   setPassword,
   setupState,
+  bearerToken,
   type SetupContext,
 } from './service.js';
 
+export const SETUP_COOKIE_PATH = '/api/v1/setup';
+
+export function setupCookieName(config: Config): string {
+  return config.secureCookies ? '__Secure-latchkey_setup' : 'latchkey_setup';
+}
+
+const ASK_FOR_EMAIL =
+  'Ask another administrator to send you a new email with Resend Email. If nobody else can log in, run `latchkey admin setup-link --email <your email>` on the server to print a new link.';
+const FIRST_ADMIN_LINK = 'Run `latchkey first-admin-link` on the server to print a new link for the first administrator.';
+
+/** What the page tells someone whose link cannot be used: why, when that is known, and what to do. */
+async function deadLinkMessage(deps: Deps, presented: string | null): Promise<string> {
+  if (presented === null) return 'Open the link in your setup email to continue. This browser holds no setup in progress.';
+  const { reason, row } = await whyUnusable(deps.db, deps.clock.now(), presented);
+  const advice = row?.purpose === 'bootstrap' ? FIRST_ADMIN_LINK : ASK_FOR_EMAIL;
+  switch (reason) {
+    case 'used':
+      return 'This setup is already complete: the link was used. Log in with your email and password.';
+    case 'too_many_failures':
+      return `This link ended after too many wrong codes. ${advice}`;
+    case 'expired':
+      return `This link expired at ${new Date(row!.expires_at).toISOString().replace('T', ' ').replace(/:\d\d\.\d{3}Z$/, ' UTC')}. ${advice}`;
+    case 'unknown':
+      if (row?.purpose === 'bootstrap' && (await countAdmins(deps.db)) > 0) return 'The first administrator exists already. Log in, or ask an administrator to add you.';
+      if (row) return 'This account is suspended. Ask another administrator to lift the suspension and send you a new email.';
+      return `This link is not valid: it was replaced by a newer email, opened already in another browser, or copied incompletely. Use the link in your newest setup email. ${ASK_FOR_EMAIL}`;
+  }
+}
+
 export function setupRoutes(deps: Deps): FastifyPluginAsync {
+  const cookieName = setupCookieName(deps.config);
+
   /**
    * The link the request presents. Each call counts against the client address until the
-   * link proves valid, so guessing links is throttled like guessing passwords.
+   * link proves valid, so guessing links is throttled like guessing passwords. A dead link
+   * is answered with why, as far as its holder may know. The cookie is left to expire with
+   * the link, so a reload after the end still says why.
    */
   async function resolve(request: FastifyRequest): Promise<SetupContext> {
     await reserveAddress(deps, clientFactsOf(request));
-    const ctx = await resolveSetup(deps, request.headers.authorization);
+    const header = bearerToken(request.headers.authorization);
+    const presented = header ?? request.cookies[cookieName] ?? null;
+    let ctx: SetupContext;
+    try {
+      ctx = await resolveSetup(deps, presented === null ? undefined : `Bearer ${presented}`);
+    } catch (error) {
+      if (!(error instanceof DomainError) || error.code !== 'invalid_token') throw error;
+      throw new DomainError('invalid_token', await deadLinkMessage(deps, presented));
+    }
     await refundAddress(deps, clientFactsOf(request));
     return ctx;
   }
+
+  function setSetupCookie(reply: FastifyReply, handle: string, expiresAt: number): void {
+    reply.setCookie(cookieName, handle, {
+      path: SETUP_COOKIE_PATH,
+      httpOnly: true,
+      secure: deps.config.secureCookies,
+      sameSite: 'strict',
+      maxAge: Math.max(1, Math.floor((expiresAt - deps.clock.now()) / 1000)),
+    });
+  }
+
 
   return async (plugin) => {
     const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
@@ -41,6 +101,28 @@ export function setupRoutes(deps: Deps): FastifyPluginAsync {
       '/',
       { schema: { tags, security, summary: 'What this setup link is for and how far it got', response: { 200: SetupState, ...errorResponses(404) } } },
       async (request) => setupState(deps, await resolve(request)),
+    );
+
+    app.post(
+      '/exchange',
+      {
+        schema: {
+          tags,
+          security,
+          summary: "Trade the link's token for the setup page's cookie; the token stops working",
+          description:
+            'Answers with the setup state and sets an HttpOnly, SameSite=Strict cookie for `/api/v1/setup` that holds a new secret for the same link, valid until the link expires. The string in the emailed link no longer works after this call; the other setup calls accept the cookie in place of the bearer token.',
+          response: { 200: SetupState, ...errorResponses(404) },
+        },
+      },
+      async (request, reply) => {
+        const ctx = await resolve(request);
+        const handle = await exchangeSetupToken(deps.db, deps.random, ctx.token);
+        if (handle === null) throw new DomainError('invalid_token', await deadLinkMessage(deps, bearerToken(request.headers.authorization)));
+        reply.header('cache-control', 'no-store');
+        setSetupCookie(reply, handle, ctx.token.expires_at);
+        return setupState(deps, ctx);
+      },
     );
 
     app.post(

@@ -71,6 +71,8 @@ export async function queueSetupEmail(
     link,
     expiresAt: now + ttlMs,
     mfaRequired: admin.mfa_required === 1,
+    hasPassword: admin.password_hash !== null,
+    hasAuthenticator: await hasAuthenticator(trx, admin.id),
   });
   await enqueueMail(trx, deps.secretBox, deps.random, now, { kind: 'setup', to: admin.email, ...mail });
   await recordAuditEvent(trx, {
@@ -120,6 +122,7 @@ export interface SetupState {
   name: string | null;
   mfaRequired: boolean;
   passwordSet: boolean;
+  hasPassword: boolean;
   totpEnrolled: boolean;
   expiresAt: string;
 }
@@ -131,6 +134,7 @@ export async function setupState(deps: Deps, ctx: SetupContext): Promise<SetupSt
     name: ctx.admin?.name ?? null,
     mfaRequired: ctx.admin ? ctx.admin.mfa_required === 1 : true,
     passwordSet: ctx.token.staged_password_hash !== null,
+    hasPassword: ctx.admin ? ctx.admin.password_hash !== null : false,
     totpEnrolled: ctx.admin ? await hasAuthenticator(deps.db, ctx.admin.id) : false,
     expiresAt: new Date(ctx.token.expires_at).toISOString(),
   };
@@ -266,7 +270,8 @@ async function completeSetup(
       .where('status', '<>', 'suspended')
       .executeTakeFirst();
     if (Number(activated.numUpdatedRows) !== 1) throw new DomainError('invalid_token');
-    const changes: SecurityChange[] = ['password_changed'];
+    // An invited administrator's first password is no change to warn about.
+    const changes: SecurityChange[] = [admin.password_hash === null ? 'password_set' : 'password_changed'];
     if (authenticator && recoveryCodes) {
       await confirmEnrolment(trx, authenticator, now);
       await replaceRecoveryCodes(trx, deps.random, admin.id, recoveryCodes, now);

@@ -5,8 +5,8 @@
  */
 import type { Selectable } from 'kysely';
 import type { Db, SetupTokenPurpose, SetupTokensTable } from '../db/schema.js';
-import type { RandomSource } from '../core/ports.js';
-import { issueSecret, parseToken, secretMatches } from '../core/secrets.js';
+import { randomBytes, type RandomSource } from '../core/ports.js';
+import { issueSecret, parseToken, secretMatches, sha256Hex } from '../core/secrets.js';
 
 export type SetupTokenRow = Selectable<SetupTokensTable>;
 
@@ -58,6 +58,41 @@ export async function findUsableSetupToken(db: Db, now: number, token: string): 
   if (!row || !secretMatches(parsed.secret, row.secret_hash)) return null;
   if (row.used_at !== null || now >= row.expires_at) return null;
   return row;
+}
+
+/** Why a link this string names cannot be used, as far as the holder of its secret may learn. */
+export type DeadLinkReason = 'unknown' | 'expired' | 'used' | 'too_many_failures';
+
+/**
+ * A reason is told only to whoever presents the row's secret; any other string is
+ * `unknown`, so a guess learns nothing about the links that exist.
+ */
+export async function whyUnusable(db: Db, now: number, token: string): Promise<{ reason: DeadLinkReason; row: SetupTokenRow | null }> {
+  const parsed = parseToken(token);
+  if (!parsed) return { reason: 'unknown', row: null };
+  const row = await db.selectFrom('setup_tokens').selectAll().where('id', '=', parsed.id).executeTakeFirst();
+  if (!row || !secretMatches(parsed.secret, row.secret_hash)) return { reason: 'unknown', row: null };
+  if (row.used_at !== null) return { reason: 'used', row };
+  if (row.failed_attempts >= SETUP_TOKEN_MAX_FAILURES) return { reason: 'too_many_failures', row };
+  if (now >= row.expires_at) return { reason: 'expired', row };
+  return { reason: 'unknown', row };
+}
+
+/**
+ * Gives the link a new secret and returns it as a token: the handle the setup page keeps in
+ * its cookie. The string in the emailed link (and in the browser's history) stops working.
+ * Null when another request rotated it first.
+ */
+export async function exchangeSetupToken(db: Db, random: RandomSource, row: SetupTokenRow): Promise<string | null> {
+  const secret = Buffer.from(randomBytes(random, 32)).toString('base64url');
+  const result = await db
+    .updateTable('setup_tokens')
+    .set({ secret_hash: sha256Hex(secret) })
+    .where('id', '=', row.id)
+    .where('secret_hash', '=', row.secret_hash)
+    .where('used_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1 ? `${row.id}.${secret}` : null;
 }
 
 /** Marks the token used; false when another request spent it first (STYLE.md §7). */

@@ -25,3 +25,17 @@ export function exactTime(iso: string | null): string {
   if (iso === null) return 'Never logged in';
   return new Date(iso).toLocaleString('en', { dateStyle: 'full', timeStyle: 'long' });
 }
+
+const dateTimeFormat = new Intl.DateTimeFormat('en', {
+  year: 'numeric',
+  month: 'short',
+  day: 'numeric',
+  hour: 'numeric',
+  minute: '2-digit',
+  timeZoneName: 'short',
+});
+
+/** "Nov 27, 2026, 1:15 PM GMT+1": a point in time with its date and the reader's time zone. */
+export function dateAndTime(iso: string | number): string {
+  return dateTimeFormat.format(new Date(iso));
+}

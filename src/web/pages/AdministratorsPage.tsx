@@ -11,7 +11,7 @@ import {
 import { Dialog } from '../components/Dialog';
 import { Checkbox, Field, Notice } from '../components/Field';
 import { api, ApiFailure, describeFailure } from '../lib/api';
-import { exactTime, relativeTime } from '../lib/time';
+import { dateAndTime, exactTime, relativeTime } from '../lib/time';
 
 const MFA_LABEL = 'Enable MultiFactor Authentication for Admin Login';
 
@@ -70,7 +70,7 @@ export function AdministratorsPage({ self }: { self: { id: string } }) {
     setMessage(null);
     try {
       const { sentTo } = await api<{ sentTo: string }>(`/admins/${selected.id}/setup-email`, { method: 'POST' });
-      setMessage({ kind: 'success', text: `Setup email sent to ${sentTo}. Links sent to them before no longer work.` });
+      setMessage({ kind: 'success', text: `Setup email queued for ${sentTo}. Links sent to them before no longer work.` });
     } catch (error) {
       setMessage({ kind: 'error', text: describeFailure(error) });
     }
@@ -191,7 +191,7 @@ export function AdministratorsPage({ self }: { self: { id: string } }) {
           onAdded={async (added) => {
             setDialog(null);
             setSelectedId(added.id);
-            setMessage({ kind: 'success', text: `Added ${added.email}. A setup email was sent to ${added.email}.` });
+            setMessage({ kind: 'success', text: `Added ${added.email}. A setup email is queued for ${added.email}.` });
             await load();
           }}
           onCancel={() => setDialog(null)}
@@ -297,7 +297,7 @@ function AddForm({ onAdded, onCancel }: { onAdded: (admin: Admin) => Promise<voi
 function lockDescription(lockedUntil: string): string {
   const until = Date.parse(lockedUntil);
   if (until > Date.now() + 365 * 24 * 3_600_000) return 'Locked after 100 failed logins in a row, until an administrator unlocks it.';
-  return `Locked after failed logins until ${new Date(until).toLocaleTimeString('en', { hour: '2-digit', minute: '2-digit' })}.`;
+  return `Locked after failed logins until ${dateAndTime(until)}.`;
 }
 
 /** Unlock, Reset MFA, Suspend: the actions that change an account's standing. */

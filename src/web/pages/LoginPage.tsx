@@ -11,7 +11,12 @@ interface LoginPageProps {
   onPendingChanged: () => Promise<void>;
 }
 
-const CODE_FAILED = "That code didn't work. Check your phone's clock and try the newest code.";
+/**
+ * A wrong code and a replayed one get the same answer from the server; the words lead with
+ * the replay, the likelier case when a code was typed right.
+ */
+const CODE_FAILED =
+  "That code didn't work. A code works only once: if you just used this one, wait for the next code in your app. Otherwise check that your phone's clock is set automatically and enter the newest code.";
 const RECOVERY_FAILED = "That recovery code didn't work. Each code works once; check it and try again.";
 
 export function LoginPage({ pending, onAuthenticated, onPendingChanged }: LoginPageProps) {

@@ -7,59 +7,97 @@ import { api, ApiFailure, describeFailure } from '../lib/api';
 
 type Step =
   | { kind: 'loading' }
-  | { kind: 'invalid' }
+  | { kind: 'invalid'; message: string }
+  | { kind: 'problem'; message: string }
   | { kind: 'first-admin'; state: SetupState }
   | { kind: 'password'; state: SetupState }
   | { kind: 'authenticator'; state: SetupState }
   | { kind: 'recovery-codes'; codes: string[] }
   | { kind: 'done' };
 
-/** Reads the token from the URL fragment once and takes it out of the address bar and history. */
+/**
+ * Reads the token from the URL fragment and, before anything else runs, takes it out of the
+ * address bar and this tab's history. The page then trades it for a cookie the server keeps
+ * to the setup calls, after which the token in the link (and in the browser's history) no
+ * longer works; reloading the page goes on with the cookie.
+ */
 function takeTokenFromFragment(): string | null {
+  if (window.location.hash === '') return null;
   const match = /^#token=([A-Za-z0-9_.-]+)$/.exec(window.location.hash);
-  if (!match) return null;
   window.history.replaceState(null, '', '/setup');
-  return match[1]!;
+  return match ? match[1]! : null;
 }
 
-const tokenAtLoad = takeTokenFromFragment();
+let tokenFromLink = takeTokenFromFragment();
+
+/** The setup this browser is in: the link's token traded for the cookie, or the cookie alone. */
+async function loadSetup(): Promise<SetupState> {
+  const token = tokenFromLink;
+  tokenFromLink = null;
+  let linkFailure: ApiFailure | null = null;
+  if (token) {
+    try {
+      return await api<SetupState>('/setup/exchange', { method: 'POST', bearer: token });
+    } catch (error) {
+      if (!(error instanceof ApiFailure && error.code === 'invalid_token')) throw error;
+      // The same link opened again in this browser: the cookie may hold its setup.
+      linkFailure = error;
+    }
+  }
+  try {
+    return await api<SetupState>('/setup');
+  } catch (error) {
+    throw linkFailure && error instanceof ApiFailure && error.code === 'invalid_token' ? linkFailure : error;
+  }
+}
 
 export function SetupPage() {
-  const [token] = useState(tokenAtLoad);
   const [step, setStep] = useState<Step>({ kind: 'loading' });
 
   const advance = async () => {
-    if (!token) return setStep({ kind: 'invalid' });
     try {
-      const state = await api<SetupState>('/setup', { bearer: token });
+      const state = await loadSetup();
       if (state.kind === 'bootstrap') setStep({ kind: 'first-admin', state });
       else if (!state.passwordSet) setStep({ kind: 'password', state });
       else setStep({ kind: 'authenticator', state });
     } catch (error) {
-      if (error instanceof ApiFailure && error.code === 'invalid_token') setStep({ kind: 'invalid' });
-      else setStep({ kind: 'invalid' });
+      if (error instanceof ApiFailure && error.code === 'invalid_token') setStep({ kind: 'invalid', message: error.message });
+      else setStep({ kind: 'problem', message: describeFailure(error) });
     }
   };
 
   useEffect(() => {
     void advance();
+    // A newer link opened in this tab changes only the fragment: the page starts over with it.
+    const onHashChange = () => {
+      tokenFromLink = takeTokenFromFragment();
+      if (tokenFromLink) {
+        setStep({ kind: 'loading' });
+        void advance();
+      }
+    };
+    window.addEventListener('hashchange', onHashChange);
+    return () => window.removeEventListener('hashchange', onHashChange);
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
+
+  const linkEnded = (message: string) => setStep({ kind: 'invalid', message });
 
   return (
     <CenteredCard wide>
         {step.kind === 'loading' && <p aria-busy="true">Checking your link…</p>}
-        {step.kind === 'invalid' && <InvalidLink />}
-        {step.kind === 'first-admin' && <FirstAdminStep token={token!} onDone={advance} />}
+        {step.kind === 'invalid' && <InvalidLink message={step.message} />}
+        {step.kind === 'problem' && <Problem message={step.message} onRetry={() => void advance()} />}
+        {step.kind === 'first-admin' && <FirstAdminStep onDone={advance} />}
         {step.kind === 'password' && (
           <PasswordStep
-            token={token!}
             state={step.state}
+            onLinkEnded={linkEnded}
             onDone={async (completed) => (completed ? setStep({ kind: 'done' }) : advance())}
           />
         )}
         {step.kind === 'authenticator' && (
-          <AuthenticatorStep token={token!} state={step.state} onConfirmed={(codes) => setStep({ kind: 'recovery-codes', codes })} />
+          <AuthenticatorStep state={step.state} onLinkEnded={linkEnded} onConfirmed={(codes) => setStep({ kind: 'recovery-codes', codes })} />
         )}
         {step.kind === 'recovery-codes' && <RecoveryCodesStep codes={step.codes} onDone={() => setStep({ kind: 'done' })} />}
         {step.kind === 'done' && <Done />}
@@ -81,13 +119,13 @@ function Progress({ current, mfa }: { current: 1 | 2 | 3; mfa: boolean }) {
   );
 }
 
-function InvalidLink() {
+/** A link that cannot be used: the server's words say why, when known, and what to do. */
+function InvalidLink({ message }: { message: string }) {
   return (
     <div>
-      <h1>This link no longer works</h1>
+      <h1>This setup link cannot be used</h1>
       <Notice kind="warning">
-        The setup link has expired, was already used, or was replaced by a newer email. Ask an administrator to send you a
-        new email with <strong>Resend Email</strong>, and use the link in the newest email.
+        <CommandText text={message} />
       </Notice>
       <p>
         <a href="/login">Go to the login page</a>
@@ -96,7 +134,24 @@ function InvalidLink() {
   );
 }
 
-function FirstAdminStep({ token, onDone }: { token: string; onDone: () => Promise<void> }) {
+/** Shows `latchkey …` commands in the server's words as code. */
+function CommandText({ text }: { text: string }) {
+  return <>{text.split(/`([^`]+)`/).map((part, index) => (index % 2 === 1 ? <code key={index}>{part}</code> : part))}</>;
+}
+
+function Problem({ message, onRetry }: { message: string; onRetry: () => void }) {
+  return (
+    <div>
+      <h1>The setup could not be loaded</h1>
+      <Notice kind="error">{message}</Notice>
+      <button type="button" className="button-primary button-wide" onClick={onRetry}>
+        Try again
+      </button>
+    </div>
+  );
+}
+
+function FirstAdminStep({ onDone }: { onDone: () => Promise<void> }) {
   const [email, setEmail] = useState('');
   const [name, setName] = useState('');
   const [password, setPassword] = useState('');
@@ -105,7 +160,7 @@ function FirstAdminStep({ token, onDone }: { token: string; onDone: () => Promis
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     try {
-      await api('/setup/first-admin', { method: 'POST', bearer: token, body: { email, name, password } });
+      await api('/setup/first-admin', { method: 'POST', body: { email, name, password } });
       await onDone();
     } catch (error) {
       const field = error instanceof ApiFailure ? error.field : undefined;
@@ -137,7 +192,7 @@ function FirstAdminStep({ token, onDone }: { token: string; onDone: () => Promis
   );
 }
 
-function PasswordStep({ token, state, onDone }: { token: string; state: SetupState; onDone: (completed: boolean) => Promise<void> }) {
+function PasswordStep({ state, onDone, onLinkEnded }: { state: SetupState; onDone: (completed: boolean) => Promise<void>; onLinkEnded: (message: string) => void }) {
   const [password, setPassword] = useState('');
   const [confirmation, setConfirmation] = useState('');
   const [errors, setErrors] = useState<Partial<Record<'password' | 'confirmation' | 'form', string>>>({});
@@ -150,11 +205,11 @@ function PasswordStep({ token, state, onDone }: { token: string; state: SetupSta
     setBusy(true);
     setErrors({});
     try {
-      await api('/setup/password', { method: 'POST', bearer: token, body: { password } });
+      await api('/setup/password', { method: 'POST', body: { password } });
       await onDone(!needsAuthenticator);
     } catch (error) {
       if (error instanceof ApiFailure && error.field === 'password') setErrors({ password: error.message });
-      else if (error instanceof ApiFailure && error.code === 'invalid_token') setErrors({ form: 'This link no longer works. Ask for a new email.' });
+      else if (error instanceof ApiFailure && error.code === 'invalid_token') onLinkEnded(error.message);
       else setErrors({ form: describeFailure(error) });
     } finally {
       setBusy(false);
@@ -166,8 +221,10 @@ function PasswordStep({ token, state, onDone }: { token: string; state: SetupSta
       <Progress current={1} mfa={needsAuthenticator} />
       <h1>Set your password</h1>
       <p className="muted">
-        For <strong>{state.email}</strong>. You may keep your current password: type it again here.
+        For <strong>{state.email}</strong>.{' '}
+        {state.hasPassword ? 'You may keep your current password: type it again here.' : 'Choose the password you will log in with.'}
       </p>
+      {state.totpEnrolled && <p className="muted">Your authenticator app is already connected and stays as it is.</p>}
       {errors.form && <Notice kind="error">{errors.form}</Notice>}
       <Field
         label="New password"
@@ -192,28 +249,32 @@ export function groupKey(secret: string): string {
   return secret.match(/.{1,4}/g)?.join(' ') ?? secret;
 }
 
-function AuthenticatorStep({ token, state, onConfirmed }: { token: string; state: SetupState; onConfirmed: (codes: string[]) => void }) {
+function AuthenticatorStep({ state, onConfirmed, onLinkEnded }: { state: SetupState; onConfirmed: (codes: string[]) => void; onLinkEnded: (message: string) => void }) {
   const [enrolment, setEnrolment] = useState<TotpEnrolment | null>(null);
   const [code, setCode] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
-    api<TotpEnrolment>('/setup/totp', { method: 'POST', bearer: token }).then(setEnrolment, (failure) => setError(describeFailure(failure)));
-  }, [token]);
+    api<TotpEnrolment>('/setup/totp', { method: 'POST' }).then(setEnrolment, (failure) => {
+      if (failure instanceof ApiFailure && failure.code === 'invalid_token') onLinkEnded(failure.message);
+      else setError(describeFailure(failure));
+    });
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setBusy(true);
     setError(null);
     try {
-      const result = await api<TotpConfirmation>('/setup/totp/verify', { method: 'POST', bearer: token, body: { code: code.replace(/\s+/g, '') } });
+      const result = await api<TotpConfirmation>('/setup/totp/verify', { method: 'POST', body: { code: code.replace(/\s+/g, '') } });
       onConfirmed(result.recoveryCodes ?? []);
     } catch (failure) {
       if (failure instanceof ApiFailure && failure.code === 'invalid_code') {
         setError("That code didn't work. Check that your phone's clock is set automatically and enter the newest code.");
       } else if (failure instanceof ApiFailure && failure.code === 'invalid_token') {
-        setError('This link no longer works (too many wrong codes, or it expired). Ask for a new email.');
+        onLinkEnded(failure.message);
       } else setError(describeFailure(failure));
     } finally {
       setBusy(false);

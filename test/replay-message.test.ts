@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import { cryptoRandom } from '../src/server/core/ports.js';
+import { issueSetupToken } from '../src/server/setup/tokens.js';
+import { createTestContext, dialects, seedAdmin, STRONG_PASSWORD, type TestContext } from './support/context.js';
+import { completeSetup, passwordStep, secondFactor } from './support/flow.js';
+import { oathtoolTotp } from './support/oathtool.js';
+
+for (const dialect of dialects()) {
+  describe(`the words for a code that was already used (${dialect})`, () => {
+    let ctx: TestContext;
+    beforeEach(async () => {
+      ctx = await createTestContext(dialect);
+    });
+    afterEach(() => ctx.close());
+
+    test('a code used a moment ago is refused with advice to wait for the next one, not to check the clock', async () => {
+      const grace = await seedAdmin(ctx, { email: 'grace@example.org', name: 'Grace Hopper', mfaRequired: true });
+      const { token } = await issueSetupToken(ctx.db, cryptoRandom, ctx.clock.now(), { adminId: grace.id, purpose: 'setup', ttlMs: 3_600_000 });
+      const { secret } = await completeSetup(ctx, token, STRONG_PASSWORD);
+      ctx.clock.advance(30_000);
+      const code = oathtoolTotp(secret, ctx.clock.now());
+
+      const first = await passwordStep(ctx, 'grace@example.org', STRONG_PASSWORD);
+      assert.equal((await secondFactor(ctx, first.cookie, 'totp', code)).statusCode, 200);
+
+      const again = await passwordStep(ctx, 'grace@example.org', STRONG_PASSWORD);
+      const replay = await secondFactor(ctx, again.cookie, 'totp', code);
+      assert.equal(replay.statusCode, 401);
+      const { code: errorCode, message } = replay.json().error;
+      assert.equal(errorCode, 'invalid_code');
+      assert.match(message, /works only once/);
+      assert.match(message, /wait for the next code/);
+      assert.doesNotMatch(message, /^That code didn't work\. Check your phone's clock/);
+    });
+  });
+}
