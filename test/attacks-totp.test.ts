@@ -55,7 +55,7 @@ for (const dialect of dialects()) {
       assert.equal((await fullLogin(ctx, admin, code)).statusCode, 200);
       const replay = await fullLogin(ctx, admin, code);
       assert.equal(replay.statusCode, 401);
-      assert.equal(replay.json().error.code, 'invalid_code');
+      assert.equal(replay.json().error.code, 'code_already_used');
     });
 
     test('#4 after step T is accepted, the still-valid code of step T−1 is refused', async () => {

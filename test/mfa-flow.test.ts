@@ -153,7 +153,7 @@ for (const dialect of dialects()) {
       const second = await passwordStep(ctx, 'grace@example.org', GRACE_PASSWORD);
       const replay = await secondFactor(ctx, second.cookie, 'totp', code);
       assert.equal(replay.statusCode, 401);
-      assert.equal(replay.json().error.code, 'invalid_code');
+      assert.equal(replay.json().error.code, 'code_already_used');
     });
 
     test('after a step is accepted, the still-valid code of the step before it is refused', async () => {

@@ -28,10 +28,17 @@ for (const dialect of dialects()) {
       const replay = await secondFactor(ctx, again.cookie, 'totp', code);
       assert.equal(replay.statusCode, 401);
       const { code: errorCode, message } = replay.json().error;
-      assert.equal(errorCode, 'invalid_code');
-      assert.match(message, /works only once/);
-      assert.match(message, /wait for the next code/);
-      assert.doesNotMatch(message, /^That code didn't work\. Check your phone's clock/);
+      assert.equal(errorCode, 'code_already_used');
+      assert.equal(replay.json().error.field, 'code');
+      assert.match(message, /^This code was already used/);
+      assert.match(message, /Wait for the next code/);
+      assert.doesNotMatch(message, /clock/);
+
+      // A wrong code is still just wrong, and the replay counted as a failure of this login.
+      const wrong = await secondFactor(ctx, again.cookie, 'totp', code === '000000' ? '111111' : '000000');
+      assert.equal(wrong.json().error.code, 'invalid_code');
+      const pending = await ctx.db.selectFrom('sessions').select('failed_attempts').where('state', '=', 'mfa_pending').executeTakeFirstOrThrow();
+      assert.equal(pending.failed_attempts, 2);
     });
   });
 }

@@ -223,7 +223,7 @@ describe('the console in Chromium', { skip: missing ?? false }, () => {
     const wrong = next === '000000' ? '111111' : '000000';
     await page.getByLabel('One-time password').fill(wrong);
     await page.getByRole('button', { name: 'Verify' }).click();
-    await page.getByText("That code didn't work. A code works only once: if you just used this one, wait for the next code in your app.", { exact: false }).waitFor();
+    await page.getByText("That code didn't work. Enter the newest code from your app", { exact: false }).waitFor();
     assert.equal(await page.getByLabel('One-time password').inputValue(), wrong);
 
     // Pasted as the app shows it, with a space.

@@ -162,7 +162,7 @@ describe('the setup page in Chromium', { skip: missing ?? false }, () => {
         await page.getByRole('heading', { name: 'Log in' }).waitFor();
       }
     }
-    await page.getByText(/A code works only once: if you just used this one, wait for the next code in your app\./).waitFor();
+    await page.getByText(/This code was already used, and a code works only once\. Wait for the next code in your app/).waitFor();
     await shot(page, 'code-already-used');
 
     for (let i = 0; i < 6; i++) {

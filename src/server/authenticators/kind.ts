@@ -18,7 +18,15 @@ export interface KindContext {
 /** What checking a proof came to: a value, never an exception, for a wrong guess. */
 export type Verification =
   | { accepted: true; /** The security notice its use sends the admin, if any. */ notice: SecurityNotice | null }
-  | { accepted: false };
+  | {
+      accepted: false;
+      /**
+       * The proof was right but already spent: a TOTP step at or below the last one accepted.
+       * Said apart from a wrong code because only someone past the password step hears it,
+       * and the advice differs (wait for the next code, not check the clock).
+       */
+      alreadyUsed?: boolean;
+    };
 
 export interface SecondFactorKind<Proof = unknown> {
   /** Its name in `methods` and in the step's path, `POST /api/v1/auth/mfa/{method}`. */

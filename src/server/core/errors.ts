@@ -13,8 +13,11 @@ export const ERROR_CATALOG = {
   weak_password: { status: 400, message: 'The password does not meet the password rules.' },
   invalid_code: {
     status: 401,
-    message:
-      "That code didn't work. A code works only once: if you just used this one, wait for the next code in your app. Otherwise check that your phone's clock is set automatically and enter the newest code.",
+    message: "That code didn't work. Enter the newest code from your app; if it still fails, check that your phone's clock is set automatically.",
+  },
+  code_already_used: {
+    status: 401,
+    message: 'This code was already used, and a code works only once. Wait for the next code in your app (a new one every 30 seconds) and enter that.',
   },
   no_pending_login: { status: 401, message: 'There is no login waiting for a second factor; start again with your email and password.' },
   invalid_credentials: { status: 401, message: 'The email or password is not correct.' },

@@ -97,7 +97,7 @@ export function authRoutes(deps: Deps, dummyHash: DummyHash): FastifyPluginAsync
           }
           if (outcome.loginEnded) clearSessionCookie(deps.config, reply);
           if (outcome.error === 'too_many_attempts') throw DomainError.retryAfter('too_many_attempts', outcome.retryAfterMs);
-          throw new DomainError(outcome.error, undefined, outcome.error === 'invalid_code' ? 'code' : undefined);
+          throw new DomainError(outcome.error, undefined, outcome.error === 'no_pending_login' ? undefined : 'code');
         },
       );
     }

@@ -179,7 +179,7 @@ async function checkPasswordAndOpen(
 
 export type SecondFactorOutcome =
   | { ok: true; token: string }
-  | { ok: false; error: 'no_pending_login' | 'invalid_code'; loginEnded: boolean }
+  | { ok: false; error: 'no_pending_login' | 'invalid_code' | 'code_already_used'; loginEnded: boolean }
   | { ok: false; error: 'too_many_attempts'; retryAfterMs: number; loginEnded: false };
 
 /**
@@ -240,7 +240,7 @@ export async function secondFactorStep<Proof>(
           : trx.updateTable('sessions').set({ failed_attempts: next.failures }).where('id', '=', pending.id),
         auditWrite(trx, { ...event, action: `login.${kind.method}`, outcome: 'failure', details: { failuresThisLogin: next.failures } }),
       ]);
-      return { ok: false, error: 'invalid_code', loginEnded: next.next === 'ended' };
+      return { ok: false, error: verification.alreadyUsed ? 'code_already_used' : 'invalid_code', loginEnded: next.next === 'ended' };
     }
 
     const factors = factorsAfterSecondFactor(kind.factor);

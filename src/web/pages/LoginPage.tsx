@@ -11,12 +11,9 @@ interface LoginPageProps {
   onPendingChanged: () => Promise<void>;
 }
 
-/**
- * A wrong code and a replayed one get the same answer from the server; the words lead with
- * the replay, the likelier case when a code was typed right.
- */
-const CODE_FAILED =
-  "That code didn't work. A code works only once: if you just used this one, wait for the next code in your app. Otherwise check that your phone's clock is set automatically and enter the newest code.";
+const CODE_FAILED = "That code didn't work. Enter the newest code from your app; if it still fails, check that your phone's clock is set automatically.";
+/** The server tells a replayed code (`code_already_used`) from a wrong one. */
+const CODE_ALREADY_USED = 'This code was already used, and a code works only once. Wait for the next code in your app (a new one every 30 seconds) and enter that.';
 const RECOVERY_FAILED = "That recovery code didn't work. Each code works once; check it and try again.";
 
 export function LoginPage({ pending, onAuthenticated, onPendingChanged }: LoginPageProps) {
@@ -132,8 +129,8 @@ function SecondFactorStep({ email, methods, onAuthenticated, onRestart }: Second
       await api<LoginResult>(`/auth/mfa/${mode}`, { method: 'POST', body: { code: view.normalize(code) } });
       await onAuthenticated();
     } catch (failure) {
-      if (failure instanceof ApiFailure && failure.code === 'invalid_code') {
-        setError(view.failed);
+      if (failure instanceof ApiFailure && (failure.code === 'invalid_code' || failure.code === 'code_already_used')) {
+        setError(failure.code === 'code_already_used' ? CODE_ALREADY_USED : view.failed);
         input.current?.select();
       } else if (failure instanceof ApiFailure && failure.code === 'no_pending_login') {
         setExpired(true);

@@ -13,7 +13,9 @@ export const totpKind: SecondFactorKind<CodeBody> = {
   isUsable: hasConfirmedTotp,
   usableByAdmins: confirmedTotpAdminIds,
   async verifyAndSpend({ db, secretBox, now }, adminId, { code }) {
-    return (await verifyAndSpendTotp(db, secretBox, adminId, code, now)) ? { accepted: true, notice: null } : { accepted: false };
+    const verdict = await verifyAndSpendTotp(db, secretBox, adminId, code, now);
+    if (verdict === 'accepted') return { accepted: true, notice: null };
+    return { accepted: false, alreadyUsed: verdict === 'already_used' };
   },
   removeAll: removeTotpAuthenticators,
 };

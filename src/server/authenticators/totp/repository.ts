@@ -88,15 +88,25 @@ export async function acceptStep(db: Db, authenticatorId: string, step: number, 
 }
 
 /**
- * Checks a login code against the admin's confirmed authenticators and spends its step.
- * False for a wrong code, a code outside the window, and a replayed or older step.
+ * Checks a login code against the admin's confirmed authenticators and spends its step:
+ * `wrong` for a wrong code or one outside the window, `already_used` for a right code whose
+ * step (or a later one) was already accepted, a replay.
  */
-export async function verifyAndSpendTotp(db: Db, box: SecretBox, adminId: string, code: string, now: number): Promise<boolean> {
+export async function verifyAndSpendTotp(
+  db: Db,
+  box: SecretBox,
+  adminId: string,
+  code: string,
+  now: number,
+): Promise<'accepted' | 'already_used' | 'wrong'> {
+  let replayed = false;
   for (const row of await confirmedOf(db, adminId)) {
     const step = stepForCode(box, row, code, now);
-    if (step !== null && (await acceptStep(db, row.id, step, now))) return true;
+    if (step === null) continue;
+    if (await acceptStep(db, row.id, step, now)) return 'accepted';
+    replayed = true;
   }
-  return false;
+  return replayed ? 'already_used' : 'wrong';
 }
 
 export async function confirmTotp(db: Db, authenticatorId: string, step: number, now: number): Promise<void> {
