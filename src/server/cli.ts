@@ -10,7 +10,7 @@ import { ConfigError, loadConfig } from './core/config.js';
 import { openDatabase } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import { DomainError } from './core/errors.js';
-import { openRuntime } from './runtime.js';
+import { describeTightened, openRuntime, secureDataFolder, type Tightened } from './runtime.js';
 import { serve } from './serve.js';
 import { issueSetupToken, setupLink } from './setup/tokens.js';
 import { Value } from '@sinclair/typebox/value';
@@ -60,6 +60,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
         await serve(config, io);
         return 0;
       case 'migrate': {
+        warnTightened(io, secureDataFolder(config));
         const db = openDatabase(config.database);
         try {
           const { applied } = await migrateToLatest(db);
@@ -116,6 +117,7 @@ async function runAdminCommand(argv: string[], io: CliIo, config: ReturnType<typ
   if (!options.email) throw new UsageError('--email is required.');
   if (!Value.Check(Email, options.email)) throw new UsageError(`--email ${JSON.stringify(options.email)} is not an email address.`);
   const runtime = await openRuntime(config);
+  warnTightened(io, runtime.tightened);
   const { deps } = runtime;
   const actor = { adminId: null, ip: null };
   try {
@@ -189,4 +191,8 @@ async function printSetupLink(io: CliIo, deps: Awaited<ReturnType<typeof openRun
   );
   io.stdout(`Setup link for ${email} (valid ${hours} hours, single use; earlier links no longer work):`);
   io.stdout(setupLink(deps.config.publicUrl, token));
+}
+
+function warnTightened(io: CliIo, tightened: Tightened[]) {
+  for (const change of tightened) io.stderr(`Warning: ${describeTightened(change)}.`);
 }

@@ -4,7 +4,7 @@
  */
 import { buildApp } from './app.js';
 import type { Config } from './core/config.js';
-import { openRuntime } from './runtime.js';
+import { describeTightened, openRuntime } from './runtime.js';
 import { issueBootstrapLinkIfEmpty } from './setup/bootstrap.js';
 import { createMailboxTransport, createSmtpTransport, mailboxFolder } from './mail/transport.js';
 import { startMailWorker } from './mail/worker.js';
@@ -44,6 +44,7 @@ export async function serve(config: Config, io: Terminal): Promise<void> {
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
   const address = await app.listen({ port: config.port, host: config.host });
+  for (const change of runtime.tightened) app.log.warn({ path: change.path, was: change.was, now: change.now }, describeTightened(change));
   const link = await issueBootstrapLinkIfEmpty(runtime.deps);
   if (link) {
     // Printed to the terminal, outside the structured log, for the person starting the
