@@ -13,6 +13,7 @@ import { DomainError } from './core/errors.js';
 import { describeTightened, openRuntime, secureDataFolder, type Tightened } from './runtime.js';
 import { serve } from './serve.js';
 import { issueSetupToken, setupLink } from './setup/tokens.js';
+import { issueBootstrapLinkIfEmpty } from './setup/bootstrap.js';
 import { Value } from '@sinclair/typebox/value';
 import { Email, Name } from '../shared/api.js';
 
@@ -21,6 +22,8 @@ const USAGE = `Usage: latchkey <command>
 Commands:
   serve                                   Start the console (the default)
   migrate                                 Apply database migrations
+  first-admin-link                        Print a one-time link that creates the first administrator
+                                          (only while there is none; earlier such links stop working)
   admin create --email E [--name N] [--mfa-required] [--password-stdin]
                                           Add an administrator; without --password-stdin,
                                           print a setup link for them
@@ -38,6 +41,8 @@ export interface CliIo {
   stderr: (text: string) => void;
   readStdin: () => Promise<string>;
   env: Record<string, string | undefined>;
+  /** Whether stdout is a terminal (`serve` prints the first-administrator link only there). */
+  isTTY?: boolean;
 }
 
 const processIo: CliIo = {
@@ -49,6 +54,7 @@ const processIo: CliIo = {
     return Buffer.concat(chunks).toString('utf8');
   },
   env: process.env,
+  isTTY: process.stdout.isTTY === true,
 };
 
 export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
@@ -70,6 +76,9 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
         }
         return 0;
       }
+      case 'first-admin-link':
+        if (rest.length > 0) throw new UsageError(`first-admin-link takes no arguments (got ${JSON.stringify(rest.join(' '))}).`);
+        return await printFirstAdminLink(io, config);
       case 'admin':
         return await runAdminCommand(rest, io, config);
       case 'help':
@@ -195,4 +204,30 @@ async function printSetupLink(io: CliIo, deps: Awaited<ReturnType<typeof openRun
 
 function warnTightened(io: CliIo, tightened: Tightened[]) {
   for (const change of tightened) io.stderr(`Warning: ${describeTightened(change)}.`);
+}
+
+/**
+ * The first-administrator link, on demand: how an installation whose output goes to a log
+ * (systemd, a container) gets in. It goes to this command's own output, never to the log.
+ */
+async function printFirstAdminLink(io: CliIo, config: ReturnType<typeof loadConfig>): Promise<number> {
+  const runtime = await openRuntime(config);
+  warnTightened(io, runtime.tightened);
+  try {
+    const link = await issueBootstrapLinkIfEmpty(runtime.deps);
+    if (!link) {
+      io.stderr(
+        'An administrator already exists, so there is no first-administrator link. ' +
+          'To let an administrator in, run: latchkey admin setup-link --email E',
+      );
+      return 1;
+    }
+    io.stdout(
+      `One-time link to create the first administrator (valid ${config.setupLinkHours} hours; earlier first-administrator links no longer work):`,
+    );
+    io.stdout(link);
+    return 0;
+  } finally {
+    await runtime.close();
+  }
 }
