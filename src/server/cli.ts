@@ -2,6 +2,7 @@
  * `latchkey`: serve, migrate, and the administrator commands that work when nobody can
  * log in (API.md, "Command line").
  */
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createAdministrator, resetMfa, unlockAdministrator } from './admins/service.js';
 import { findAdminByEmail } from './directory/admins.js';
@@ -14,6 +15,8 @@ import { describeTightened, openRuntime, secureDataFolder, type Tightened } from
 import { serve } from './serve.js';
 import { issueSetupToken, setupLink } from './setup/tokens.js';
 import { issueBootstrapLinkIfEmpty } from './setup/bootstrap.js';
+import { listMailbox, MailboxError, readMailboxMessage, type MailboxMessage } from './mail/mailbox.js';
+import { mailboxFolder } from './mail/transport.js';
 import { Value } from '@sinclair/typebox/value';
 import { Email, Name } from '../shared/api.js';
 
@@ -31,6 +34,10 @@ Commands:
   admin reset-mfa --email E               Remove an admin's authenticators and recovery codes
                                           (a lost phone); they enrol again by email
   admin unlock --email E                  Lift a lockout imposed by failed logins
+  mail list [--to E]                      List the emails in the local mailbox folder (no LATCHKEY_SMTP_URL):
+                                          date, to, subject, file
+  mail show --last [--to E] | mail show FILE
+                                          Print an email's headers and its decoded text (the setup link)
 
 Settings come from LATCHKEY_* environment variables; see the README.`;
 
@@ -81,6 +88,8 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
         return await printFirstAdminLink(io, config);
       case 'admin':
         return await runAdminCommand(rest, io, config);
+      case 'mail':
+        return await runMailCommand(rest, io, config);
       case 'help':
       case '--help':
       case '-h':
@@ -94,7 +103,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       io.stderr(`${error.message}\n\n${USAGE}`);
       return 2;
     }
-    if (error instanceof ConfigError || error instanceof DomainError || error instanceof UnknownAdminError) {
+    if (error instanceof ConfigError || error instanceof DomainError || error instanceof UnknownAdminError || error instanceof MailboxError) {
       io.stderr(error.message);
       return 1;
     }
@@ -230,4 +239,50 @@ async function printFirstAdminLink(io: CliIo, config: ReturnType<typeof loadConf
   } finally {
     await runtime.close();
   }
+}
+
+const mailDate = (message: MailboxMessage) => (message.date ? message.date.toISOString().replace(/\.\d{3}Z$/, 'Z') : '-');
+
+/** `mail list` and `mail show`: the local mailbox, decoded, for an installation without SMTP. */
+async function runMailCommand(argv: string[], io: CliIo, config: ReturnType<typeof loadConfig>): Promise<number> {
+  const [sub, ...args] = argv;
+  if (sub !== 'list' && sub !== 'show') throw new UsageError(sub ? `Unknown mail command "${sub}".` : 'Name a mail command: list or show.');
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: { to: { type: 'string' }, ...(sub === 'show' ? { last: { type: 'boolean', default: false } } : {}) },
+      allowPositionals: sub === 'show',
+      strict: true,
+    });
+  } catch (error) {
+    throw new UsageError(`mail ${sub}: ${(error as Error).message}`);
+  }
+  const to = parsed.values.to as string | undefined;
+  if (to !== undefined && !Value.Check(Email, to)) throw new UsageError(`--to ${JSON.stringify(to)} is not an email address.`);
+  const folder = mailboxFolder(config.dataDir);
+  if (sub === 'list') {
+    for (const message of await listMailbox(folder, to)) {
+      io.stdout([mailDate(message), message.to, message.subject, message.file].join('  '));
+    }
+    return 0;
+  }
+  const files = parsed.positionals;
+  const last = parsed.values.last === true;
+  if (files.length > 1) throw new UsageError('mail show takes one file name.');
+  if (files.length === 1 && (last || to !== undefined)) throw new UsageError('mail show takes a file name or --last/--to, not both.');
+  if (files.length === 0 && !last && to === undefined) throw new UsageError('mail show needs --last, --to E or a file name from mail list.');
+  const message = files.length === 1 ? await readMailboxMessage(folder, files[0]!) : (await listMailbox(folder, to)).at(-1)!;
+  io.stdout(
+    [
+      `File: ${path.join(folder, message.file)}`,
+      `Date: ${mailDate(message)}`,
+      `From: ${message.from}`,
+      `To: ${message.to}`,
+      `Subject: ${message.subject}`,
+      '',
+      message.text.replace(/\s+$/, ''),
+    ].join('\n'),
+  );
+  return 0;
 }
