@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import { runLatchkey } from './support/process.js';
+import { spawn } from 'node:child_process';
+import { BIN, runLatchkey } from './support/process.js';
 
 describe('the latchkey command line', () => {
   let dataDir: string;
@@ -54,6 +55,43 @@ describe('the latchkey command line', () => {
     const unknown = await runLatchkey(['frobnicate'], env);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /Unknown command "frobnicate"[\s\S]*Usage: latchkey/);
+  });
+
+  test('first-admin-link prints a one-time link on a fresh install and refuses once an administrator exists', async () => {
+    const first = await runLatchkey(['first-admin-link'], env);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /^https:\/\/lk\.example\.org\/setup#token=[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/m);
+    const extra = await runLatchkey(['first-admin-link', '--email', 'a@example.org'], env);
+    assert.equal(extra.code, 2);
+    assert.match(extra.stderr, /^first-admin-link takes no arguments/);
+    await runLatchkey(['admin', 'create', '--email', 'a@example.org'], env);
+    const refused = await runLatchkey(['first-admin-link'], env);
+    assert.equal(refused.code, 1);
+    assert.doesNotMatch(refused.stdout + refused.stderr, /setup#token/);
+    assert.match(refused.stderr, /An administrator already exists, so there is no first-administrator link\. To let an administrator in, run: latchkey admin setup-link --email E/);
+  });
+
+  test('serve on a terminal prints the first-administrator link there', async () => {
+    // script(1) gives the server a pseudo-terminal for its stdout, as an interactive shell does.
+    const command = [process.execPath, BIN, 'serve'].map((part) => `'${part}'`).join(' ');
+    const child = spawn('script', ['-qec', command, '/dev/null'], {
+      env: { PATH: process.env.PATH ?? '', ...env, LATCHKEY_PORT: '0' },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    try {
+      const deadline = Date.now() + 20_000;
+      while (!/Latchkey is listening on/.test(output) && Date.now() < deadline) await new Promise((done) => setTimeout(done, 50));
+      assert.match(output, /No administrator exists yet\. Create the first one with this one-time link/);
+      assert.match(output, /^ {2}https:\/\/lk\.example\.org\/setup#token=[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\r?$/m);
+    } finally {
+      const closed = new Promise((done) => child.once('close', done));
+      process.kill(-child.pid!, 'SIGTERM');
+      await closed;
+    }
   });
 
   test('a bad setting stops the command with what to fix', async () => {

@@ -2,6 +2,7 @@
  * `latchkey`: serve, migrate, and the administrator commands that work when nobody can
  * log in (API.md, "Command line").
  */
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createAdministrator, resetMfa, unlockAdministrator } from './admins/service.js';
 import { findAdminByEmail } from './directory/admins.js';
@@ -10,9 +11,12 @@ import { ConfigError, loadConfig } from './core/config.js';
 import { openDatabase } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import { DomainError } from './core/errors.js';
-import { openRuntime } from './runtime.js';
+import { describeTightened, openRuntime, secureDataFolder, type Tightened } from './runtime.js';
 import { serve } from './serve.js';
 import { issueSetupToken, setupLink } from './setup/tokens.js';
+import { issueBootstrapLinkIfEmpty } from './setup/bootstrap.js';
+import { listMailbox, MailboxError, readMailboxMessage, type MailboxMessage } from './mail/mailbox.js';
+import { mailboxFolder } from './mail/transport.js';
 import { Value } from '@sinclair/typebox/value';
 import { Email, Name } from '../shared/api.js';
 
@@ -21,6 +25,8 @@ const USAGE = `Usage: latchkey <command>
 Commands:
   serve                                   Start the console (the default)
   migrate                                 Apply database migrations
+  first-admin-link                        Print a one-time link that creates the first administrator
+                                          (only while there is none; earlier such links stop working)
   admin create --email E [--name N] [--mfa-required] [--password-stdin]
                                           Add an administrator; without --password-stdin,
                                           print a setup link for them
@@ -28,6 +34,10 @@ Commands:
   admin reset-mfa --email E               Remove an admin's authenticators and recovery codes
                                           (a lost phone); they enrol again by email
   admin unlock --email E                  Lift a lockout imposed by failed logins
+  mail list [--to E]                      List the emails in the local mailbox folder (no LATCHKEY_SMTP_URL):
+                                          date, to, subject, file
+  mail show --last [--to E] | mail show FILE
+                                          Print an email's headers and its decoded text (the setup link)
 
 Settings come from LATCHKEY_* environment variables; see the README.`;
 
@@ -38,6 +48,8 @@ export interface CliIo {
   stderr: (text: string) => void;
   readStdin: () => Promise<string>;
   env: Record<string, string | undefined>;
+  /** Whether stdout is a terminal (`serve` prints the first-administrator link only there). */
+  isTTY?: boolean;
 }
 
 const processIo: CliIo = {
@@ -49,6 +61,7 @@ const processIo: CliIo = {
     return Buffer.concat(chunks).toString('utf8');
   },
   env: process.env,
+  isTTY: process.stdout.isTTY === true,
 };
 
 export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
@@ -60,6 +73,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
         await serve(config, io);
         return 0;
       case 'migrate': {
+        warnTightened(io, secureDataFolder(config));
         const db = openDatabase(config.database);
         try {
           const { applied } = await migrateToLatest(db);
@@ -69,8 +83,13 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
         }
         return 0;
       }
+      case 'first-admin-link':
+        if (rest.length > 0) throw new UsageError(`first-admin-link takes no arguments (got ${JSON.stringify(rest.join(' '))}).`);
+        return await printFirstAdminLink(io, config);
       case 'admin':
         return await runAdminCommand(rest, io, config);
+      case 'mail':
+        return await runMailCommand(rest, io, config);
       case 'help':
       case '--help':
       case '-h':
@@ -84,7 +103,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       io.stderr(`${error.message}\n\n${USAGE}`);
       return 2;
     }
-    if (error instanceof ConfigError || error instanceof DomainError || error instanceof UnknownAdminError) {
+    if (error instanceof ConfigError || error instanceof DomainError || error instanceof UnknownAdminError || error instanceof MailboxError) {
       io.stderr(error.message);
       return 1;
     }
@@ -116,6 +135,7 @@ async function runAdminCommand(argv: string[], io: CliIo, config: ReturnType<typ
   if (!options.email) throw new UsageError('--email is required.');
   if (!Value.Check(Email, options.email)) throw new UsageError(`--email ${JSON.stringify(options.email)} is not an email address.`);
   const runtime = await openRuntime(config);
+  warnTightened(io, runtime.tightened);
   const { deps } = runtime;
   const actor = { adminId: null, ip: null };
   try {
@@ -189,4 +209,80 @@ async function printSetupLink(io: CliIo, deps: Awaited<ReturnType<typeof openRun
   );
   io.stdout(`Setup link for ${email} (valid ${hours} hours, single use; earlier links no longer work):`);
   io.stdout(setupLink(deps.config.publicUrl, token));
+}
+
+function warnTightened(io: CliIo, tightened: Tightened[]) {
+  for (const change of tightened) io.stderr(`Warning: ${describeTightened(change)}.`);
+}
+
+/**
+ * The first-administrator link, on demand: how an installation whose output goes to a log
+ * (systemd, a container) gets in. It goes to this command's own output, never to the log.
+ */
+async function printFirstAdminLink(io: CliIo, config: ReturnType<typeof loadConfig>): Promise<number> {
+  const runtime = await openRuntime(config);
+  warnTightened(io, runtime.tightened);
+  try {
+    const link = await issueBootstrapLinkIfEmpty(runtime.deps);
+    if (!link) {
+      io.stderr(
+        'An administrator already exists, so there is no first-administrator link. ' +
+          'To let an administrator in, run: latchkey admin setup-link --email E',
+      );
+      return 1;
+    }
+    io.stdout(
+      `One-time link to create the first administrator (valid ${config.setupLinkHours} hours; earlier first-administrator links no longer work):`,
+    );
+    io.stdout(link);
+    return 0;
+  } finally {
+    await runtime.close();
+  }
+}
+
+const mailDate = (message: MailboxMessage) => (message.date ? message.date.toISOString().replace(/\.\d{3}Z$/, 'Z') : '-');
+
+/** `mail list` and `mail show`: the local mailbox, decoded, for an installation without SMTP. */
+async function runMailCommand(argv: string[], io: CliIo, config: ReturnType<typeof loadConfig>): Promise<number> {
+  const [sub, ...args] = argv;
+  if (sub !== 'list' && sub !== 'show') throw new UsageError(sub ? `Unknown mail command "${sub}".` : 'Name a mail command: list or show.');
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: { to: { type: 'string' }, ...(sub === 'show' ? { last: { type: 'boolean', default: false } } : {}) },
+      allowPositionals: sub === 'show',
+      strict: true,
+    });
+  } catch (error) {
+    throw new UsageError(`mail ${sub}: ${(error as Error).message}`);
+  }
+  const to = parsed.values.to as string | undefined;
+  if (to !== undefined && !Value.Check(Email, to)) throw new UsageError(`--to ${JSON.stringify(to)} is not an email address.`);
+  const folder = mailboxFolder(config.dataDir);
+  if (sub === 'list') {
+    for (const message of await listMailbox(folder, to)) {
+      io.stdout([mailDate(message), message.to, message.subject, message.file].join('  '));
+    }
+    return 0;
+  }
+  const files = parsed.positionals;
+  const last = parsed.values.last === true;
+  if (files.length > 1) throw new UsageError('mail show takes one file name.');
+  if (files.length === 1 && (last || to !== undefined)) throw new UsageError('mail show takes a file name or --last/--to, not both.');
+  if (files.length === 0 && !last && to === undefined) throw new UsageError('mail show needs --last, --to E or a file name from mail list.');
+  const message = files.length === 1 ? await readMailboxMessage(folder, files[0]!) : (await listMailbox(folder, to)).at(-1)!;
+  io.stdout(
+    [
+      `File: ${path.join(folder, message.file)}`,
+      `Date: ${mailDate(message)}`,
+      `From: ${message.from}`,
+      `To: ${message.to}`,
+      `Subject: ${message.subject}`,
+      '',
+      message.text.replace(/\s+$/, ''),
+    ].join('\n'),
+  );
+  return 0;
 }

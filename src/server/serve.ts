@@ -1,11 +1,11 @@
 /**
- * `latchkey serve`: migrate, listen, print the first-administrator link when there is
- * nobody yet, and shut down cleanly on SIGINT/SIGTERM.
+ * `latchkey serve`: migrate, listen, print the first-administrator link to a terminal when
+ * there is nobody yet, and shut down cleanly on SIGINT/SIGTERM.
  */
 import { buildApp } from './app.js';
 import type { Config } from './core/config.js';
-import { openRuntime } from './runtime.js';
-import { issueBootstrapLinkIfEmpty } from './setup/bootstrap.js';
+import { describeTightened, openRuntime } from './runtime.js';
+import { awaitsFirstAdmin, issueBootstrapLinkIfEmpty } from './setup/bootstrap.js';
 import { createMailboxTransport, createSmtpTransport, mailboxFolder } from './mail/transport.js';
 import { startMailWorker } from './mail/worker.js';
 import { runMaintenance } from './maintenance.js';
@@ -13,6 +13,11 @@ import { runMaintenance } from './maintenance.js';
 /** Where `serve` prints what the person starting it must read (the first-start link). */
 export interface Terminal {
   stdout(text: string): void;
+  /**
+   * True when stdout is a terminal. Otherwise (systemd, a container) it is the log stream,
+   * and the first-administrator link is not printed there.
+   */
+  isTTY?: boolean;
 }
 
 export async function serve(config: Config, io: Terminal): Promise<void> {
@@ -44,7 +49,11 @@ export async function serve(config: Config, io: Terminal): Promise<void> {
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
   const address = await app.listen({ port: config.port, host: config.host });
-  const link = await issueBootstrapLinkIfEmpty(runtime.deps);
+  for (const change of runtime.tightened) app.log.warn({ path: change.path, was: change.was, now: change.now }, describeTightened(change));
+  if (!io.isTTY && (await awaitsFirstAdmin(runtime.deps))) {
+    app.log.warn('no administrator exists yet: run `latchkey first-admin-link` to get the one-time link that creates the first one');
+  }
+  const link = io.isTTY ? await issueBootstrapLinkIfEmpty(runtime.deps) : null;
   if (link) {
     // Printed to the terminal, outside the structured log, for the person starting the
     // server: the one way in before any administrator exists.
@@ -54,7 +63,8 @@ export async function serve(config: Config, io: Terminal): Promise<void> {
         'No administrator exists yet. Create the first one with this one-time link',
         `(valid ${config.setupLinkHours} hours; a restart issues a new one):`,
         `  ${link}`,
-        'or from a shell: npm run cli -- admin create --email you@example.org --name "Your Name" --password-stdin',
+        'Later, `latchkey first-admin-link` prints a new one. Or from a shell:',
+        '  latchkey admin create --email you@example.org --name "Your Name" --password-stdin',
         '',
       ].join('\n'),
     );

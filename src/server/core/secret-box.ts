@@ -8,6 +8,7 @@
 import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { ConfigError } from './config.js';
 import { randomBytes, type RandomSource } from './ports.js';
 
 export interface SecretBox {
@@ -64,13 +65,29 @@ export function loadSecretKey(
 ): { key: Buffer; source: string } {
   if (configured) return { key: Buffer.from(configured, 'base64'), source: 'LATCHKEY_SECRET_KEY' };
   const file = path.join(dataDir, 'secret.key');
-  fs.mkdirSync(dataDir, { recursive: true });
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   try {
     fs.writeFileSync(file, `${Buffer.from(randomBytes(random, 32)).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
+  refuseOpenKeyFile(file);
   const key = Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64');
   if (key.length !== 32) throw new Error(`${file} does not hold a 32-byte base64 key`);
   return { key, source: file };
+}
+
+/**
+ * A key file other accounts can read is refused, not quietly made private: someone may
+ * already hold a copy, and the person running the server must decide what that means.
+ */
+function refuseOpenKeyFile(file: string): void {
+  const mode = fs.statSync(file).mode & 0o777;
+  if ((mode & 0o077) === 0) return;
+  throw new ConfigError([
+    `${file} is open to other accounts on this machine (mode ${mode.toString(8).padStart(4, '0')}); Latchkey uses the key only when it is private. ` +
+      `Make it so with: chmod 600 ${file}. ` +
+      'While it was open it may have been copied, and a copy with the database opens the sealed TOTP seeds: ' +
+      'if you cannot rule that out, have each administrator enrol again (latchkey admin reset-mfa --email E).',
+  ]);
 }

@@ -50,7 +50,12 @@ export function openDatabase(config: DatabaseConfig, options: DatabaseOptions = 
     pool.on('error', () => {});
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...extras });
   }
-  if (config.filename !== ':memory:') fs.mkdirSync(path.dirname(config.filename), { recursive: true });
+  if (config.filename !== ':memory:') {
+    // The file holds password hashes and the audit log: the server's user's only. SQLite
+    // would create it 0644; made 0600 here first, its -wal and -shm files take its mode.
+    fs.mkdirSync(path.dirname(config.filename), { recursive: true, mode: 0o700 });
+    fs.closeSync(fs.openSync(config.filename, 'a', 0o600));
+  }
   const sqlite = new SQLite(config.filename);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('foreign_keys = ON');

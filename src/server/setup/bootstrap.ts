@@ -1,6 +1,7 @@
 /**
- * The first administrator. A fresh installation has nobody who can log in, so the first
- * start issues a one-time link that lets whoever runs the server create the first account.
+ * The first administrator. A fresh installation has nobody who can log in, so a one-time
+ * link lets whoever runs the server create the first account: printed by `serve` when its
+ * output is a terminal, and by `latchkey first-admin-link` on demand (never to the log).
  */
 import { countAdmins } from '../directory/admins.js';
 import type { Deps } from '../db/deps.js';
@@ -15,4 +16,9 @@ export async function issueBootstrapLinkIfEmpty(deps: Deps): Promise<string | nu
     ttlMs: deps.config.setupLinkHours * 3_600_000,
   });
   return setupLink(deps.config.publicUrl, token);
+}
+
+/** True until the first administrator exists (the first-administrator link works only then). */
+export async function awaitsFirstAdmin(deps: Deps): Promise<boolean> {
+  return (await countAdmins(deps.db)) === 0;
 }
