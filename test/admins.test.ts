@@ -46,8 +46,9 @@ for (const dialect of dialects()) {
       assert.equal(admin.mfaEnrolled, false);
       assert.equal(admin.lastLoginAt, null);
       assert.equal(admin.createdAt, new Date(ctx.clock.now()).toISOString());
-      assert.deepEqual(Object.keys(admin).sort(), ['createdAt', 'email', 'id', 'lastLoginAt', 'lockedUntil', 'mfaEnrolled', 'mfaRequired', 'name', 'status']);
+      assert.deepEqual(Object.keys(admin).sort(), ['createdAt', 'email', 'id', 'lastLoginAt', 'lockedUntil', 'mfaEnrolled', 'mfaRequired', 'name', 'setupEmail', 'status']);
       assert.equal(admin.lockedUntil, null);
+      assert.equal(admin.setupEmail.state, 'queued', 'the setup email is queued, not yet sent');
 
       const list = await call('GET', '/api/v1/admins');
       assert.equal(list.statusCode, 200);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { createStatementMeter, type StatementMeter } from '../src/server/db/meter.js';
 import { ADDRESS_POLICY, throttleKeys } from '../src/server/throttle/counters.js';
-import { createTestContext, dialects, type TestContext } from './support/context.js';
+import { createTestContext, dialects, login, seedAdmin, type TestContext } from './support/context.js';
 import { codeAt, enrolledAdmin } from './support/attack-kit.js';
 import { passwordStep, secondFactor } from './support/flow.js';
 
@@ -87,6 +87,26 @@ for (const dialect of dialects()) {
       assert.equal(refused.statusCode, 503);
       assert.equal(refused.json().error.code, 'server_busy');
       assert.deepEqual(meter.counts(), { statements: 0, reads: 0, writes: 0, commits: 0 });
+    });
+
+    test('the Administrators list with its setup emails takes as many statements for six administrators as for one', async () => {
+      await seedAdmin(ctx, { email: 'ada@example.org' });
+      const cookie = await login(ctx, 'ada@example.org');
+      const list = async () => {
+        meter.reset();
+        const response = await ctx.app.inject({ method: 'GET', url: '/api/v1/admins', headers: { cookie } });
+        assert.equal(response.statusCode, 200);
+        return { counts: meter.counts(), admins: response.json().admins as Array<{ setupEmail: { state: string } | null }> };
+      };
+      const alone = await list();
+      for (let i = 0; i < 5; i++) {
+        const created = await ctx.app.inject({ method: 'POST', url: '/api/v1/admins', headers: { cookie }, payload: { email: `invited${i}@example.org`, name: `Invited ${i}` } });
+        assert.equal(created.statusCode, 201);
+        ctx.clock.advance(1_000);
+      }
+      const six = await list();
+      assert.deepEqual(six.admins.map((a) => a.setupEmail?.state ?? null), [null, 'queued', 'queued', 'queued', 'queued', 'queued']);
+      assert.deepEqual(six.counts, alone.counts);
     });
 
     test('the meter counts what it sees: a read, a write on its own, a transaction that writes', async () => {

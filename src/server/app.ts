@@ -15,6 +15,7 @@ import { authRoutes } from './login/routes.js';
 import { accountRoutes } from './account/routes.js';
 import { auditRoutes } from './audit/routes.js';
 import { setupRoutes } from './setup/routes.js';
+import { mailRoutes } from './mail/routes.js';
 import { DEFAULT_CONSOLE_DIR, registerConsole } from './http/console.js';
 import { systemRoutes } from './http/system-routes.js';
 import type { Deps } from './db/deps.js';
@@ -147,6 +148,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(adminRoutes(deps), { prefix: '/api/v1/admins' });
   await app.register(setupRoutes(deps), { prefix: '/api/v1/setup' });
   await app.register(systemRoutes(deps), { prefix: '/api/v1/system' });
+  await app.register(mailRoutes(deps), { prefix: '/api/v1/mail' });
   await registerConsole(app, deps.consoleDir ?? DEFAULT_CONSOLE_DIR);
   return app;
 }

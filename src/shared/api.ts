@@ -28,6 +28,24 @@ export const Password = Type.String({ minLength: 1, maxLength: PASSWORD_FIELD_MA
 
 export const AdminStatus = Type.Union([Type.Literal('invited'), Type.Literal('active'), Type.Literal('suspended')]);
 
+const Instant = Type.String({ format: 'date-time' });
+
+/** What became of an administrator's latest setup email: never its body or link. */
+export const SetupEmailStatus = Type.Object(
+  {
+    state: Type.Union([Type.Literal('queued'), Type.Literal('sent'), Type.Literal('failing'), Type.Literal('failed')], {
+      description:
+        '`queued`: not tried yet; `sent`: the mail server (or the mailbox folder) took it; `failing`: tried and refused, retried at `nextAttemptAt`; `failed`: the mail server refused the recipient, not retried.',
+    }),
+    queuedAt: Instant,
+    sentAt: Type.Union([Instant, Type.Null()]),
+    attempts: Type.Integer({ minimum: 0, description: 'Failed attempts so far.' }),
+    lastError: Type.Union([Type.String(), Type.Null()], { description: "The mail server's last refusal, without credentials." }),
+    nextAttemptAt: Type.Union([Instant, Type.Null()], { description: 'When a queued or failing email is tried next.' }),
+  },
+);
+export type SetupEmailStatus = Static<typeof SetupEmailStatus>;
+
 export const Admin = Type.Object(
   {
     id: Type.String({ format: 'uuid' }),
@@ -41,6 +59,7 @@ export const Admin = Type.Object(
     lockedUntil: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
       description: 'Set while failed logins keep the account locked; far in the future when only an administrator can unlock it.',
     }),
+    setupEmail: Type.Union([SetupEmailStatus, Type.Null()], { description: 'The latest setup email of this administrator, or null when none is kept (sent ones are kept 30 days).' }),
   },
   { $id: 'Admin' },
 );
@@ -144,6 +163,12 @@ export const MailDelivery = Type.Object({
   mailboxFolder: Type.Optional(Type.String({ description: 'Where emails are saved when no mail server is configured.' })),
 });
 export type MailDelivery = Static<typeof MailDelivery>;
+
+export const TestEmailSent = Type.Object({
+  sentTo: Type.String({ description: 'Your own address.' }),
+  transport: Type.Union([Type.Literal('smtp'), Type.Literal('mailbox')], { description: 'The mail server, or the local mailbox folder when none is configured.' }),
+});
+export type TestEmailSent = Static<typeof TestEmailSent>;
 
 export const SessionSummary = Type.Object({
   id: Type.String({ description: 'A handle for revoking; not the cookie.' }),

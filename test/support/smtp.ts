@@ -11,13 +11,23 @@ export interface TestSmtpServer {
   close(): Promise<void>;
 }
 
-export function startSmtpServer(port = 0): Promise<TestSmtpServer> {
+export interface SmtpServerOptions {
+  /** Accounts whose user name and password the server accepts (AUTH over plain text, for tests). */
+  users?: Record<string, string>;
+}
+
+export function startSmtpServer(port = 0, options: SmtpServerOptions = {}): Promise<TestSmtpServer> {
   const messages: ParsedMail[] = [];
   const waiters: Array<() => void> = [];
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    allowInsecureAuth: true,
+    onAuth(auth, _session, callback) {
+      if (options.users && auth.username !== undefined && options.users[auth.username] === auth.password) callback(null, { user: auth.username });
+      else callback(Object.assign(new Error('Authentication credentials invalid'), { responseCode: 535 }));
+    },
     onData(stream, _session, callback) {
       simpleParser(stream)
         .then((mail) => {

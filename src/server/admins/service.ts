@@ -14,7 +14,8 @@ import { DomainError } from '../core/errors.js';
 import { randomUuid } from '../core/ports.js';
 import { canonicalEmail } from '../directory/addresses.js';
 import { refusalOf } from './policy.js';
-import { presentAdmin } from './presenter.js';
+import { latestMailOfKind } from '../mail/outbox.js';
+import { presentAdmin, presentSetupEmail } from './presenter.js';
 import {
   findAdminByEmail,
   findAdminById,
@@ -50,14 +51,21 @@ async function accountLocks(deps: Deps, rows: AdminListRow[]): Promise<Map<strin
 }
 
 export async function presentAdminWithFactors(deps: Deps, row: AdminRow): Promise<Admin> {
-  const [enrolled, locks] = await Promise.all([hasAuthenticator(deps.db, row.id), accountLocks(deps, [row])]);
-  return presentAdmin(row, enrolled, locks.get(row.id) ?? null);
+  const [enrolled, locks, setupEmails] = await Promise.all([
+    hasAuthenticator(deps.db, row.id),
+    accountLocks(deps, [row]),
+    latestMailOfKind(deps.db, 'setup', row.id),
+  ]);
+  return presentAdmin(row, enrolled, locks.get(row.id) ?? null, presentSetupEmail(setupEmails.get(row.id), deps.config.smtpUrl));
 }
 
+/** Every administrator, in a fixed number of statements however many there are. */
 export async function listAdministrators(deps: Deps): Promise<Admin[]> {
-  const [rows, enrolled] = await Promise.all([listAdmins(deps.db), adminsWithAuthenticator(deps.db)]);
+  const [rows, enrolled, setupEmails] = await Promise.all([listAdmins(deps.db), adminsWithAuthenticator(deps.db), latestMailOfKind(deps.db, 'setup')]);
   const locks = await accountLocks(deps, rows);
-  return rows.map((row) => presentAdmin(row, enrolled.has(row.id), locks.get(row.id) ?? null));
+  return rows.map((row) =>
+    presentAdmin(row, enrolled.has(row.id), locks.get(row.id) ?? null, presentSetupEmail(setupEmails.get(row.id), deps.config.smtpUrl)),
+  );
 }
 
 /** Lifts a lockout imposed by failed logins (`latchkey admin unlock`, the console's Unlock). */

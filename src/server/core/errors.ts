@@ -45,6 +45,7 @@ export const ERROR_CATALOG = {
   payload_too_large: { status: 413, message: 'The request body is too large.' },
   too_many_attempts: { status: 429, message: 'Too many attempts from your address. Wait before trying again.' },
   too_many_emails: { status: 429, message: 'Too many setup emails for this administrator in the last hour. Wait before sending another.' },
+  mail_failed: { status: 502, message: 'The mail server did not take the message.' },
   server_busy: { status: 503, message: 'The server is busy checking passwords. Try again in a moment.' },
   unsupported_media_type: { status: 415, message: 'Send the body as application/json.' },
   internal_error: { status: 500, message: 'Something went wrong on the server; it has been logged.' },

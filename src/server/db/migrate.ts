@@ -11,6 +11,7 @@ import * as m002 from './migrations/002_mfa.js';
 import * as m003 from './migrations/003_throttle.js';
 import * as m004 from './migrations/004_session_factors.js';
 import * as m005 from './migrations/005_canonical_emails.js';
+import * as m006 from './migrations/006_outbox_admin.js';
 
 export const migrations: Record<string, Migration> = {
   '001_foundation': m001,
@@ -18,6 +19,7 @@ export const migrations: Record<string, Migration> = {
   '003_throttle': m003,
   '004_session_factors': m004,
   '005_canonical_emails': m005,
+  '006_outbox_admin': m006,
 };
 
 export interface MigrationOutcome {

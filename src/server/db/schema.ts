@@ -97,6 +97,8 @@ export interface OutboxTable {
   id: string;
   kind: string;
   to_address: string;
+  /** The administrator the message is for, when there is one. */
+  admin_id: string | null;
   subject: string;
   /** Sealed JSON `{ text, html }`; erased once sent, since it may hold a setup link. */
   body_sealed: string | null;

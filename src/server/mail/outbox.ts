@@ -16,6 +16,8 @@ export type OutboxRow = Selectable<OutboxTable>;
 export interface MailToQueue extends RenderedMail {
   kind: string;
   to: string;
+  /** The administrator the message is for, so the console can show what became of it. */
+  adminId?: string | null;
 }
 
 /** The insert that queues a message, for the caller's transaction (db/together.ts). */
@@ -27,6 +29,7 @@ export function outboxWrite(db: Db, box: SecretBox, random: RandomSource, now: n
       id,
       kind: mail.kind,
       to_address: mail.to,
+      admin_id: mail.adminId ?? null,
       subject: mail.subject,
       body_sealed: box.seal(JSON.stringify({ text: mail.text, html: mail.html }), id),
       created_at: now,
@@ -95,4 +98,39 @@ export async function markAttemptFailed(db: Db, row: OutboxRow, now: number, err
     })
     .where('id', '=', row.id)
     .execute();
+}
+
+/** What became of a message, without its body: for the console, never the link. */
+export type MailProgress = Pick<OutboxRow, 'admin_id' | 'created_at' | 'attempts' | 'next_attempt_at' | 'sent_at' | 'failed_at' | 'last_error'>;
+
+/**
+ * The latest message of `kind` for each administrator (or for the one given), in one
+ * statement whatever the number of administrators: a message is the latest when no later
+ * one of its kind is for the same administrator (the id breaks a tie in time).
+ */
+export async function latestMailOfKind(db: Db, kind: string, adminId?: string): Promise<Map<string, MailProgress>> {
+  let query = db
+    .selectFrom('outbox as o')
+    .select(['o.admin_id', 'o.created_at', 'o.attempts', 'o.next_attempt_at', 'o.sent_at', 'o.failed_at', 'o.last_error'])
+    .where('o.kind', '=', kind)
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('outbox as later')
+            .select('later.id')
+            .whereRef('later.admin_id', '=', 'o.admin_id')
+            .where('later.kind', '=', kind)
+            .where((inner) =>
+              inner.or([
+                inner('later.created_at', '>', inner.ref('o.created_at')),
+                inner.and([inner('later.created_at', '=', inner.ref('o.created_at')), inner('later.id', '>', inner.ref('o.id'))]),
+              ]),
+            ),
+        ),
+      ),
+    );
+  query = adminId === undefined ? query.where('o.admin_id', 'is not', null) : query.where('o.admin_id', '=', adminId);
+  const rows = await query.execute();
+  return new Map(rows.map((row) => [row.admin_id!, row]));
 }

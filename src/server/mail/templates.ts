@@ -134,3 +134,22 @@ export function securityNoticeMail(input: SecurityNoticeInput): RenderedMail {
   ]);
   return { subject, text, html };
 }
+
+export interface TestMailInput {
+  name: string;
+  at: number;
+  /** Where the message was handed: "smtp://mail.example.org:587" or the mailbox folder. */
+  through: string;
+}
+
+/** "Send test email": proof that the configured mail server delivers to an administrator. */
+export function testMail(input: TestMailInput): RenderedMail {
+  const subject = 'Latchkey test email';
+  const lines = [
+    `This message was sent at ${formatUtc(input.at)} through ${input.through} because you clicked Send test email in the Latchkey console.`,
+    'It arrived, so setup emails and security notices reach administrators too. There is nothing to do.',
+  ];
+  const text = [`Hello ${input.name},`, '', ...lines, '', '-- Latchkey administration console'].join('\n');
+  const html = layout(subject, [`Hello ${escapeHtml(input.name)},`, ...lines.map(escapeHtml)]);
+  return { subject, text, html };
+}

@@ -9,6 +9,7 @@ import type { Db } from '../db/schema.js';
 import type { Clock } from '../core/ports.js';
 import { claimDueMail, markAttemptFailed, markSent, openBody } from './outbox.js';
 import type { MailTransport } from './transport.js';
+import { withoutCredentials } from './credentials.js';
 
 export interface MailWorkerDeps {
   db: Db;
@@ -51,7 +52,7 @@ export async function deliverDueMail(
       report.sent++;
     } catch (error) {
       const permanent = isPermanentRejection(error);
-      const message = describeSendError(error);
+      const message = withoutCredentials(describeSendError(error), deps.config.smtpUrl);
       await markAttemptFailed(deps.db, row, deps.clock.now(), message, permanent);
       if (permanent) {
         log.error({ mailId: row.id, kind: row.kind, to: row.to_address, error: message }, 'the mail server refused the recipient; not retried');
@@ -71,7 +72,7 @@ function isPermanentRejection(error: unknown): boolean {
   return typeof responseCode === 'number' && responseCode >= 500 && command === 'RCPT TO';
 }
 
-function describeSendError(error: unknown): string {
+export function describeSendError(error: unknown): string {
   const { code, responseCode, message } = error as { code?: string; responseCode?: number; message?: string };
   return [code, responseCode, message].filter((part) => part !== undefined).join(' ').slice(0, 500);
 }

@@ -74,7 +74,7 @@ export async function queueSetupEmail(
     hasPassword: admin.password_hash !== null,
     hasAuthenticator: await hasAuthenticator(trx, admin.id),
   });
-  await enqueueMail(trx, deps.secretBox, deps.random, now, { kind: 'setup', to: admin.email, ...mail });
+  await enqueueMail(trx, deps.secretBox, deps.random, now, { kind: 'setup', to: admin.email, adminId: admin.id, ...mail });
   await recordAuditEvent(trx, {
     at: now,
     action: 'admin.setup_email',

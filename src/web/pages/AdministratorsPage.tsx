@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import type { Admin, MailDelivery } from '../../shared/api';
+import type { Admin, MailDelivery, TestEmailSent } from '../../shared/api';
 import {
   EMAIL_INVALID_MESSAGE,
   EMAIL_MAX_LENGTH,
@@ -40,6 +40,38 @@ function mfaLabel(admin: Admin): string {
 
 type Message = { kind: 'success' | 'error'; text: string } | null;
 
+type SetupEmail = NonNullable<Admin['setupEmail']>;
+
+/** The table's word for a setup email: what became of it, and when. */
+function setupEmailShort(mail: SetupEmail | null): string {
+  if (!mail) return '—';
+  switch (mail.state) {
+    case 'queued':
+      return `Queued ${dateAndTime(mail.queuedAt)}`;
+    case 'sent':
+      return `Sent ${dateAndTime(mail.sentAt!)}`;
+    case 'failing':
+      return `Not delivered; next try ${dateAndTime(mail.nextAttemptAt!)}`;
+    case 'failed':
+      return 'Not delivered; not retried';
+  }
+}
+
+/** Details' sentence: the mail server's words when it refused, and what happens next. */
+export function setupEmailSentence(mail: SetupEmail | null): string {
+  if (!mail) return 'Setup email: none sent in the last 30 days.';
+  switch (mail.state) {
+    case 'queued':
+      return `Setup email: queued ${dateAndTime(mail.queuedAt)}, not sent yet.`;
+    case 'sent':
+      return `Setup email: sent ${dateAndTime(mail.sentAt!)}.`;
+    case 'failing':
+      return `Setup email: not delivered: ${mail.lastError ?? 'the mail server did not take it'}. Next try at ${dateAndTime(mail.nextAttemptAt!)}.`;
+    case 'failed':
+      return `Setup email: not delivered: ${mail.lastError ?? 'the mail server refused it'}. The mail server refused the address, so it is not retried.`;
+  }
+}
+
 export function AdministratorsPage({ self }: { self: { id: string } }) {
   const [admins, setAdmins] = useState<Admin[] | null>(null);
   const [selectedId, setSelectedId] = useState<string | null>(null);
@@ -63,6 +95,15 @@ export function AdministratorsPage({ self }: { self: { id: string } }) {
     api<MailDelivery>('/system/mail').then(setMail, () => setMail(null));
   }, [load]);
 
+  // While a setup email waits for the mail server, the list looks again now and then, so it
+  // turns to sent, or to the server's refusal, without a reload.
+  const inFlight = admins?.some((a) => a.setupEmail?.state === 'queued' || a.setupEmail?.state === 'failing') ?? false;
+  useEffect(() => {
+    if (!inFlight) return;
+    const timer = setInterval(() => void load(), 5_000);
+    return () => clearInterval(timer);
+  }, [inFlight, load]);
+
   const selected = admins?.find((a) => a.id === selectedId) ?? null;
 
   const resendEmail = async () => {
@@ -74,15 +115,42 @@ export function AdministratorsPage({ self }: { self: { id: string } }) {
     } catch (error) {
       setMessage({ kind: 'error', text: describeFailure(error) });
     }
+    // The list shows the new email's state: queued now, sent or failing once the worker tries.
+    await load();
+  };
+
+  const [testing, setTesting] = useState(false);
+  const sendTestEmail = async () => {
+    setMessage(null);
+    setTesting(true);
+    try {
+      const { sentTo, transport } = await api<TestEmailSent>('/mail/test', { method: 'POST' });
+      setMessage({
+        kind: 'success',
+        text:
+          transport === 'smtp'
+            ? `Test email sent to ${sentTo}: the mail server took it. Check that it arrived.`
+            : `Test email to ${sentTo} saved in the mailbox folder${mail?.mailboxFolder ? ` ${mail.mailboxFolder}` : ''}.`,
+      });
+    } catch (error) {
+      setMessage({ kind: 'error', text: `The test email was not sent. ${describeFailure(error)}` });
+    } finally {
+      setTesting(false);
+    }
   };
 
   return (
     <section className="panel" aria-labelledby="admins-title">
       <div className="panel-header">
         <h1 id="admins-title">Administrators</h1>
-        <button type="button" className="button-secondary" onClick={() => setDialog('add')}>
-          Add administrator
-        </button>
+        <div className="button-row header-actions">
+          <button type="button" className="button-secondary" disabled={testing} onClick={() => void sendTestEmail()}>
+            {testing ? 'Sending test email…' : 'Send test email'}
+          </button>
+          <button type="button" className="button-secondary" onClick={() => setDialog('add')}>
+            Add administrator
+          </button>
+        </div>
       </div>
 
       {mail?.delivery === 'mailbox' && (
@@ -121,6 +189,7 @@ export function AdministratorsPage({ self }: { self: { id: string } }) {
               <th scope="col">Status</th>
               <th scope="col">MFA</th>
               <th scope="col">Last login</th>
+              <th scope="col">Setup email</th>
             </tr>
           </thead>
           <tbody>
@@ -160,6 +229,9 @@ export function AdministratorsPage({ self }: { self: { id: string } }) {
                   <time dateTime={admin.lastLoginAt ?? undefined} title={exactTime(admin.lastLoginAt)}>
                     {relativeTime(admin.lastLoginAt)}
                   </time>
+                </td>
+                <td data-label="Setup email" className={admin.setupEmail ? `mail-state mail-${admin.setupEmail.state}` : undefined} title={admin.setupEmail ? setupEmailSentence(admin.setupEmail) : undefined}>
+                  {setupEmailShort(admin.setupEmail)}
                 </td>
               </tr>
             ))}
@@ -249,6 +321,7 @@ function DetailsForm({ admin, isSelf, onSaved, onAction, onCancel }: DetailsProp
           ? 'An authenticator app is connected to this account.'
           : 'No authenticator app is connected yet. After saving, click Resend Email so they can set one up.'}
       </p>
+      <p className="field-hint setup-email-line">{setupEmailSentence(admin.setupEmail)}</p>
       <AccountActions admin={admin} isSelf={isSelf} onDone={onAction} onError={(text) => setErrors({ form: text })} />
       <DialogActions submit="Save Administrator" busy={busy} onCancel={onCancel} />
     </form>
