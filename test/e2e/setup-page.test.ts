@@ -128,7 +128,8 @@ describe('the setup page in Chromium', { skip: missing ?? false }, () => {
     const firstEnv = { LATCHKEY_DATA_DIR: dir, LATCHKEY_LOG_LEVEL: 'warn', LATCHKEY_PORT: String(port), LATCHKEY_PUBLIC_URL: `http://127.0.0.1:${port}`, LATCHKEY_SETUP_LINK_HOURS: '1' };
     const first = await startServer(firstEnv);
     try {
-      const link = LINK.exec(first.output())![1]!;
+      const printed = await runLatchkey(['first-admin-link'], firstEnv);
+      const link = LINK.exec(printed.stdout)![1]!;
       const { page } = await newPage();
       await page.goto(link);
       await page.getByRole('heading', { name: 'Create the first administrator' }).waitFor();
@@ -138,7 +139,9 @@ describe('the setup page in Chromium', { skip: missing ?? false }, () => {
       const other = await newPage();
       await other.page.goto(link);
       await other.page.getByRole('heading', { name: 'This setup link cannot be used' }).waitFor();
-      await other.page.getByText(/Use the link in your newest setup email/).waitFor();
+      await other.page.getByText(/on the server to print a new link for the first administrator\./).waitFor();
+      assert.equal(await other.page.locator('code', { hasText: 'latchkey first-admin-link' }).count(), 1);
+      assert.equal(await other.page.getByText(/Resend Email|newest setup email/).count(), 0, 'no advice only another administrator could follow');
     } finally {
       await first.stop();
       fs.rmSync(dir, { recursive: true, force: true });

@@ -53,6 +53,10 @@ async function deadLinkMessage(deps: Deps, presented: string | null): Promise<st
     case 'unknown':
       if (row?.purpose === 'bootstrap' && (await countAdmins(deps.db)) > 0) return 'The first administrator exists already. Log in, or ask an administrator to add you.';
       if (row) return 'This account is suspended. Ask another administrator to lift the suspension and send you a new email.';
+      // With no administrator yet, the only links there can be are first-administrator ones.
+      if ((await countAdmins(deps.db)) === 0) {
+        return `This link is not valid: a newer one was printed, it was opened already in another browser, or it was copied incompletely. ${FIRST_ADMIN_LINK}`;
+      }
       return `This link is not valid: it was replaced by a newer email, opened already in another browser, or copied incompletely. Use the link in your newest setup email. ${ASK_FOR_EMAIL}`;
   }
 }
