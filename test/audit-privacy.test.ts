@@ -18,7 +18,7 @@ for (const dialect of dialects()) {
     });
     afterEach(() => ctx.close());
 
-    test('a password typed into the email field appears in no audit row, no API answer and no log line', async () => {
+    test('#57 a password typed into the email field appears in no audit row, no API answer and no log line', async () => {
       const grace = await seedAdmin(ctx, { email: 'grace@example.org' });
       const answers: string[] = [];
       for (const email of [TYPED_PASSWORD, ` ${TYPED_PASSWORD.toLowerCase()} `]) {

@@ -71,7 +71,7 @@ for (const dialect of dialects()) {
       fs.rmSync(parent, { recursive: true, force: true });
     });
 
-    test('a fresh start makes the data folder 0700 and every file in it 0600: database, -wal, -shm, secret.key, mailbox', async () => {
+    test('#60 a fresh start makes the data folder 0700 and every file in it 0600: database, -wal, -shm, secret.key, mailbox', async () => {
       server = await startServer(env);
       const created = await runLatchkey(['admin', 'create', '--email', 'grace@example.org'], env);
       assert.equal(created.code, 0, created.stderr);
@@ -93,7 +93,7 @@ for (const dialect of dialects()) {
       assert.deepEqual(modes, expected);
     });
 
-    test('a data folder an earlier start left open is made private at start, with a warning naming each path', async () => {
+    test('#60 a data folder an earlier start left open is made private at start, with a warning naming each path', async () => {
       const first = await runLatchkey(['migrate'], env);
       assert.equal(first.code, 0, first.stderr);
       const mailbox = path.join(dataDir, 'mailbox');
@@ -127,7 +127,7 @@ for (const dialect of dialects()) {
       for (const warning of warnings()) assert.match(warning.msg, /was open to other accounts \(mode 07?[0-7]{3}\); it is now 0[67]00$/);
     });
 
-    test('a secret.key others can read stops the server and the command line, says how to fix it, and is left as it was', async () => {
+    test('#60 a secret.key others can read stops the server and the command line, says how to fix it, and is left as it was', async () => {
       fs.mkdirSync(dataDir, { mode: 0o700 });
       const keyFile = path.join(dataDir, 'secret.key');
       fs.writeFileSync(keyFile, `${randomBytes(32).toString('base64')}\n`, { mode: 0o644 });

@@ -37,7 +37,7 @@ for (const dialect of dialects()) {
       fs.rmSync(dataDir, { recursive: true, force: true });
     });
 
-    test('with its output going to a log (not a terminal), the first start names first-admin-link and writes no link or token', async () => {
+    test('#56 with its output going to a log (not a terminal), the first start names first-admin-link and writes no link or token', async () => {
       const deadline = Date.now() + 10_000;
       while (!server.output().includes('run `latchkey first-admin-link`') && Date.now() < deadline) await new Promise((done) => setTimeout(done, 50));
       assert.match(server.output(), /no administrator exists yet: run `latchkey first-admin-link` to get the one-time link/);
@@ -150,7 +150,7 @@ for (const dialect of dialects()) {
       assert.ok(notices.some((m) => /authenticator apps and recovery codes of your account were removed/.test(String(m.text))));
     });
 
-    test('the log holds no password, cookie, seed or token', () => {
+    test('#56 the log holds no password, cookie, seed or token', () => {
       assert.ok(!server.output().includes('a long and private passphrase'));
       assert.ok(!server.output().includes('grace chooses a passphrase'));
       assert.ok(seed && !server.output().includes(seed));

@@ -22,7 +22,7 @@ for (const dialect of dialects()) {
     const call = (cookie: string, method: 'GET' | 'POST' | 'PATCH', url: string, payload?: object) =>
       ctx.app.inject({ method, url, headers: { cookie }, ...(payload ? { payload } : {}) });
 
-    test('ticking the MFA box ends the password-only session of that admin at once', async () => {
+    test('#63 ticking the MFA box ends the password-only session of that admin at once', async () => {
       const grace = await seedAdmin(ctx, { email: 'grace@example.org' });
       await seedAdmin(ctx, { email: 'ada@example.org' });
       const graceCookie = await login(ctx, 'grace@example.org');
@@ -51,7 +51,7 @@ for (const dialect of dialects()) {
       assert.equal((await call(adaCookie, 'GET', '/api/v1/admins')).statusCode, 200, "Ada's own session is untouched");
     });
 
-    test('the session guard holds a session to the requirement even when the box changed behind its back', async () => {
+    test('#63 the session guard holds a session to the requirement even when the box changed behind its back', async () => {
       const grace = await seedAdmin(ctx, { email: 'grace@example.org' });
       const cookie = await login(ctx, 'grace@example.org');
       // Another instance, the command line or a later policy may switch the requirement on.

@@ -37,7 +37,7 @@ for (const dialect of dialects()) {
       return ctx.app.inject({ method, url: `/api/v1/setup${path}`, headers: { cookie: `latchkey_setup=${cookie}` }, ...(payload ? { payload } : {}) });
     }
 
-    test('the link is traded for an HttpOnly, SameSite=Strict cookie on the setup path; the link stops working, the cookie goes on', async () => {
+    test('#56 the link is traded for an HttpOnly, SameSite=Strict cookie on the setup path; the link stops working, the cookie goes on', async () => {
       ctx.clock.advance(3_600_000);
       const traded = await exchange(token);
       assert.equal(traded.statusCode, 200, traded.body);

@@ -10,7 +10,7 @@ import { addressGroup } from '../src/server/throttle/counters.js';
 import { createTestContext, dialects, seedAdmin, STRONG_PASSWORD, type TestContext } from './support/context.js';
 
 describe('the network an address counts for', () => {
-  test('IPv6 by its /64, IPv4 and IPv4-mapped IPv6 by the IPv4 address', () => {
+  test('#62 IPv6 by its /64, IPv4 and IPv4-mapped IPv6 by the IPv4 address', () => {
     assert.equal(addressGroup('2001:db8:1:2:3:4:5:6'), addressGroup('2001:db8:1:2::9'));
     assert.equal(addressGroup('2001:DB8:1:2::ffff:9'), '2001:db8:1:2::/64');
     assert.notEqual(addressGroup('2001:db8:1:2::1'), addressGroup('2001:db8:1:3::1'));
@@ -44,7 +44,7 @@ for (const dialect of dialects()) {
     const loginFrom = (remoteAddress: string) =>
       ctx.app.inject({ method: 'POST', url: '/api/v1/auth/login', remoteAddress, payload: { email: 'grace@example.org', password: STRONG_PASSWORD } });
 
-    test('two addresses in one IPv6 /64 share a lock; an address in another /64 does not', async () => {
+    test('#62 two addresses in one IPv6 /64 share a lock; an address in another /64 does not', async () => {
       assert.equal(await guessLinksUntilRefused('2001:db8:aa:1::10'), 21, 'the allowance: 20 free guesses, and the one that sets the lock');
 
       const sibling = await loginFrom('2001:db8:aa:1:ffff:1234:5678:9abc');
@@ -58,7 +58,7 @@ for (const dialect of dialects()) {
       assert.equal(await guessLinksUntilRefused('2001:db8:aa:2::11'), 21, 'and has an allowance of its own');
     });
 
-    test('an IPv4 client seen as IPv4-mapped IPv6 shares the lock of its IPv4 address', async () => {
+    test('#62 an IPv4 client seen as IPv4-mapped IPv6 shares the lock of its IPv4 address', async () => {
       assert.equal(await guessLinksUntilRefused('::ffff:192.0.2.7'), 21);
       assert.equal((await loginFrom('192.0.2.7')).statusCode, 429);
       assert.equal((await loginFrom('192.0.2.8')).statusCode, 200, 'the next IPv4 address is another client');

@@ -45,7 +45,7 @@ for (const dialect of dialects()) {
       let ctx: TestContext | undefined;
       afterEach(() => ctx?.close());
 
-      test('six 503s leave the counters as they were, and the right password then logs in', async () => {
+      test('#54 six 503s leave the counters as they were, and the right password then logs in', async () => {
         const gate = gatedArgon2();
         const bounded = boundHasher(gate.inner, { maxInFlight: 1, maxQueued: 1 });
         ctx = await createTestContext(dialect, { hasher: variant.expose(bounded) });

@@ -27,7 +27,7 @@ for (const dialect of dialects()) {
     const guessLink = (remoteAddress: string, i: number) =>
       ctx!.app.inject({ method: 'GET', url: '/api/v1/setup', remoteAddress, headers: { authorization: `Bearer guess${i}.nope` } });
 
-    test(`${FLOOD} refused requests write two audit rows, and the second counts them`, async () => {
+    test(`#52 ${FLOOD} refused requests write two audit rows, and the second counts them`, async () => {
       ctx = await createTestContext(dialect);
       for (let i = 0; i < 21; i++) assert.equal((await guessLink('192.0.2.50', i)).statusCode, 404);
       const lockedUntil = ctx.clock.now() + 1_000;
@@ -65,7 +65,7 @@ for (const dialect of dialects()) {
       ]);
     });
 
-    test('refused logins from one /64 count in one episode, and housekeeping closes it', async () => {
+    test('#52 refused logins from one /64 count in one episode, and housekeeping closes it', async () => {
       ctx = await createTestContext(dialect);
       await seedAdmin(ctx, { email: 'grace@example.org' });
       const from = '2001:db8:77:1::5';
@@ -94,7 +94,7 @@ for (const dialect of dialects()) {
       assert.equal((await throttleEvents()).length, 2);
     });
 
-    test('housekeeping deletes audit events older than the retention setting, and only those', async () => {
+    test('#52 housekeeping deletes audit events older than the retention setting, and only those', async () => {
       ctx = await createTestContext(dialect, { env: { LATCHKEY_AUDIT_RETENTION_DAYS: '30' } });
       const now = ctx.clock.now();
       const ages = { old: 30 * DAY_MS + 1, edge: 30 * DAY_MS, recent: 29 * DAY_MS, today: 0 };
@@ -110,7 +110,7 @@ for (const dialect of dialects()) {
       assert.equal((await runMaintenance(ctx.deps)).auditEvents, 1, 'a day later, the next one goes');
     });
 
-    test('by default the audit log keeps 400 days; 0 keeps everything', async () => {
+    test('#52 by default the audit log keeps 400 days; 0 keeps everything', async () => {
       ctx = await createTestContext(dialect);
       const now = ctx.clock.now();
       for (const age of [401 * DAY_MS, 400 * DAY_MS, 399 * DAY_MS]) await recordAuditEvent(ctx.db, { at: now - age, action: 'test.event', outcome: 'success' });
@@ -126,7 +126,7 @@ for (const dialect of dialects()) {
   });
 }
 
-test('LATCHKEY_AUDIT_RETENTION_DAYS takes a whole number of days', () => {
+test('#52 LATCHKEY_AUDIT_RETENTION_DAYS takes a whole number of days', () => {
   assert.equal(loadConfig({}, '/tmp').auditRetentionDays, 400);
   assert.equal(loadConfig({ LATCHKEY_AUDIT_RETENTION_DAYS: '730' }, '/tmp').auditRetentionDays, 730);
   assert.throws(() => loadConfig({ LATCHKEY_AUDIT_RETENTION_DAYS: 'a year' }, '/tmp'), (error: unknown) => {

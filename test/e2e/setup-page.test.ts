@@ -66,7 +66,7 @@ describe('the setup page in Chromium', { skip: missing ?? false }, () => {
   const graceLink = { value: '' };
   let graceSecret = '';
 
-  test('after following the link no address in the tab holds the token, Back does not reach it, and the token opens nothing', async () => {
+  test('#56 after following the link no address in the tab holds the token, Back does not reach it, and the token opens nothing', async () => {
     graceLink.value = await invite('grace@example.org', 'Grace Hopper');
     const token = new URL(graceLink.value).hash.slice('#token='.length);
     const { page } = await newPage();
