@@ -245,5 +245,27 @@ for (const dialect of dialects()) {
       assert.match(all, /authenticator apps and recovery codes of your account were removed/);
       for (const mail of mails) assert.match(mail, /If this was not you/);
     });
+
+    test('#34/#48 origins are compared whole: a look-alike name or another port is cross-site even without Sec-Fetch-Site', async () => {
+      await seedAdmin(ctx, { email: 'ada@example.org' });
+      const attempt = (host: string, origin: string) =>
+        ctx.app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: { host, origin }, payload: { email: 'ada@example.org', password: STRONG_PASSWORD } });
+      // The public URL (http://latchkey.test), and hosts the request itself names (an IP
+      // address, localhost): each with Origins that begin like it but are not it.
+      const cases: Array<[string, string, string[]]> = [
+        ['latchkey.test', 'http://latchkey.test', ['http://latchkey.test.evil.example', 'http://latchkey.test:8080', 'http://latchkey.testevil.example', 'https://latchkey.test']],
+        ['127.0.0.1:3000', 'http://127.0.0.1:3000', ['http://127.0.0.1:3000.evil.example', 'http://127.0.0.1:30001', 'http://127.0.0.1:3001', 'http://127.0.0.1']],
+        ['localhost', 'http://localhost', ['http://localhost.evil.example', 'http://localhost:8080']],
+      ];
+      for (const [host, same, foreign] of cases) {
+        for (const origin of foreign) {
+          const response = await attempt(host, origin);
+          assert.equal(response.statusCode, 403, `Host ${host}, Origin ${origin}`);
+          assert.equal(response.json().error.code, 'forbidden_origin');
+          assert.equal(response.cookies.length, 0);
+        }
+        assert.equal((await attempt(host, same)).statusCode, 200, `Host ${host}, Origin ${same} is this server`);
+      }
+    });
   });
 }

@@ -7,6 +7,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import type { HelmetOptions } from 'helmet';
 import { sql } from 'kysely';
 import { Admin, ErrorBody } from '../shared/api.js';
 import { adminRoutes } from './admins/routes.js';
@@ -18,10 +19,13 @@ import { setupRoutes } from './setup/routes.js';
 import { mailRoutes } from './mail/routes.js';
 import { DEFAULT_CONSOLE_DIR, registerConsole } from './http/console.js';
 import { systemRoutes } from './http/system-routes.js';
+import type { Config } from './core/config.js';
 import type { Deps } from './db/deps.js';
-import { registerErrorHandling } from './http/errors.js';
+import { frameworkErrorHandler, registerErrorHandling } from './http/errors.js';
+import { createEdge } from './http/edge-server.js';
+import { registerHostGuard } from './http/host-guard.js';
 import { registerOriginGuard } from './http/origin-guard.js';
-import { registerSecurityHeaders } from './http/security-headers.js';
+import { registerSecurityHeaders, securityHeaders } from './http/security-headers.js';
 import { decorateAuth } from './sessions/guard.js';
 
 /** Bodies are small JSON objects; 64 KiB leaves room and bounds memory per request. */
@@ -38,33 +42,9 @@ export const LOG_REDACT_PATHS = [
   '*.secret',
 ];
 
-export async function buildApp(deps: Deps): Promise<FastifyInstance> {
-  const { config } = deps;
-  const app = Fastify({
-    ...(deps.logger
-      ? { loggerInstance: deps.logger }
-      : { logger: { level: config.logLevel, redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' } } }),
-    bodyLimit: BODY_LIMIT_BYTES,
-    trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
-    ajv: {
-      customOptions: {
-        // A number, array or null where a string belongs is an error, not something to coerce.
-        coerceTypes: false,
-        removeAdditional: true,
-        allErrors: false,
-      },
-    },
-    routerOptions: { ignoreTrailingSlash: true },
-  });
-
-  // Only JSON bodies: a cross-site form can send text/plain without a preflight.
-  app.removeContentTypeParser('text/plain');
-  registerErrorHandling(app);
-  decorateAuth(app);
-  registerOriginGuard(app, config);
-
-  await app.register(cookie);
-  registerSecurityHeaders(app, {
+/** The security headers' settings: worked out once, at start (security-headers.ts). */
+function helmetOptions(config: Config): HelmetOptions {
+  return {
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
@@ -85,7 +65,55 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     strictTransportSecurity: config.secureCookies ? { maxAge: 31_536_000, includeSubDomains: true } : false,
     referrerPolicy: { policy: 'no-referrer' },
     frameguard: { action: 'deny' },
+  };
+}
+
+export async function buildApp(deps: Deps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const headers = securityHeaders(helmetOptions(config));
+  // Timeouts, the per-address connection cap and the answers Node writes itself.
+  const edge = createEdge({
+    requestTimeoutSeconds: config.requestTimeoutSeconds,
+    idleTimeoutSeconds: config.idleTimeoutSeconds,
+    maxConnectionsPerAddress: config.maxConnectionsPerAddress,
+    headers,
   });
+  const app = Fastify({
+    ...(deps.logger
+      ? { loggerInstance: deps.logger }
+      : { logger: { level: config.logLevel, redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' } } }),
+    serverFactory: edge.serverFactory,
+    clientErrorHandler: edge.clientErrorHandler,
+    frameworkErrors: frameworkErrorHandler(headers),
+    // While shutting down, a request on a connection still open is routed as usual (with its
+    // hooks and headers, and Connection: close) instead of getting Fastify's bare 503; the
+    // database stays open until the server has closed.
+    return503OnClosing: false,
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
+    ajv: {
+      customOptions: {
+        // A number, array or null where a string belongs is an error, not something to coerce.
+        coerceTypes: false,
+        removeAdditional: true,
+        allErrors: false,
+      },
+    },
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  edge.useLog(app.log);
+
+  // Only JSON bodies: a cross-site form can send text/plain without a preflight.
+  app.removeContentTypeParser('text/plain');
+  registerErrorHandling(app);
+  decorateAuth(app);
+  // The onRequest hooks, in this order: the headers first, so that every refusal after them
+  // carries them; then which host, then which site.
+  registerSecurityHeaders(app, headers);
+  registerHostGuard(app, config);
+  registerOriginGuard(app, config);
+
+  await app.register(cookie);
 
   app.addSchema(Admin);
   app.addSchema(ErrorBody);

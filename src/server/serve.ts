@@ -33,6 +33,15 @@ export async function serve(config: Config, io: Terminal): Promise<void> {
     );
   }, 10 * 60_000);
   maintenance.unref();
+  if (config.trustProxy.length > 0 && config.maxConnectionsPerAddress > 0) {
+    // The cap is counted on the socket's address, known before any X-Forwarded-For: behind
+    // a proxy it is the proxy's address, so the cap holds for all clients together.
+    app.log.info(
+      { maxConnectionsPerAddress: config.maxConnectionsPerAddress, trustProxy: config.trustProxy },
+      `at most ${config.maxConnectionsPerAddress} connections are open from each address, a trusted proxy's included: ` +
+        'raise LATCHKEY_MAX_CONNECTIONS_PER_ADDRESS above its concurrency, or set it to 0 and limit clients at the proxy',
+    );
+  }
   if (config.smtpUrl) app.log.info({ smtp: transport.description }, `mail is sent through ${transport.description}`);
   else app.log.warn({ mailbox: transport.description }, `no LATCHKEY_SMTP_URL: emails are saved as .eml files in ${transport.description}`);
   let closing = false;

@@ -28,6 +28,14 @@ export interface Config {
   totpIssuer: string;
   logLevel: string;
   trustProxy: string[];
+  /** A request's headers and body must have arrived within this (slowloris, stalled bodies). */
+  requestTimeoutSeconds: number;
+  /** A connection on which nothing moves for this long is closed, during a request or between requests. */
+  idleTimeoutSeconds: number;
+  /** Open connections allowed from one client address (its socket's, IPv6 by /64); 0 for no cap. */
+  maxConnectionsPerAddress: number;
+  /** Host names served besides the public URL's, lower-case; IP addresses and localhost always are. */
+  allowedHosts: string[];
 }
 
 export class ConfigError extends Error {
@@ -38,9 +46,6 @@ export class ConfigError extends Error {
 }
 
 type Env = Record<string, string | undefined>;
-
-/** RFC 1123 host names: dot-separated labels of letters, digits and inner hyphens. */
-const HOSTNAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
 /** One sender: a bare address, or a display name and an address in angle brackets. */
 const MAIL_FROM = /^(?:(?:"[^"\r\n]*"|[^<>@,;:"\r\n]*)\s*<[^<>\s@,;:]+@[^<>\s@,;:]+>|[^<>\s@,;:"]+@[^<>\s@,;:]+)$/;
@@ -75,6 +80,9 @@ function isProxyEntry(entry: string): boolean {
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
+/** A DNS name: dot-separated labels of letters, digits, hyphens (and underscores, found on internal names). */
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*$/;
+
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
   const problems: string[] = [];
   const get = (name: string) => {
@@ -95,7 +103,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   const dataDir = path.resolve(cwd, get('LATCHKEY_DATA_DIR') ?? 'data');
   const port = integer('LATCHKEY_PORT', 3000, 0, 65535);
   let host = get('LATCHKEY_HOST') ?? '127.0.0.1';
-  if (isIP(host) === 0 && !HOSTNAME.test(host)) {
+  if (isIP(host) === 0 && !HOST_NAME.test(host.toLowerCase())) {
     problems.push(`LATCHKEY_HOST=${JSON.stringify(host)} must be an IP address or a host name to listen on, such as 127.0.0.1, 0.0.0.0 or ::`);
     host = '127.0.0.1';
   }
@@ -155,6 +163,17 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   const totpIssuer = get('LATCHKEY_TOTP_ISSUER') ?? 'Latchkey';
   if (totpIssuer.includes(':')) problems.push('LATCHKEY_TOTP_ISSUER must not contain ":" (authenticator apps split the label on it).');
 
+  const allowedHosts: string[] = [];
+  for (const entry of (get('LATCHKEY_ALLOWED_HOSTS') ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const name = entry.toLowerCase().replace(/\.$/, '');
+    if (HOST_NAME.test(name)) allowedHosts.push(name);
+    else {
+      problems.push(
+        `LATCHKEY_ALLOWED_HOSTS: ${JSON.stringify(entry)} must be a host name without scheme, port or path, such as console.internal.example (IP addresses and localhost need no entry).`,
+      );
+    }
+  }
+
   const config: Config = {
     port,
     host,
@@ -175,6 +194,15 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     totpIssuer,
     logLevel,
     trustProxy: trustedProxies(get('LATCHKEY_TRUST_PROXY'), problems),
+    // Node's own default is 300 s; a login body is under 64 KiB, which 30 s carries at 18 kbit/s.
+    requestTimeoutSeconds: integer('LATCHKEY_REQUEST_TIMEOUT_SECONDS', 30, 1, 3600),
+    // Fastify's keep-alive default, above the 60 s idle timeout of common load balancers
+    // (AWS ALB, nginx), so that the proxy, not this server, closes an idle upstream connection.
+    idleTimeoutSeconds: integer('LATCHKEY_IDLE_TIMEOUT_SECONDS', 72, 1, 3600),
+    // A browser opens at most 6 connections to a host; 64 leaves room for an office behind one
+    // NAT address and bounds what one client can hold open (each about 60 KiB).
+    maxConnectionsPerAddress: integer('LATCHKEY_MAX_CONNECTIONS_PER_ADDRESS', 64, 0, 100_000),
+    allowedHosts,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

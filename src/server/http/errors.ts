@@ -2,7 +2,7 @@
  * The one place where errors become HTTP answers (STYLE.md §8): catalog errors, schema
  * violations and Fastify's own errors, each with a stable code from core/errors.ts.
  */
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { EMAIL_INVALID_MESSAGE, NAME_INVALID_MESSAGE } from '../../shared/rules.js';
 import { HasherBusyError } from '../core/passwords.js';
 import { DomainError, ERROR_CATALOG, errorBody } from '../core/errors.js';
@@ -90,4 +90,26 @@ export function registerErrorHandling(app: FastifyInstance): void {
     request.log.error({ err: error }, 'unhandled error');
     return reply.code(500).send(errorBody('internal_error', ERROR_CATALOG.internal_error.message));
   });
+}
+
+/**
+ * Fastify's own errors from before a route is found (a path that does not decode, a path
+ * parameter over 100 characters), which it answers without running any hook: given to
+ * Fastify as `frameworkErrors`, with the headers every answer carries.
+ */
+export function frameworkErrorHandler(headers: Record<string, string>) {
+  return (error: FastifyError, _request: unknown, reply: FastifyReply): void => {
+    reply.headers(headers).header('cache-control', 'no-store');
+    switch (error.code) {
+      case 'FST_ERR_BAD_URL':
+        reply.code(400).send(errorBody('invalid_request', 'The address is not valid: it holds a malformed percent-encoding.', 'url'));
+        return;
+      case 'FST_ERR_MAX_PARAM_LENGTH':
+        reply.code(400).send(errorBody('invalid_request', 'A part of the address is too long.', 'url'));
+        return;
+      default:
+        reply.log.error({ err: error }, 'framework error');
+        reply.code(500).send(errorBody('internal_error', ERROR_CATALOG.internal_error.message));
+    }
+  };
 }

@@ -17,11 +17,29 @@ export function isSameOriginRequest(config: Config, request: FastifyRequest): bo
   if (fetchSite !== undefined && fetchSite !== 'same-origin' && fetchSite !== 'none') return false;
   const origin = request.headers.origin;
   if (origin === undefined) return true;
+  // Whole origins, compared for equality: never a prefix (http://latchkey.test.evil.example
+  // and http://latchkey.test:8080 are other sites).
   if (origin === config.publicUrl.origin) return true;
   // The console may also be reached under another name for this host (localhost versus
-  // 127.0.0.1); a page is same-origin when its Origin names the host it sent the request to.
-  const host = request.headers.host;
-  return host !== undefined && origin === `${request.protocol}://${host}`;
+  // 127.0.0.1, or a name in LATCHKEY_ALLOWED_HOSTS; the Host guard has refused any other); a
+  // page is same-origin when its Origin is the origin it sent the request to.
+  return origin === requestOrigin(request);
+}
+
+/**
+ * The origin the request was addressed to, written as a browser writes Origin (lower case,
+ * default port left out); null for a Host that is not a bare host and port.
+ */
+function requestOrigin(request: FastifyRequest): string | null {
+  if (!request.host) return null;
+  let url: URL;
+  try {
+    url = new URL(`${request.protocol}://${request.host}`);
+  } catch {
+    return null;
+  }
+  if (url.username || url.password || url.pathname !== '/' || url.search || url.hash) return null;
+  return url.origin;
 }
 
 export function registerOriginGuard(app: FastifyInstance, config: Config): void {

@@ -27,10 +27,28 @@ export function securityHeaders(options: HelmetOptions): Record<string, string> 
   return headers;
 }
 
-export function registerSecurityHeaders(app: FastifyInstance, options: HelmetOptions): void {
-  const headers = securityHeaders(options);
+/** The API's paths: every answer under them is `Cache-Control: no-store`. */
+export function isApiPath(url: string): boolean {
+  return url === '/api' || url.startsWith('/api/') || url.startsWith('/api?');
+}
+
+/**
+ * Every answer gets the headers, errors included. They are set by the first onRequest hook
+ * of all, so an error thrown by any later one (the Host check, the origin guard, the hasher
+ * refusing a login) already has them; the error handler keeps headers already set. Answers
+ * under /api are never stored by a browser or proxy (they name administrators, sessions,
+ * audit events): set last, in onSend, over whatever a route or plugin chose (the API reader's
+ * static files come with `public, max-age=0`). The answers Node writes on its own get the
+ * same headers from edge-server.ts, and Fastify's URL errors from `frameworkErrors`.
+ */
+export function registerSecurityHeaders(app: FastifyInstance, headers: Record<string, string>): void {
   app.addHook('onRequest', (_request, reply, done) => {
     reply.headers(headers);
     done();
+  });
+  app.addHook('onSend', (request, reply, payload, done) => {
+    // The matched route as well as the URL: a percent-encoded path can reach an /api route.
+    if (isApiPath(request.url) || isApiPath(request.routeOptions.url ?? '')) reply.header('cache-control', 'no-store');
+    done(null, payload);
   });
 }
