@@ -8,10 +8,10 @@
  * including the second one it opens when told to listen on `localhost` (127.0.0.1 and ::1).
  */
 import http from 'node:http';
-import net from 'node:net';
 import type { Socket } from 'node:net';
 import type { FastifyBaseLogger } from 'fastify';
 import { ERROR_CATALOG, errorBody, type ErrorCode } from '../core/errors.js';
+import { addressGroup } from '../throttle/counters.js';
 import { isApiPath } from './security-headers.js';
 
 export interface EdgeSettings {
@@ -38,28 +38,7 @@ export interface Edge {
  * stepping through addresses in it does not multiply the cap.
  */
 export function connectionKey(address: string | undefined): string {
-  if (!address) return 'unknown';
-  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
-  if (mapped) return mapped[1]!;
-  if (net.isIPv4(address)) return address;
-  const groups = ipv6Groups(address.split('%')[0]!);
-  return groups ? `${groups.slice(0, 4).map((g) => g.toString(16)).join(':')}::/64` : address;
-}
-
-function ipv6Groups(address: string): number[] | null {
-  if (!net.isIPv6(address)) return null;
-  let text = address;
-  const v4 = /(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
-  if (v4) {
-    const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
-    text = `${text.slice(0, v4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const parse = (part: string) => (part === '' ? [] : part.split(':').map((h) => parseInt(h, 16)));
-  const [head = '', tail] = text.split('::');
-  if (tail === undefined) return parse(head);
-  const before = parse(head);
-  const after = parse(tail);
-  return [...before, ...new Array<number>(8 - before.length - after.length).fill(0), ...after];
+  return address ? addressGroup(address) : 'unknown';
 }
 
 /** What Node writes for a client error, with our headers and error body. */
