@@ -6,6 +6,7 @@
  */
 import type { Selectable } from 'kysely';
 import type { SecretBox } from '../core/secret-box.js';
+import { prepared } from '../db/prepared.js';
 import type { Db, OutboxTable } from '../db/schema.js';
 import type { PendingWrite } from '../db/together.js';
 import { randomUuid, type RandomSource } from '../core/ports.js';
@@ -109,7 +110,12 @@ export type MailProgress = Pick<OutboxRow, 'admin_id' | 'created_at' | 'attempts
  * one of its kind is for the same administrator (the id breaks a tie in time).
  */
 export async function latestMailOfKind(db: Db, kind: string, adminId?: string): Promise<Map<string, MailProgress>> {
-  let query = db
+  const rows = adminId === undefined ? await latestOfKindForAll(db, kind) : await latestOfKindForOne(db, kind, adminId);
+  return new Map(rows.map((row) => [row.admin_id!, row]));
+}
+
+function latestOfKind(db: Db, kind: string) {
+  return db
     .selectFrom('outbox as o')
     .select(['o.admin_id', 'o.created_at', 'o.attempts', 'o.next_attempt_at', 'o.sent_at', 'o.failed_at', 'o.last_error'])
     .where('o.kind', '=', kind)
@@ -120,7 +126,7 @@ export async function latestMailOfKind(db: Db, kind: string, adminId?: string): 
             .selectFrom('outbox as later')
             .select('later.id')
             .whereRef('later.admin_id', '=', 'o.admin_id')
-            .where('later.kind', '=', kind)
+            .whereRef('later.kind', '=', 'o.kind')
             .where((inner) =>
               inner.or([
                 inner('later.created_at', '>', inner.ref('o.created_at')),
@@ -130,7 +136,9 @@ export async function latestMailOfKind(db: Db, kind: string, adminId?: string): 
         ),
       ),
     );
-  query = adminId === undefined ? query.where('o.admin_id', 'is not', null) : query.where('o.admin_id', '=', adminId);
-  const rows = await query.execute();
-  return new Map(rows.map((row) => [row.admin_id!, row]));
 }
+
+// Built and compiled once: the Administrators list runs this on every load, and building the
+// anti-join cost Kysely more than SQLite takes to run it.
+const latestOfKindForAll = prepared((db: Db, kind: string) => latestOfKind(db, kind).where('o.admin_id', 'is not', null));
+const latestOfKindForOne = prepared((db: Db, kind: string, adminId: string) => latestOfKind(db, kind).where('o.admin_id', '=', adminId));
