@@ -57,7 +57,7 @@ describe('the registry of second-factor kinds', () => {
     assert.equal(new Set(factors).size, factors.length);
     assert.ok(!factors.includes('password'));
     assert.ok(SECOND_FACTOR_KINDS.some((kind) => !kind.fallback));
-    assert.deepEqual(methods, ['totp', 'recovery'], 'the authenticator app first, recovery codes as its fallback');
+    assert.deepEqual(methods, ['passkey', 'totp', 'recovery'], 'passkeys, then the authenticator app, recovery codes as their fallback');
     assert.equal(kindForMethod('recovery')?.fallback, true);
     assert.equal(kindForMethod('nothing'), undefined);
   });

@@ -26,6 +26,10 @@ describe('the API description', () => {
       'POST /api/v1/admins',
       'GET /api/v1/admins/{id}',
       'PATCH /api/v1/admins/{id}',
+      'POST /api/v1/auth/mfa/passkey/options',
+      'POST /api/v1/auth/mfa/passkey',
+      'POST /api/v1/setup/passkey/options',
+      'POST /api/v1/setup/passkey',
     ]) {
       assert.ok(documented.has(expected), `${expected} is documented; have ${[...documented].join(', ')}`);
     }

@@ -155,6 +155,90 @@ export const TotpConfirmation = Type.Object({
 });
 export type TotpConfirmation = Static<typeof TotpConfirmation>;
 
+/** A base64url string of WebAuthn, bounded (a credential id is at most 1023 bytes). */
+const B64url = (maxLength: number, description?: string) =>
+  Type.String({ maxLength, pattern: '^[A-Za-z0-9_-]*$', ...(description ? { description } : {}) });
+
+const CredentialDescriptor = Type.Object({
+  id: Type.String(),
+  type: Type.String({ description: '`public-key`' }),
+  transports: Type.Optional(Type.Array(Type.String())),
+});
+
+const ClientExtensionResults = Type.Object({ credProps: Type.Optional(Type.Object({ rk: Type.Optional(Type.Boolean()) })) });
+
+/** `PublicKeyCredentialRequestOptionsJSON`: what `navigator.credentials.get` needs (via @simplewebauthn/browser). */
+export const PasskeyRequestOptions = Type.Object({
+  challenge: Type.String({ description: 'Good for 5 minutes, once, for this pending login only.' }),
+  timeout: Type.Optional(Type.Number()),
+  rpId: Type.Optional(Type.String()),
+  allowCredentials: Type.Optional(Type.Array(CredentialDescriptor, { description: "The account's passkeys." })),
+  userVerification: Type.Optional(Type.String()),
+});
+export type PasskeyRequestOptions = Static<typeof PasskeyRequestOptions>;
+
+/** `PublicKeyCredentialCreationOptionsJSON`: what `navigator.credentials.create` needs. */
+export const PasskeyCreationOptions = Type.Object({
+  rp: Type.Object({ name: Type.String(), id: Type.Optional(Type.String()) }),
+  user: Type.Object({ id: Type.String(), name: Type.String(), displayName: Type.String() }),
+  challenge: Type.String({ description: 'Good for 5 minutes, once, for this setup link only.' }),
+  pubKeyCredParams: Type.Array(Type.Object({ alg: Type.Number(), type: Type.String() })),
+  timeout: Type.Optional(Type.Number()),
+  excludeCredentials: Type.Optional(Type.Array(CredentialDescriptor)),
+  authenticatorSelection: Type.Optional(
+    Type.Object({
+      authenticatorAttachment: Type.Optional(Type.String()),
+      residentKey: Type.Optional(Type.String()),
+      requireResidentKey: Type.Optional(Type.Boolean()),
+      userVerification: Type.Optional(Type.String()),
+    }),
+  ),
+  hints: Type.Optional(Type.Array(Type.String())),
+  attestation: Type.Optional(Type.String()),
+  extensions: Type.Optional(Type.Object({ credProps: Type.Optional(Type.Boolean()) })),
+});
+export type PasskeyCreationOptions = Static<typeof PasskeyCreationOptions>;
+
+/** `AuthenticationResponseJSON`: what `startAuthentication` of @simplewebauthn/browser answers. */
+export const PasskeyAssertion = Type.Object({
+  id: B64url(1400, 'The credential id.'),
+  rawId: B64url(1400),
+  type: Type.Literal('public-key'),
+  response: Type.Object({
+    clientDataJSON: B64url(4096),
+    authenticatorData: B64url(4096),
+    signature: B64url(1024),
+    userHandle: Type.Optional(B64url(1024)),
+  }),
+  authenticatorAttachment: Type.Optional(Type.String({ maxLength: 32 })),
+  clientExtensionResults: ClientExtensionResults,
+});
+export type PasskeyAssertion = Static<typeof PasskeyAssertion>;
+
+/** `RegistrationResponseJSON`: what `startRegistration` of @simplewebauthn/browser answers. */
+export const PasskeyAttestation = Type.Object({
+  id: B64url(1400, 'The credential id.'),
+  rawId: B64url(1400),
+  type: Type.Literal('public-key'),
+  response: Type.Object({
+    clientDataJSON: B64url(4096),
+    attestationObject: B64url(32768),
+    authenticatorData: Type.Optional(B64url(32768)),
+    transports: Type.Optional(Type.Array(Type.String({ maxLength: 32 }), { maxItems: 10 })),
+    publicKeyAlgorithm: Type.Optional(Type.Number()),
+    publicKey: Type.Optional(B64url(4096)),
+  }),
+  authenticatorAttachment: Type.Optional(Type.String({ maxLength: 32 })),
+  clientExtensionResults: ClientExtensionResults,
+});
+export type PasskeyAttestation = Static<typeof PasskeyAttestation>;
+
+export const PasskeyRegistrationBody = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 100, pattern: NAME_PATTERN, description: 'What the admin calls this passkey ("YubiKey", "Laptop").' }),
+  response: PasskeyAttestation,
+});
+export type PasskeyRegistrationBody = Static<typeof PasskeyRegistrationBody>;
+
 export const SetupEmailSent = Type.Object({ sentTo: Type.String() });
 export type SetupEmailSent = Static<typeof SetupEmailSent>;
 

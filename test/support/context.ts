@@ -107,6 +107,8 @@ export interface TestContext {
   app: FastifyInstance;
   deps: Deps;
   db: Db;
+  /** Where the database is, for a second connection to it (another instance). */
+  databaseUrl: string;
   clock: TestClock;
   config: Config;
   logs: LogCapture;
@@ -153,6 +155,7 @@ export async function createTestContext(dialect: DialectName, options: ContextOp
     app,
     deps,
     db: database.db,
+    databaseUrl: database.url,
     clock,
     config,
     logs,

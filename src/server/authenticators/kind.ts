@@ -5,6 +5,7 @@
  * registry.ts and its migration.
  */
 import type { TSchema } from '@sinclair/typebox';
+import type { ErrorCode } from '../core/errors.js';
 import type { SecretBox } from '../core/secret-box.js';
 import type { Db } from '../db/schema.js';
 import type { SecurityNotice } from '../mail/templates.js';
@@ -13,6 +14,12 @@ export interface KindContext {
   db: Db;
   secretBox: SecretBox;
   now: number;
+  /** The pending login the proof is for, for a kind whose challenges are bound to it (passkeys). */
+  pendingLoginId?: string;
+  /** The server's public URL, for a kind bound to the site's origin (passkeys). */
+  publicUrl?: URL;
+  /** The client's address, for an audit event the kind writes itself. */
+  ip?: string | null;
 }
 
 /** What checking a proof came to: a value, never an exception, for a wrong guess. */
@@ -54,4 +61,9 @@ export interface SecondFactorKind<Proof = unknown> {
   verifyAndSpend(context: KindContext, adminId: string, proof: Proof): Promise<Verification>;
   /** Removes every authenticator of this kind of the admin (Reset MFA); how many went. */
   removeAll(db: Db, adminId: string): Promise<number>;
+  /**
+   * The error a refused proof answers with, when a wrong code is not what the admin gave
+   * (`invalid_passkey`); it counts like a wrong code all the same. `invalid_code` otherwise.
+   */
+  readonly refusedAs?: ErrorCode;
 }

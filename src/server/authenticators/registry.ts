@@ -4,10 +4,11 @@
  */
 import type { Db } from '../db/schema.js';
 import type { SecondFactorKind } from './kind.js';
+import { passkeyKind } from './passkey/kind.js';
 import { recoveryCodeKind } from './recovery-codes/kind.js';
 import { totpKind } from './totp/kind.js';
 
-export const SECOND_FACTOR_KINDS: readonly SecondFactorKind<any>[] = [totpKind, recoveryCodeKind];
+export const SECOND_FACTOR_KINDS: readonly SecondFactorKind<any>[] = [passkeyKind, totpKind, recoveryCodeKind];
 
 export function kindForMethod(method: string): SecondFactorKind<any> | undefined {
   return SECOND_FACTOR_KINDS.find((kind) => kind.method === method);

@@ -19,6 +19,10 @@ export const ERROR_CATALOG = {
     status: 401,
     message: 'This code was already used, and a code works only once. Wait for the next code in your app (a new one every 30 seconds) and enter that.',
   },
+  invalid_passkey: {
+    status: 401,
+    message: 'That passkey was not accepted. Try again with a passkey registered for this account on this site.',
+  },
   no_pending_login: { status: 401, message: 'There is no login waiting for a second factor; start again with your email and password.' },
   invalid_credentials: { status: 401, message: 'The email or password is not correct.' },
   not_authenticated: { status: 401, message: 'Log in first.' },

@@ -93,6 +93,41 @@ export interface RecoveryCodesTable {
   used_at: number | null;
 }
 
+export interface PasskeysTable {
+  id: string;
+  admin_id: string;
+  name: string;
+  /** The credential's id as the authenticator gave it, base64url; unique across admins. */
+  credential_id: string;
+  /** The COSE public key, base64url. */
+  public_key: string;
+  /** The authenticator's signature counter as last accepted; 0 for one that keeps none. */
+  sign_count: number;
+  /** How the browser can reach the authenticator (`internal,hybrid`, …), comma-separated. */
+  transports: string;
+  /** 0/1: the credential may be synced to other devices (WebAuthn BE flag). */
+  backup_eligible: number;
+  /** 0/1: the credential is synced now (WebAuthn BS flag), as of its last use. */
+  backup_state: number;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+export type WebauthnChallengePurpose = 'login' | 'registration';
+
+export interface WebauthnChallengesTable {
+  /** The challenge as sent, base64url of 32 random bytes. */
+  challenge: string;
+  purpose: WebauthnChallengePurpose;
+  admin_id: string;
+  /** A login challenge's pending login. */
+  session_id: string | null;
+  /** A registration challenge's setup link, when the registration is part of a setup. */
+  setup_token_id: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface OutboxTable {
   id: string;
   kind: string;
@@ -132,6 +167,8 @@ export interface Database {
   audit_events: AuditEventsTable;
   totp_authenticators: TotpAuthenticatorsTable;
   recovery_codes: RecoveryCodesTable;
+  passkeys: PasskeysTable;
+  webauthn_challenges: WebauthnChallengesTable;
   outbox: OutboxTable;
   settings: SettingsTable;
   throttle_counters: ThrottleCountersTable;

@@ -5,7 +5,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { LoginBody, LoginResult, SessionInfo } from '../../shared/api.js';
+import { LoginBody, LoginResult, PasskeyRequestOptions, SessionInfo } from '../../shared/api.js';
 import { SECOND_FACTOR_KINDS, usableMethods } from '../authenticators/registry.js';
 import { clientFactsOf } from '../core/client.js';
 import { DomainError } from '../core/errors.js';
@@ -17,7 +17,7 @@ import { clearSessionCookie, readSessionCookie, setSessionCookie } from '../sess
 import { loadSession } from '../sessions/guard.js';
 import { deleteSession } from '../sessions/repository.js';
 import type { DummyHash } from './password-step.js';
-import { passwordStep, secondFactorStep } from './service.js';
+import { passkeyLoginOptions, passwordStep, secondFactorStep } from './service.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -73,6 +73,20 @@ export function authRoutes(deps: Deps, dummyHash: DummyHash): FastifyPluginAsync
       },
     );
 
+    app.post(
+      '/mfa/passkey/options',
+      {
+        schema: {
+          tags,
+          summary: 'Second step: the options of a passkey assertion for this pending login',
+          description:
+            'Needs the pending-login cookie. Answers `PublicKeyCredentialRequestOptionsJSON` for `navigator.credentials.get` (`startAuthentication` of @simplewebauthn/browser): a challenge good for 5 minutes and one try of `POST /api/v1/auth/mfa/passkey` for this pending login only, and the account\'s passkeys in `allowCredentials`.',
+          response: { 200: PasskeyRequestOptions, ...errorResponses(401) },
+        },
+      },
+      async (request) => passkeyLoginOptions(deps, readSessionCookie(deps.config, request)),
+    );
+
     for (const kind of SECOND_FACTOR_KINDS) {
       app.post(
         `/mfa/${kind.method}`,
@@ -97,7 +111,7 @@ export function authRoutes(deps: Deps, dummyHash: DummyHash): FastifyPluginAsync
           }
           if (outcome.loginEnded) clearSessionCookie(deps.config, reply);
           if (outcome.error === 'too_many_attempts') throw DomainError.retryAfter('too_many_attempts', outcome.retryAfterMs);
-          throw new DomainError(outcome.error, undefined, outcome.error === 'no_pending_login' ? undefined : 'code');
+          throw new DomainError(outcome.error, undefined, outcome.error === 'no_pending_login' || outcome.error === 'invalid_passkey' ? undefined : 'code');
         },
       );
     }

@@ -14,6 +14,9 @@ import { commitTogether, writeTogether } from '../db/together.js';
 import { findAdminByEmail, normalizeEmail } from '../directory/admins.js';
 import type { SecondFactorKind } from '../authenticators/kind.js';
 import { usableMethods } from '../authenticators/registry.js';
+import { authenticationOptions, newChallenge, relyingPartyOf } from '../authenticators/passkey/ceremonies.js';
+import { listPasskeys, storeChallenge } from '../authenticators/passkey/repository.js';
+import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { securityNoticeWrite } from '../mail/notices.js';
 import type { SecurityNotice } from '../mail/templates.js';
 import { sessionPolicy } from '../sessions/policy.js';
@@ -179,7 +182,7 @@ async function checkPasswordAndOpen(
 
 export type SecondFactorOutcome =
   | { ok: true; token: string }
-  | { ok: false; error: 'no_pending_login' | 'invalid_code' | 'code_already_used'; loginEnded: boolean }
+  | { ok: false; error: 'no_pending_login' | 'invalid_code' | 'invalid_passkey' | 'code_already_used'; loginEnded: boolean }
   | { ok: false; error: 'too_many_attempts'; retryAfterMs: number; loginEnded: false };
 
 /**
@@ -221,7 +224,7 @@ export async function secondFactorStep<Proof>(
         trx.deleteFrom('sessions').where('id', '=', pending.id),
         auditWrite(trx, { ...event, action: `login.${kind.method}`, outcome: 'denied', details: { reason: 'locked' } }),
       ]);
-      return { ok: false, error: 'invalid_code', loginEnded: true };
+      return { ok: false, error: wrongProof(kind), loginEnded: true };
     }
     if (counted.get(secondFactor.key) === ACCOUNT_POLICY.hardLockAt) await hardLock({ ...deps, db: trx }, admin.id, 'second-factor', input.client);
 
@@ -231,7 +234,11 @@ export async function secondFactorStep<Proof>(
     const row = await current.executeTakeFirst();
     if (!row || row.state !== 'mfa_pending') return { ok: false, error: 'no_pending_login', loginEnded: true };
 
-    const verification = await kind.verifyAndSpend({ db: trx, secretBox: deps.secretBox, now }, admin.id, input.proof);
+    const verification = await kind.verifyAndSpend(
+      { db: trx, secretBox: deps.secretBox, now, pendingLoginId: pending.id, publicUrl: deps.config.publicUrl, ip: input.client.ip },
+      admin.id,
+      input.proof,
+    );
     if (!verification.accepted) {
       const next = afterWrongCode(row.failed_attempts);
       await writeTogether(trx, [
@@ -240,7 +247,7 @@ export async function secondFactorStep<Proof>(
           : trx.updateTable('sessions').set({ failed_attempts: next.failures }).where('id', '=', pending.id),
         auditWrite(trx, { ...event, action: `login.${kind.method}`, outcome: 'failure', details: { failuresThisLogin: next.failures } }),
       ]);
-      return { ok: false, error: verification.alreadyUsed ? 'code_already_used' : 'invalid_code', loginEnded: next.next === 'ended' };
+      return { ok: false, error: verification.alreadyUsed ? 'code_already_used' : wrongProof(kind), loginEnded: next.next === 'ended' };
     }
 
     const factors = factorsAfterSecondFactor(kind.factor);
@@ -268,6 +275,24 @@ export async function secondFactorStep<Proof>(
   });
   if (notice) deps.mailQueued?.();
   return outcome;
+}
+
+/** What a refused proof of `kind` answers: a wrong code, or a refused passkey. */
+function wrongProof(kind: SecondFactorKind<unknown>): 'invalid_code' | 'invalid_passkey' {
+  return kind.refusedAs === 'invalid_passkey' ? 'invalid_passkey' : 'invalid_code';
+}
+
+/**
+ * The options of a passkey assertion for the pending login behind `token`: a challenge
+ * bound to this pending login, good for 5 minutes and one try, and the admin's passkeys.
+ */
+export async function passkeyLoginOptions(deps: Deps, token: string | undefined): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  const found = await findLiveSession(deps.db, sessionPolicy(deps.config), deps.clock.now(), token);
+  if (!found || found.session.state !== 'mfa_pending' || found.admin.status === 'suspended') throw new DomainError('no_pending_login');
+  const { session, admin } = found;
+  const challenge = newChallenge(deps.random);
+  await storeChallenge(deps.db, challenge, { purpose: 'login', adminId: admin.id, sessionId: session.id }, deps.clock.now());
+  return authenticationOptions(relyingPartyOf(deps.config.publicUrl, deps.config.totpIssuer), challenge, await listPasskeys(deps.db, admin.id));
 }
 
 /**

@@ -9,7 +9,16 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { refundAddress, reserveAddress } from '../throttle/attempts.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { CodeBody, FirstAdminBody, SetupPasswordBody, SetupState, TotpConfirmation, TotpEnrolment } from '../../shared/api.js';
+import {
+  CodeBody,
+  FirstAdminBody,
+  PasskeyCreationOptions,
+  PasskeyRegistrationBody,
+  SetupPasswordBody,
+  SetupState,
+  TotpConfirmation,
+  TotpEnrolment,
+} from '../../shared/api.js';
 import type { Deps } from '../db/deps.js';
 import type { Config } from '../core/config.js';
 import { DomainError } from '../core/errors.js';
@@ -18,7 +27,9 @@ import { exchangeSetupToken, whyUnusable } from './tokens.js';
 import { clientFactsOf } from '../core/client.js';
 import { errorResponses } from '../core/openapi.js';
 import {
+  beginPasskeyRegistration,
   beginTotpEnrolment,
+  completePasskeyRegistration,
   confirmTotpEnrolment,
   createFirstAdmin,
   resolveSetup,
@@ -201,6 +212,44 @@ export function setupRoutes(deps: Deps): FastifyPluginAsync {
         // The code is a guess like a login code: counted against the address until it proves right.
         await reserveAddress(deps, clientFactsOf(request));
         const confirmation = await confirmTotpEnrolment(deps, ctx, request.body.code, request.ip);
+        await refundAddress(deps, clientFactsOf(request));
+        return confirmation;
+      },
+    );
+
+    app.post(
+      '/passkey/options',
+      {
+        schema: {
+          tags,
+          security,
+          summary: 'The options of a passkey registration, instead of an authenticator app',
+          description:
+            'Answers `PublicKeyCredentialCreationOptionsJSON` for `navigator.credentials.create` (`startRegistration` of @simplewebauthn/browser): a challenge good for 5 minutes and one try of `POST /api/v1/setup/passkey` with this link only. Needs the password set first.',
+          response: { 200: PasskeyCreationOptions, ...errorResponses(404, 409) },
+        },
+      },
+      async (request) => beginPasskeyRegistration(deps, await resolve(request)),
+    );
+
+    app.post(
+      '/passkey',
+      {
+        schema: {
+          tags,
+          security,
+          summary: 'Register the passkey; completes the setup',
+          description:
+            'The body names the passkey and carries the answer of `navigator.credentials.create`. Completes the setup as the first code of an authenticator app does: the password and the passkey take effect, and ten recovery codes are answered, once. A response that does not verify answers `400 invalid_passkey` and counts against the link like a wrong code.',
+          body: PasskeyRegistrationBody,
+          response: { 200: TotpConfirmation, ...errorResponses(400, 404, 409) },
+        },
+      },
+      async (request, reply) => {
+        const ctx = await resolve(request);
+        reply.header('cache-control', 'no-store');
+        await reserveAddress(deps, clientFactsOf(request));
+        const confirmation = await completePasskeyRegistration(deps, ctx, request.body, request.ip);
         await refundAddress(deps, clientFactsOf(request));
         return confirmation;
       },

@@ -11,6 +11,10 @@ import { canonicalEmail } from '../directory/addresses.js';
 import { hasAuthenticator } from '../authenticators/registry.js';
 import { generateRecoveryCodes, replaceRecoveryCodes } from '../authenticators/recovery-codes/codes.js';
 import { beginTotpEnrolment as beginEnrolment, checkEnrolmentCode, confirmEnrolment, type TotpEnrolment } from '../authenticators/totp/enrolment.js';
+import { challengeOf, newChallenge, registrationOptions, relyingPartyOf, verifyRegistration } from '../authenticators/passkey/ceremonies.js';
+import { credentialIdTaken, insertPasskey, listPasskeys, spendChallenge, storeChallenge } from '../authenticators/passkey/repository.js';
+import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/server';
+import type { PasskeyAttestation } from '../../shared/api.js';
 import { findPasswordProblem, PASSWORD_PROBLEM_MESSAGES } from '../core/passwords.js';
 import { deleteSessionsOfAdmin } from '../sessions/repository.js';
 import { recordAuditEvent } from '../db/audit.js';
@@ -216,10 +220,7 @@ export async function setPassword(deps: Deps, ctx: SetupContext, password: strin
 export type { TotpEnrolment };
 
 export async function beginTotpEnrolment(deps: Deps, ctx: SetupContext): Promise<TotpEnrolment> {
-  const admin = requireAdmin(ctx);
-  if (ctx.token.staged_password_hash === null) throw new DomainError('setup_step_out_of_order', 'Set the password first.');
-  // A setup link proves the mailbox, not the phone: it never replaces an active authenticator.
-  if (await hasAuthenticator(deps.db, admin.id)) throw new DomainError('totp_already_enrolled');
+  const admin = await readyForAuthenticator(deps, ctx);
   return beginEnrolment(
     { db: deps.db, secretBox: deps.secretBox, random: deps.random, now: deps.clock.now(), issuer: deps.config.totpIssuer },
     admin,
@@ -242,9 +243,65 @@ export async function confirmTotpEnrolment(
     await recordAuditEvent(deps.db, { at: now, action: 'setup.totp', outcome: 'failure', actorAdminId: admin.id, targetAdminId: admin.id, ip });
     throw new DomainError('invalid_code', undefined, 'code', 400);
   }
-  const recoveryCodes = await completeSetup(deps, ctx.token, admin, check, ip);
+  const recoveryCodes = await completeSetup(deps, ctx.token, admin, (trx, at) => confirmEnrolment(trx, check, at), ip);
   return { recoveryCodes: recoveryCodes! };
 }
+
+/** The setup's steps before an authenticator: the password staged, no authenticator yet. */
+async function readyForAuthenticator(deps: Deps, ctx: SetupContext): Promise<AdminRow> {
+  const admin = requireAdmin(ctx);
+  if (ctx.token.staged_password_hash === null) throw new DomainError('setup_step_out_of_order', 'Set the password first.');
+  // A setup link proves the mailbox, not the phone: it never replaces an active authenticator.
+  if (await hasAuthenticator(deps.db, admin.id)) throw new DomainError('totp_already_enrolled');
+  return admin;
+}
+
+/**
+ * The options of a passkey registration, an alternative to the authenticator app: a
+ * challenge bound to this admin and this setup link, good for 5 minutes and one try.
+ */
+export async function beginPasskeyRegistration(deps: Deps, ctx: SetupContext): Promise<PublicKeyCredentialCreationOptionsJSON> {
+  const admin = await readyForAuthenticator(deps, ctx);
+  const challenge = newChallenge(deps.random);
+  await storeChallenge(deps.db, challenge, { purpose: 'registration', adminId: admin.id, setupTokenId: ctx.token.id }, deps.clock.now());
+  return registrationOptions(relyingPartyOf(deps.config.publicUrl, deps.config.totpIssuer), challenge, admin, await listPasskeys(deps.db, admin.id));
+}
+
+/**
+ * Registers the passkey and completes the setup as the authenticator app's first code
+ * does: the password, the passkey and new recovery codes (shown once), the link spent. A
+ * response that does not verify counts against the link like a wrong code.
+ */
+export async function completePasskeyRegistration(
+  deps: Deps,
+  ctx: SetupContext,
+  input: { name: string; response: PasskeyAttestation },
+  ip: string | null,
+): Promise<{ recoveryCodes: string[] }> {
+  const admin = await readyForAuthenticator(deps, ctx);
+  const now = deps.clock.now();
+  const rp = relyingPartyOf(deps.config.publicUrl, deps.config.totpIssuer);
+  const challenge = challengeOf(input.response.response.clientDataJSON);
+  const spent = challenge !== null && (await spendChallenge(deps.db, challenge, { purpose: 'registration', adminId: admin.id, setupTokenId: ctx.token.id }, now));
+  const credential = spent ? await verifyRegistration(rp, challenge, input.response) : null;
+  if (!credential || (await credentialIdTaken(deps.db, credential.credentialId))) {
+    await recordSetupFailure(deps.db, ctx.token, now);
+    await recordAuditEvent(deps.db, { at: now, action: 'setup.passkey', outcome: 'failure', actorAdminId: admin.id, targetAdminId: admin.id, ip });
+    throw new DomainError('invalid_passkey', undefined, undefined, 400);
+  }
+  const name = input.name.trim() || 'Passkey';
+  const recoveryCodes = await completeSetup(
+    deps,
+    ctx.token,
+    admin,
+    (trx, at) => insertPasskey(trx, deps.random, at, { adminId: admin.id, name, ...credential }),
+    ip,
+  );
+  return { recoveryCodes: recoveryCodes! };
+}
+
+/** Makes the new authenticator count, inside the completion's transaction. */
+type Enrol = (trx: Db, now: number) => Promise<unknown>;
 
 /**
  * Applies everything at once: the password, the authenticator and its recovery codes, the
@@ -255,7 +312,7 @@ async function completeSetup(
   deps: Deps,
   token: SetupTokenRow,
   admin: AdminRow,
-  authenticator: { authenticatorId: string; step: number } | null,
+  authenticator: Enrol | null,
   ip: string | null,
 ): Promise<string[] | null> {
   const now = deps.clock.now();
@@ -273,7 +330,7 @@ async function completeSetup(
     // An invited administrator's first password is no change to warn about.
     const changes: SecurityChange[] = [admin.password_hash === null ? 'password_set' : 'password_changed'];
     if (authenticator && recoveryCodes) {
-      await confirmEnrolment(trx, authenticator, now);
+      await authenticator(trx, now);
       await replaceRecoveryCodes(trx, deps.random, admin.id, recoveryCodes, now);
       changes.push('authenticator_added');
     }
