@@ -28,6 +28,17 @@ export type Verification =
       alreadyUsed?: boolean;
     };
 
+/** One authenticator as My authenticators and Details show it. */
+export interface AuthenticatorSummary {
+  id: string;
+  adminId: string;
+  /** The kind's `method`: `totp`, `passkey`. */
+  kind: string;
+  name: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
 export interface SecondFactorKind<Proof = unknown> {
   /** Its name in `methods` and in the step's path, `POST /api/v1/auth/mfa/{method}`. */
   readonly method: string;
@@ -54,4 +65,18 @@ export interface SecondFactorKind<Proof = unknown> {
   verifyAndSpend(context: KindContext, adminId: string, proof: Proof): Promise<Verification>;
   /** Removes every authenticator of this kind of the admin (Reset MFA); how many went. */
   removeAll(db: Db, adminId: string): Promise<number>;
+
+  /*
+   * A kind whose authenticators are listed one by one in My authenticators (not a fallback)
+   * has the members below. Each touches only the given admin's rows: an id of another
+   * admin's authenticator is not found.
+   */
+  /** The admin's usable authenticators of this kind, oldest first. */
+  list?(db: Db, adminId: string): Promise<AuthenticatorSummary[]>;
+  /** Every admin's usable authenticators of this kind, with one statement (the Administrators list). */
+  listAll?(db: Db): Promise<AuthenticatorSummary[]>;
+  /** Renames one of the admin's authenticators; false when the admin has none with this id. */
+  rename?(db: Db, adminId: string, id: string, name: string): Promise<boolean>;
+  /** Removes one of the admin's authenticators; false when the admin has none with this id. */
+  remove?(db: Db, adminId: string, id: string): Promise<boolean>;
 }

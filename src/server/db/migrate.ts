@@ -12,6 +12,7 @@ import * as m003 from './migrations/003_throttle.js';
 import * as m004 from './migrations/004_session_factors.js';
 import * as m005 from './migrations/005_canonical_emails.js';
 import * as m006 from './migrations/006_outbox_admin.js';
+import * as m008 from './migrations/008_step_up.js';
 
 export const migrations: Record<string, Migration> = {
   '001_foundation': m001,
@@ -20,6 +21,7 @@ export const migrations: Record<string, Migration> = {
   '004_session_factors': m004,
   '005_canonical_emails': m005,
   '006_outbox_admin': m006,
+  '008_step_up': m008,
 };
 
 export interface MigrationOutcome {
