@@ -30,6 +30,7 @@ export const LAYERS: Record<string, number> = {
   admins: 3,
   setup: 3,
   audit: 3,
+  stepup: 3,
   http: 4,
   'server-root': 5,
 };

@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { createStatementMeter, type StatementMeter } from '../src/server/db/meter.js';
 import { ADDRESS_POLICY, throttleKeys } from '../src/server/throttle/counters.js';
+import { GOOGLE_AUTHENTICATOR_PARAMETERS } from '../src/server/authenticators/totp/algorithm.js';
+import { confirmTotp, createPendingTotp } from '../src/server/authenticators/totp/repository.js';
 import { createTestContext, dialects, login, seedAdmin, type TestContext } from './support/context.js';
 import { codeAt, enrolledAdmin } from './support/attack-kit.js';
 import { passwordStep, secondFactor } from './support/flow.js';
@@ -107,6 +109,32 @@ for (const dialect of dialects()) {
       const six = await list();
       assert.deepEqual(six.admins.map((a) => a.setupEmail?.state ?? null), [null, 'queued', 'queued', 'queued', 'queued', 'queued']);
       assert.deepEqual(six.counts, alone.counts);
+    });
+
+    test('the Administrators list with their authenticators takes as many statements with several apps each as with none', async () => {
+      const ada = await seedAdmin(ctx, { email: 'ada@example.org' });
+      const grace = await seedAdmin(ctx, { email: 'grace@example.org' });
+      const cookie = await login(ctx, 'ada@example.org');
+      const list = async () => {
+        meter.reset();
+        const response = await ctx.app.inject({ method: 'GET', url: '/api/v1/admins', headers: { cookie } });
+        assert.equal(response.statusCode, 200);
+        return { counts: meter.counts(), admins: response.json().admins as Array<{ email: string; authenticators: Array<{ name: string }> }> };
+      };
+      const none = await list();
+      for (const [admin, names] of [[ada, ['Pixel app', 'Spare phone']], [grace, ['Work phone', 'Password manager', 'Tablet']]] as const) {
+        for (const name of names) {
+          const row = await createPendingTotp(ctx.db, ctx.deps.secretBox, ctx.deps.random, ctx.clock.now(), { adminId: admin.id, secret: new Uint8Array(20), params: GOOGLE_AUTHENTICATOR_PARAMETERS, name });
+          await confirmTotp(ctx.db, row.id, 1, ctx.clock.now());
+          ctx.clock.advance(1_000);
+        }
+      }
+      const several = await list();
+      assert.deepEqual(
+        several.admins.map((a) => [a.email, a.authenticators.map((x) => x.name)]),
+        [['ada@example.org', ['Pixel app', 'Spare phone']], ['grace@example.org', ['Work phone', 'Password manager', 'Tablet']]],
+      );
+      assert.deepEqual(several.counts, none.counts);
     });
 
     test('the meter counts what it sees: a read, a write on its own, a transaction that writes', async () => {

@@ -14,6 +14,7 @@ import { adminRoutes } from './admins/routes.js';
 import { createDummyHash } from './login/password-step.js';
 import { authRoutes } from './login/routes.js';
 import { accountRoutes } from './account/routes.js';
+import { stepUpRoutes } from './stepup/routes.js';
 import { auditRoutes } from './audit/routes.js';
 import { setupRoutes } from './setup/routes.js';
 import { mailRoutes } from './mail/routes.js';
@@ -172,6 +173,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   void dummyHash.get().catch(() => undefined);
   await app.register(authRoutes(deps, dummyHash), { prefix: '/api/v1/auth' });
   await app.register(accountRoutes(deps), { prefix: '/api/v1/auth' });
+  await app.register(stepUpRoutes(deps, dummyHash), { prefix: '/api/v1/auth' });
   await app.register(auditRoutes(deps), { prefix: '/api/v1/audit' });
   await app.register(adminRoutes(deps), { prefix: '/api/v1/admins' });
   await app.register(setupRoutes(deps), { prefix: '/api/v1/setup' });

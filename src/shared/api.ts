@@ -46,6 +46,15 @@ export const SetupEmailStatus = Type.Object(
 );
 export type SetupEmailStatus = Static<typeof SetupEmailStatus>;
 
+/** An authenticator of an administrator, as Details shows it. */
+export const AdminAuthenticator = Type.Object({
+  kind: Type.String({ description: '`totp` (an authenticator app) or `passkey`.' }),
+  name: Type.String(),
+  createdAt: Instant,
+  lastUsedAt: Type.Union([Instant, Type.Null()]),
+});
+export type AdminAuthenticator = Static<typeof AdminAuthenticator>;
+
 export const Admin = Type.Object(
   {
     id: Type.String({ format: 'uuid' }),
@@ -60,6 +69,7 @@ export const Admin = Type.Object(
       description: 'Set while failed logins keep the account locked; far in the future when only an administrator can unlock it.',
     }),
     setupEmail: Type.Union([SetupEmailStatus, Type.Null()], { description: 'The latest setup email of this administrator, or null when none is kept (sent ones are kept 30 days).' }),
+    authenticators: Type.Array(AdminAuthenticator, { description: 'The authenticators the administrator can log in with, oldest first; recovery codes are not listed.' }),
   },
   { $id: 'Admin' },
 );
@@ -266,6 +276,45 @@ export const SessionSummary = Type.Object({
 export type SessionSummary = Static<typeof SessionSummary>;
 export const SessionList = Type.Object({ sessions: Type.Array(SessionSummary) });
 export const SessionIdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+
+export const AUTHENTICATOR_NAME_MAX_LENGTH = 64;
+
+export const AuthenticatorSummary = Type.Object({
+  id: Type.String(),
+  kind: Type.String({ description: '`totp` (an authenticator app) or `passkey`.' }),
+  name: Type.String(),
+  createdAt: Instant,
+  lastUsedAt: Type.Union([Instant, Type.Null()]),
+});
+export type AuthenticatorSummary = Static<typeof AuthenticatorSummary>;
+export const AuthenticatorList = Type.Object({ authenticators: Type.Array(AuthenticatorSummary) });
+export const AuthenticatorIdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+const AuthenticatorName = Type.String({
+  maxLength: 256,
+  description: `1 to ${AUTHENTICATOR_NAME_MAX_LENGTH} printable characters once trimmed, such as "Pixel app".`,
+  examples: ['Pixel app'],
+});
+export const RenameAuthenticatorBody = Type.Object({ name: AuthenticatorName }, { additionalProperties: false });
+export const NewTotpBody = Type.Object({ name: Type.Optional(AuthenticatorName) }, { additionalProperties: false });
+export const NewTotpEnrolment = Type.Object({
+  id: Type.String({ description: 'Confirm it with POST /api/v1/auth/authenticators/totp/{id}/confirm.' }),
+  secret: Type.String({ description: 'Base32, for typing into the app by hand.' }),
+  otpauthUri: Type.String(),
+  qrSvg: Type.String({ description: 'The otpauth URI as a QR code, SVG.' }),
+});
+export const TotpAdded = Type.Object({
+  authenticator: AuthenticatorSummary,
+  recoveryCodes: Type.Optional(Type.Array(Type.String(), { description: "Shown once, when it is the account's first authenticator: ten single-use codes." })),
+});
+export const RecoveryCodes = Type.Object({
+  recoveryCodes: Type.Array(Type.String(), { description: 'Shown once: ten single-use codes; the earlier ones no longer work.' }),
+});
+export const StepUpBody = Type.Object({
+  password: Password,
+  method: Type.Optional(Type.String({ maxLength: 32, description: 'The authenticator the code comes from: `totp` (the default).' })),
+  code: Type.Optional(Type.String({ maxLength: 64, description: 'The six digits from the authenticator app; not needed by an account without an authenticator.' })),
+});
+export const StepUpResult = Type.Object({ freshUntil: Instant });
 
 export const ChangePasswordBody = Type.Object({ currentPassword: Password, newPassword: Password });
 

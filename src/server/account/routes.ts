@@ -1,16 +1,40 @@
 /**
- * `/api/v1/auth/sessions` and `/api/v1/auth/password`: my sessions and my password. A full
- * session is required.
+ * `/api/v1/auth/sessions`, `/api/v1/auth/password`, `/api/v1/auth/authenticators` and
+ * `/api/v1/auth/recovery-codes`: my sessions, my password, My authenticators and my recovery
+ * codes. A full session is required; adding or removing an authenticator and regenerating
+ * recovery codes also need a fresh proof (stepup/guard.ts).
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { ChangePasswordBody, SessionIdParams, SessionList } from '../../shared/api.js';
+import {
+  AuthenticatorIdParams,
+  AuthenticatorList,
+  AuthenticatorSummary,
+  ChangePasswordBody,
+  CodeBody,
+  NewTotpBody,
+  NewTotpEnrolment,
+  RecoveryCodes,
+  RenameAuthenticatorBody,
+  SessionIdParams,
+  SessionList,
+  TotpAdded,
+} from '../../shared/api.js';
 import { clientFactsOf } from '../core/client.js';
 import { errorResponses } from '../core/openapi.js';
 import type { Deps } from '../db/deps.js';
 import { clearSessionCookie, setSessionCookie } from '../sessions/cookie.js';
 import { authenticated, requireFullSession } from '../sessions/guard.js';
+import { requireFreshProof } from '../stepup/guard.js';
+import {
+  beginMyTotp,
+  confirmMyTotp,
+  listMyAuthenticators,
+  regenerateMyRecoveryCodes,
+  removeMyAuthenticator,
+  renameMyAuthenticator,
+} from './authenticators.js';
 import { changePassword, listMySessions, revokeMySession } from './service.js';
 
 export function accountRoutes(deps: Deps): FastifyPluginAsync {
@@ -58,6 +82,98 @@ export function accountRoutes(deps: Deps): FastifyPluginAsync {
         setSessionCookie(deps.config, reply, token);
         return reply.code(204).send(null);
       },
+    );
+
+    const fresh = requireFreshProof(deps);
+    const freshNote = 'Needs a fresh proof from this session (POST /api/v1/auth/step-up, at most 5 minutes before), else 403 step_up_required.';
+
+    app.get(
+      '/authenticators',
+      {
+        schema: {
+          tags,
+          summary: 'My authenticators: the ones I can log in with (recovery codes are not listed)',
+          response: { 200: AuthenticatorList, ...errorResponses(401) },
+        },
+      },
+      async (request) => ({ authenticators: await listMyAuthenticators(deps, authenticated(request)) }),
+    );
+
+    app.patch(
+      '/authenticators/:id',
+      {
+        schema: {
+          tags,
+          summary: 'Rename one of my authenticators',
+          params: AuthenticatorIdParams,
+          body: RenameAuthenticatorBody,
+          response: { 200: AuthenticatorSummary, ...errorResponses(400, 401, 404) },
+        },
+      },
+      async (request) => renameMyAuthenticator(deps, authenticated(request), request.params.id, request.body.name, clientFactsOf(request)),
+    );
+
+    app.delete(
+      '/authenticators/:id',
+      {
+        onRequest: fresh,
+        schema: {
+          tags,
+          summary: 'Remove one of my authenticators',
+          description: `${freshNote} The last one cannot go while MFA is required for me (409 last_authenticator); when it is not, my recovery codes go with it. I get a security notice by email.`,
+          params: AuthenticatorIdParams,
+          response: { 204: Type.Null(), ...errorResponses(401, 403, 404, 409) },
+        },
+      },
+      async (request, reply) => {
+        await removeMyAuthenticator(deps, authenticated(request), request.params.id, clientFactsOf(request));
+        return reply.code(204).send(null);
+      },
+    );
+
+    app.post(
+      '/authenticators/totp',
+      {
+        onRequest: fresh,
+        schema: {
+          tags,
+          summary: 'Add another authenticator app: a new secret, not active until a code from it confirms it',
+          description: `${freshNote} At most 10 authenticators (409 too_many_authenticators). An earlier app that was started and never confirmed is dropped.`,
+          body: NewTotpBody,
+          response: { 200: NewTotpEnrolment, ...errorResponses(400, 401, 403, 409) },
+        },
+      },
+      async (request) => beginMyTotp(deps, authenticated(request), request.body?.name),
+    );
+
+    app.post(
+      '/authenticators/totp/:id/confirm',
+      {
+        onRequest: fresh,
+        schema: {
+          tags,
+          summary: 'Confirm the new authenticator app with a code from it',
+          description: `${freshNote} A wrong code answers 400 invalid_code and counts against the client address. The account's first authenticator comes with ten recovery codes, shown once. I get a security notice by email.`,
+          params: AuthenticatorIdParams,
+          body: CodeBody,
+          response: { 200: TotpAdded, ...errorResponses(400, 401, 403, 404, 409, 429) },
+        },
+      },
+      async (request) => confirmMyTotp(deps, authenticated(request), request.params.id, request.body.code, clientFactsOf(request)),
+    );
+
+    app.post(
+      '/recovery-codes',
+      {
+        onRequest: fresh,
+        schema: {
+          tags,
+          summary: 'Regenerate my recovery codes: ten new ones, shown once; the earlier ones stop working',
+          description: `${freshNote} I get a security notice by email.`,
+          response: { 200: RecoveryCodes, ...errorResponses(401, 403, 409) },
+        },
+      },
+      async (request) => ({ recoveryCodes: await regenerateMyRecoveryCodes(deps, authenticated(request), clientFactsOf(request)) }),
     );
   };
 }

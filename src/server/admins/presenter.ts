@@ -1,4 +1,5 @@
-import type { Admin, SetupEmailStatus } from '../../shared/api.js';
+import type { Admin, AdminAuthenticator, SetupEmailStatus } from '../../shared/api.js';
+import type { AuthenticatorSummary } from '../authenticators/kind.js';
 import type { AdminListRow } from '../directory/admins.js';
 import { withoutCredentials } from '../mail/credentials.js';
 import type { MailProgress } from '../mail/outbox.js';
@@ -24,8 +25,19 @@ export function presentSetupEmail(mail: MailProgress | undefined, smtpUrl: strin
   };
 }
 
+/** An authenticator as Details shows it: its kind, name and use, never its id or secret. */
+export function presentAdminAuthenticator(item: AuthenticatorSummary): AdminAuthenticator {
+  return { kind: item.kind, name: item.name, createdAt: new Date(item.createdAt).toISOString(), lastUsedAt: iso(item.lastUsedAt) };
+}
+
 /** Whitelists the fields an administrator's JSON may carry: never a hash, seed or token. */
-export function presentAdmin(row: AdminListRow, mfaEnrolled: boolean, lockedUntil: number | null, setupEmail: SetupEmailStatus | null): Admin {
+export function presentAdmin(
+  row: AdminListRow,
+  mfaEnrolled: boolean,
+  lockedUntil: number | null,
+  setupEmail: SetupEmailStatus | null,
+  authenticators: readonly AuthenticatorSummary[] = [],
+): Admin {
   return {
     id: row.id,
     email: row.email,
@@ -37,5 +49,6 @@ export function presentAdmin(row: AdminListRow, mfaEnrolled: boolean, lockedUnti
     lastLoginAt: row.last_login_at === null ? null : new Date(row.last_login_at).toISOString(),
     lockedUntil: lockedUntil === null ? null : new Date(lockedUntil).toISOString(),
     setupEmail,
+    authenticators: authenticators.map(presentAdminAuthenticator),
   };
 }

@@ -3,7 +3,7 @@
  * STYLE.md §6 (nobody suspends themselves or removes their own MFA requirement).
  */
 import type { Admin, CreateAdminBody, UpdateAdminBody } from '../../shared/api.js';
-import { adminsWithAuthenticator, hasAuthenticator, removeAllFactors } from '../authenticators/registry.js';
+import { adminsWithAuthenticator, authenticatorsByAdmin, hasAuthenticator, listAuthenticators, removeAllFactors } from '../authenticators/registry.js';
 import { deletePasswordOnlySessions, deleteSessionsOfAdmin } from '../sessions/repository.js';
 import { clearThrottle, locksInForce, throttleKeys } from '../throttle/counters.js';
 import { queueSecurityNotice } from '../mail/notices.js';
@@ -51,20 +51,32 @@ async function accountLocks(deps: Deps, rows: AdminListRow[]): Promise<Map<strin
 }
 
 export async function presentAdminWithFactors(deps: Deps, row: AdminRow): Promise<Admin> {
-  const [enrolled, locks, setupEmails] = await Promise.all([
+  const [enrolled, locks, setupEmails, authenticators] = await Promise.all([
     hasAuthenticator(deps.db, row.id),
     accountLocks(deps, [row]),
     latestMailOfKind(deps.db, 'setup', row.id),
+    listAuthenticators(deps.db, row.id),
   ]);
-  return presentAdmin(row, enrolled, locks.get(row.id) ?? null, presentSetupEmail(setupEmails.get(row.id), deps.config.smtpUrl));
+  return presentAdmin(row, enrolled, locks.get(row.id) ?? null, presentSetupEmail(setupEmails.get(row.id), deps.config.smtpUrl), authenticators);
 }
 
 /** Every administrator, in a fixed number of statements however many there are. */
 export async function listAdministrators(deps: Deps): Promise<Admin[]> {
-  const [rows, enrolled, setupEmails] = await Promise.all([listAdmins(deps.db), adminsWithAuthenticator(deps.db), latestMailOfKind(deps.db, 'setup')]);
+  const [rows, enrolled, setupEmails, authenticators] = await Promise.all([
+    listAdmins(deps.db),
+    adminsWithAuthenticator(deps.db),
+    latestMailOfKind(deps.db, 'setup'),
+    authenticatorsByAdmin(deps.db),
+  ]);
   const locks = await accountLocks(deps, rows);
   return rows.map((row) =>
-    presentAdmin(row, enrolled.has(row.id), locks.get(row.id) ?? null, presentSetupEmail(setupEmails.get(row.id), deps.config.smtpUrl)),
+    presentAdmin(
+      row,
+      enrolled.has(row.id),
+      locks.get(row.id) ?? null,
+      presentSetupEmail(setupEmails.get(row.id), deps.config.smtpUrl),
+      authenticators.get(row.id) ?? [],
+    ),
   );
 }
 

@@ -35,6 +35,17 @@ export type Verification =
       alreadyUsed?: boolean;
     };
 
+/** One authenticator as My authenticators and Details show it. */
+export interface AuthenticatorSummary {
+  id: string;
+  adminId: string;
+  /** The kind's `method`: `totp`, `passkey`. */
+  kind: string;
+  name: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
 export interface SecondFactorKind<Proof = unknown> {
   /** Its name in `methods` and in the step's path, `POST /api/v1/auth/mfa/{method}`. */
   readonly method: string;
@@ -66,4 +77,18 @@ export interface SecondFactorKind<Proof = unknown> {
    * (`invalid_passkey`); it counts like a wrong code all the same. `invalid_code` otherwise.
    */
   readonly refusedAs?: ErrorCode;
+
+  /*
+   * A kind whose authenticators are listed one by one in My authenticators (not a fallback)
+   * has the members below. Each touches only the given admin's rows: an id of another
+   * admin's authenticator is not found.
+   */
+  /** The admin's usable authenticators of this kind, oldest first. */
+  list?(db: Db, adminId: string): Promise<AuthenticatorSummary[]>;
+  /** Every admin's usable authenticators of this kind, with one statement (the Administrators list). */
+  listAll?(db: Db): Promise<AuthenticatorSummary[]>;
+  /** Renames one of the admin's authenticators; false when the admin has none with this id. */
+  rename?(db: Db, adminId: string, id: string, name: string): Promise<boolean>;
+  /** Removes one of the admin's authenticators; false when the admin has none with this id. */
+  remove?(db: Db, adminId: string, id: string): Promise<boolean>;
 }

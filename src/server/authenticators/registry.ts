@@ -3,7 +3,7 @@
  * is one more line here.
  */
 import type { Db } from '../db/schema.js';
-import type { SecondFactorKind } from './kind.js';
+import type { AuthenticatorSummary, SecondFactorKind } from './kind.js';
 import { passkeyKind } from './passkey/kind.js';
 import { recoveryCodeKind } from './recovery-codes/kind.js';
 import { totpKind } from './totp/kind.js';
@@ -44,4 +44,39 @@ export async function removeAllFactors(db: Db, adminId: string): Promise<number>
     if (!kind.fallback) authenticators += removed;
   }
   return authenticators;
+}
+
+/** The kinds whose authenticators are listed one by one in My authenticators. */
+function listedKinds(): SecondFactorKind<any>[] {
+  return SECOND_FACTOR_KINDS.filter((kind) => !kind.fallback && kind.list !== undefined);
+}
+
+/** The admin's authenticators of every listed kind, oldest first. */
+export async function listAuthenticators(db: Db, adminId: string): Promise<AuthenticatorSummary[]> {
+  const lists = await Promise.all(listedKinds().map((kind) => kind.list!(db, adminId)));
+  return lists.flat().sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+}
+
+/** Every admin's authenticators, by admin: one statement per kind however many admins there are. */
+export async function authenticatorsByAdmin(db: Db): Promise<Map<string, AuthenticatorSummary[]>> {
+  const lists = await Promise.all(listedKinds().map((kind) => (kind.listAll ? kind.listAll(db) : Promise.resolve([]))));
+  const byAdmin = new Map<string, AuthenticatorSummary[]>();
+  for (const item of lists.flat().sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1))) {
+    const list = byAdmin.get(item.adminId) ?? [];
+    list.push(item);
+    byAdmin.set(item.adminId, list);
+  }
+  return byAdmin;
+}
+
+/** Renames one of the admin's authenticators, of whatever kind; false when the admin has none with this id. */
+export async function renameAuthenticator(db: Db, adminId: string, id: string, name: string): Promise<boolean> {
+  for (const kind of listedKinds()) if (kind.rename && (await kind.rename(db, adminId, id, name))) return true;
+  return false;
+}
+
+/** Removes one of the admin's authenticators, of whatever kind; false when the admin has none with this id. */
+export async function removeAuthenticator(db: Db, adminId: string, id: string): Promise<boolean> {
+  for (const kind of listedKinds()) if (kind.remove && (await kind.remove(db, adminId, id))) return true;
+  return false;
 }

@@ -11,6 +11,10 @@ export const ERROR_CATALOG = {
     message: 'Enter one plain email address such as ada@example.org: no name, angle brackets, quotes, commas, colons, semicolons or spaces.',
   },
   weak_password: { status: 400, message: 'The password does not meet the password rules.' },
+  invalid_authenticator_name: {
+    status: 400,
+    message: 'Give the authenticator a name of 1 to 64 printable characters, such as "Pixel app" or "YubiKey 5C".',
+  },
   invalid_code: {
     status: 401,
     message: "That code didn't work. Enter the newest code from your app; if it still fails, check that your phone's clock is set automatically.",
@@ -28,6 +32,10 @@ export const ERROR_CATALOG = {
   not_authenticated: { status: 401, message: 'Log in first.' },
   forbidden_origin: { status: 403, message: 'Requests from another site are refused.' },
   forbidden_self_action: { status: 403, message: 'You cannot do this to your own account.' },
+  step_up_required: {
+    status: 403,
+    message: 'Confirm it is you first: enter your password and a code from your authenticator app (it counts for 5 minutes).',
+  },
   mfa_setup_required: {
     status: 403,
     message: 'Multi-factor authentication is required for this account; use the setup email to enrol an authenticator.',
@@ -45,6 +53,12 @@ export const ERROR_CATALOG = {
     status: 409,
     message: 'An authenticator is already active for this account. To replace it, another administrator resets MFA first.',
   },
+  last_authenticator: {
+    status: 409,
+    message: 'This is your last authenticator and your account requires multi-factor authentication. Add another authenticator before removing this one.',
+  },
+  too_many_authenticators: { status: 409, message: 'You have 10 authenticators, the most an account can have. Remove one before adding another.' },
+  no_authenticator: { status: 409, message: 'Recovery codes stand in for an authenticator; add an authenticator first.' },
   setup_step_out_of_order: { status: 409, message: 'Do the setup steps in order: password, then authenticator.' },
   request_timeout: { status: 408, message: 'The request did not arrive in time; send it again.' },
   payload_too_large: { status: 413, message: 'The request body is too large.' },

@@ -13,6 +13,7 @@ import * as m004 from './migrations/004_session_factors.js';
 import * as m005 from './migrations/005_canonical_emails.js';
 import * as m006 from './migrations/006_outbox_admin.js';
 import * as m007 from './migrations/007_passkeys.js';
+import * as m008 from './migrations/008_step_up.js';
 
 export const migrations: Record<string, Migration> = {
   '001_foundation': m001,
@@ -22,6 +23,7 @@ export const migrations: Record<string, Migration> = {
   '005_canonical_emails': m005,
   '006_outbox_admin': m006,
   '007_passkeys': m007,
+  '008_step_up': m008,
 };
 
 export interface MigrationOutcome {

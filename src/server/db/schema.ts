@@ -39,6 +39,8 @@ export interface SessionsTable {
   factors: Generated<string>;
   /** When a second factor was last proven in this session; null for a password-only one. */
   second_factor_at: number | null;
+  /** When a fresh proof (password and second factor) was last given from this session. */
+  stepped_up_at: number | null;
 }
 
 export interface SetupTokensTable {

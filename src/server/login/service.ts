@@ -299,7 +299,7 @@ export async function passkeyLoginOptions(deps: Deps, token: string | undefined)
  * A hundred failures in a row on one account is an attack in progress: its sessions end,
  * and only an administrator lifts the lock (NIST SP 800-63B rev. 4 §3.2.2).
  */
-async function hardLock(deps: Deps, adminId: string, counter: string, client: ClientFacts): Promise<void> {
+export async function hardLock(deps: Deps, adminId: string, counter: string, client: ClientFacts): Promise<void> {
   await deleteSessionsOfAdmin(deps.db, adminId);
   await auditWrite(deps.db, {
     at: deps.clock.now(),

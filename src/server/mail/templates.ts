@@ -91,14 +91,32 @@ export function setupMail(input: SetupMailInput): RenderedMail {
   return { subject, text, html };
 }
 
-export type SecurityChange = 'password_set' | 'password_changed' | 'authenticator_added' | 'authenticators_removed' | 'recovery_code_used';
+export type SecurityChange =
+  | 'password_set'
+  | 'password_changed'
+  | 'authenticator_added'
+  | 'authenticators_removed'
+  | 'recovery_code_used'
+  | 'another_authenticator_added'
+  | 'authenticator_removed'
+  | 'last_authenticator_removed'
+  | 'recovery_codes_regenerated';
 
-const CHANGE_SENTENCES: Record<SecurityChange, string> = {
-  password_set: 'A password was set for your account, which is now ready to use.',
-  password_changed: 'Your password was changed.',
-  authenticator_added: 'An authenticator app was connected to your account, and new recovery codes were issued.',
-  authenticators_removed: 'The authenticator apps and recovery codes of your account were removed; you will be asked to connect a new authenticator through a setup email.',
-  recovery_code_used: 'A recovery code was used to log in to your account.',
+/** The authenticator a change names, as its owner called it. */
+const named = (name: string | undefined) => (name === undefined ? 'An authenticator' : `The authenticator "${name}"`);
+
+const CHANGE_SENTENCES: Record<SecurityChange, (notice: SecurityNotice) => string> = {
+  password_set: () => 'A password was set for your account, which is now ready to use.',
+  password_changed: () => 'Your password was changed.',
+  authenticator_added: () => 'An authenticator app was connected to your account, and new recovery codes were issued.',
+  authenticators_removed: () =>
+    'The authenticator apps and recovery codes of your account were removed; you will be asked to connect a new authenticator through a setup email.',
+  recovery_code_used: () => 'A recovery code was used to log in to your account.',
+  another_authenticator_added: (n) => `${named(n.authenticatorName)} was added to your account in My authenticators; it can now be used to log in.`,
+  authenticator_removed: (n) => `${named(n.authenticatorName)} was removed from your account in My authenticators; it no longer logs in.`,
+  last_authenticator_removed: () =>
+    'It was your last authenticator, so your recovery codes were removed with it: you now log in with your password alone.',
+  recovery_codes_regenerated: () => 'New recovery codes were issued for your account; the earlier ones no longer work.',
 };
 
 /** What a security notice tells: the changes, and what is left when a recovery code was used. */
@@ -106,6 +124,8 @@ export interface SecurityNotice {
   changes: SecurityChange[];
   /** Unused recovery codes left, when a code was used. */
   recoveryCodesLeft?: number;
+  /** The name of the authenticator added or removed. */
+  authenticatorName?: string;
 }
 
 export interface SecurityNoticeInput extends SecurityNotice {
@@ -116,7 +136,7 @@ export interface SecurityNoticeInput extends SecurityNotice {
 }
 
 export function securityNoticeMail(input: SecurityNoticeInput): RenderedMail {
-  const lines = input.changes.map((c) => CHANGE_SENTENCES[c]);
+  const lines = input.changes.map((c) => CHANGE_SENTENCES[c](input));
   if (input.recoveryCodesLeft !== undefined) {
     lines.push(`You have ${input.recoveryCodesLeft} unused recovery code${input.recoveryCodesLeft === 1 ? '' : 's'} left.`);
   }

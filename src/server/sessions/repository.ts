@@ -44,6 +44,8 @@ export function newSession(random: RandomSource, policy: SessionPolicy, now: num
     failed_attempts: 0,
     factors: formatFactors(input.factors),
     second_factor_at: input.secondFactorAt,
+    // A new session has given no fresh proof, whatever the one it replaces had.
+    stepped_up_at: null,
   };
   return { token, session };
 }

@@ -8,7 +8,18 @@ import { PasskeyAssertion } from '../../../shared/api.js';
 import { auditWrite } from '../../db/audit.js';
 import type { SecondFactorKind } from '../kind.js';
 import { challengeOf, counterSuggestsClone, relyingPartyOf, verifyAssertion } from './ceremonies.js';
-import { findPasskeyOfAdmin, hasPasskey, passkeyAdminIds, recordPasskeyUse, removePasskeys, spendChallenge } from './repository.js';
+import {
+  allPasskeySummariesOf,
+  deletePasskey,
+  findPasskeyOfAdmin,
+  hasPasskey,
+  passkeyAdminIds,
+  passkeySummaries,
+  recordPasskeyUse,
+  removePasskeys,
+  renamePasskey,
+  spendChallenge,
+} from './repository.js';
 
 export const passkeyKind: SecondFactorKind<PasskeyAssertion> = {
   method: 'passkey',
@@ -50,4 +61,8 @@ export const passkeyKind: SecondFactorKind<PasskeyAssertion> = {
   },
   removeAll: removePasskeys,
   refusedAs: 'invalid_passkey',
+  list: passkeySummaries,
+  listAll: allPasskeySummariesOf,
+  rename: renamePasskey,
+  remove: deletePasskey,
 };

@@ -8,6 +8,7 @@ import type { Selectable } from 'kysely';
 import { randomUuid, type RandomSource } from '../../core/ports.js';
 import { prepared } from '../../db/prepared.js';
 import type { Db, PasskeysTable, WebauthnChallengePurpose } from '../../db/schema.js';
+import type { AuthenticatorSummary } from '../kind.js';
 
 export type PasskeyRow = Selectable<PasskeysTable>;
 
@@ -22,6 +23,24 @@ const passkeyAdmins = prepared((db: Db) => db.selectFrom('passkeys').select('adm
 /** The admin's passkeys, oldest first. */
 export function listPasskeys(db: Db, adminId: string): Promise<PasskeyRow[]> {
   return passkeysOf(db, adminId);
+}
+
+const allPasskeySummaries = prepared((db: Db) =>
+  db.selectFrom('passkeys').select(['id', 'admin_id', 'name', 'created_at', 'last_used_at']).orderBy('created_at').orderBy('id'),
+);
+
+function summaryOf(row: Pick<PasskeyRow, 'id' | 'admin_id' | 'name' | 'created_at' | 'last_used_at'>): AuthenticatorSummary {
+  return { id: row.id, adminId: row.admin_id, kind: 'passkey', name: row.name, createdAt: row.created_at, lastUsedAt: row.last_used_at };
+}
+
+/** The admin's passkeys as My authenticators lists them. */
+export async function passkeySummaries(db: Db, adminId: string): Promise<AuthenticatorSummary[]> {
+  return (await passkeysOf(db, adminId)).map(summaryOf);
+}
+
+/** Every admin's passkeys, with one statement (the Administrators list). */
+export async function allPasskeySummariesOf(db: Db): Promise<AuthenticatorSummary[]> {
+  return (await allPasskeySummaries(db)).map(summaryOf);
 }
 
 export async function hasPasskey(db: Db, adminId: string): Promise<boolean> {

@@ -10,6 +10,8 @@ import { base32Secret, GOOGLE_AUTHENTICATOR_PARAMETERS, newTotpSecret, otpauthUr
 import { confirmTotp, createPendingTotp, findPendingTotp, stepForCode } from './repository.js';
 
 export interface TotpEnrolment {
+  /** The new authenticator's id, for confirming it. */
+  id: string;
   secret: string;
   otpauthUri: string;
   qrSvg: string;
@@ -23,14 +25,16 @@ export interface EnrolmentContext {
   issuer: string;
 }
 
+export const DEFAULT_TOTP_NAME = 'Authenticator app';
+
 /** A new unconfirmed authenticator for the admin; an earlier unconfirmed one is dropped. */
-export async function beginTotpEnrolment(context: EnrolmentContext, admin: { id: string; email: string }): Promise<TotpEnrolment> {
+export async function beginTotpEnrolment(context: EnrolmentContext, admin: { id: string; email: string }, name = DEFAULT_TOTP_NAME): Promise<TotpEnrolment> {
   const params = GOOGLE_AUTHENTICATOR_PARAMETERS;
   const secret = newTotpSecret(context.random);
-  await createPendingTotp(context.db, context.secretBox, context.random, context.now, { adminId: admin.id, secret, params, name: 'Authenticator app' });
+  const row = await createPendingTotp(context.db, context.secretBox, context.random, context.now, { adminId: admin.id, secret, params, name });
   const uri = otpauthUri(context.issuer, admin.email, secret, params);
   const qrSvg = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 4 });
-  return { secret: base32Secret(secret), otpauthUri: uri, qrSvg };
+  return { id: row.id, secret: base32Secret(secret), otpauthUri: uri, qrSvg };
 }
 
 export type EnrolmentCodeCheck = { kind: 'no_enrolment' } | { kind: 'wrong_code' } | { kind: 'matched'; authenticatorId: string; step: number };

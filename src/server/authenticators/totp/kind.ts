@@ -1,7 +1,16 @@
 /** TOTP (RFC 6238) as a second-factor kind: a code from the authenticator app. */
 import { CodeBody } from '../../../shared/api.js';
 import type { SecondFactorKind } from '../kind.js';
-import { confirmedTotpAdminIds, hasConfirmedTotp, removeTotpAuthenticators, verifyAndSpendTotp } from './repository.js';
+import {
+  confirmedTotpAdminIds,
+  hasConfirmedTotp,
+  listAllConfirmedTotp,
+  listConfirmedTotp,
+  removeTotp,
+  removeTotpAuthenticators,
+  renameTotp,
+  verifyAndSpendTotp,
+} from './repository.js';
 
 export const totpKind: SecondFactorKind<CodeBody> = {
   method: 'totp',
@@ -18,4 +27,8 @@ export const totpKind: SecondFactorKind<CodeBody> = {
     return { accepted: false, alreadyUsed: verdict === 'already_used' };
   },
   removeAll: removeTotpAuthenticators,
+  list: listConfirmedTotp,
+  listAll: listAllConfirmedTotp,
+  rename: renameTotp,
+  remove: removeTotp,
 };

@@ -7,6 +7,7 @@ import { prepared } from '../../db/prepared.js';
 import type { Db, TotpAuthenticatorsTable } from '../../db/schema.js';
 import { randomUuid, type RandomSource } from '../../core/ports.js';
 import type { SecretBox } from '../../core/secret-box.js';
+import type { AuthenticatorSummary } from '../kind.js';
 import { base32Secret, matchingStep, secretFromBase32, type TotpParameters } from './algorithm.js';
 
 export type TotpRow = Selectable<TotpAuthenticatorsTable>;
@@ -115,6 +116,50 @@ export async function confirmTotp(db: Db, authenticatorId: string, step: number,
     .set({ confirmed_at: now, last_used_step: step, last_used_at: now })
     .where('id', '=', authenticatorId)
     .execute();
+}
+
+const summaryColumns = ['id', 'admin_id', 'name', 'created_at', 'last_used_at'] as const;
+
+function summaryOf(row: Pick<TotpRow, (typeof summaryColumns)[number]>): AuthenticatorSummary {
+  return { id: row.id, adminId: row.admin_id, kind: 'totp', name: row.name, createdAt: row.created_at, lastUsedAt: row.last_used_at };
+}
+
+const confirmedSummariesOf = prepared((db: Db, adminId: string) =>
+  db.selectFrom('totp_authenticators').select(summaryColumns).where('admin_id', '=', adminId).where('confirmed_at', 'is not', null).orderBy('created_at'),
+);
+const allConfirmedSummaries = prepared((db: Db) =>
+  db.selectFrom('totp_authenticators').select(summaryColumns).where('confirmed_at', 'is not', null).orderBy('created_at'),
+);
+
+/** The admin's confirmed authenticator apps, oldest first. */
+export async function listConfirmedTotp(db: Db, adminId: string): Promise<AuthenticatorSummary[]> {
+  return (await confirmedSummariesOf(db, adminId)).map(summaryOf);
+}
+
+/** Every admin's confirmed authenticator apps, with one statement. */
+export async function listAllConfirmedTotp(db: Db): Promise<AuthenticatorSummary[]> {
+  return (await allConfirmedSummaries(db)).map(summaryOf);
+}
+
+export async function renameTotp(db: Db, adminId: string, id: string, name: string): Promise<boolean> {
+  const result = await db
+    .updateTable('totp_authenticators')
+    .set({ name })
+    .where('id', '=', id)
+    .where('admin_id', '=', adminId)
+    .where('confirmed_at', 'is not', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export async function removeTotp(db: Db, adminId: string, id: string): Promise<boolean> {
+  const result = await db
+    .deleteFrom('totp_authenticators')
+    .where('id', '=', id)
+    .where('admin_id', '=', adminId)
+    .where('confirmed_at', 'is not', null)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows) === 1;
 }
 
 export async function removeTotpAuthenticators(db: Db, adminId: string): Promise<number> {

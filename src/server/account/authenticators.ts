@@ -1,0 +1,210 @@
+/**
+ * My authenticators: the signed-in administrator's own authenticators, listed, renamed,
+ * added and removed, and their recovery codes regenerated. Adding, removing and
+ * regenerating change how the account logs in, so their routes ask for a fresh proof
+ * (stepup/guard.ts); each of them emails the admin a security notice in its own
+ * transaction. Renaming changes no way in: it is audited, not emailed. Only the admin's own
+ * rows are ever touched: another admin's authenticator id is not found.
+ */
+import type { AuthenticatorSummary as PublicSummary } from '../../shared/api.js';
+import { AUTHENTICATOR_NAME_MAX_LENGTH } from '../../shared/api.js';
+import type { AuthenticatorSummary } from '../authenticators/kind.js';
+import { generateRecoveryCodes, removeRecoveryCodes, replaceRecoveryCodes } from '../authenticators/recovery-codes/codes.js';
+import { listAuthenticators, removeAuthenticator, renameAuthenticator } from '../authenticators/registry.js';
+import { beginTotpEnrolment, checkEnrolmentCode, confirmEnrolment, DEFAULT_TOTP_NAME, type TotpEnrolment } from '../authenticators/totp/enrolment.js';
+import { findPendingTotp } from '../authenticators/totp/repository.js';
+import type { ClientFacts } from '../core/client.js';
+import { DomainError } from '../core/errors.js';
+import { auditWrite } from '../db/audit.js';
+import type { Deps } from '../db/deps.js';
+import { isPostgres } from '../db/dialect.js';
+import type { Db } from '../db/schema.js';
+import { writeTogether } from '../db/together.js';
+import { securityNoticeWrite } from '../mail/notices.js';
+import type { SessionWithAdmin } from '../sessions/repository.js';
+import { refundAddress, reserveAddress } from '../throttle/attempts.js';
+
+/** Enough for a phone, a spare phone, a password manager and a handful of keys. */
+export const MAX_AUTHENTICATORS = 10;
+
+/** Printable text without markup: no control characters, no < or >. */
+const NAME_CHARACTERS = /^[^\u0000-\u001f\u007f-\u009f<>]+$/u;
+
+/** The name as it is kept: trimmed, 1 to 64 printable characters. */
+export function authenticatorName(raw: string): string {
+  const name = raw.trim();
+  if (name.length === 0 || [...name].length > AUTHENTICATOR_NAME_MAX_LENGTH || !NAME_CHARACTERS.test(name)) {
+    throw new DomainError('invalid_authenticator_name', undefined, 'name');
+  }
+  return name;
+}
+
+export function presentAuthenticator(item: AuthenticatorSummary): PublicSummary {
+  return {
+    id: item.id,
+    kind: item.kind,
+    name: item.name,
+    createdAt: new Date(item.createdAt).toISOString(),
+    lastUsedAt: item.lastUsedAt === null ? null : new Date(item.lastUsedAt).toISOString(),
+  };
+}
+
+/**
+ * The admin's row, locked until the transaction ends on PostgreSQL (SQLite has one writer
+ * at a time), so that two removals or two additions at once see each other's outcome.
+ */
+async function lockedAdmin(trx: Db, adminId: string): Promise<{ mfa_required: number }> {
+  let query = trx.selectFrom('admins').select('mfa_required').where('id', '=', adminId);
+  if (isPostgres(trx)) query = query.forUpdate();
+  return query.executeTakeFirstOrThrow();
+}
+
+export async function listMyAuthenticators(deps: Deps, auth: SessionWithAdmin): Promise<PublicSummary[]> {
+  return (await listAuthenticators(deps.db, auth.admin.id)).map(presentAuthenticator);
+}
+
+export async function renameMyAuthenticator(deps: Deps, auth: SessionWithAdmin, id: string, rawName: string, client: ClientFacts): Promise<PublicSummary> {
+  const name = authenticatorName(rawName);
+  const { admin } = auth;
+  return deps.db.transaction().execute(async (trx) => {
+    if (!(await renameAuthenticator(trx, admin.id, id, name))) throw new DomainError('not_found', 'You have no authenticator with this id.');
+    const renamed = (await listAuthenticators(trx, admin.id)).find((item) => item.id === id)!;
+    await auditWrite(trx, {
+      at: deps.clock.now(),
+      action: 'authenticator.rename',
+      outcome: 'success',
+      actorAdminId: admin.id,
+      targetAdminId: admin.id,
+      ip: client.ip,
+      details: { kind: renamed.kind, authenticator: id },
+    }).execute();
+    return presentAuthenticator(renamed);
+  });
+}
+
+/**
+ * Removes one of my authenticators. The last one stays while MFA is required for me; when
+ * it is not, the last one may go, and my recovery codes go with it, since they only stand
+ * in for an authenticator.
+ */
+export async function removeMyAuthenticator(deps: Deps, auth: SessionWithAdmin, id: string, client: ClientFacts): Promise<void> {
+  const { admin } = auth;
+  await deps.db.transaction().execute(async (trx) => {
+    const { mfa_required } = await lockedAdmin(trx, admin.id);
+    const mine = await listAuthenticators(trx, admin.id);
+    const target = mine.find((item) => item.id === id);
+    if (!target) throw new DomainError('not_found', 'You have no authenticator with this id.');
+    const last = mine.length === 1;
+    if (last && mfa_required === 1) throw new DomainError('last_authenticator');
+    await removeAuthenticator(trx, admin.id, id);
+    if (last) await removeRecoveryCodes(trx, admin.id);
+    const at = deps.clock.now();
+    await writeTogether(trx, [
+      auditWrite(trx, {
+        at,
+        action: 'authenticator.remove',
+        outcome: 'success',
+        actorAdminId: admin.id,
+        targetAdminId: admin.id,
+        ip: client.ip,
+        details: { kind: target.kind, authenticator: id, last },
+      }),
+      securityNoticeWrite(
+        trx,
+        deps,
+        at,
+        admin,
+        { changes: last ? ['authenticator_removed', 'last_authenticator_removed'] : ['authenticator_removed'], authenticatorName: target.name },
+        client.ip,
+      ),
+    ]);
+  });
+  deps.mailQueued?.();
+}
+
+/** Starts connecting another authenticator app: a new secret, unconfirmed until a code from it arrives. */
+export async function beginMyTotp(deps: Deps, auth: SessionWithAdmin, rawName: string | undefined): Promise<TotpEnrolment> {
+  const name = rawName === undefined ? DEFAULT_TOTP_NAME : authenticatorName(rawName);
+  if ((await listAuthenticators(deps.db, auth.admin.id)).length >= MAX_AUTHENTICATORS) throw new DomainError('too_many_authenticators');
+  return beginTotpEnrolment(
+    { db: deps.db, secretBox: deps.secretBox, random: deps.random, now: deps.clock.now(), issuer: deps.config.totpIssuer },
+    auth.admin,
+    name,
+  );
+}
+
+/**
+ * Confirms the app started with `beginMyTotp` by a code from it. A wrong code counts
+ * against the client address. The account's first authenticator comes with new recovery
+ * codes, shown once.
+ */
+export async function confirmMyTotp(
+  deps: Deps,
+  auth: SessionWithAdmin,
+  id: string,
+  code: string,
+  client: ClientFacts,
+): Promise<{ authenticator: PublicSummary; recoveryCodes?: string[] }> {
+  const { admin } = auth;
+  const pending = await findPendingTotp(deps.db, admin.id);
+  if (!pending || pending.id !== id) throw new DomainError('not_found', 'No authenticator app of yours is waiting for its first code with this id; start again.');
+  await reserveAddress(deps, client);
+  const check = await checkEnrolmentCode(deps.db, deps.secretBox, admin.id, code, deps.clock.now());
+  if (check.kind !== 'matched' || check.authenticatorId !== id) {
+    await auditWrite(deps.db, {
+      at: deps.clock.now(),
+      action: 'authenticator.add',
+      outcome: 'failure',
+      actorAdminId: admin.id,
+      targetAdminId: admin.id,
+      ip: client.ip,
+      details: { kind: 'totp', reason: 'wrong_code' },
+    }).execute();
+    throw new DomainError('invalid_code', undefined, 'code', 400);
+  }
+  await refundAddress(deps, client);
+  const outcome = await deps.db.transaction().execute(async (trx) => {
+    await lockedAdmin(trx, admin.id);
+    const before = await listAuthenticators(trx, admin.id);
+    if (before.length >= MAX_AUTHENTICATORS) throw new DomainError('too_many_authenticators');
+    const at = deps.clock.now();
+    await confirmEnrolment(trx, check, at);
+    const first = before.length === 0;
+    const recoveryCodes = first ? generateRecoveryCodes(deps.random) : undefined;
+    if (recoveryCodes) await replaceRecoveryCodes(trx, deps.random, admin.id, recoveryCodes, at);
+    await writeTogether(trx, [
+      auditWrite(trx, {
+        at,
+        action: 'authenticator.add',
+        outcome: 'success',
+        actorAdminId: admin.id,
+        targetAdminId: admin.id,
+        ip: client.ip,
+        details: { kind: 'totp', authenticator: id, first },
+      }),
+      securityNoticeWrite(trx, deps, at, admin, { changes: [first ? 'authenticator_added' : 'another_authenticator_added'], authenticatorName: pending.name }, client.ip),
+    ]);
+    const added = (await listAuthenticators(trx, admin.id)).find((item) => item.id === id)!;
+    return { authenticator: presentAuthenticator(added), ...(recoveryCodes ? { recoveryCodes } : {}) };
+  });
+  deps.mailQueued?.();
+  return outcome;
+}
+
+/** New recovery codes, shown once; the earlier ones die in the same transaction. */
+export async function regenerateMyRecoveryCodes(deps: Deps, auth: SessionWithAdmin, client: ClientFacts): Promise<string[]> {
+  const { admin } = auth;
+  const codes = generateRecoveryCodes(deps.random);
+  await deps.db.transaction().execute(async (trx) => {
+    await lockedAdmin(trx, admin.id);
+    if ((await listAuthenticators(trx, admin.id)).length === 0) throw new DomainError('no_authenticator');
+    const at = deps.clock.now();
+    await replaceRecoveryCodes(trx, deps.random, admin.id, codes, at);
+    await writeTogether(trx, [
+      auditWrite(trx, { at, action: 'recovery_codes.regenerate', outcome: 'success', actorAdminId: admin.id, targetAdminId: admin.id, ip: client.ip }),
+      securityNoticeWrite(trx, deps, at, admin, { changes: ['recovery_codes_regenerated'] }, client.ip),
+    ]);
+  });
+  deps.mailQueued?.();
+  return codes;
+}

@@ -1,0 +1,33 @@
+/** `POST /api/v1/auth/step-up`: a fresh proof from a full session. */
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { StepUpBody, StepUpResult } from '../../shared/api.js';
+import { clientFactsOf } from '../core/client.js';
+import { errorResponses } from '../core/openapi.js';
+import type { Deps } from '../db/deps.js';
+import type { DummyHash } from '../login/password-step.js';
+import { authenticated, requireFullSession } from '../sessions/guard.js';
+import { FRESH_PROOF_MS, stepUp } from './service.js';
+
+export function stepUpRoutes(deps: Deps, dummyHash: DummyHash): FastifyPluginAsync {
+  return async (plugin) => {
+    requireFullSession(plugin, deps);
+    const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
+    app.post(
+      '/step-up',
+      {
+        schema: {
+          tags: ['account'],
+          summary: 'Confirm it is me: my current password and a code from my authenticator app',
+          description: `Stamps this session with a fresh proof, which adding or removing an authenticator and regenerating recovery codes ask for (it counts for ${FRESH_PROOF_MS / 60_000} minutes). A recovery code does not count. An account without an authenticator gives its password alone. Wrong passwords and codes count against the account and the address as at login.`,
+          body: StepUpBody,
+          response: { 200: StepUpResult, ...errorResponses(400, 401, 429, 503) },
+        },
+      },
+      async (request) => {
+        const { at } = await stepUp(deps, dummyHash, authenticated(request), request.body, clientFactsOf(request));
+        return { freshUntil: new Date(at + FRESH_PROOF_MS).toISOString() };
+      },
+    );
+  };
+}

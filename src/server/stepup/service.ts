@@ -1,0 +1,122 @@
+/**
+ * The fresh proof: the current password and a code from an authenticator, given from a full
+ * session and stamped on it (`stepped_up_at`). Adding or removing an authenticator and
+ * regenerating recovery codes ask for one no older than `FRESH_PROOF_MS`, so a session left
+ * open, or a stolen cookie, cannot change how the account logs in.
+ *
+ * Each guess counts as at login: the password against the account's password counter, the
+ * code against its second-factor counter, both against the client address, and a locked
+ * counter refuses before anything is checked. A recovery code does not count here: it is
+ * the way back in after a lost phone, and if it could confirm these changes a code stolen
+ * from a drawer would connect the thief's own authenticator and replace the owner's codes.
+ */
+import type { ClientFacts } from '../core/client.js';
+import { DomainError } from '../core/errors.js';
+import { HasherBusyError } from '../core/passwords.js';
+import { auditWrite } from '../db/audit.js';
+import type { Deps } from '../db/deps.js';
+import { writeTogether } from '../db/together.js';
+import { hasAuthenticator, kindForMethod } from '../authenticators/registry.js';
+import { hardLock } from '../login/service.js';
+import { judgePassword, type DummyHash } from '../login/password-step.js';
+import type { SessionWithAdmin } from '../sessions/repository.js';
+import { addressKey, addressReadKeys, refuseLockedAddress, refuseRacedAddress } from '../throttle/attempts.js';
+import { ACCOUNT_POLICY, readThrottle, refundWrite, refusal, reserveAttempts, throttleKeys, unreserveWrite, type CountedKey } from '../throttle/counters.js';
+
+/** How long a fresh proof counts: long enough to scan a QR code, short enough for a walk-away. */
+export const FRESH_PROOF_MS = 5 * 60_000;
+
+export interface StepUpInput {
+  password: string;
+  /** The authenticator kind the code comes from (`totp`); not needed by an account without one. */
+  method?: string | undefined;
+  code?: string | undefined;
+}
+
+/** Whether the session gave a fresh proof within `maxAgeMs` of `now`. */
+export function hasFreshProof(session: { stepped_up_at: number | null }, now: number, maxAgeMs: number): boolean {
+  return session.stepped_up_at !== null && session.stepped_up_at <= now && now - session.stepped_up_at <= maxAgeMs;
+}
+
+/**
+ * Checks the password and, when the account has an authenticator, a code from it; on
+ * success the session is stamped. An account without an authenticator proves its password
+ * alone, since that is all it logs in with.
+ */
+export async function stepUp(deps: Deps, dummyHash: DummyHash, auth: SessionWithAdmin, input: StepUpInput, client: ClientFacts): Promise<{ at: number }> {
+  const { db, clock } = deps;
+  const { admin, session } = auth;
+  const withCode = await hasAuthenticator(db, admin.id);
+  const kind = withCode ? kindForMethod(input.method ?? 'totp') : undefined;
+  if (withCode) {
+    if (!kind || kind.fallback) {
+      throw new DomainError('invalid_request', 'Confirm with a code from your authenticator app; a recovery code does not count here.', 'method');
+    }
+    if (input.code === undefined || input.code === '') throw new DomainError('invalid_request', 'code is required.', 'code');
+  }
+  const event = { actorAdminId: admin.id, targetAdminId: admin.id, ip: client.ip };
+  const address = addressKey(client);
+  const password: CountedKey = { key: throttleKeys.password(admin.email), policy: ACCOUNT_POLICY };
+  const secondFactor: CountedKey = { key: throttleKeys.secondFactor(admin.id), policy: ACCOUNT_POLICY };
+  const keys = withCode ? [address, password, secondFactor] : [address, password];
+
+  const readAt = clock.now();
+  const addressRefused = await refuseLockedAddress(db, client, await readThrottle(db, addressReadKeys(client), readAt), readAt);
+  if (addressRefused !== null) throw DomainError.retryAfter('too_many_attempts', addressRefused);
+  const counted = await reserveAttempts(db, keys, readAt);
+  if (!counted.has(address.key)) throw DomainError.retryAfter('too_many_attempts', await refuseRacedAddress(db, client, readAt));
+  const reservedOf = (list: CountedKey[]) => list.filter((k) => counted.has(k.key)).map((k) => ({ key: k.key, failures: counted.get(k.key)! }));
+  const locked = keys.find((k) => !counted.has(k.key));
+  if (locked) {
+    // The account's counter is locked: nothing is checked, and the guess is not counted.
+    await unreserveWrite(db, reservedOf(keys))?.execute();
+    await auditWrite(db, { ...event, at: clock.now(), action: 'step_up', outcome: 'denied', details: { reason: 'locked' } }).execute();
+    const state = (await readThrottle(db, [locked.key], clock.now())).get(locked.key)!;
+    throw DomainError.retryAfter('too_many_attempts', refusal(state, clock.now()).retryAfterMs, 'Too many wrong attempts on this account. Wait before trying again.');
+  }
+
+  let verdict;
+  try {
+    verdict = await judgePassword(deps.hasher, dummyHash, { admin, password: input.password, accountLocked: false });
+  } catch (error) {
+    if (error instanceof HasherBusyError) await unreserveWrite(db, reservedOf(keys))?.execute();
+    throw error;
+  }
+  if (counted.get(password.key) === ACCOUNT_POLICY.hardLockAt) await hardLock(deps, admin.id, 'password', client);
+  if (verdict.kind === 'refused') {
+    // The code was not looked at: its reservation goes back.
+    await writeTogether(db, [
+      withCode ? unreserveWrite(db, reservedOf([secondFactor])) : null,
+      auditWrite(db, { ...event, at: clock.now(), action: 'step_up', outcome: 'failure', details: { reason: 'wrong_password' } }),
+    ]);
+    throw new DomainError('invalid_credentials', 'The password is not correct.', 'password');
+  }
+
+  const outcome = await db.transaction().execute(async (trx) => {
+    const now = clock.now();
+    if (kind) {
+      const verification = await kind.verifyAndSpend({ db: trx, secretBox: deps.secretBox, now }, admin.id, { code: input.code });
+      if (!verification.accepted) {
+        await writeTogether(trx, [
+          refundWrite(trx, [password]),
+          auditWrite(trx, { ...event, at: now, action: 'step_up', outcome: 'failure', details: { reason: 'wrong_code', method: kind.method } }),
+        ]);
+        return { ok: false as const, error: verification.alreadyUsed ? ('code_already_used' as const) : ('invalid_code' as const) };
+      }
+    }
+    await writeTogether(trx, [
+      refundWrite(trx, keys),
+      trx
+        .updateTable('sessions')
+        .set(kind ? { stepped_up_at: now, second_factor_at: now } : { stepped_up_at: now })
+        .where('id', '=', session.id),
+      auditWrite(trx, { ...event, at: now, action: 'step_up', outcome: 'success', details: { method: kind?.method ?? 'password' } }),
+    ]);
+    return { ok: true as const, at: now };
+  });
+  if (!outcome.ok) {
+    if (counted.get(secondFactor.key) === ACCOUNT_POLICY.hardLockAt) await hardLock(deps, admin.id, 'second-factor', client);
+    throw new DomainError(outcome.error, undefined, 'code');
+  }
+  return { at: outcome.at };
+}
