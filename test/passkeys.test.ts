@@ -127,6 +127,26 @@ for (const dialect of dialects()) {
       assert.equal(await ctx.db.selectFrom('webauthn_challenges').selectAll().execute().then((r) => r.length), 0, 'no challenge is left over');
     });
 
+    test('My authenticators lists a passkey by name, renames it, and Details shows it; it stays while MFA is required', async () => {
+      const grace = await passkeyAdmin();
+      const { cookie } = await pendingLogin(grace);
+      const done = await passkeyStep(cookie, grace.authenticator.assert((await loginOptions(cookie)).json()));
+      const session = sessionCookieFrom(done)!;
+      const list = async () => (await ctx.app.inject({ method: 'GET', url: '/api/v1/auth/authenticators', headers: { cookie: session } })).json().authenticators;
+      const [passkey] = await list();
+      assert.equal(passkey.kind, 'passkey');
+      assert.equal(passkey.name, 'Laptop');
+      assert.equal(passkey.lastUsedAt, new Date(ctx.clock.now()).toISOString());
+      const renamed = await ctx.app.inject({ method: 'PATCH', url: `/api/v1/auth/authenticators/${passkey.id}`, headers: { cookie: session }, payload: { name: 'YubiKey 5C' } });
+      assert.equal(renamed.statusCode, 200, renamed.body);
+      assert.deepEqual((await list()).map((a: { kind: string; name: string }) => [a.kind, a.name]), [['passkey', 'YubiKey 5C']]);
+      const details = await ctx.app.inject({ method: 'GET', url: `/api/v1/admins/${grace.id}`, headers: { cookie: session } });
+      assert.deepEqual(details.json().admin.authenticators.map((a: { kind: string; name: string }) => [a.kind, a.name]), [['passkey', 'YubiKey 5C']]);
+      const removed = await ctx.app.inject({ method: 'DELETE', url: `/api/v1/auth/authenticators/${passkey.id}`, headers: { cookie: session } });
+      assert.equal(removed.statusCode, 403, 'removing needs a fresh proof first');
+      assert.equal((await list()).length, 1);
+    });
+
     test('#64 a challenge works once: a replayed assertion is refused, on a new login and on the same one', async () => {
       const grace = await passkeyAdmin();
       const first = await pendingLogin(grace);
