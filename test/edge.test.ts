@@ -690,6 +690,11 @@ describe('`latchkey serve` applies the timeout and the cap from its settings', (
       other.socket.write(health('127.0.0.1', 'close'));
       await within(other.closed, 3_000, 'the connection from 127.0.0.2');
       assert.match(other.received(), /^HTTP\/1\.1 200 /);
+      // The server's log reaches this process through a pipe, a moment after the refusal.
+      const started = Date.now();
+      while (!/too many connections from one address/.test(server.output()) && Date.now() - started < 3_000) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
       assert.match(server.output(), /too many connections from one address/);
     } finally {
       for (const conn of held) conn.socket.destroy();
