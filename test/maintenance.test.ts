@@ -26,6 +26,7 @@ for (const dialect of dialects()) {
       const report = await runMaintenance(ctx.deps);
       assert.ok(report.sessions >= 1, 'the idle session went');
       assert.equal(report.setupLinks, 1, "the invited admin's expired link went");
+      assert.equal(report.passkeyChallenges, 0, 'no passkey challenge was asked for');
       const keys = (await ctx.db.selectFrom('throttle_counters').select('key').execute()).map((r) => r.key);
       assert.ok(!keys.includes(throttleKeys.password('nobody@example.org')), 'an unknown address protects nothing');
       assert.ok(keys.includes(throttleKeys.password('ada@example.org')), "Ada's two-day-old failure still counts");

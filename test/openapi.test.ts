@@ -31,11 +31,14 @@ describe('the API description', () => {
       'POST /api/v1/setup/passkey/options',
       'POST /api/v1/setup/passkey',
       'POST /api/v1/auth/step-up',
+      'POST /api/v1/auth/step-up/passkey/options',
       'GET /api/v1/auth/authenticators',
       'PATCH /api/v1/auth/authenticators/{id}',
       'DELETE /api/v1/auth/authenticators/{id}',
       'POST /api/v1/auth/authenticators/totp',
       'POST /api/v1/auth/authenticators/totp/{id}/confirm',
+      'POST /api/v1/auth/authenticators/passkey/options',
+      'POST /api/v1/auth/authenticators/passkey',
       'POST /api/v1/auth/recovery-codes',
     ]) {
       assert.ok(documented.has(expected), `${expected} is documented; have ${[...documented].join(', ')}`);

@@ -1,11 +1,12 @@
 /**
  * Housekeeping that keeps the tables from growing without bound: dead sessions and setup
- * links, old sent mail, throttle counters that no longer protect anything, and audit events
+ * links, passkey challenges past their 5 minutes, old sent mail, throttle counters that no longer protect anything, and audit events
  * older than LATCHKEY_AUDIT_RETENTION_DAYS. It also closes the lock episodes of addresses
  * whose lock has run out, so their counts of refused requests reach the audit log. Run by
  * `latchkey serve` every few minutes; safe on several instances at once.
  */
 import { sql } from 'kysely';
+import { deleteExpiredChallenges } from './authenticators/passkey/repository.js';
 import { deleteExpiredSessions } from './sessions/repository.js';
 import type { Deps } from './db/deps.js';
 import { sessionPolicy } from './sessions/policy.js';
@@ -16,6 +17,7 @@ const DAY_MS = 24 * 3_600_000;
 export interface MaintenanceReport {
   sessions: number;
   setupLinks: number;
+  passkeyChallenges: number;
   mail: number;
   throttleCounters: number;
   lockEpisodes: number;
@@ -29,6 +31,7 @@ export async function runMaintenance(deps: Pick<Deps, 'db' | 'clock' | 'config'>
     .deleteFrom('setup_tokens')
     .where((eb) => eb.or([eb('expires_at', '<=', now - DAY_MS), eb('used_at', '<=', now - DAY_MS)]))
     .executeTakeFirst();
+  const passkeyChallenges = await deleteExpiredChallenges(deps.db, now);
   const mail = await deps.db
     .deleteFrom('outbox')
     .where((eb) => eb.or([eb('sent_at', '<=', now - 30 * DAY_MS), eb('failed_at', '<=', now - 30 * DAY_MS)]))
@@ -57,6 +60,7 @@ export async function runMaintenance(deps: Pick<Deps, 'db' | 'clock' | 'config'>
   return {
     sessions,
     setupLinks: Number(links.numDeletedRows),
+    passkeyChallenges,
     mail: Number(mail.numDeletedRows),
     throttleCounters: Number(counters.numDeletedRows),
     lockEpisodes: episodes,

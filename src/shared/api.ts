@@ -179,7 +179,7 @@ const ClientExtensionResults = Type.Object({ credProps: Type.Optional(Type.Objec
 
 /** `PublicKeyCredentialRequestOptionsJSON`: what `navigator.credentials.get` needs (via @simplewebauthn/browser). */
 export const PasskeyRequestOptions = Type.Object({
-  challenge: Type.String({ description: 'Good for 5 minutes, once, for this pending login only.' }),
+  challenge: Type.String({ description: 'Good for 5 minutes, once, for this pending login (or this step-up) only.' }),
   timeout: Type.Optional(Type.Number()),
   rpId: Type.Optional(Type.String()),
   allowCredentials: Type.Optional(Type.Array(CredentialDescriptor, { description: "The account's passkeys." })),
@@ -191,7 +191,7 @@ export type PasskeyRequestOptions = Static<typeof PasskeyRequestOptions>;
 export const PasskeyCreationOptions = Type.Object({
   rp: Type.Object({ name: Type.String(), id: Type.Optional(Type.String()) }),
   user: Type.Object({ id: Type.String(), name: Type.String(), displayName: Type.String() }),
-  challenge: Type.String({ description: 'Good for 5 minutes, once, for this setup link only.' }),
+  challenge: Type.String({ description: 'Good for 5 minutes, once, for this setup link (or this session in My authenticators) only.' }),
   pubKeyCredParams: Type.Array(Type.Object({ alg: Type.Number(), type: Type.String() })),
   timeout: Type.Optional(Type.Number()),
   excludeCredentials: Type.Optional(Type.Array(CredentialDescriptor)),
@@ -302,18 +302,31 @@ export const NewTotpEnrolment = Type.Object({
   otpauthUri: Type.String(),
   qrSvg: Type.String({ description: 'The otpauth URI as a QR code, SVG.' }),
 });
+export const NewPasskeyBody = Type.Object(
+  {
+    name: AuthenticatorName,
+    response: PasskeyAttestation,
+  },
+  { additionalProperties: false },
+);
+export type NewPasskeyBody = Static<typeof NewPasskeyBody>;
 export const TotpAdded = Type.Object({
   authenticator: AuthenticatorSummary,
   recoveryCodes: Type.Optional(Type.Array(Type.String(), { description: "Shown once, when it is the account's first authenticator: ten single-use codes." })),
 });
+/** An authenticator added from My authenticators, an app or a passkey: the same answer. */
+export const AuthenticatorAdded = TotpAdded;
 export const RecoveryCodes = Type.Object({
   recoveryCodes: Type.Array(Type.String(), { description: 'Shown once: ten single-use codes; the earlier ones no longer work.' }),
 });
 export const StepUpBody = Type.Object({
   password: Password,
-  method: Type.Optional(Type.String({ maxLength: 32, description: 'The authenticator the code comes from: `totp` (the default).' })),
+  method: Type.Optional(Type.String({ maxLength: 32, description: 'The authenticator the proof comes from: `totp` (the default) with `code`, or `passkey` with `assertion`.' })),
   code: Type.Optional(Type.String({ maxLength: 64, description: 'The six digits from the authenticator app; not needed by an account without an authenticator.' })),
+  /** With `method` `passkey`: the answer of `navigator.credentials.get` for options from `POST /api/v1/auth/step-up/passkey/options`. */
+  assertion: Type.Optional(PasskeyAssertion),
 });
+export type StepUpBody = Static<typeof StepUpBody>;
 export const StepUpResult = Type.Object({ freshUntil: Instant });
 
 export const ChangePasswordBody = Type.Object({ currentPassword: Password, newPassword: Password });

@@ -1,18 +1,21 @@
 /**
- * My authenticators: the signed-in administrator's own authenticators, listed, renamed,
- * added and removed, and their recovery codes regenerated. Adding, removing and
+ * My authenticators: the signed-in administrator's own authenticators (apps and passkeys),
+ * listed, renamed, added and removed, and their recovery codes regenerated. Adding, removing and
  * regenerating change how the account logs in, so their routes ask for a fresh proof
  * (stepup/guard.ts); each of them emails the admin a security notice in its own
  * transaction. Renaming changes no way in: it is audited, not emailed. Only the admin's own
  * rows are ever touched: another admin's authenticator id is not found.
  */
-import type { AuthenticatorSummary as PublicSummary } from '../../shared/api.js';
+import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/server';
+import type { AuthenticatorSummary as PublicSummary, PasskeyAttestation } from '../../shared/api.js';
 import { AUTHENTICATOR_NAME_MAX_LENGTH } from '../../shared/api.js';
 import type { AuthenticatorSummary } from '../authenticators/kind.js';
 import { generateRecoveryCodes, removeRecoveryCodes, replaceRecoveryCodes } from '../authenticators/recovery-codes/codes.js';
 import { listAuthenticators, removeAuthenticator, renameAuthenticator } from '../authenticators/registry.js';
 import { beginTotpEnrolment, checkEnrolmentCode, confirmEnrolment, DEFAULT_TOTP_NAME, type TotpEnrolment } from '../authenticators/totp/enrolment.js';
 import { findPendingTotp } from '../authenticators/totp/repository.js';
+import { registrationOptionsFor, verifiedRegistrationFor } from '../authenticators/passkey/flows.js';
+import { insertPasskey } from '../authenticators/passkey/repository.js';
 import type { ClientFacts } from '../core/client.js';
 import { DomainError } from '../core/errors.js';
 import { auditWrite } from '../db/audit.js';
@@ -186,6 +189,73 @@ export async function confirmMyTotp(
     ]);
     const added = (await listAuthenticators(trx, admin.id)).find((item) => item.id === id)!;
     return { authenticator: presentAuthenticator(added), ...(recoveryCodes ? { recoveryCodes } : {}) };
+  });
+  deps.mailQueued?.();
+  return outcome;
+}
+
+/**
+ * The options of a passkey registration from My authenticators: a challenge bound to me and
+ * to no setup link, good for 5 minutes and one try; my passkeys excluded.
+ */
+export async function beginMyPasskey(deps: Deps, auth: SessionWithAdmin): Promise<PublicKeyCredentialCreationOptionsJSON> {
+  const { admin } = auth;
+  if ((await listAuthenticators(deps.db, admin.id)).length >= MAX_AUTHENTICATORS) throw new DomainError('too_many_authenticators');
+  return registrationOptionsFor(deps, { purpose: 'registration', adminId: admin.id, setupTokenId: null }, admin);
+}
+
+/**
+ * Registers a passkey from My authenticators. A response that does not verify (its
+ * challenge not mine or not live, another site's, a credential already registered) answers
+ * `400 invalid_passkey` and counts against the client address, as a wrong code confirming an
+ * app does. The account's first authenticator comes with new recovery codes, shown once.
+ */
+export async function addMyPasskey(
+  deps: Deps,
+  auth: SessionWithAdmin,
+  input: { name: string; response: PasskeyAttestation },
+  client: ClientFacts,
+): Promise<{ authenticator: PublicSummary; recoveryCodes?: string[] }> {
+  const { admin } = auth;
+  const name = authenticatorName(input.name);
+  await reserveAddress(deps, client);
+  const credential = await verifiedRegistrationFor(deps, { purpose: 'registration', adminId: admin.id, setupTokenId: null }, input.response);
+  if (!credential) {
+    await auditWrite(deps.db, {
+      at: deps.clock.now(),
+      action: 'authenticator.add',
+      outcome: 'failure',
+      actorAdminId: admin.id,
+      targetAdminId: admin.id,
+      ip: client.ip,
+      details: { kind: 'passkey', reason: 'invalid_passkey' },
+    }).execute();
+    throw new DomainError('invalid_passkey', undefined, 'response', 400);
+  }
+  await refundAddress(deps, client);
+  const outcome = await deps.db.transaction().execute(async (trx) => {
+    await lockedAdmin(trx, admin.id);
+    const before = await listAuthenticators(trx, admin.id);
+    if (before.length >= MAX_AUTHENTICATORS) throw new DomainError('too_many_authenticators');
+    const at = deps.clock.now();
+    const added = await insertPasskey(trx, deps.random, at, { adminId: admin.id, name, ...credential });
+    const first = before.length === 0;
+    const recoveryCodes = first ? generateRecoveryCodes(deps.random) : undefined;
+    if (recoveryCodes) await replaceRecoveryCodes(trx, deps.random, admin.id, recoveryCodes, at);
+    await writeTogether(trx, [
+      auditWrite(trx, {
+        at,
+        action: 'authenticator.add',
+        outcome: 'success',
+        actorAdminId: admin.id,
+        targetAdminId: admin.id,
+        ip: client.ip,
+        details: { kind: 'passkey', authenticator: added.id, first },
+      }),
+      securityNoticeWrite(trx, deps, at, admin, { changes: [first ? 'authenticator_added' : 'another_authenticator_added'], authenticatorName: name }, client.ip),
+    ]);
+    const summary = (await listAuthenticators(trx, admin.id)).find((item) => item.id === added.id)!;
+    return { authenticator: presentAuthenticator(summary), ...(recoveryCodes ? { recoveryCodes } : {}) };
   });
   deps.mailQueued?.();
   return outcome;

@@ -12,7 +12,10 @@ import {
   AuthenticatorList,
   AuthenticatorSummary,
   ChangePasswordBody,
+  AuthenticatorAdded,
   CodeBody,
+  NewPasskeyBody,
+  PasskeyCreationOptions,
   NewTotpBody,
   NewTotpEnrolment,
   RecoveryCodes,
@@ -28,6 +31,8 @@ import { clearSessionCookie, setSessionCookie } from '../sessions/cookie.js';
 import { authenticated, requireFullSession } from '../sessions/guard.js';
 import { requireFreshProof } from '../stepup/guard.js';
 import {
+  addMyPasskey,
+  beginMyPasskey,
   beginMyTotp,
   confirmMyTotp,
   listMyAuthenticators,
@@ -160,6 +165,38 @@ export function accountRoutes(deps: Deps): FastifyPluginAsync {
         },
       },
       async (request) => confirmMyTotp(deps, authenticated(request), request.params.id, request.body.code, clientFactsOf(request)),
+    );
+
+    app.post(
+      '/authenticators/passkey/options',
+      {
+        onRequest: fresh,
+        schema: {
+          tags,
+          summary: 'Add a passkey: the options of its registration',
+          description: `${freshNote} Answers \`PublicKeyCredentialCreationOptionsJSON\` for \`navigator.credentials.create\` (\`startRegistration\` of @simplewebauthn/browser): a challenge good for 5 minutes and one try of \`POST /api/v1/auth/authenticators/passkey\` by me, and my passkeys in \`excludeCredentials\`. At most 10 authenticators (409 too_many_authenticators).`,
+          response: { 200: PasskeyCreationOptions, ...errorResponses(401, 403, 409) },
+        },
+      },
+      async (request) => beginMyPasskey(deps, authenticated(request)),
+    );
+
+    app.post(
+      '/authenticators/passkey',
+      {
+        onRequest: fresh,
+        schema: {
+          tags,
+          summary: 'Add a passkey: register the answer of navigator.credentials.create',
+          description: `${freshNote} A response that does not verify (its challenge not mine, spent or older than 5 minutes, made for another site, or a passkey already registered) answers 400 invalid_passkey and counts against the client address. The account's first authenticator comes with ten recovery codes, shown once. I get a security notice by email.`,
+          body: NewPasskeyBody,
+          response: { 201: AuthenticatorAdded, ...errorResponses(400, 401, 403, 409, 429) },
+        },
+      },
+      async (request, reply) => {
+        const added = await addMyPasskey(deps, authenticated(request), request.body, clientFactsOf(request));
+        return reply.code(201).send(added);
+      },
     );
 
     app.post(

@@ -16,6 +16,8 @@ export interface KindContext {
   now: number;
   /** The pending login the proof is for, for a kind whose challenges are bound to it (passkeys). */
   pendingLoginId?: string;
+  /** The full session a step-up proof is for, for a kind whose challenges are bound to it (passkeys). */
+  stepUpSessionId?: string;
   /** The server's public URL, for a kind bound to the site's origin (passkeys). */
   publicUrl?: URL;
   /** The client's address, for an audit event the kind writes itself. */

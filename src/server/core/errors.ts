@@ -34,7 +34,7 @@ export const ERROR_CATALOG = {
   forbidden_self_action: { status: 403, message: 'You cannot do this to your own account.' },
   step_up_required: {
     status: 403,
-    message: 'Confirm it is you first: enter your password and a code from your authenticator app (it counts for 5 minutes).',
+    message: 'Confirm it is you first: enter your password and a code from your authenticator app, or use a passkey (it counts for 5 minutes).',
   },
   mfa_setup_required: {
     status: 403,

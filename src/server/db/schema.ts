@@ -115,14 +115,14 @@ export interface PasskeysTable {
   last_used_at: number | null;
 }
 
-export type WebauthnChallengePurpose = 'login' | 'registration';
+export type WebauthnChallengePurpose = 'login' | 'step-up' | 'registration';
 
 export interface WebauthnChallengesTable {
   /** The challenge as sent, base64url of 32 random bytes. */
   challenge: string;
   purpose: WebauthnChallengePurpose;
   admin_id: string;
-  /** A login challenge's pending login. */
+  /** A login challenge's pending login; a step-up challenge's full session. */
   session_id: string | null;
   /** A registration challenge's setup link, when the registration is part of a setup. */
   setup_token_id: string | null;

@@ -14,8 +14,7 @@ import { commitTogether, writeTogether } from '../db/together.js';
 import { findAdminByEmail, normalizeEmail } from '../directory/admins.js';
 import type { SecondFactorKind } from '../authenticators/kind.js';
 import { usableMethods } from '../authenticators/registry.js';
-import { authenticationOptions, newChallenge, relyingPartyOf } from '../authenticators/passkey/ceremonies.js';
-import { listPasskeys, storeChallenge } from '../authenticators/passkey/repository.js';
+import { assertionOptionsFor } from '../authenticators/passkey/flows.js';
 import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { securityNoticeWrite } from '../mail/notices.js';
 import type { SecurityNotice } from '../mail/templates.js';
@@ -290,9 +289,7 @@ export async function passkeyLoginOptions(deps: Deps, token: string | undefined)
   const found = await findLiveSession(deps.db, sessionPolicy(deps.config), deps.clock.now(), token);
   if (!found || found.session.state !== 'mfa_pending' || found.admin.status === 'suspended') throw new DomainError('no_pending_login');
   const { session, admin } = found;
-  const challenge = newChallenge(deps.random);
-  await storeChallenge(deps.db, challenge, { purpose: 'login', adminId: admin.id, sessionId: session.id }, deps.clock.now());
-  return authenticationOptions(relyingPartyOf(deps.config.publicUrl, deps.config.totpIssuer), challenge, await listPasskeys(deps.db, admin.id));
+  return assertionOptionsFor(deps, { purpose: 'login', adminId: admin.id, sessionId: session.id });
 }
 
 /**

@@ -11,8 +11,8 @@ import { canonicalEmail } from '../directory/addresses.js';
 import { hasAuthenticator } from '../authenticators/registry.js';
 import { generateRecoveryCodes, replaceRecoveryCodes } from '../authenticators/recovery-codes/codes.js';
 import { beginTotpEnrolment as beginEnrolment, checkEnrolmentCode, confirmEnrolment, type TotpEnrolment } from '../authenticators/totp/enrolment.js';
-import { challengeOf, newChallenge, registrationOptions, relyingPartyOf, verifyRegistration } from '../authenticators/passkey/ceremonies.js';
-import { credentialIdTaken, insertPasskey, listPasskeys, spendChallenge, storeChallenge } from '../authenticators/passkey/repository.js';
+import { registrationOptionsFor, verifiedRegistrationFor } from '../authenticators/passkey/flows.js';
+import { insertPasskey } from '../authenticators/passkey/repository.js';
 import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/server';
 import type { PasskeyAttestation } from '../../shared/api.js';
 import { findPasswordProblem, PASSWORD_PROBLEM_MESSAGES } from '../core/passwords.js';
@@ -262,9 +262,7 @@ async function readyForAuthenticator(deps: Deps, ctx: SetupContext): Promise<Adm
  */
 export async function beginPasskeyRegistration(deps: Deps, ctx: SetupContext): Promise<PublicKeyCredentialCreationOptionsJSON> {
   const admin = await readyForAuthenticator(deps, ctx);
-  const challenge = newChallenge(deps.random);
-  await storeChallenge(deps.db, challenge, { purpose: 'registration', adminId: admin.id, setupTokenId: ctx.token.id }, deps.clock.now());
-  return registrationOptions(relyingPartyOf(deps.config.publicUrl, deps.config.totpIssuer), challenge, admin, await listPasskeys(deps.db, admin.id));
+  return registrationOptionsFor(deps, { purpose: 'registration', adminId: admin.id, setupTokenId: ctx.token.id }, admin);
 }
 
 /**
@@ -280,11 +278,8 @@ export async function completePasskeyRegistration(
 ): Promise<{ recoveryCodes: string[] }> {
   const admin = await readyForAuthenticator(deps, ctx);
   const now = deps.clock.now();
-  const rp = relyingPartyOf(deps.config.publicUrl, deps.config.totpIssuer);
-  const challenge = challengeOf(input.response.response.clientDataJSON);
-  const spent = challenge !== null && (await spendChallenge(deps.db, challenge, { purpose: 'registration', adminId: admin.id, setupTokenId: ctx.token.id }, now));
-  const credential = spent ? await verifyRegistration(rp, challenge, input.response) : null;
-  if (!credential || (await credentialIdTaken(deps.db, credential.credentialId))) {
+  const credential = await verifiedRegistrationFor(deps, { purpose: 'registration', adminId: admin.id, setupTokenId: ctx.token.id }, input.response);
+  if (!credential) {
     await recordSetupFailure(deps.db, ctx.token, now);
     await recordAuditEvent(deps.db, { at: now, action: 'setup.passkey', outcome: 'failure', actorAdminId: admin.id, targetAdminId: admin.id, ip });
     throw new DomainError('invalid_passkey', undefined, undefined, 400);

@@ -1,13 +1,13 @@
-/** `POST /api/v1/auth/step-up`: a fresh proof from a full session. */
+/** `POST /api/v1/auth/step-up`: a fresh proof from a full session; `/step-up/passkey/options` for a passkey's. */
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { StepUpBody, StepUpResult } from '../../shared/api.js';
+import { PasskeyRequestOptions, StepUpBody, StepUpResult } from '../../shared/api.js';
 import { clientFactsOf } from '../core/client.js';
 import { errorResponses } from '../core/openapi.js';
 import type { Deps } from '../db/deps.js';
 import type { DummyHash } from '../login/password-step.js';
 import { authenticated, requireFullSession } from '../sessions/guard.js';
-import { FRESH_PROOF_MS, stepUp } from './service.js';
+import { FRESH_PROOF_MS, stepUp, stepUpPasskeyOptions } from './service.js';
 
 export function stepUpRoutes(deps: Deps, dummyHash: DummyHash): FastifyPluginAsync {
   return async (plugin) => {
@@ -18,8 +18,8 @@ export function stepUpRoutes(deps: Deps, dummyHash: DummyHash): FastifyPluginAsy
       {
         schema: {
           tags: ['account'],
-          summary: 'Confirm it is me: my current password and a code from my authenticator app',
-          description: `Stamps this session with a fresh proof, which adding or removing an authenticator and regenerating recovery codes ask for (it counts for ${FRESH_PROOF_MS / 60_000} minutes). A recovery code does not count. An account without an authenticator gives its password alone. Wrong passwords and codes count against the account and the address as at login.`,
+          summary: 'Confirm it is me: my current password and a code from my authenticator app, or a passkey',
+          description: `Stamps this session with a fresh proof, which adding or removing an authenticator and regenerating recovery codes ask for (it counts for ${FRESH_PROOF_MS / 60_000} minutes). \`{ password, method: 'totp', code }\` with an app, or \`{ password, method: 'passkey', assertion }\` with a passkey (options from \`POST /api/v1/auth/step-up/passkey/options\`; a refused assertion answers \`401 invalid_passkey\`). A recovery code does not count. An account without an authenticator gives its password alone. Wrong passwords, codes and assertions count against the account and the address as at login.`,
           body: StepUpBody,
           response: { 200: StepUpResult, ...errorResponses(400, 401, 429, 503) },
         },
@@ -28,6 +28,20 @@ export function stepUpRoutes(deps: Deps, dummyHash: DummyHash): FastifyPluginAsy
         const { at } = await stepUp(deps, dummyHash, authenticated(request), request.body, clientFactsOf(request));
         return { freshUntil: new Date(at + FRESH_PROOF_MS).toISOString() };
       },
+    );
+
+    app.post(
+      '/step-up/passkey/options',
+      {
+        schema: {
+          tags: ['account'],
+          summary: 'The options of a passkey assertion for confirming it is me',
+          description:
+            "Answers `PublicKeyCredentialRequestOptionsJSON` for `navigator.credentials.get` (`startAuthentication` of @simplewebauthn/browser): a challenge good for 5 minutes and one try of `POST /api/v1/auth/step-up` with `method` `passkey` from this session only, and the account's passkeys in `allowCredentials`.",
+          response: { 200: PasskeyRequestOptions, ...errorResponses(401) },
+        },
+      },
+      async (request) => stepUpPasskeyOptions(deps, authenticated(request)),
     );
   };
 }

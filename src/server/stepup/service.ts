@@ -1,15 +1,20 @@
 /**
- * The fresh proof: the current password and a code from an authenticator, given from a full
+ * The fresh proof: the current password and a code from an authenticator app or a passkey's
+ * assertion (over a challenge from `POST /api/v1/auth/step-up/passkey/options`), given from a full
  * session and stamped on it (`stepped_up_at`). Adding or removing an authenticator and
  * regenerating recovery codes ask for one no older than `FRESH_PROOF_MS`, so a session left
  * open, or a stolen cookie, cannot change how the account logs in.
  *
  * Each guess counts as at login: the password against the account's password counter, the
- * code against its second-factor counter, both against the client address, and a locked
+ * code or assertion against its second-factor counter, both against the client address, and a locked
  * counter refuses before anything is checked. A recovery code does not count here: it is
  * the way back in after a lost phone, and if it could confirm these changes a code stolen
  * from a drawer would connect the thief's own authenticator and replace the owner's codes.
  */
+import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
+import type { PasskeyAssertion } from '../../shared/api.js';
+import type { SecondFactorKind } from '../authenticators/kind.js';
+import { assertionOptionsFor } from '../authenticators/passkey/flows.js';
 import type { ClientFacts } from '../core/client.js';
 import { DomainError } from '../core/errors.js';
 import { HasherBusyError } from '../core/passwords.js';
@@ -28,9 +33,25 @@ export const FRESH_PROOF_MS = 5 * 60_000;
 
 export interface StepUpInput {
   password: string;
-  /** The authenticator kind the code comes from (`totp`); not needed by an account without one. */
+  /** The authenticator kind the proof comes from (`totp`, `passkey`); not needed by an account without one. */
   method?: string | undefined;
   code?: string | undefined;
+  /** A passkey's assertion, with `method` `passkey`. */
+  assertion?: PasskeyAssertion | undefined;
+}
+
+/**
+ * The options of a passkey assertion for a step-up of this session: a challenge bound to
+ * this full session, good for 5 minutes and one try, and the admin's passkeys.
+ */
+export function stepUpPasskeyOptions(deps: Deps, auth: SessionWithAdmin): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  return assertionOptionsFor(deps, { purpose: 'step-up', adminId: auth.admin.id, sessionId: auth.session.id });
+}
+
+/** The proof `kind` checks, out of the body: a passkey's assertion, or a code. */
+function proofFor(kind: SecondFactorKind, input: StepUpInput): { proof: unknown; field: 'assertion' | 'code' } | null {
+  if (kind.refusedAs === 'invalid_passkey') return input.assertion === undefined ? null : { proof: input.assertion, field: 'assertion' };
+  return input.code === undefined || input.code === '' ? null : { proof: { code: input.code }, field: 'code' };
 }
 
 /** Whether the session gave a fresh proof within `maxAgeMs` of `now`. */
@@ -48,11 +69,16 @@ export async function stepUp(deps: Deps, dummyHash: DummyHash, auth: SessionWith
   const { admin, session } = auth;
   const withCode = await hasAuthenticator(db, admin.id);
   const kind = withCode ? kindForMethod(input.method ?? 'totp') : undefined;
+  let given: { proof: unknown; field: 'assertion' | 'code' } | null = null;
   if (withCode) {
     if (!kind || kind.fallback) {
-      throw new DomainError('invalid_request', 'Confirm with a code from your authenticator app; a recovery code does not count here.', 'method');
+      throw new DomainError('invalid_request', 'Confirm with your authenticator app or a passkey; a recovery code does not count here.', 'method');
     }
-    if (input.code === undefined || input.code === '') throw new DomainError('invalid_request', 'code is required.', 'code');
+    given = proofFor(kind, input);
+    if (given === null) {
+      const field = kind.refusedAs === 'invalid_passkey' ? 'assertion' : 'code';
+      throw new DomainError('invalid_request', `${field} is required.`, field);
+    }
   }
   const event = { actorAdminId: admin.id, targetAdminId: admin.id, ip: client.ip };
   const address = addressKey(client);
@@ -94,14 +120,19 @@ export async function stepUp(deps: Deps, dummyHash: DummyHash, auth: SessionWith
 
   const outcome = await db.transaction().execute(async (trx) => {
     const now = clock.now();
-    if (kind) {
-      const verification = await kind.verifyAndSpend({ db: trx, secretBox: deps.secretBox, now }, admin.id, { code: input.code });
+    if (kind && given) {
+      const verification = await kind.verifyAndSpend(
+        { db: trx, secretBox: deps.secretBox, now, stepUpSessionId: session.id, publicUrl: deps.config.publicUrl, ip: client.ip },
+        admin.id,
+        given.proof,
+      );
       if (!verification.accepted) {
         await writeTogether(trx, [
           refundWrite(trx, [password]),
           auditWrite(trx, { ...event, at: now, action: 'step_up', outcome: 'failure', details: { reason: 'wrong_code', method: kind.method } }),
         ]);
-        return { ok: false as const, error: verification.alreadyUsed ? ('code_already_used' as const) : ('invalid_code' as const) };
+        const error = verification.alreadyUsed ? 'code_already_used' : kind.refusedAs === 'invalid_passkey' ? 'invalid_passkey' : 'invalid_code';
+        return { ok: false as const, error: error as 'code_already_used' | 'invalid_passkey' | 'invalid_code' };
       }
     }
     await writeTogether(trx, [
@@ -116,7 +147,7 @@ export async function stepUp(deps: Deps, dummyHash: DummyHash, auth: SessionWith
   });
   if (!outcome.ok) {
     if (counted.get(secondFactor.key) === ACCOUNT_POLICY.hardLockAt) await hardLock(deps, admin.id, 'second-factor', client);
-    throw new DomainError(outcome.error, undefined, 'code');
+    throw new DomainError(outcome.error, undefined, given?.field);
   }
   return { at: outcome.at };
 }

@@ -1,8 +1,9 @@
 /**
  * Passkeys (WebAuthn) as a second-factor kind: an assertion over a challenge this server
- * issued to this pending login (`POST /api/v1/auth/mfa/passkey/options`), signed by one of
- * the admin's own credentials, for this site's origin. Every refusal is a wrong guess to
- * the login: counted, and never a session.
+ * issued to this pending login (`POST /api/v1/auth/mfa/passkey/options`) or, at a step-up,
+ * to this full session (`POST /api/v1/auth/step-up/passkey/options`), signed by one of the
+ * admin's own credentials, for this site's origin. Every refusal is a wrong guess: counted,
+ * and never a session or a fresh proof.
  */
 import { PasskeyAssertion } from '../../../shared/api.js';
 import { auditWrite } from '../../db/audit.js';
@@ -19,6 +20,7 @@ import {
   removePasskeys,
   renamePasskey,
   spendChallenge,
+  type ChallengeOwner,
 } from './repository.js';
 
 export const passkeyKind: SecondFactorKind<PasskeyAssertion> = {
@@ -31,11 +33,18 @@ export const passkeyKind: SecondFactorKind<PasskeyAssertion> = {
   proof: PasskeyAssertion,
   isUsable: hasPasskey,
   usableByAdmins: passkeyAdminIds,
-  async verifyAndSpend({ db, now, pendingLoginId, publicUrl, ip }, adminId, proof) {
-    if (pendingLoginId === undefined || publicUrl === undefined) return { accepted: false };
+  async verifyAndSpend({ db, now, pendingLoginId, stepUpSessionId, publicUrl, ip }, adminId, proof) {
+    // A login's challenge proves nothing at a step-up, nor a step-up's at a login.
+    const owner: ChallengeOwner | null =
+      stepUpSessionId !== undefined
+        ? { purpose: 'step-up', adminId, sessionId: stepUpSessionId }
+        : pendingLoginId !== undefined
+          ? { purpose: 'login', adminId, sessionId: pendingLoginId }
+          : null;
+    if (owner === null || publicUrl === undefined) return { accepted: false };
     const challenge = challengeOf(proof.response.clientDataJSON);
     // The challenge is spent first, whatever the verdict: it is good for one try.
-    if (challenge === null || !(await spendChallenge(db, challenge, { purpose: 'login', adminId, sessionId: pendingLoginId }, now))) {
+    if (challenge === null || !(await spendChallenge(db, challenge, owner, now))) {
       return { accepted: false };
     }
     // Another admin's credential is not found: a passkey proves only its own account.

@@ -125,9 +125,12 @@ export async function removePasskeys(db: Db, adminId: string): Promise<number> {
   return Number(result.numDeletedRows);
 }
 
-/** Who a challenge is for: a login's pending session, or a registration (of a setup link). */
+/**
+ * Who a challenge is for: a login's pending session, a step-up's full session, or a
+ * registration (through a setup link, or from My authenticators with no link).
+ */
 export type ChallengeOwner =
-  | { purpose: 'login'; adminId: string; sessionId: string }
+  | { purpose: 'login' | 'step-up'; adminId: string; sessionId: string }
   | { purpose: 'registration'; adminId: string; setupTokenId: string | null };
 
 export async function storeChallenge(db: Db, challenge: string, owner: ChallengeOwner, now: number): Promise<void> {
@@ -137,7 +140,7 @@ export async function storeChallenge(db: Db, challenge: string, owner: Challenge
       challenge,
       purpose: owner.purpose,
       admin_id: owner.adminId,
-      session_id: owner.purpose === 'login' ? owner.sessionId : null,
+      session_id: owner.purpose === 'registration' ? null : owner.sessionId,
       setup_token_id: owner.purpose === 'registration' ? owner.setupTokenId : null,
       created_at: now,
       expires_at: now + CHALLENGE_TTL_MS,
@@ -157,7 +160,7 @@ export async function spendChallenge(db: Db, challenge: string, owner: Challenge
     .where('purpose', '=', purpose)
     .where('admin_id', '=', owner.adminId)
     .where('expires_at', '>', now);
-  if (owner.purpose === 'login') query = query.where('session_id', '=', owner.sessionId);
+  if (owner.purpose !== 'registration') query = query.where('session_id', '=', owner.sessionId);
   else query = owner.setupTokenId === null ? query.where('setup_token_id', 'is', null) : query.where('setup_token_id', '=', owner.setupTokenId);
   const result = await query.executeTakeFirst();
   return Number(result.numDeletedRows) === 1;
