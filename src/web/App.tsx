@@ -6,6 +6,7 @@ import { navigate, usePath } from './lib/router';
 import { AdministratorsPage } from './pages/AdministratorsPage';
 import { AuditPage } from './pages/AuditPage';
 import { HomePage } from './pages/HomePage';
+import { MyAuthenticatorsPage } from './pages/MyAuthenticatorsPage';
 import { SessionsPage } from './pages/SessionsPage';
 import { LoginPage } from './pages/LoginPage';
 import { SetupPage } from './pages/SetupPage';
@@ -73,6 +74,8 @@ export function App() {
           <AdministratorsPage self={session.session.admin} />
         ) : path === '/audit' ? (
           <AuditPage />
+        ) : path === '/authenticators' ? (
+          <MyAuthenticatorsPage />
         ) : path === '/sessions' ? (
           <SessionsPage onLoggedOut={() => { setSession({ kind: 'anonymous' }); navigate('/login', true); }} />
         ) : (

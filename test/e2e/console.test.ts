@@ -168,6 +168,7 @@ describe('the console in Chromium', { skip: missing ?? false }, () => {
     await page.getByLabel('Confirm password').fill(GRACE_PASSWORD);
     await page.getByRole('button', { name: 'Continue' }).click();
 
+    await page.getByRole('button', { name: 'Use an authenticator app' }).click();
     await page.getByRole('heading', { name: 'Connect your authenticator app' }).waitFor();
     const qr = page.getByRole('img', { name: /QR code for adding grace@example\.org/ });
     await qr.waitFor();
@@ -347,6 +348,7 @@ describe('a first start, on the embedded defaults', { skip: missing ?? false }, 
       await page.getByLabel('Name').fill('Ada Lovelace');
       await page.getByLabel('Password').fill(ADA_PASSWORD);
       await page.getByRole('button', { name: 'Create administrator' }).click();
+      await page.getByRole('button', { name: 'Use an authenticator app' }).click();
       const qr = page.getByRole('img', { name: /QR code for adding ada@example\.org/ });
       await qr.waitFor();
       const secret = new URL(decodeQrPng(await qr.screenshot())).searchParams.get('secret')!;

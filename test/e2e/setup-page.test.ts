@@ -107,8 +107,10 @@ describe('the setup page in Chromium', { skip: missing ?? false }, () => {
     await page.getByLabel('New password').fill('hedy chooses a long passphrase');
     await page.getByLabel('Confirm password').fill('hedy chooses a long passphrase');
     await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('button', { name: 'Use an authenticator app' }).click();
     await page.getByRole('heading', { name: 'Connect your authenticator app' }).waitFor();
     await page.reload();
+    await page.getByRole('button', { name: 'Use an authenticator app' }).click();
     const qr = page.getByRole('img', { name: /QR code for adding hedy@example\.org/ });
     await qr.waitFor();
     graceSecret = new URL(decodeQrPng(await qr.screenshot())).searchParams.get('secret')!;

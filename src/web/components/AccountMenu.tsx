@@ -67,6 +67,11 @@ export function AccountMenu({ email, onLogout }: { email: string; onLogout: () =
             </button>
           </li>
           <li role="none">
+            <button type="button" role="menuitem" onClick={() => { setOpen(false); navigate('/authenticators'); }}>
+              My authenticators
+            </button>
+          </li>
+          <li role="none">
             <button type="button" role="menuitem" onClick={() => { setOpen(false); onLogout(); }}>
               Log out
             </button>

@@ -1,4 +1,4 @@
-/** Four pages need no routing library: the path, kept in sync with the history API. */
+/** A handful of pages need no routing library: the path, kept in sync with the history API. */
 import { useEffect, useState } from 'react';
 
 export function navigate(path: string, replace = false): void {

@@ -316,11 +316,7 @@ function DetailsForm({ admin, isSelf, onSaved, onAction, onCancel }: DetailsProp
       <Field label="Name" name="name" value={name} maxLength={NAME_MAX_LENGTH} onChange={(e) => setName(e.target.value)} error={errors.name} autoFocus />
       <Field label="Email" name="email" value={admin.email} readOnly hint="The email address is the login name and cannot be changed here." />
       <Checkbox label={MFA_LABEL} name="mfaRequired" checked={mfaRequired} onChange={(e) => setMfaRequired(e.target.checked)} />
-      <p className="field-hint">
-        {admin.mfaEnrolled
-          ? 'An authenticator app is connected to this account.'
-          : 'No authenticator app is connected yet. After saving, click Resend Email so they can set one up.'}
-      </p>
+      <AuthenticatorsOf admin={admin} />
       <p className="field-hint setup-email-line">{setupEmailSentence(admin.setupEmail)}</p>
       <AccountActions admin={admin} isSelf={isSelf} onDone={onAction} onError={(text) => setErrors({ form: text })} />
       <DialogActions submit="Save Administrator" busy={busy} onCancel={onCancel} />
@@ -367,6 +363,38 @@ function AddForm({ onAdded, onCancel }: { onAdded: (admin: Admin) => Promise<voi
   );
 }
 
+const KIND_WORDS: Record<string, string> = { totp: 'Authenticator app', passkey: 'Passkey' };
+
+/** The passkeys and apps the administrator logs in with: kind, name and when last used. */
+function AuthenticatorsOf({ admin }: { admin: Admin }) {
+  if (admin.authenticators.length === 0) {
+    return <p className="field-hint">No passkey or authenticator app is set up yet. After saving, click Resend Email so they can set one up.</p>;
+  }
+  return (
+    <div className="details-authenticators">
+      <h3>Authenticators</h3>
+      <table className="list compact" aria-label="Authenticators">
+        <thead>
+          <tr>
+            <th scope="col">Kind</th>
+            <th scope="col">Name</th>
+            <th scope="col">Last used</th>
+          </tr>
+        </thead>
+        <tbody>
+          {admin.authenticators.map((authenticator) => (
+            <tr key={`${authenticator.kind}-${authenticator.createdAt}-${authenticator.name}`}>
+              <td>{KIND_WORDS[authenticator.kind] ?? authenticator.kind}</td>
+              <td>{authenticator.name}</td>
+              <td>{authenticator.lastUsedAt ? <time dateTime={authenticator.lastUsedAt}>{dateAndTime(authenticator.lastUsedAt)}</time> : 'Never'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 function lockDescription(lockedUntil: string): string {
   const until = Date.parse(lockedUntil);
   if (until > Date.now() + 365 * 24 * 3_600_000) return 'Locked after 100 failed logins in a row, until an administrator unlocks it.';
@@ -397,11 +425,14 @@ function AccountActions({ admin, isSelf, onDone, onError }: { admin: Admin; isSe
       )}
       {!isSelf && (
         <div className="button-row">
-          {admin.mfaEnrolled &&
+          {(admin.mfaEnrolled || admin.authenticators.length > 0) &&
             (confirmReset ? (
-              <button type="button" className="button-danger" onClick={() => void run('/reset-mfa', undefined, `Removed the authenticator of ${admin.email}. They enrol again with a setup email.`)}>
+              <>
+              <p className="field-hint">This removes all their passkeys, authenticator apps and recovery codes.</p>
+              <button type="button" className="button-danger" onClick={() => void run('/reset-mfa', undefined, `Removed all authenticators and recovery codes of ${admin.email}. They set up a passkey or an authenticator app again with a setup email.`)}>
                 Confirm Reset MFA
               </button>
+              </>
             ) : (
               <button type="button" className="button-secondary" onClick={() => setConfirmReset(true)}>
                 Reset MFA

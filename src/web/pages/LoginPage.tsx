@@ -1,8 +1,9 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import type { LoginResult } from '../../shared/api';
+import type { LoginResult, PasskeyRequestOptions } from '../../shared/api';
 import { CenteredCard } from '../components/CenteredCard';
 import { Field, Notice, type FieldProps } from '../components/Field';
 import { api, ApiFailure, describeFailure } from '../lib/api';
+import { describePasskeyFailure, assertPasskey } from '../lib/passkey';
 
 interface LoginPageProps {
   /** Set when the password step is done and a second factor is awaited. */
@@ -70,6 +71,8 @@ function PasswordStep({ onAuthenticated, onPending }: { onAuthenticated: () => P
 
 /** How the console asks for each second-factor method the server may list in `methods`. */
 interface MethodView {
+  /** A passkey is a button that asks the browser; the others are a field to type into. */
+  ceremony?: 'passkey';
   title: string;
   intro: (email: string) => string;
   /** The link that switches to this method from another one. */
@@ -81,10 +84,19 @@ interface MethodView {
 }
 
 const METHOD_VIEWS: Record<string, MethodView> = {
+  passkey: {
+    ceremony: 'passkey',
+    title: 'Use your passkey',
+    intro: (email) => `Confirm it is you (${email}) with the passkey you added: your fingerprint, face, screen lock or security key.`,
+    switchLabel: 'Use a passkey instead',
+    failed: '',
+    normalize: (value) => value,
+    field: { label: 'Passkey' },
+  },
   totp: {
     title: 'Enter your one-time password',
     intro: (email) => `Open your authenticator app (such as Google Authenticator) and enter the six-digit code it shows for Latchkey (${email}).`,
-    switchLabel: 'Use the authenticator app instead',
+    switchLabel: 'Use a one-time password instead',
     failed: CODE_FAILED,
     normalize: (value) => value.replace(/\s+/g, ''),
     field: { label: 'One-time password', name: 'code', inputMode: 'numeric', autoComplete: 'one-time-code', pattern: '[0-9 ]*', maxLength: 9, className: 'code-input' },
@@ -126,10 +138,16 @@ function SecondFactorStep({ email, methods, onAuthenticated, onRestart }: Second
     setBusy(true);
     setError(null);
     try {
-      await api<LoginResult>(`/auth/mfa/${mode}`, { method: 'POST', body: { code: view.normalize(code) } });
+      if (view.ceremony === 'passkey') {
+        const options = await api<PasskeyRequestOptions>('/auth/mfa/passkey/options', { method: 'POST' });
+        const assertion = await assertPasskey(options);
+        await api<LoginResult>('/auth/mfa/passkey', { method: 'POST', body: assertion });
+      } else await api<LoginResult>(`/auth/mfa/${mode}`, { method: 'POST', body: { code: view.normalize(code) } });
       await onAuthenticated();
     } catch (failure) {
-      if (failure instanceof ApiFailure && (failure.code === 'invalid_code' || failure.code === 'code_already_used')) {
+      if (view.ceremony === 'passkey' && !(failure instanceof ApiFailure && failure.code === 'no_pending_login')) {
+        setError(describePasskeyFailure(failure));
+      } else if (failure instanceof ApiFailure && (failure.code === 'invalid_code' || failure.code === 'code_already_used')) {
         setError(failure.code === 'code_already_used' ? CODE_ALREADY_USED : view.failed);
         input.current?.select();
       } else if (failure instanceof ApiFailure && failure.code === 'no_pending_login') {
@@ -157,10 +175,18 @@ function SecondFactorStep({ email, methods, onAuthenticated, onRestart }: Second
       <h1>{view.title}</h1>
       <p className="muted">{view.intro(email)}</p>
       {error && <Notice kind="error">{error}</Notice>}
-      <Field ref={input} key={mode} {...view.field} required value={code} onChange={(e) => setCode(e.target.value)} />
-      <button type="submit" className="button-primary button-wide" disabled={busy}>
-        {busy ? 'Checking…' : 'Verify'}
-      </button>
+      {view.ceremony === 'passkey' ? (
+        <button type="submit" className="button-primary button-wide" disabled={busy} autoFocus>
+          {busy ? 'Waiting for your passkey…' : 'Use a passkey'}
+        </button>
+      ) : (
+        <>
+          <Field ref={input} key={mode} {...view.field} required value={code} onChange={(e) => setCode(e.target.value)} />
+          <button type="submit" className="button-primary button-wide" disabled={busy}>
+            {busy ? 'Checking…' : 'Verify'}
+          </button>
+        </>
+      )}
       {offered
         .filter((method) => method !== mode)
         .map((method) => (

@@ -1,9 +1,11 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import type { SetupState, TotpConfirmation, TotpEnrolment } from '../../shared/api';
+import type { PasskeyCreationOptions, SetupState, TotpConfirmation, TotpEnrolment } from '../../shared/api';
 import { PASSWORD_MIN_CHARACTERS } from '../../shared/rules';
 import { CenteredCard } from '../components/CenteredCard';
 import { Checkbox, Field, Notice } from '../components/Field';
+import { RecoveryCodeList } from '../components/RecoveryCodes';
 import { api, ApiFailure, describeFailure } from '../lib/api';
+import { createPasskey, describePasskeyFailure } from '../lib/passkey';
 
 type Step =
   | { kind: 'loading' }
@@ -11,7 +13,9 @@ type Step =
   | { kind: 'problem'; message: string }
   | { kind: 'first-admin'; state: SetupState }
   | { kind: 'password'; state: SetupState }
+  | { kind: 'choose'; state: SetupState }
   | { kind: 'authenticator'; state: SetupState }
+  | { kind: 'passkey'; state: SetupState }
   | { kind: 'recovery-codes'; codes: string[] }
   | { kind: 'done' };
 
@@ -59,7 +63,7 @@ export function SetupPage() {
       const state = await loadSetup();
       if (state.kind === 'bootstrap') setStep({ kind: 'first-admin', state });
       else if (!state.passwordSet) setStep({ kind: 'password', state });
-      else setStep({ kind: 'authenticator', state });
+      else setStep({ kind: 'choose', state });
     } catch (error) {
       if (error instanceof ApiFailure && error.code === 'invalid_token') setStep({ kind: 'invalid', message: error.message });
       else setStep({ kind: 'problem', message: describeFailure(error) });
@@ -96,6 +100,17 @@ export function SetupPage() {
             onDone={async (completed) => (completed ? setStep({ kind: 'done' }) : advance())}
           />
         )}
+        {step.kind === 'choose' && (
+          <ChooseStep onPasskey={() => setStep({ kind: 'passkey', state: step.state })} onApp={() => setStep({ kind: 'authenticator', state: step.state })} />
+        )}
+        {step.kind === 'passkey' && (
+          <PasskeyStep
+            state={step.state}
+            onLinkEnded={linkEnded}
+            onBack={() => setStep({ kind: 'authenticator', state: step.state })}
+            onConfirmed={(codes) => setStep({ kind: 'recovery-codes', codes })}
+          />
+        )}
         {step.kind === 'authenticator' && (
           <AuthenticatorStep state={step.state} onLinkEnded={linkEnded} onConfirmed={(codes) => setStep({ kind: 'recovery-codes', codes })} />
         )}
@@ -107,7 +122,7 @@ export function SetupPage() {
 
 function Progress({ current, mfa }: { current: 1 | 2 | 3; mfa: boolean }) {
   if (!mfa) return null;
-  const steps = ['Password', 'Authenticator app', 'Recovery codes'];
+  const steps = ['Password', 'Passkey or app', 'Recovery codes'];
   return (
     <ol className="progress" aria-label="Setup steps">
       {steps.map((label, index) => (
@@ -172,7 +187,7 @@ function FirstAdminStep({ onDone }: { onDone: () => Promise<void> }) {
   return (
     <form onSubmit={submit} noValidate>
       <h1>Create the first administrator</h1>
-      <p className="muted">This account manages all others. You will connect an authenticator app next.</p>
+      <p className="muted">This account manages all others. You will add a passkey or an authenticator app next.</p>
       {errors.form && <Notice kind="error">{errors.form}</Notice>}
       <Field label="Email" type="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} error={errors.email} autoFocus />
       <Field label="Name" autoComplete="name" value={name} onChange={(e) => setName(e.target.value)} error={errors.name} />
@@ -247,6 +262,82 @@ function PasswordStep({ state, onDone, onLinkEnded }: { state: SetupState; onDon
 /** The key as the apps' "enter a setup key" screens show it: groups of four. */
 export function groupKey(secret: string): string {
   return secret.match(/.{1,4}/g)?.join(' ') ?? secret;
+}
+
+/** After the password: a passkey or an authenticator app, either of which completes the setup. */
+function ChooseStep({ onPasskey, onApp }: { onPasskey: () => void; onApp: () => void }) {
+  return (
+    <div>
+      <Progress current={2} mfa />
+      <h1>Choose how you will confirm it is you</h1>
+      <p className="muted">After your password, Latchkey asks for a second proof each time you log in. You can add more later in My authenticators.</p>
+      <div className="choice-list">
+        <button type="button" className="button-primary button-wide" onClick={onPasskey} autoFocus>
+          Use a passkey
+        </button>
+        <p className="field-hint">Your device's fingerprint, face or screen lock, or a security key. Nothing to type.</p>
+        <button type="button" className="button-secondary button-wide" onClick={onApp}>
+          Use an authenticator app
+        </button>
+        <p className="field-hint">A six-digit code from Google Authenticator or a similar app on your phone.</p>
+      </div>
+    </div>
+  );
+}
+
+function PasskeyStep({
+  state,
+  onConfirmed,
+  onLinkEnded,
+  onBack,
+}: {
+  state: SetupState;
+  onConfirmed: (codes: string[]) => void;
+  onLinkEnded: (message: string) => void;
+  onBack: () => void;
+}) {
+  const [name, setName] = useState('Passkey');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    if (name.trim() === '') return setError('Give the passkey a name, such as "Laptop" or "YubiKey".');
+    setBusy(true);
+    setError(null);
+    try {
+      const options = await api<PasskeyCreationOptions>('/setup/passkey/options', { method: 'POST' });
+      const response = await createPasskey(options);
+      const result = await api<TotpConfirmation>('/setup/passkey', { method: 'POST', body: { name: name.trim(), response } });
+      onConfirmed(result.recoveryCodes ?? []);
+    } catch (failure) {
+      if (failure instanceof ApiFailure && failure.code === 'invalid_token') onLinkEnded(failure.message);
+      else setError(describePasskeyFailure(failure));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form onSubmit={submit} noValidate>
+      <Progress current={2} mfa />
+      <h1>Create your passkey</h1>
+      <p className="muted">
+        For <strong>{state.email}</strong>. Your browser asks you to confirm with your fingerprint, face, screen lock or security key. The passkey stays on that
+        device; Latchkey keeps only its public key.
+      </p>
+      {error && <Notice kind="error">{error}</Notice>}
+      <Field label="Passkey name" name="passkey-name" value={name} maxLength={64} onChange={(e) => setName(e.target.value)} hint='So you can tell it apart later, such as "Laptop" or "YubiKey".' />
+      <button type="submit" className="button-primary button-wide" disabled={busy}>
+        {busy ? 'Waiting for your passkey…' : 'Create passkey'}
+      </button>
+      <p className="switch-factor">
+        <button type="button" className="button-link" onClick={onBack}>
+          Use an authenticator app instead
+        </button>
+      </p>
+    </form>
+  );
 }
 
 function AuthenticatorStep({ state, onConfirmed, onLinkEnded }: { state: SetupState; onConfirmed: (codes: string[]) => void; onLinkEnded: (message: string) => void }) {
@@ -330,51 +421,15 @@ function AuthenticatorStep({ state, onConfirmed, onLinkEnded }: { state: SetupSt
 
 function RecoveryCodesStep({ codes, onDone }: { codes: string[]; onDone: () => void }) {
   const [saved, setSaved] = useState(false);
-  const [copied, setCopied] = useState<string | null>(null);
-  const text = `Latchkey recovery codes\nEach code works once, in place of a one-time password.\n\n${codes.join('\n')}\n`;
-
-  const copy = async () => {
-    try {
-      await navigator.clipboard.writeText(text);
-      setCopied('Copied to the clipboard.');
-    } catch {
-      setCopied('Copying is not allowed here; select the codes and copy them, or download them.');
-    }
-  };
-
-  const download = () => {
-    const url = URL.createObjectURL(new Blob([text], { type: 'text/plain' }));
-    const link = document.createElement('a');
-    link.href = url;
-    link.download = 'latchkey-recovery-codes.txt';
-    link.click();
-    URL.revokeObjectURL(url);
-  };
-
   return (
     <div>
       <Progress current={3} mfa />
       <h1>Save your recovery codes</h1>
       <p className="muted">
-        If you lose your phone, each of these codes lets you log in once instead of a one-time password. They are shown only
+        If you lose your phone or your passkey, each of these codes lets you log in once in its place. They are shown only
         now. Keep them somewhere safe, such as a password manager.
       </p>
-      <ul className="recovery-codes" aria-label="Recovery codes">
-        {codes.map((code) => (
-          <li key={code}>
-            <code>{code}</code>
-          </li>
-        ))}
-      </ul>
-      <div className="button-row">
-        <button type="button" className="button-secondary" onClick={() => void copy()}>
-          Copy codes
-        </button>
-        <button type="button" className="button-secondary" onClick={download}>
-          Download codes
-        </button>
-      </div>
-      {copied && <p role="status" className="field-hint">{copied}</p>}
+      <RecoveryCodeList codes={codes} />
       <Checkbox label="I have saved these codes" checked={saved} onChange={(e) => setSaved(e.target.checked)} />
       <button type="button" className="button-primary button-wide" disabled={!saved} onClick={onDone}>
         Finish
@@ -387,7 +442,7 @@ function Done() {
   return (
     <div>
       <h1>You're all set</h1>
-      <Notice kind="success">Your account is ready. Log in with your email and password{' '}— and, if asked, the code from your app.</Notice>
+      <Notice kind="success">Your account is ready. Log in with your email and password{' '}— and, if asked, your passkey or the code from your app.</Notice>
       <p>
         <a className="button-primary button-wide as-button" href="/login">
           Go to the login page
