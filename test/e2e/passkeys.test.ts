@@ -198,6 +198,7 @@ for (const dialect of dialects()) {
       await proof.getByRole('button', { name: 'Confirm' }).click();
       await proof.getByText('The password is not correct.').waitFor();
       await proof.getByLabel('Current password').fill(ALAN_PASSWORD);
+      assert.equal(await proof.getByText('The password is not correct.').count(), 0, 'the refusal goes once the password is typed again');
       await shot(alanPage, '19-step-up');
       await proof.getByRole('button', { name: 'Confirm' }).click();
       await proof.waitFor({ state: 'hidden' });

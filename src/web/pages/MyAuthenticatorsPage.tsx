@@ -461,7 +461,7 @@ function StepUp({ hasPasskey, hasApp, onConfirmed, onCancel }: { hasPasskey: boo
         This counts for 5 minutes.
       </p>
       {errors.form && <Notice kind="error">{errors.form}</Notice>}
-      <Field label="Current password" type="password" name="current-password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} error={errors.password} autoFocus />
+      <Field label="Current password" type="password" name="current-password" autoComplete="current-password" value={password} onChange={(e) => { setPassword(e.target.value); setErrors(({ password: _, ...rest }) => rest); }} error={errors.password} autoFocus />
       {method === 'totp' && (
         <Field
           label="Code from your app"
@@ -471,7 +471,7 @@ function StepUp({ hasPasskey, hasApp, onConfirmed, onCancel }: { hasPasskey: boo
           pattern="[0-9 ]*"
           maxLength={9}
           value={code}
-          onChange={(e) => setCode(e.target.value)}
+          onChange={(e) => { setCode(e.target.value); setErrors(({ code: _, ...rest }) => rest); }}
           error={errors.code}
           className="code-input"
         />
