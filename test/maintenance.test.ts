@@ -27,6 +27,7 @@ for (const dialect of dialects()) {
       assert.ok(report.sessions >= 1, 'the idle session went');
       assert.equal(report.setupLinks, 1, "the invited admin's expired link went");
       assert.equal(report.passkeyChallenges, 0, 'no passkey challenge was asked for');
+      assert.equal(report.rememberedBrowsers, 0, 'no browser was remembered');
       const keys = (await ctx.db.selectFrom('throttle_counters').select('key').execute()).map((r) => r.key);
       assert.ok(!keys.includes(throttleKeys.password('nobody@example.org')), 'an unknown address protects nothing');
       assert.ok(keys.includes(throttleKeys.password('ada@example.org')), "Ada's two-day-old failure still counts");

@@ -40,6 +40,8 @@ describe('the API description', () => {
       'POST /api/v1/auth/authenticators/passkey/options',
       'POST /api/v1/auth/authenticators/passkey',
       'POST /api/v1/auth/recovery-codes',
+      'GET /api/v1/auth/remembered-browsers',
+      'DELETE /api/v1/auth/remembered-browsers/{id}',
     ]) {
       assert.ok(documented.has(expected), `${expected} is documented; have ${[...documented].join(', ')}`);
     }

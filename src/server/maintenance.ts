@@ -1,5 +1,6 @@
 /**
- * Housekeeping that keeps the tables from growing without bound: dead sessions and setup
+ * Housekeeping that keeps the tables from growing without bound: dead sessions, remembered
+ * browsers past their days, and setup
  * links, passkey challenges past their 5 minutes, old sent mail, throttle counters that no longer protect anything, and audit events
  * older than LATCHKEY_AUDIT_RETENTION_DAYS. It also closes the lock episodes of addresses
  * whose lock has run out, so their counts of refused requests reach the audit log. Run by
@@ -8,6 +9,7 @@
 import { sql } from 'kysely';
 import { deleteExpiredChallenges } from './authenticators/passkey/repository.js';
 import { deleteExpiredSessions } from './sessions/repository.js';
+import { deleteExpiredRememberedBrowsers } from './sessions/remembered-browsers.js';
 import type { Deps } from './db/deps.js';
 import { sessionPolicy } from './sessions/policy.js';
 import { closeFinishedEpisodes } from './throttle/attempts.js';
@@ -16,6 +18,7 @@ const DAY_MS = 24 * 3_600_000;
 
 export interface MaintenanceReport {
   sessions: number;
+  rememberedBrowsers: number;
   setupLinks: number;
   passkeyChallenges: number;
   mail: number;
@@ -27,6 +30,7 @@ export interface MaintenanceReport {
 export async function runMaintenance(deps: Pick<Deps, 'db' | 'clock' | 'config'>): Promise<MaintenanceReport> {
   const now = deps.clock.now();
   const sessions = await deleteExpiredSessions(deps.db, sessionPolicy(deps.config), now);
+  const rememberedBrowsers = await deleteExpiredRememberedBrowsers(deps.db, now);
   const links = await deps.db
     .deleteFrom('setup_tokens')
     .where((eb) => eb.or([eb('expires_at', '<=', now - DAY_MS), eb('used_at', '<=', now - DAY_MS)]))
@@ -59,6 +63,7 @@ export async function runMaintenance(deps: Pick<Deps, 'db' | 'clock' | 'config'>
     .executeTakeFirst();
   return {
     sessions,
+    rememberedBrowsers,
     setupLinks: Number(links.numDeletedRows),
     passkeyChallenges,
     mail: Number(mail.numDeletedRows),

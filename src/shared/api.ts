@@ -277,6 +277,18 @@ export type SessionSummary = Static<typeof SessionSummary>;
 export const SessionList = Type.Object({ sessions: Type.Array(SessionSummary) });
 export const SessionIdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 
+export const RememberedBrowser = Type.Object({
+  id: Type.String({ description: 'An id for forgetting it; not the cookie.' }),
+  description: Type.String({ description: 'The browser as its User-Agent described it, trimmed to 200 characters.' }),
+  createdAt: Type.String({ format: 'date-time' }),
+  lastUsedAt: Type.String({ format: 'date-time' }),
+  expiresAt: Type.String({ format: 'date-time' }),
+  current: Type.Boolean({ description: 'This browser.' }),
+});
+export type RememberedBrowser = Static<typeof RememberedBrowser>;
+export const RememberedBrowserList = Type.Object({ browsers: Type.Array(RememberedBrowser) });
+export type RememberedBrowserList = Static<typeof RememberedBrowserList>;
+
 export const AUTHENTICATOR_NAME_MAX_LENGTH = 64;
 
 export const AuthenticatorSummary = Type.Object({

@@ -23,6 +23,7 @@ import type { Deps } from '../db/deps.js';
 import { isPostgres } from '../db/dialect.js';
 import type { Db } from '../db/schema.js';
 import { writeTogether } from '../db/together.js';
+import { forgetRememberedBrowsersWrite } from '../sessions/remembered-browsers.js';
 import { securityNoticeWrite } from '../mail/notices.js';
 import type { SessionWithAdmin } from '../sessions/repository.js';
 import { refundAddress, reserveAddress } from '../throttle/attempts.js';
@@ -102,7 +103,9 @@ export async function removeMyAuthenticator(deps: Deps, auth: SessionWithAdmin, 
     await removeAuthenticator(trx, admin.id, id);
     if (last) await removeRecoveryCodes(trx, admin.id);
     const at = deps.clock.now();
+    // A way in went: the browsers remembered with it are asked for a second factor again.
     await writeTogether(trx, [
+      forgetRememberedBrowsersWrite(trx, admin.id),
       auditWrite(trx, {
         at,
         action: 'authenticator.remove',

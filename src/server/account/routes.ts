@@ -21,13 +21,14 @@ import {
   RecoveryCodes,
   RenameAuthenticatorBody,
   SessionIdParams,
+  RememberedBrowserList,
   SessionList,
   TotpAdded,
 } from '../../shared/api.js';
 import { clientFactsOf } from '../core/client.js';
 import { errorResponses } from '../core/openapi.js';
 import type { Deps } from '../db/deps.js';
-import { clearSessionCookie, setSessionCookie } from '../sessions/cookie.js';
+import { clearRememberedBrowserCookie, clearSessionCookie, readRememberedBrowserCookie, setSessionCookie } from '../sessions/cookie.js';
 import { authenticated, requireFullSession } from '../sessions/guard.js';
 import { requireFreshProof } from '../stepup/guard.js';
 import {
@@ -40,7 +41,7 @@ import {
   removeMyAuthenticator,
   renameMyAuthenticator,
 } from './authenticators.js';
-import { changePassword, listMySessions, revokeMySession } from './service.js';
+import { changePassword, forgetMyRememberedBrowser, listMyRememberedBrowsers, listMySessions, revokeMySession } from './service.js';
 
 export function accountRoutes(deps: Deps): FastifyPluginAsync {
   return async (plugin) => {
@@ -67,6 +68,43 @@ export function accountRoutes(deps: Deps): FastifyPluginAsync {
       async (request, reply) => {
         const { current } = await revokeMySession(deps, authenticated(request), request.params.id, clientFactsOf(request));
         if (current) clearSessionCookie(deps.config, reply);
+        return reply.code(204).send(null);
+      },
+    );
+
+    app.get(
+      '/remembered-browsers',
+      {
+        schema: {
+          tags,
+          summary: 'My remembered browsers',
+          description:
+            'The browsers where I ticked "Remember this browser" at the second step: until `expiresAt` a right password from one of them is a whole login. `current` is this browser.',
+          response: { 200: RememberedBrowserList, ...errorResponses(401) },
+        },
+      },
+      async (request) => ({ browsers: await listMyRememberedBrowsers(deps, authenticated(request), readRememberedBrowserCookie(deps.config, request)) }),
+    );
+
+    app.delete(
+      '/remembered-browsers/:id',
+      {
+        schema: {
+          tags,
+          summary: 'Forget one of my remembered browsers (its next login asks for the second factor)',
+          params: SessionIdParams,
+          response: { 204: Type.Null(), ...errorResponses(401, 404) },
+        },
+      },
+      async (request, reply) => {
+        const { current } = await forgetMyRememberedBrowser(
+          deps,
+          authenticated(request),
+          request.params.id,
+          readRememberedBrowserCookie(deps.config, request),
+          clientFactsOf(request),
+        );
+        if (current) clearRememberedBrowserCookie(deps.config, reply);
         return reply.code(204).send(null);
       },
     );

@@ -15,6 +15,13 @@ import { deleteSession, insertSessionWrite, newSession, type SessionWithAdmin } 
 import { addressKey } from '../throttle/attempts.js';
 import { ACCOUNT_POLICY, readThrottle, refundWrite, refusal, reserveAttempts, throttleKeys, type CountedKey } from '../throttle/counters.js';
 import { writeTogether } from '../db/together.js';
+import {
+  DAY_MS,
+  forgetRememberedBrowser,
+  forgetRememberedBrowsersWrite,
+  listRememberedBrowsers,
+  rememberedBrowserIdOf,
+} from '../sessions/remembered-browsers.js';
 
 /** A handle for a session that is not its cookie: revoking needs it, reading it grants nothing. */
 export function sessionHandle(sessionId: string): string {
@@ -73,6 +80,55 @@ export async function revokeMySession(deps: Deps, auth: SessionWithAdmin, handle
   return { current };
 }
 
+export interface MyRememberedBrowser {
+  id: string;
+  description: string;
+  createdAt: string;
+  lastUsedAt: string;
+  expiresAt: string;
+  current: boolean;
+}
+
+/** The browsers I asked to remember that still skip the second step; `cookie` is this browser's. */
+export async function listMyRememberedBrowsers(deps: Deps, auth: SessionWithAdmin, cookie: string | undefined): Promise<MyRememberedBrowser[]> {
+  const now = deps.clock.now();
+  const days = deps.config.rememberBrowserDays;
+  const currentId = rememberedBrowserIdOf(cookie);
+  const rows = await listRememberedBrowsers(deps.db, auth.admin.id, now);
+  return rows
+    .filter((row) => row.created_at + days * DAY_MS > now)
+    .map((row) => ({
+      id: row.id,
+      description: row.description,
+      createdAt: new Date(row.created_at).toISOString(),
+      lastUsedAt: new Date(row.last_used_at).toISOString(),
+      expiresAt: new Date(Math.min(row.expires_at, row.created_at + days * DAY_MS)).toISOString(),
+      current: row.id === currentId,
+    }));
+}
+
+/** Forgets one of my remembered browsers: its next login asks for the second factor. Whether it was this browser. */
+export async function forgetMyRememberedBrowser(
+  deps: Deps,
+  auth: SessionWithAdmin,
+  id: string,
+  cookie: string | undefined,
+  client: ClientFacts,
+): Promise<{ current: boolean }> {
+  if (!(await forgetRememberedBrowser(deps.db, auth.admin.id, id))) throw new DomainError('not_found', 'You have no remembered browser with this id.');
+  const current = id === rememberedBrowserIdOf(cookie);
+  await recordAuditEvent(deps.db, {
+    at: deps.clock.now(),
+    action: 'remembered_browser.forget',
+    outcome: 'success',
+    actorAdminId: auth.admin.id,
+    targetAdminId: auth.admin.id,
+    ip: client.ip,
+    details: { browser: id, current },
+  });
+  return { current };
+}
+
 /**
  * Changes my password; the current one is required, and counted as a guess like a login
  * password. Every session of the account ends (ASVS 5.0 7.4.3); this browser's session is
@@ -123,6 +179,7 @@ export async function changePassword(
     await trx.updateTable('admins').set({ password_hash: passwordHash, password_changed_at: at, updated_at: at }).where('id', '=', admin.id).execute();
     await trx.deleteFrom('sessions').where('admin_id', '=', admin.id).execute();
     await writeTogether(trx, [
+      forgetRememberedBrowsersWrite(trx, admin.id),
       insertSessionWrite(trx, replacement.session),
       auditWrite(trx, { at, action: 'password.change', outcome: 'success', actorAdminId: admin.id, targetAdminId: admin.id, ip: client.ip }),
       securityNoticeWrite(trx, deps, at, admin, { changes: ['password_changed'] }, client.ip),

@@ -5,6 +5,7 @@
 import type { Admin, CreateAdminBody, UpdateAdminBody } from '../../shared/api.js';
 import { adminsWithAuthenticator, authenticatorsByAdmin, hasAuthenticator, listAuthenticators, removeAllFactors } from '../authenticators/registry.js';
 import { deletePasswordOnlySessions, deleteSessionsOfAdmin } from '../sessions/repository.js';
+import { forgetRememberedBrowsersWrite } from '../sessions/remembered-browsers.js';
 import { clearThrottle, locksInForce, throttleKeys } from '../throttle/counters.js';
 import { queueSecurityNotice } from '../mail/notices.js';
 import { queueSetupEmail } from '../setup/service.js';
@@ -172,6 +173,7 @@ export async function resetMfa(deps: Deps, actor: Actor, id: string): Promise<Ad
   await deps.db.transaction().execute(async (trx) => {
     const removed = await removeAllFactors(trx, id);
     await deleteSessionsOfAdmin(trx, id);
+    await forgetRememberedBrowsersWrite(trx, id).execute();
     await recordAuditEvent(trx, {
       at: now,
       action: 'admin.reset_mfa',
@@ -224,6 +226,7 @@ export async function updateAdministrator(deps: Deps, actor: Actor, id: string, 
       if (!(await suspendUnlessLast(trx, id, set))) throw new DomainError('last_administrator', undefined, 'status');
       // ASVS 5.0 7.4.2: a suspended account's sessions end at once.
       await deleteSessionsOfAdmin(trx, id);
+      await forgetRememberedBrowsersWrite(trx, id).execute();
     } else {
       await updateAdminRow(trx, id, set);
     }

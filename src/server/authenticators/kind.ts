@@ -4,7 +4,7 @@
  * interface and the registry, so a new kind is a folder of its own, one line in
  * registry.ts and its migration.
  */
-import type { TSchema } from '@sinclair/typebox';
+import type { TObject } from '@sinclair/typebox';
 import type { ErrorCode } from '../core/errors.js';
 import type { SecretBox } from '../core/secret-box.js';
 import type { Db } from '../db/schema.js';
@@ -62,7 +62,7 @@ export interface SecondFactorKind<Proof = unknown> {
   readonly summary: string;
   readonly description?: string;
   /** The JSON body of the step, validated before `verifyAndSpend` sees it. */
-  readonly proof: TSchema;
+  readonly proof: TObject;
   /** Whether the admin can use this kind at the second step now. */
   isUsable(db: Db, adminId: string): Promise<boolean>;
   /** Admins who can use this kind, for the Administrators list. */

@@ -25,6 +25,8 @@ export interface Config {
   setupLinkHours: number;
   /** Audit events older than this many days are deleted by housekeeping; 0 keeps them all. */
   auditRetentionDays: number;
+  /** A browser whose admin ticked "Remember this browser" skips the second factor this many days; 0 turns it off. */
+  rememberBrowserDays: number;
   totpIssuer: string;
   logLevel: string;
   trustProxy: string[];
@@ -191,6 +193,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     setupLinkHours: integer('LATCHKEY_SETUP_LINK_HOURS', 24, 1, 24),
     // 400 days: a yearly access review still finds the same month of the year before.
     auditRetentionDays: integer('LATCHKEY_AUDIT_RETENTION_DAYS', 400, 0, 36_500),
+    // 30 days, as common consoles offer; at most 90, so a forgotten browser stops counting within a quarter.
+    rememberBrowserDays: integer('LATCHKEY_REMEMBER_BROWSER_DAYS', 30, 0, 90),
     totpIssuer,
     logLevel,
     trustProxy: trustedProxies(get('LATCHKEY_TRUST_PROXY'), problems),

@@ -14,6 +14,7 @@ import * as m005 from './migrations/005_canonical_emails.js';
 import * as m006 from './migrations/006_outbox_admin.js';
 import * as m007 from './migrations/007_passkeys.js';
 import * as m008 from './migrations/008_step_up.js';
+import * as m009 from './migrations/009_remembered_browsers.js';
 
 export const migrations: Record<string, Migration> = {
   '001_foundation': m001,
@@ -24,6 +25,7 @@ export const migrations: Record<string, Migration> = {
   '006_outbox_admin': m006,
   '007_passkeys': m007,
   '008_step_up': m008,
+  '009_remembered_browsers': m009,
 };
 
 export interface MigrationOutcome {

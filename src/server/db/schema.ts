@@ -115,6 +115,18 @@ export interface PasskeysTable {
   last_used_at: number | null;
 }
 
+export interface RememberedBrowsersTable {
+  id: string;
+  admin_id: string;
+  /** SHA-256 of the cookie's secret, as for sessions. */
+  secret_hash: string;
+  /** From the User-Agent at the time, trimmed; only for the admin to recognise it. */
+  description: string;
+  created_at: number;
+  last_used_at: number;
+  expires_at: number;
+}
+
 export type WebauthnChallengePurpose = 'login' | 'step-up' | 'registration';
 
 export interface WebauthnChallengesTable {
@@ -171,6 +183,7 @@ export interface Database {
   recovery_codes: RecoveryCodesTable;
   passkeys: PasskeysTable;
   webauthn_challenges: WebauthnChallengesTable;
+  remembered_browsers: RememberedBrowsersTable;
   outbox: OutboxTable;
   settings: SettingsTable;
   throttle_counters: ThrottleCountersTable;

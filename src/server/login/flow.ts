@@ -4,12 +4,14 @@
  *
  *   anonymous ──password ok, no authenticator, MFA not required──▶ full session [password]
  *   anonymous ──password ok, an authenticator──▶ pending login (5 min, 5 wrong codes)
+ *   anonymous ──password ok, an authenticator, a remembered browser──▶ full session [password, remembered_browser]
  *   pending ──a second factor of any kind──▶ full session [password, kind] (new id)
  *   anonymous ──password ok, MFA required, no authenticator──▶ refused: mfa_setup_required
  *
  * An enrolled authenticator is always asked for, whatever the MFA box says.
  */
 import { PASSWORD_FACTOR } from '../sessions/policy.js';
+import { REMEMBERED_BROWSER_FACTOR } from '../sessions/remembered-browsers.js';
 
 /** A pending login dies after this many wrong second-factor codes; the password step must be redone. */
 export const PENDING_LOGIN_MAX_FAILURES = 5;
@@ -21,9 +23,11 @@ export type AfterPassword =
 
 /**
  * What a right password leads to. `methods` are the second-factor methods the admin can
- * use now (registry order; empty without an authenticator).
+ * use now (registry order; empty without an authenticator). A browser the admin asked to
+ * remember stands in for the second factor, and only for it.
  */
-export function afterPassword(account: { mfaRequired: boolean; methods: readonly string[] }): AfterPassword {
+export function afterPassword(account: { mfaRequired: boolean; methods: readonly string[]; rememberedBrowser?: boolean }): AfterPassword {
+  if (account.methods.length > 0 && account.rememberedBrowser) return { next: 'session', factors: [PASSWORD_FACTOR, REMEMBERED_BROWSER_FACTOR] };
   if (account.methods.length > 0) return { next: 'second_factor', methods: [...account.methods] };
   if (account.mfaRequired) return { next: 'refused', reason: 'mfa_setup_required' };
   return { next: 'session', factors: [PASSWORD_FACTOR] };

@@ -4,7 +4,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
+import { Type, type TObject } from '@sinclair/typebox';
 import { LoginBody, LoginResult, PasskeyRequestOptions, SessionInfo } from '../../shared/api.js';
 import { SECOND_FACTOR_KINDS, usableMethods } from '../authenticators/registry.js';
 import { clientFactsOf } from '../core/client.js';
@@ -13,7 +13,13 @@ import { HasherBusyError, type HashReservation } from '../core/passwords.js';
 import { errorResponses } from '../core/openapi.js';
 import { recordAuditEvent } from '../db/audit.js';
 import type { Deps } from '../db/deps.js';
-import { clearSessionCookie, readSessionCookie, setSessionCookie } from '../sessions/cookie.js';
+import {
+  clearSessionCookie,
+  readRememberedBrowserCookie,
+  readSessionCookie,
+  setRememberedBrowserCookie,
+  setSessionCookie,
+} from '../sessions/cookie.js';
 import { loadSession } from '../sessions/guard.js';
 import { deleteSession } from '../sessions/repository.js';
 import type { DummyHash } from './password-step.js';
@@ -24,6 +30,25 @@ declare module 'fastify' {
     /** The place with the password hasher a login took before its body was read. */
     hashSlot: HashReservation | null;
   }
+}
+
+/**
+ * A kind's proof with the one field every second step accepts: `rememberBrowser`, which asks
+ * that a right password from this browser be a whole login for LATCHKEY_REMEMBER_BROWSER_DAYS.
+ */
+function withRememberBrowser(proof: TObject): TObject {
+  return Type.Object(
+    {
+      ...proof.properties,
+      rememberBrowser: Type.Optional(
+        Type.Boolean({
+          description:
+            'Remember this browser: for the days of LATCHKEY_REMEMBER_BROWSER_DAYS (30 by default; 0 turns it off) a right password from it skips this step. Sets its own HttpOnly cookie.',
+        }),
+      ),
+    },
+    proof.description ? { description: proof.description } : {},
+  );
 }
 
 export function authRoutes(deps: Deps, dummyHash: DummyHash): FastifyPluginAsync {
@@ -61,6 +86,7 @@ export function authRoutes(deps: Deps, dummyHash: DummyHash): FastifyPluginAsync
             password: request.body.password,
             client: clientFactsOf(request),
             presentedToken: readSessionCookie(deps.config, request),
+            rememberedToken: readRememberedBrowserCookie(deps.config, request),
             slot: request.hashSlot,
           });
           setSessionCookie(deps.config, reply, result.token);
@@ -95,18 +121,21 @@ export function authRoutes(deps: Deps, dummyHash: DummyHash): FastifyPluginAsync
             tags,
             summary: kind.summary,
             ...(kind.description ? { description: kind.description } : {}),
-            body: kind.proof,
+            body: withRememberBrowser(kind.proof),
             response: { 200: LoginResult, ...errorResponses(400, 401, 429) },
           },
         },
         async (request, reply) => {
+          const { rememberBrowser, ...proof } = request.body as { rememberBrowser?: boolean };
           const outcome = await secondFactorStep(deps, kind, {
             token: readSessionCookie(deps.config, request),
-            proof: request.body,
+            proof,
             client: clientFactsOf(request),
+            rememberBrowser: rememberBrowser === true,
           });
           if (outcome.ok) {
             setSessionCookie(deps.config, reply, outcome.token);
+            if (outcome.rememberedToken) setRememberedBrowserCookie(deps.config, reply, outcome.rememberedToken);
             return { status: 'authenticated' as const };
           }
           if (outcome.loginEnded) clearSessionCookie(deps.config, reply);

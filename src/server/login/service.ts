@@ -19,6 +19,12 @@ import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/serv
 import { securityNoticeWrite } from '../mail/notices.js';
 import type { SecurityNotice } from '../mail/templates.js';
 import { sessionPolicy } from '../sessions/policy.js';
+import {
+  findRememberedBrowser,
+  insertRememberedBrowserWrite,
+  newRememberedBrowser,
+  touchRememberedBrowserWrite,
+} from '../sessions/remembered-browsers.js';
 import { deleteSession, deleteSessionsOfAdmin, findLiveSession, insertSessionWrite, newSession } from '../sessions/repository.js';
 import { addressKey, addressReadKeys, refuseLockedAddress, refuseRacedAddress } from '../throttle/attempts.js';
 import {
@@ -42,6 +48,8 @@ export interface PasswordStepInput {
   client: ClientFacts;
   /** The session cookie the browser already held, if any: it ends here. */
   presentedToken?: string | undefined;
+  /** The remembered-browser cookie the browser holds, if any: read only once the password is right. */
+  rememberedToken?: string | undefined;
   /** A place with the password hasher already taken for this request (the route takes it before reading the body). */
   slot?: HashReservation | null;
 }
@@ -129,7 +137,14 @@ async function checkPasswordAndOpen(
     throw new DomainError('invalid_credentials');
   }
 
-  const decision = afterPassword({ mfaRequired: account.mfa_required === 1, methods: await usableMethods(db, account.id) });
+  const methods = await usableMethods(db, account.id);
+  // The remembered-browser cookie counts only after a right password, for an admin who would
+  // be asked for a second factor, and only if it is this admin's and still within its days.
+  const remembered =
+    methods.length > 0 && deps.config.rememberBrowserDays > 0 && input.rememberedToken
+      ? await findRememberedBrowser(db, account.id, at, deps.config.rememberBrowserDays, input.rememberedToken)
+      : null;
+  const decision = afterPassword({ mfaRequired: account.mfa_required === 1, methods, rememberedBrowser: remembered !== null });
   const policy = sessionPolicy(deps.config);
   const event = { actorAdminId: account.id, targetAdminId: account.id, ip: input.client.ip };
   switch (decision.next) {
@@ -162,7 +177,8 @@ async function checkPasswordAndOpen(
         adminId: account.id,
         state: 'full',
         factors: decision.factors,
-        secondFactorAt: null,
+        // A remembered browser stands for the second factor proven when it was remembered.
+        secondFactorAt: remembered ? remembered.created_at : null,
         ip: input.client.ip,
         userAgent: input.client.userAgent,
       });
@@ -172,6 +188,7 @@ async function checkPasswordAndOpen(
         clearWrite(db, [password.key, secondFactorKey!]),
         insertSessionWrite(db, session.session),
         db.updateTable('admins').set({ last_login_at: at }).where('id', '=', account.id),
+        remembered && touchRememberedBrowserWrite(db, remembered.id, at),
         auditWrite(db, { ...event, at, action: 'login', outcome: 'success', details: { factors: describeFactors(decision.factors) } }),
       ]);
       return { status: 'authenticated', token: session.token };
@@ -180,7 +197,7 @@ async function checkPasswordAndOpen(
 }
 
 export type SecondFactorOutcome =
-  | { ok: true; token: string }
+  | { ok: true; token: string; rememberedToken?: string }
   | { ok: false; error: 'no_pending_login' | 'invalid_code' | 'invalid_passkey' | 'code_already_used'; loginEnded: boolean }
   | { ok: false; error: 'too_many_attempts'; retryAfterMs: number; loginEnded: false };
 
@@ -194,7 +211,7 @@ export type SecondFactorOutcome =
 export async function secondFactorStep<Proof>(
   deps: Deps,
   kind: SecondFactorKind<Proof>,
-  input: { token: string | undefined; proof: Proof; client: ClientFacts },
+  input: { token: string | undefined; proof: Proof; client: ClientFacts; rememberBrowser?: boolean },
 ): Promise<SecondFactorOutcome> {
   const { db, clock } = deps;
   const policy = sessionPolicy(deps.config);
@@ -260,6 +277,8 @@ export async function secondFactorStep<Proof>(
       userAgent: input.client.userAgent,
     });
     notice = verification.notice;
+    const days = deps.config.rememberBrowserDays;
+    const remembered = input.rememberBrowser && days > 0 ? newRememberedBrowser(deps.random, now, { adminId: admin.id, userAgent: input.client.userAgent, days }) : null;
     // The whole login succeeded: its counters start over (NIST SP 800-63B rev. 4 §3.2.2).
     await writeTogether(trx, [
       trx.deleteFrom('sessions').where('id', '=', pending.id),
@@ -268,9 +287,15 @@ export async function secondFactorStep<Proof>(
       refundWrite(trx, [address]),
       trx.updateTable('admins').set({ last_login_at: now }).where('id', '=', admin.id),
       notice && securityNoticeWrite(trx, deps, now, admin, notice, input.client.ip),
-      auditWrite(trx, { ...event, action: 'login', outcome: 'success', details: { factors: describeFactors(factors) } }),
+      remembered && insertRememberedBrowserWrite(trx, remembered.row),
+      auditWrite(trx, {
+        ...event,
+        action: 'login',
+        outcome: 'success',
+        details: { factors: describeFactors(factors), ...(remembered ? { rememberedBrowser: remembered.row.id, rememberedDays: days } : {}) },
+      }),
     ]);
-    return { ok: true, token: full.token };
+    return { ok: true, token: full.token, ...(remembered ? { rememberedToken: remembered.token } : {}) };
   });
   if (notice) deps.mailQueued?.();
   return outcome;

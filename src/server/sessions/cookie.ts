@@ -29,3 +29,29 @@ export function setSessionCookie(config: Config, reply: FastifyReply, token: str
 export function clearSessionCookie(config: Config, reply: FastifyReply): void {
   reply.clearCookie(sessionCookieName(config), { path: '/', httpOnly: true, secure: config.secureCookies, sameSite: 'strict' });
 }
+
+/**
+ * The remembered-browser cookie: its own name, the same attributes as the session cookie,
+ * and a Max-Age of the setting, so the browser drops it when the server stops honouring it.
+ */
+export function rememberedBrowserCookieName(config: Config): string {
+  return config.secureCookies ? '__Host-latchkey_browser' : 'latchkey_browser';
+}
+
+export function readRememberedBrowserCookie(config: Config, request: FastifyRequest): string | undefined {
+  return request.cookies[rememberedBrowserCookieName(config)];
+}
+
+export function clearRememberedBrowserCookie(config: Config, reply: FastifyReply): void {
+  reply.clearCookie(rememberedBrowserCookieName(config), { path: '/', httpOnly: true, secure: config.secureCookies, sameSite: 'strict' });
+}
+
+export function setRememberedBrowserCookie(config: Config, reply: FastifyReply, token: string): void {
+  reply.setCookie(rememberedBrowserCookieName(config), token, {
+    path: '/',
+    httpOnly: true,
+    secure: config.secureCookies,
+    sameSite: 'strict',
+    maxAge: config.rememberBrowserDays * 24 * 3600,
+  });
+}
