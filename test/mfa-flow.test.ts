@@ -129,7 +129,7 @@ for (const dialect of dialects()) {
       ctx.clock.advance(60_000);
       const { response, cookie: pending } = await passwordStep(ctx, 'grace@example.org', GRACE_PASSWORD);
       assert.equal(response.statusCode, 200);
-      assert.deepEqual(response.json(), { status: 'mfa_required', methods: ['totp', 'recovery'] });
+      assert.deepEqual(response.json(), { status: 'mfa_required', methods: ['totp', 'recovery'], rememberBrowserDays: 30 });
       assert.ok(pending);
 
       const blocked = await ctx.app.inject({ method: 'GET', url: '/api/v1/admins', headers: { cookie: pending } });

@@ -156,6 +156,25 @@ for (const dialect of dialects()) {
       assert.equal(await rememberedRows(grace.id), 0);
     });
 
+    test('a pending login tells the console the days it may remember the browser for: 30 by default, the setting, 0 when off', async () => {
+      for (const [env, days] of [[{}, 30], [{ LATCHKEY_REMEMBER_BROWSER_DAYS: '7' }, 7], [{ LATCHKEY_REMEMBER_BROWSER_DAYS: '0' }, 0]] as const) {
+        await start(env);
+        const grace = await enrolledAdmin(ctx);
+        const step = await passwordStep(ctx, grace.email, grace.password);
+        assert.deepEqual(step.response.json(), { status: 'mfa_required', methods: ['totp', 'recovery'], rememberBrowserDays: days });
+        const session = await ctx.app.inject({ method: 'GET', url: '/api/v1/auth/session', headers: { cookie: step.cookie! } });
+        assert.equal(session.statusCode, 200, session.body);
+        assert.equal(session.json().status, 'mfa_required');
+        assert.equal(session.json().rememberBrowserDays, days);
+        const done = await ctx.app.inject({ method: 'POST', url: '/api/v1/auth/mfa/totp', headers: { cookie: step.cookie! }, payload: { code: codeAt(ctx, grace.secret) } });
+        const whole = await ctx.app.inject({ method: 'GET', url: '/api/v1/auth/session', headers: { cookie: sessionCookieFrom(done)! } });
+        assert.equal(whole.json().status, 'authenticated');
+        assert.equal(whole.json().rememberBrowserDays, undefined, 'only a pending login carries it');
+        await ctx.close();
+      }
+      await start();
+    });
+
     test('listed and forgotten in My sessions; another admin\'s id is 404', async () => {
       await start();
       const grace = await enrolledAdmin(ctx);

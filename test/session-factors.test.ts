@@ -119,7 +119,7 @@ for (const dialect of dialects()) {
     test('GET /auth/session of a pending login names the methods it can use', async () => {
       const grace = await enrolledAdmin(ctx);
       const step = await ctx.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: grace.email, password: grace.password } });
-      assert.deepEqual(step.json(), { status: 'mfa_required', methods: ['totp', 'recovery'] });
+      assert.deepEqual(step.json(), { status: 'mfa_required', methods: ['totp', 'recovery'], rememberBrowserDays: 30 });
       const session = await call(sessionCookieFrom(step)!, 'GET', '/api/v1/auth/session');
       assert.deepEqual(session.json().methods, ['totp', 'recovery']);
       assert.equal(session.json().status, 'mfa_required');

@@ -97,6 +97,13 @@ export const LoginResult = Type.Object({
       description: 'With `mfa_required`: the second-factor methods the account can use, authenticators first (`totp`, then `recovery`); each is `POST /api/v1/auth/mfa/{method}`.',
     }),
   ),
+  rememberBrowserDays: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: 90,
+      description: 'With `mfa_required`: for how many days the second step may remember this browser when asked with `rememberBrowser: true` (LATCHKEY_REMEMBER_BROWSER_DAYS); 0 when the server does not remember browsers.',
+    }),
+  ),
 });
 export type LoginResult = Static<typeof LoginResult>;
 
@@ -104,6 +111,13 @@ export const SessionInfo = Type.Object({
   admin: Type.Object({ id: Type.String(), email: Type.String(), name: Type.String() }),
   status: Type.Union([Type.Literal('authenticated'), Type.Literal('mfa_required')]),
   methods: Type.Optional(Type.Array(Type.String(), { description: 'While `mfa_required`: the second-factor methods this login can use.' })),
+  rememberBrowserDays: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: 90,
+      description: 'While `mfa_required`: for how many days the second step may remember this browser when asked with `rememberBrowser: true` (LATCHKEY_REMEMBER_BROWSER_DAYS); 0 when the server does not remember browsers.',
+    }),
+  ),
 });
 export type SessionInfo = Static<typeof SessionInfo>;
 

@@ -64,7 +64,7 @@ export function authRoutes(deps: Deps, dummyHash: DummyHash): FastifyPluginAsync
           tags,
           summary: 'Log in with email and password',
           description:
-            'Answers `authenticated` with a session cookie, or `mfa_required` with the second-factor `methods` the account can use and a pending-login cookie that only the second-factor routes accept (it lives 5 minutes).',
+            'Answers `authenticated` with a session cookie, or `mfa_required` with the second-factor `methods` the account can use, `rememberBrowserDays` (0 when browsers are not remembered) and a pending-login cookie that only the second-factor routes accept (it lives 5 minutes).',
           body: LoginBody,
           response: { 200: LoginResult, ...errorResponses(400, 401, 403, 429, 503) },
         },
@@ -90,7 +90,7 @@ export function authRoutes(deps: Deps, dummyHash: DummyHash): FastifyPluginAsync
             slot: request.hashSlot,
           });
           setSessionCookie(deps.config, reply, result.token);
-          return result.status === 'mfa_required' ? { status: result.status, methods: result.methods } : { status: result.status };
+          return result.status === 'mfa_required' ? { status: result.status, methods: result.methods, rememberBrowserDays: deps.config.rememberBrowserDays } : { status: result.status };
         } catch (error) {
           // The browser's earlier session ended at the start of the step, whatever the outcome.
           clearSessionCookie(deps.config, reply);
@@ -172,7 +172,7 @@ export function authRoutes(deps: Deps, dummyHash: DummyHash): FastifyPluginAsync
         schema: {
           tags,
           summary: 'Who is logged in',
-          description: '`status` is `mfa_required` while a login waits for its second factor; `methods` then lists the ways to give it.',
+          description: '`status` is `mfa_required` while a login waits for its second factor; `methods` then lists the ways to give it, and `rememberBrowserDays` for how long the second step may remember this browser (0: not at all).',
           response: { 200: SessionInfo, ...errorResponses(401) },
         },
       },
@@ -182,7 +182,7 @@ export function authRoutes(deps: Deps, dummyHash: DummyHash): FastifyPluginAsync
         const { admin, session } = auth;
         const who = { id: admin.id, email: admin.email, name: admin.name };
         if (session.state === 'full') return { admin: who, status: 'authenticated' as const };
-        return { admin: who, status: 'mfa_required' as const, methods: await usableMethods(deps.db, admin.id) };
+        return { admin: who, status: 'mfa_required' as const, methods: await usableMethods(deps.db, admin.id), rememberBrowserDays: deps.config.rememberBrowserDays };
       },
     );
   };
