@@ -11,7 +11,7 @@ import { SessionsPage } from './pages/SessionsPage';
 import { LoginPage } from './pages/LoginPage';
 import { SetupPage } from './pages/SetupPage';
 
-export type SessionState = { kind: 'loading' } | { kind: 'anonymous' } | { kind: 'pending'; email: string; methods: string[] } | { kind: 'full'; session: SessionInfo };
+export type SessionState = { kind: 'loading' } | { kind: 'anonymous' } | { kind: 'pending'; email: string; methods: string[]; rememberBrowserDays: number } | { kind: 'full'; session: SessionInfo };
 
 export function App() {
   const path = usePath();
@@ -20,7 +20,7 @@ export function App() {
   const refreshSession = useCallback(async () => {
     try {
       const info = await api<SessionInfo>('/auth/session');
-      setSession(info.status === 'authenticated' ? { kind: 'full', session: info } : { kind: 'pending', email: info.admin.email, methods: info.methods ?? ['totp'] });
+      setSession(info.status === 'authenticated' ? { kind: 'full', session: info } : { kind: 'pending', email: info.admin.email, methods: info.methods ?? ['totp'], rememberBrowserDays: info.rememberBrowserDays ?? 0 });
     } catch (error) {
       if (error instanceof ApiFailure && error.status === 401) setSession({ kind: 'anonymous' });
       else setSession({ kind: 'anonymous' });

@@ -1,13 +1,13 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { LoginResult, PasskeyRequestOptions } from '../../shared/api';
 import { CenteredCard } from '../components/CenteredCard';
-import { Field, Notice, type FieldProps } from '../components/Field';
+import { Checkbox, Field, Notice, type FieldProps } from '../components/Field';
 import { api, ApiFailure, describeFailure } from '../lib/api';
 import { describePasskeyFailure, assertPasskey } from '../lib/passkey';
 
 interface LoginPageProps {
   /** Set when the password step is done and a second factor is awaited. */
-  pending: { email: string; methods: string[] } | null;
+  pending: { email: string; methods: string[]; rememberBrowserDays: number } | null;
   onAuthenticated: () => Promise<void>;
   onPendingChanged: () => Promise<void>;
 }
@@ -21,7 +21,7 @@ export function LoginPage({ pending, onAuthenticated, onPendingChanged }: LoginP
   return (
     <CenteredCard>
       {pending ? (
-        <SecondFactorStep email={pending.email} methods={pending.methods} onAuthenticated={onAuthenticated} onRestart={onPendingChanged} />
+        <SecondFactorStep email={pending.email} methods={pending.methods} rememberBrowserDays={pending.rememberBrowserDays} onAuthenticated={onAuthenticated} onRestart={onPendingChanged} />
       ) : (
         <PasswordStep onAuthenticated={onAuthenticated} onPending={onPendingChanged} />
       )}
@@ -115,17 +115,20 @@ interface SecondFactorStepProps {
   email: string;
   /** The methods the server offers for this login, in its order; the first is asked for first. */
   methods: string[];
+  /** For how many days the server may remember this browser; 0 hides the box. */
+  rememberBrowserDays: number;
   onAuthenticated: () => Promise<void>;
   onRestart: () => Promise<void>;
 }
 
-function SecondFactorStep({ email, methods, onAuthenticated, onRestart }: SecondFactorStepProps) {
+function SecondFactorStep({ email, methods, rememberBrowserDays, onAuthenticated, onRestart }: SecondFactorStepProps) {
   const offered = methods.filter((method) => method in METHOD_VIEWS);
   const [mode, setMode] = useState(offered[0] ?? 'totp');
   const [code, setCode] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [expired, setExpired] = useState(false);
   const [busy, setBusy] = useState(false);
+  const [rememberBrowser, setRememberBrowser] = useState(false);
   const input = useRef<HTMLInputElement>(null);
   const view = METHOD_VIEWS[mode]!;
 
@@ -137,12 +140,13 @@ function SecondFactorStep({ email, methods, onAuthenticated, onRestart }: Second
     event.preventDefault();
     setBusy(true);
     setError(null);
+    const remember = rememberBrowser ? { rememberBrowser: true } : {};
     try {
       if (view.ceremony === 'passkey') {
         const options = await api<PasskeyRequestOptions>('/auth/mfa/passkey/options', { method: 'POST' });
         const assertion = await assertPasskey(options);
-        await api<LoginResult>('/auth/mfa/passkey', { method: 'POST', body: assertion });
-      } else await api<LoginResult>(`/auth/mfa/${mode}`, { method: 'POST', body: { code: view.normalize(code) } });
+        await api<LoginResult>('/auth/mfa/passkey', { method: 'POST', body: { ...assertion, ...remember } });
+      } else await api<LoginResult>(`/auth/mfa/${mode}`, { method: 'POST', body: { code: view.normalize(code), ...remember } });
       await onAuthenticated();
     } catch (failure) {
       if (view.ceremony === 'passkey' && !(failure instanceof ApiFailure && failure.code === 'no_pending_login')) {
@@ -157,6 +161,16 @@ function SecondFactorStep({ email, methods, onAuthenticated, onRestart }: Second
       setBusy(false);
     }
   };
+
+  const rememberBox =
+    rememberBrowserDays > 0 ? (
+      <Checkbox
+        label={`Remember this browser for ${rememberBrowserDays} ${rememberBrowserDays === 1 ? 'day' : 'days'}`}
+        name="remember-browser"
+        checked={rememberBrowser}
+        onChange={(e) => setRememberBrowser(e.target.checked)}
+      />
+    ) : null;
 
   if (expired) {
     return (
@@ -176,12 +190,16 @@ function SecondFactorStep({ email, methods, onAuthenticated, onRestart }: Second
       <p className="muted">{view.intro(email)}</p>
       {error && <Notice kind="error">{error}</Notice>}
       {view.ceremony === 'passkey' ? (
-        <button type="submit" className="button-primary button-wide" disabled={busy} autoFocus>
-          {busy ? 'Waiting for your passkey…' : 'Use a passkey'}
-        </button>
+        <>
+          {rememberBox}
+          <button type="submit" className="button-primary button-wide" disabled={busy} autoFocus>
+            {busy ? 'Waiting for your passkey…' : 'Use a passkey'}
+          </button>
+        </>
       ) : (
         <>
           <Field ref={input} key={mode} {...view.field} required value={code} onChange={(e) => setCode(e.target.value)} />
+          {rememberBox}
           <button type="submit" className="button-primary button-wide" disabled={busy}>
             {busy ? 'Checking…' : 'Verify'}
           </button>

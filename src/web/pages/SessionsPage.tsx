@@ -1,9 +1,9 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import type { SessionSummary } from '../../shared/api';
+import type { RememberedBrowser, RememberedBrowserList, SessionSummary } from '../../shared/api';
 import { PASSWORD_MIN_CHARACTERS } from '../../shared/rules';
 import { Field, Notice } from '../components/Field';
 import { api, ApiFailure, describeFailure } from '../lib/api';
-import { exactTime, relativeTime } from '../lib/time';
+import { dateAndTime, exactTime, relativeTime } from '../lib/time';
 
 /** Where I am signed in, with Revoke; and my password. */
 export function SessionsPage({ onLoggedOut }: { onLoggedOut: () => void }) {
@@ -85,8 +85,88 @@ export function SessionsPage({ onLoggedOut }: { onLoggedOut: () => void }) {
           </table>
         )}
       </section>
+      <RememberedBrowsers />
       <ChangePassword />
     </>
+  );
+}
+
+/** The browsers that skip the second step until a date, with Forget. */
+function RememberedBrowsers() {
+  const [browsers, setBrowsers] = useState<RememberedBrowser[] | null>(null);
+  const [message, setMessage] = useState<{ kind: 'success' | 'error'; text: string } | null>(null);
+
+  const load = useCallback(async () => {
+    try {
+      setBrowsers((await api<RememberedBrowserList>('/auth/remembered-browsers')).browsers);
+    } catch (error) {
+      setMessage({ kind: 'error', text: describeFailure(error) });
+    }
+  }, []);
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  const forget = async (browser: RememberedBrowser) => {
+    try {
+      await api(`/auth/remembered-browsers/${browser.id}`, { method: 'DELETE' });
+      setMessage({ kind: 'success', text: browser.current ? 'This browser was forgotten: your next login asks for your second factor.' : 'The browser was forgotten.' });
+      await load();
+    } catch (error) {
+      setMessage({ kind: 'error', text: describeFailure(error) });
+    }
+  };
+
+  return (
+    <section className="panel spaced" aria-labelledby="remembered-title">
+      <h2 id="remembered-title">Remembered browsers</h2>
+      <p className="muted">Browsers where you ticked “Remember this browser”: there your password alone logs you in until the date shown. Forget one you no longer use.</p>
+      {message && <Notice kind={message.kind}>{message.text}</Notice>}
+      {browsers === null ? (
+        <p aria-busy="true">Loading…</p>
+      ) : browsers.length === 0 ? (
+        <p>No browser is remembered: every login asks for your second factor.</p>
+      ) : (
+        <table className="list">
+          <thead>
+            <tr>
+              <th scope="col">Browser</th>
+              <th scope="col">Remembered</th>
+              <th scope="col">Last used</th>
+              <th scope="col">Until</th>
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {browsers.map((browser) => (
+              <tr key={browser.id}>
+                <td>
+                  {browser.description}
+                  {browser.current && <span className="tag">this browser</span>}
+                </td>
+                <td>
+                  <time dateTime={browser.createdAt}>{dateAndTime(browser.createdAt)}</time>
+                </td>
+                <td>
+                  <time dateTime={browser.lastUsedAt}>{dateAndTime(browser.lastUsedAt)}</time>
+                </td>
+                <td>
+                  <time dateTime={browser.expiresAt}>{dateAndTime(browser.expiresAt)}</time>
+                </td>
+                <td>
+                  <button type="button" className="button-secondary" onClick={() => void forget(browser)} aria-label={`Forget ${browser.description}`}>
+                    Forget
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
   );
 }
 
