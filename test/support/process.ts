@@ -31,12 +31,42 @@ export interface RunningServer {
   stop(): Promise<number | null>;
 }
 
+/**
+ * Servers still running. A test file whose `after` never ran (its `before` failed half-way)
+ * must not be kept alive by them: the children and their pipes are unreferenced, so the
+ * file's process ends when its tests do, and its exit kills whatever is left.
+ */
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+/** How long a stopped server may take to close before it is killed. */
+const STOP_GRACE_MS = 10_000;
+
+function stopChild(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((done) => {
+    // A referenced timer: it also keeps this process alive until the child has closed.
+    const killer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+    child.once('close', (code) => {
+      clearTimeout(killer);
+      done(code);
+    });
+    child.kill('SIGTERM');
+  });
+}
+
 /** Starts `latchkey serve` on a free port and waits until it says where it listens. */
 export function startServer(env: Record<string, string>, timeoutMs = 20_000): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, 'serve'], {
       env: { PATH: process.env.PATH ?? '', LATCHKEY_PORT: '0', ...env },
     });
+    running.add(child);
+    child.once('close', () => running.delete(child));
+    child.unref();
+    for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as unknown as { unref?: () => void } | null)?.unref?.();
     let output = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -52,11 +82,7 @@ export function startServer(env: Record<string, string>, timeoutMs = 20_000): Pr
           child,
           baseUrl: match[1]!,
           output: () => output,
-          stop: () =>
-            new Promise((done) => {
-              child.once('close', (code) => done(code));
-              child.kill('SIGTERM');
-            }),
+          stop: () => stopChild(child),
         });
       }
     };

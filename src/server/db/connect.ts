@@ -57,10 +57,12 @@ export function openDatabase(config: DatabaseConfig, options: DatabaseOptions = 
     fs.closeSync(fs.openSync(config.filename, 'a', 0o600));
   }
   const sqlite = new SQLite(config.filename);
+  // Several processes (two instances, a CLI beside the server) may write; wait for the lock
+  // instead of failing. Set first: switching to WAL takes a lock another process may hold
+  // while it opens the same file, and without a timeout that is SQLITE_BUSY at start.
+  sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('foreign_keys = ON');
-  // Several processes (a CLI beside the server) may write; wait for the lock instead of failing.
-  sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('synchronous = NORMAL');
   return new Kysely<Database>({ dialect: new MigrationSafeSqliteDialect({ database: withStatementCache(sqlite) }), ...extras });
 }
