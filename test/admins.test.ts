@@ -46,7 +46,7 @@ for (const dialect of dialects()) {
       assert.equal(admin.mfaEnrolled, false);
       assert.equal(admin.lastLoginAt, null);
       assert.equal(admin.createdAt, new Date(ctx.clock.now()).toISOString());
-      assert.deepEqual(Object.keys(admin).sort(), ['authenticators', 'createdAt', 'email', 'id', 'lastLoginAt', 'lockedUntil', 'mfaEnrolled', 'mfaRequired', 'name', 'setupEmail', 'status']);
+      assert.deepEqual(Object.keys(admin).sort(), ['authenticators', 'createdAt', 'email', 'id', 'lastLoginAt', 'lockedUntil', 'mfaEnrolled', 'mfaEnrolmentDueAt', 'mfaRequired', 'name', 'setupEmail', 'status']);
       assert.equal(admin.lockedUntil, null);
       assert.equal(admin.setupEmail.state, 'queued', 'the setup email is queued, not yet sent');
 

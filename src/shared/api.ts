@@ -70,6 +70,10 @@ export const Admin = Type.Object(
     }),
     setupEmail: Type.Union([SetupEmailStatus, Type.Null()], { description: 'The latest setup email of this administrator, or null when none is kept (sent ones are kept 30 days).' }),
     authenticators: Type.Array(AdminAuthenticator, { description: 'The authenticators the administrator can log in with, oldest first; recovery codes are not listed.' }),
+    mfaEnrolmentDueAt: Type.Union([Instant, Type.Null()], {
+      description:
+        'Set for an administrator without an authenticator whom the policy requires to use MFA: the end of their grace period (in the past once it has run out). Null otherwise; an administrator whose own box is ticked has no grace.',
+    }),
   },
   { $id: 'Admin' },
 );
@@ -90,8 +94,21 @@ export type ErrorBody = Static<typeof ErrorBody>;
 export const LoginBody = Type.Object({ email: Type.String({ maxLength: EMAIL_MAX_LENGTH }), password: Password });
 export type LoginBody = Static<typeof LoginBody>;
 
+const EnrolmentDueAt = Type.Optional(
+  Type.String({
+    format: 'date-time',
+    description: 'With `authenticated`: MFA is required of this account by the policy and it has no authenticator yet; it may log in with its password until this time, then it must set one up.',
+  }),
+);
+
+export const LoginStatus = Type.Union([Type.Literal('authenticated'), Type.Literal('mfa_required'), Type.Literal('mfa_enrolment_required')], {
+  description:
+    '`authenticated`: a full session. `mfa_required`: the second step is next (`methods`). `mfa_enrolment_required`: MFA is required and the grace period is over; the session reaches only the routes that set up a first authenticator (`/api/v1/auth/authenticators…`), `GET /api/v1/auth/session` and logout, and becomes a full session once one is set up.',
+});
+
 export const LoginResult = Type.Object({
-  status: Type.Union([Type.Literal('authenticated'), Type.Literal('mfa_required')]),
+  status: LoginStatus,
+  mfaEnrolmentDueAt: EnrolmentDueAt,
   methods: Type.Optional(
     Type.Array(Type.String(), {
       description: 'With `mfa_required`: the second-factor methods the account can use, authenticators first (`totp`, then `recovery`); each is `POST /api/v1/auth/mfa/{method}`.',
@@ -109,7 +126,8 @@ export type LoginResult = Static<typeof LoginResult>;
 
 export const SessionInfo = Type.Object({
   admin: Type.Object({ id: Type.String(), email: Type.String(), name: Type.String() }),
-  status: Type.Union([Type.Literal('authenticated'), Type.Literal('mfa_required')]),
+  status: LoginStatus,
+  mfaEnrolmentDueAt: EnrolmentDueAt,
   methods: Type.Optional(Type.Array(Type.String(), { description: 'While `mfa_required`: the second-factor methods this login can use.' })),
   rememberBrowserDays: Type.Optional(
     Type.Integer({
@@ -382,3 +400,25 @@ export const AuditPage = Type.Object({
   nextBefore: Type.Union([Type.String(), Type.Null()], { description: 'Pass as `before` for the next page; null at the end.' }),
 });
 export type AuditPage = Static<typeof AuditPage>;
+
+/** The MFA policy for every administrator (`GET|PUT /api/v1/policy`). */
+export const MAX_GRACE_PERIOD_DAYS = 30;
+export const PolicyBody = Type.Object(
+  {
+    mfaRequiredForAll: Type.Boolean({ description: 'Require MFA for every administrator, whatever their own box says.' }),
+    gracePeriodDays: Type.Integer({
+      minimum: 0,
+      maximum: MAX_GRACE_PERIOD_DAYS,
+      description: 'Days an administrator without an authenticator may still log in with a password, counted from the later of the policy being switched on and their creation.',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type PolicyBody = Static<typeof PolicyBody>;
+export const Policy = Type.Object({
+  mfaRequiredForAll: Type.Boolean(),
+  gracePeriodDays: Type.Integer({ minimum: 0, maximum: MAX_GRACE_PERIOD_DAYS }),
+  requiredSince: Type.Union([Instant, Type.Null()], { description: 'When MFA became required for all; null while it is not.' }),
+  updatedAt: Type.Union([Instant, Type.Null()]),
+});
+export type Policy = Static<typeof Policy>;

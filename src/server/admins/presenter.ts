@@ -37,6 +37,7 @@ export function presentAdmin(
   lockedUntil: number | null,
   setupEmail: SetupEmailStatus | null,
   authenticators: readonly AuthenticatorSummary[] = [],
+  mfaEnrolmentDueAt: number | null = null,
 ): Admin {
   return {
     id: row.id,
@@ -50,5 +51,6 @@ export function presentAdmin(
     lockedUntil: lockedUntil === null ? null : new Date(lockedUntil).toISOString(),
     setupEmail,
     authenticators: authenticators.map(presentAdminAuthenticator),
+    mfaEnrolmentDueAt: iso(mfaEnrolmentDueAt),
   };
 }
