@@ -40,7 +40,7 @@ for (const dialect of dialects()) {
       const sent = await as(ada, 'POST', `/api/v1/admins/${grace.id}/setup-email`);
       const seen = saved.body + sent.body + (await as(ada, 'GET', `/api/v1/admins/${grace.id}`)).body;
       assert.doesNotMatch(seen, /token|secret|argon2|password/i);
-      assert.equal((await passwordStep(ctx, 'grace@example.org', STRONG_PASSWORD)).response.json().error.code, 'mfa_setup_required');
+      assert.equal((await passwordStep(ctx, 'grace@example.org', STRONG_PASSWORD)).response.json().status, 'mfa_enrolment_required');
     });
 
     test('#34 enabling MFA or sending the email is refused without a session, from a pending login, and cross-site', async () => {

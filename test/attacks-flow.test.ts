@@ -152,7 +152,7 @@ for (const dialect of dialects()) {
       assert.equal(rows.length, 1);
       assert.equal(rows[0]!.confirmed_at, null);
       const { response } = await passwordStep(ctx, 'grace@example.org', STRONG_PASSWORD);
-      assert.equal(response.json().error.code, 'mfa_setup_required', 'no pending login on an unconfirmed secret');
+      assert.equal(response.json().status, 'mfa_enrolment_required', 'no pending login on an unconfirmed secret: it must still enrol');
     });
 
     test('#25 removing an authenticator needs another administrator\'s full session: not a pending login, not oneself', async () => {
@@ -172,14 +172,17 @@ for (const dialect of dialects()) {
       assert.equal(other.json().admin.mfaEnrolled, false);
     });
 
-    test('#26 an admin who must enrol cannot get a session any other way than the setup email', async () => {
+    test('#26 an admin who must enrol gets only an enrolment session: no admin route, no second step, no full session', async () => {
       await seedAdmin(ctx, { email: 'grace@example.org', mfaRequired: true });
       const { response, cookie } = await passwordStep(ctx, 'grace@example.org', STRONG_PASSWORD);
-      assert.equal(response.statusCode, 403);
-      assert.equal(response.json().error.code, 'mfa_setup_required');
-      assert.equal(cookie, undefined);
+      assert.equal(response.statusCode, 200);
+      assert.equal(response.json().status, 'mfa_enrolment_required');
+      assert.ok(cookie);
+      assert.equal((await ctx.app.inject({ method: 'GET', url: '/api/v1/admins', headers: { cookie } })).json().error.code, 'mfa_enrolment_required');
+      assert.equal((await secondFactor(ctx, cookie, 'recovery', 'abcd-efgh-jkmn-pqrs')).statusCode, 401, 'not a pending login either');
       assert.equal((await secondFactor(ctx, undefined, 'recovery', 'abcd-efgh-jkmn-pqrs')).statusCode, 401);
-      assert.equal((await ctx.db.selectFrom('sessions').selectAll().execute()).length, 0);
+      const sessions = await ctx.db.selectFrom('sessions').select('state').execute();
+      assert.deepEqual(sessions.map((s) => s.state), ['mfa_enrolment']);
     });
 
     test('#27 a new enrolment never silently replaces an active authenticator', async () => {

@@ -31,6 +31,7 @@ export const LAYERS: Record<string, number> = {
   setup: 3,
   audit: 3,
   stepup: 3,
+  policy: 3,
   http: 4,
   'server-root': 5,
 };

@@ -6,16 +6,22 @@ import { judgeSession, parseFactors, formatFactors } from '../src/server/session
 import { SECOND_FACTOR_KINDS, kindForMethod } from '../src/server/authenticators/registry.js';
 
 describe('what a right password leads to', () => {
+  const none = { state: 'not_required' } as const;
+  const grace = { state: 'grace', dueAt: 1_000 } as const;
+  const due = { state: 'due' } as const;
   const cases = [
-    { mfaRequired: false, methods: [], expected: { next: 'session', factors: ['password'] } },
-    { mfaRequired: true, methods: [], expected: { next: 'refused', reason: 'mfa_setup_required' } },
-    { mfaRequired: true, methods: ['totp', 'recovery'], expected: { next: 'second_factor', methods: ['totp', 'recovery'] } },
+    { enrolment: none, methods: [], expected: { next: 'session', factors: ['password'] } },
+    // Within the grace period the password still logs in, and the answer says until when.
+    { enrolment: grace, methods: [], expected: { next: 'session', factors: ['password'], enrolmentDueAt: 1_000 } },
+    // Overdue: no dead end, a session that can only set up a first authenticator.
+    { enrolment: due, methods: [], expected: { next: 'enrolment', factors: ['password'] } },
+    { enrolment: due, methods: ['totp', 'recovery'], expected: { next: 'second_factor', methods: ['totp', 'recovery'] } },
     // An enrolled authenticator is always asked for, whatever the box says.
-    { mfaRequired: false, methods: ['totp'], expected: { next: 'second_factor', methods: ['totp'] } },
+    { enrolment: none, methods: ['totp'], expected: { next: 'second_factor', methods: ['totp'] } },
   ] as const;
-  for (const { mfaRequired, methods, expected } of cases) {
-    test(`box ${mfaRequired ? 'ticked' : 'clear'}, methods [${methods.join(', ')}] → ${expected.next}`, () => {
-      assert.deepEqual(afterPassword({ mfaRequired, methods }), expected);
+  for (const { enrolment, methods, expected } of cases) {
+    test(`MFA ${enrolment.state}, methods [${methods.join(', ')}] → ${expected.next}`, () => {
+      assert.deepEqual(afterPassword({ enrolment, methods }), expected);
     });
   }
 });
@@ -36,15 +42,21 @@ describe('a pending login and its wrong codes', () => {
 
 describe('a session held to what its account requires now', () => {
   const session = (secondFactorAt: number | null) => ({ state: 'full', created_at: 0, last_seen_at: 0, absolute_expires_at: 1, second_factor_at: secondFactorAt });
+  const day = 86_400_000;
+  const policy = { mfaRequiredForAll: true, gracePeriodDays: 7, requiredSince: 10 * day, updatedAt: 10 * day };
   const cases = [
-    { status: 'active', mfa: 0, secondFactorAt: null, verdict: 'ok' },
-    { status: 'active', mfa: 1, secondFactorAt: null, verdict: 'second_factor_required' },
-    { status: 'active', mfa: 1, secondFactorAt: 5, verdict: 'ok' },
-    { status: 'suspended', mfa: 1, secondFactorAt: 5, verdict: 'suspended' },
+    { status: 'active', mfa: 0, secondFactorAt: null, policy: null, now: 0, verdict: 'ok' },
+    { status: 'active', mfa: 1, secondFactorAt: null, policy: null, now: 0, verdict: 'second_factor_required' },
+    { status: 'active', mfa: 1, secondFactorAt: 5, policy: null, now: 0, verdict: 'ok' },
+    { status: 'suspended', mfa: 1, secondFactorAt: 5, policy: null, now: 0, verdict: 'suspended' },
+    // Under the policy a password-only session lives until the grace period ends, not a moment longer.
+    { status: 'active', mfa: 0, secondFactorAt: null, policy, now: 17 * day - 1, verdict: 'ok' },
+    { status: 'active', mfa: 0, secondFactorAt: null, policy, now: 17 * day, verdict: 'second_factor_required' },
+    { status: 'active', mfa: 0, secondFactorAt: 5, policy, now: 17 * day, verdict: 'ok' },
   ] as const;
-  for (const { status, mfa, secondFactorAt, verdict } of cases) {
-    test(`${status}, box ${mfa ? 'ticked' : 'clear'}, ${secondFactorAt === null ? 'password only' : 'second factor'} → ${verdict}`, () => {
-      assert.equal(judgeSession(session(secondFactorAt), { status, mfa_required: mfa }), verdict);
+  for (const c of cases) {
+    test(`${c.status}, box ${c.mfa ? 'ticked' : 'clear'}, ${c.policy ? `policy, day ${c.now / day}` : 'no policy'}, ${c.secondFactorAt === null ? 'password only' : 'second factor'} → ${c.verdict}`, () => {
+      assert.equal(judgeSession(session(c.secondFactorAt), { status: c.status, mfa_required: c.mfa, created_at: 0 }, c.policy, c.now), c.verdict);
     });
   }
 });

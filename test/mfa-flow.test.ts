@@ -209,12 +209,18 @@ for (const dialect of dialects()) {
       assert.match(String(notice.text), /An authenticator app was connected to your account/);
     });
 
-    test('MFA required but no authenticator yet: 403 mfa_setup_required and no session', async () => {
+    test('MFA required but no authenticator yet: an enrolment-only session that reaches nothing but enrolment', async () => {
       await ctx.app.inject({ method: 'PATCH', url: `/api/v1/admins/${graceId}`, headers: { cookie: adaCookie }, payload: { mfaRequired: true } });
       const { response, cookie } = await passwordStep(ctx, 'grace@example.org', GRACE_PASSWORD);
-      assert.equal(response.statusCode, 403);
-      assert.equal(response.json().error.code, 'mfa_setup_required');
-      assert.equal(cookie, undefined);
+      assert.equal(response.statusCode, 200);
+      assert.deepEqual(response.json(), { status: 'mfa_enrolment_required' });
+      assert.ok(cookie, 'the enrolment session has a cookie');
+      const admins = await ctx.app.inject({ method: 'GET', url: '/api/v1/admins', headers: { cookie } });
+      assert.equal(admins.statusCode, 403);
+      assert.equal(admins.json().error.code, 'mfa_enrolment_required');
+      const list = await ctx.app.inject({ method: 'GET', url: '/api/v1/auth/authenticators', headers: { cookie } });
+      assert.equal(list.statusCode, 200);
+      assert.deepEqual(list.json().authenticators, []);
     });
 
     test('a wrong password is still invalid_credentials for an MFA admin, with no pending login', async () => {

@@ -42,6 +42,8 @@ describe('the API description', () => {
       'POST /api/v1/auth/recovery-codes',
       'GET /api/v1/auth/remembered-browsers',
       'DELETE /api/v1/auth/remembered-browsers/{id}',
+      'GET /api/v1/policy',
+      'PUT /api/v1/policy',
     ]) {
       assert.ok(documented.has(expected), `${expected} is documented; have ${[...documented].join(', ')}`);
     }

@@ -143,7 +143,8 @@ for (const dialect of dialects()) {
       const details = await ctx.app.inject({ method: 'GET', url: `/api/v1/admins/${grace.id}`, headers: { cookie: session } });
       assert.deepEqual(details.json().admin.authenticators.map((a: { kind: string; name: string }) => [a.kind, a.name]), [['passkey', 'YubiKey 5C']]);
       const removed = await ctx.app.inject({ method: 'DELETE', url: `/api/v1/auth/authenticators/${passkey.id}`, headers: { cookie: session } });
-      assert.equal(removed.statusCode, 403, 'removing needs a fresh proof first');
+      assert.equal(removed.statusCode, 409, 'the passkey of the login is a fresh proof, but it is her only authenticator and MFA is required');
+      assert.equal(removed.json().error.code, 'last_authenticator');
       assert.equal((await list()).length, 1);
     });
 

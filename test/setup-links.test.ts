@@ -85,7 +85,7 @@ for (const dialect of dialects()) {
       await setupCall(ctx, token, 'POST', '/password', { password: NEW_PASSWORD });
       await setupCall(ctx, token, 'POST', '/totp');
       const { response } = await passwordStep(ctx, 'grace@example.org', STRONG_PASSWORD);
-      assert.equal(response.json().error.code, 'mfa_setup_required', 'the old password is still the password');
+      assert.equal(response.json().status, 'mfa_enrolment_required', 'the old password is still the password, and she must still enrol');
       const staged = await passwordStep(ctx, 'grace@example.org', NEW_PASSWORD);
       assert.equal(staged.response.json().error.code, 'invalid_credentials', 'the staged one is not active');
       const admin = await ctx.app.inject({ method: 'GET', url: `/api/v1/admins/${graceId}`, headers: { cookie: adaCookie } });

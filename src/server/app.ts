@@ -15,6 +15,7 @@ import { createDummyHash } from './login/password-step.js';
 import { authRoutes } from './login/routes.js';
 import { accountRoutes } from './account/routes.js';
 import { stepUpRoutes } from './stepup/routes.js';
+import { policyRoutes } from './policy/routes.js';
 import { auditRoutes } from './audit/routes.js';
 import { setupRoutes } from './setup/routes.js';
 import { mailRoutes } from './mail/routes.js';
@@ -176,6 +177,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(stepUpRoutes(deps, dummyHash), { prefix: '/api/v1/auth' });
   await app.register(auditRoutes(deps), { prefix: '/api/v1/audit' });
   await app.register(adminRoutes(deps), { prefix: '/api/v1/admins' });
+  await app.register(policyRoutes(deps), { prefix: '/api/v1/policy' });
   await app.register(setupRoutes(deps), { prefix: '/api/v1/setup' });
   await app.register(systemRoutes(deps), { prefix: '/api/v1/system' });
   await app.register(mailRoutes(deps), { prefix: '/api/v1/mail' });

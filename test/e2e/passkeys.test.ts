@@ -119,6 +119,7 @@ for (const dialect of dialects()) {
     }
 
     let gracePage: Page;
+    let graceCodes: string[] = [];
 
     test('Grace enrols with Use a passkey from her emailed setup link, saves her recovery codes, and logs in with the passkey', async () => {
       const link = await invite('grace@example.org', 'Grace Hopper');
@@ -131,7 +132,7 @@ for (const dialect of dialects()) {
       await gracePage.getByLabel('Passkey name').fill('Laptop');
       await shot(gracePage, '16-setup-passkey');
       await gracePage.getByRole('button', { name: 'Create passkey' }).click();
-      await saveCodes(gracePage);
+      graceCodes = await saveCodes(gracePage);
 
       await passwordStep(gracePage, 'grace@example.org', GRACE_PASSWORD);
       await gracePage.getByRole('heading', { name: 'Use your passkey' }).waitFor();
@@ -271,7 +272,16 @@ for (const dialect of dialects()) {
       await page.getByText('Removed all authenticators and recovery codes of alan@example.org.', { exact: false }).waitFor();
     });
 
-    test('Grace confirms it is her with her passkey to make new recovery codes', async () => {
+    test('Grace, logged in with a recovery code, confirms it is her with her passkey to make new recovery codes', async () => {
+      // Her passkey login a moment ago would count as a fresh proof; a recovery code counts as none.
+      await gracePage.getByRole('button', { name: 'grace@example.org' }).click();
+      await gracePage.getByRole('menuitem', { name: 'Log out' }).click();
+      await gracePage.getByRole('heading', { name: 'Log in' }).waitFor();
+      await passwordStep(gracePage, 'grace@example.org', GRACE_PASSWORD);
+      await gracePage.getByRole('button', { name: 'Use a recovery code instead' }).click();
+      await gracePage.getByLabel('Recovery code').fill(graceCodes[0]!);
+      await gracePage.getByRole('button', { name: 'Verify' }).click();
+      await gracePage.getByRole('heading', { name: 'Welcome, Grace Hopper' }).waitFor();
       await gracePage.goto(`${base}/authenticators`);
       await gracePage.getByRole('button', { name: 'Regenerate recovery codes' }).click();
       await gracePage.getByRole('dialog', { name: 'Regenerate recovery codes' }).getByRole('button', { name: 'Make new codes' }).click();

@@ -25,8 +25,40 @@ import type { Db } from '../db/schema.js';
 import { writeTogether } from '../db/together.js';
 import { forgetRememberedBrowsersWrite } from '../sessions/remembered-browsers.js';
 import { securityNoticeWrite } from '../mail/notices.js';
-import type { SessionWithAdmin } from '../sessions/repository.js';
+import { mfaRequirement, readMfaPolicy } from '../directory/mfa-policy.js';
+import { sessionPolicy } from '../sessions/policy.js';
+import { insertSessionWrite, newSession, type SessionWithAdmin } from '../sessions/repository.js';
 import { refundAddress, reserveAddress } from '../throttle/attempts.js';
+
+/** What adding an authenticator answers; `sessionToken` is for the cookie only, never the body. */
+export interface Added {
+  authenticator: PublicSummary;
+  recoveryCodes?: string[];
+  /** Set when this session had no second factor and now has one: the cookie of its successor. */
+  sessionToken?: string;
+}
+
+/**
+ * A session without a second factor (an enrolment-only session, or a password-only one in
+ * its grace period) that has just set up the account's first authenticator becomes a full
+ * session that records it, under a new id (ASVS 5.0 7.2.4). A password-only session keeps
+ * its original end; an enrolment-only one starts a full session's lifetime now.
+ */
+function successorSession(deps: Deps, trx: Db, auth: SessionWithAdmin, factor: string, at: number) {
+  const { session } = auth;
+  if (session.second_factor_at !== null) return null;
+  const next = newSession(deps.random, sessionPolicy(deps.config), at, {
+    adminId: auth.admin.id,
+    state: 'full',
+    factors: ['password', factor],
+    secondFactorAt: at,
+    steppedUpAt: at,
+    ip: session.ip,
+    userAgent: session.user_agent,
+    ...(session.state === 'full' ? { absoluteExpiresAt: session.absolute_expires_at } : {}),
+  });
+  return { token: next.token, writes: [trx.deleteFrom('sessions').where('id', '=', session.id), insertSessionWrite(trx, next.session)] };
+}
 
 /** Enough for a phone, a spare phone, a password manager and a handful of keys. */
 export const MAX_AUTHENTICATORS = 10;
@@ -94,12 +126,14 @@ export async function renameMyAuthenticator(deps: Deps, auth: SessionWithAdmin, 
 export async function removeMyAuthenticator(deps: Deps, auth: SessionWithAdmin, id: string, client: ClientFacts): Promise<void> {
   const { admin } = auth;
   await deps.db.transaction().execute(async (trx) => {
-    const { mfa_required } = await lockedAdmin(trx, admin.id);
+    const locked = await lockedAdmin(trx, admin.id);
     const mine = await listAuthenticators(trx, admin.id);
     const target = mine.find((item) => item.id === id);
     if (!target) throw new DomainError('not_found', 'You have no authenticator with this id.');
     const last = mine.length === 1;
-    if (last && mfa_required === 1) throw new DomainError('last_authenticator');
+    // Required by the own box or by the policy for all (grace periods aside: they are for
+    // admins who never had one, not a way to drop the one they have).
+    if (last && mfaRequirement({ ...locked, created_at: admin.created_at }, await readMfaPolicy(trx)).required) throw new DomainError('last_authenticator');
     await removeAuthenticator(trx, admin.id, id);
     if (last) await removeRecoveryCodes(trx, admin.id);
     const at = deps.clock.now();
@@ -150,7 +184,7 @@ export async function confirmMyTotp(
   id: string,
   code: string,
   client: ClientFacts,
-): Promise<{ authenticator: PublicSummary; recoveryCodes?: string[] }> {
+): Promise<Added> {
   const { admin } = auth;
   const pending = await findPendingTotp(deps.db, admin.id);
   if (!pending || pending.id !== id) throw new DomainError('not_found', 'No authenticator app of yours is waiting for its first code with this id; start again.');
@@ -178,7 +212,9 @@ export async function confirmMyTotp(
     const first = before.length === 0;
     const recoveryCodes = first ? generateRecoveryCodes(deps.random) : undefined;
     if (recoveryCodes) await replaceRecoveryCodes(trx, deps.random, admin.id, recoveryCodes, at);
+    const successor = first ? successorSession(deps, trx, auth, 'totp', at) : null;
     await writeTogether(trx, [
+      ...(successor?.writes ?? []),
       auditWrite(trx, {
         at,
         action: 'authenticator.add',
@@ -191,7 +227,7 @@ export async function confirmMyTotp(
       securityNoticeWrite(trx, deps, at, admin, { changes: [first ? 'authenticator_added' : 'another_authenticator_added'], authenticatorName: pending.name }, client.ip),
     ]);
     const added = (await listAuthenticators(trx, admin.id)).find((item) => item.id === id)!;
-    return { authenticator: presentAuthenticator(added), ...(recoveryCodes ? { recoveryCodes } : {}) };
+    return { authenticator: presentAuthenticator(added), ...(recoveryCodes ? { recoveryCodes } : {}), ...(successor ? { sessionToken: successor.token } : {}) };
   });
   deps.mailQueued?.();
   return outcome;
@@ -218,7 +254,7 @@ export async function addMyPasskey(
   auth: SessionWithAdmin,
   input: { name: string; response: PasskeyAttestation },
   client: ClientFacts,
-): Promise<{ authenticator: PublicSummary; recoveryCodes?: string[] }> {
+): Promise<Added> {
   const { admin } = auth;
   const name = authenticatorName(input.name);
   await reserveAddress(deps, client);
@@ -245,7 +281,9 @@ export async function addMyPasskey(
     const first = before.length === 0;
     const recoveryCodes = first ? generateRecoveryCodes(deps.random) : undefined;
     if (recoveryCodes) await replaceRecoveryCodes(trx, deps.random, admin.id, recoveryCodes, at);
+    const successor = first ? successorSession(deps, trx, auth, 'passkey', at) : null;
     await writeTogether(trx, [
+      ...(successor?.writes ?? []),
       auditWrite(trx, {
         at,
         action: 'authenticator.add',
@@ -258,7 +296,7 @@ export async function addMyPasskey(
       securityNoticeWrite(trx, deps, at, admin, { changes: [first ? 'authenticator_added' : 'another_authenticator_added'], authenticatorName: name }, client.ip),
     ]);
     const summary = (await listAuthenticators(trx, admin.id)).find((item) => item.id === added.id)!;
-    return { authenticator: presentAuthenticator(summary), ...(recoveryCodes ? { recoveryCodes } : {}) };
+    return { authenticator: presentAuthenticator(summary), ...(recoveryCodes ? { recoveryCodes } : {}), ...(successor ? { sessionToken: successor.token } : {}) };
   });
   deps.mailQueued?.();
   return outcome;

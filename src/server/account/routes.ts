@@ -29,7 +29,7 @@ import { clientFactsOf } from '../core/client.js';
 import { errorResponses } from '../core/openapi.js';
 import type { Deps } from '../db/deps.js';
 import { clearRememberedBrowserCookie, clearSessionCookie, readRememberedBrowserCookie, setSessionCookie } from '../sessions/cookie.js';
-import { authenticated, requireFullSession } from '../sessions/guard.js';
+import { authenticated, ENROLMENT_ROUTE, requireFullSession } from '../sessions/guard.js';
 import { requireFreshProof } from '../stepup/guard.js';
 import {
   addMyPasskey,
@@ -133,6 +133,7 @@ export function accountRoutes(deps: Deps): FastifyPluginAsync {
     app.get(
       '/authenticators',
       {
+        config: ENROLMENT_ROUTE,
         schema: {
           tags,
           summary: 'My authenticators: the ones I can log in with (recovery codes are not listed)',
@@ -178,6 +179,7 @@ export function accountRoutes(deps: Deps): FastifyPluginAsync {
       '/authenticators/totp',
       {
         onRequest: fresh,
+        config: ENROLMENT_ROUTE,
         schema: {
           tags,
           summary: 'Add another authenticator app: a new secret, not active until a code from it confirms it',
@@ -193,6 +195,7 @@ export function accountRoutes(deps: Deps): FastifyPluginAsync {
       '/authenticators/totp/:id/confirm',
       {
         onRequest: fresh,
+        config: ENROLMENT_ROUTE,
         schema: {
           tags,
           summary: 'Confirm the new authenticator app with a code from it',
@@ -202,13 +205,18 @@ export function accountRoutes(deps: Deps): FastifyPluginAsync {
           response: { 200: TotpAdded, ...errorResponses(400, 401, 403, 404, 409, 429) },
         },
       },
-      async (request) => confirmMyTotp(deps, authenticated(request), request.params.id, request.body.code, clientFactsOf(request)),
+      async (request, reply) => {
+        const { sessionToken, ...added } = await confirmMyTotp(deps, authenticated(request), request.params.id, request.body.code, clientFactsOf(request));
+        if (sessionToken) setSessionCookie(deps.config, reply, sessionToken);
+        return added;
+      },
     );
 
     app.post(
       '/authenticators/passkey/options',
       {
         onRequest: fresh,
+        config: ENROLMENT_ROUTE,
         schema: {
           tags,
           summary: 'Add a passkey: the options of its registration',
@@ -223,6 +231,7 @@ export function accountRoutes(deps: Deps): FastifyPluginAsync {
       '/authenticators/passkey',
       {
         onRequest: fresh,
+        config: ENROLMENT_ROUTE,
         schema: {
           tags,
           summary: 'Add a passkey: register the answer of navigator.credentials.create',
@@ -232,7 +241,8 @@ export function accountRoutes(deps: Deps): FastifyPluginAsync {
         },
       },
       async (request, reply) => {
-        const added = await addMyPasskey(deps, authenticated(request), request.body, clientFactsOf(request));
+        const { sessionToken, ...added } = await addMyPasskey(deps, authenticated(request), request.body, clientFactsOf(request));
+        if (sessionToken) setSessionCookie(deps.config, reply, sessionToken);
         return reply.code(201).send(added);
       },
     );

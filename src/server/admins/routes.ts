@@ -5,6 +5,7 @@ import { resendSetupEmail } from '../setup/service.js';
 import type { Deps } from '../db/deps.js';
 import { errorResponses } from '../core/openapi.js';
 import { authenticated, requireFullSession } from '../sessions/guard.js';
+import { requireFreshProof } from '../stepup/guard.js';
 import {
   resetMfa,
   unlockAdministrator,
@@ -20,6 +21,8 @@ export function adminRoutes(deps: Deps): FastifyPluginAsync {
     requireFullSession(plugin, deps);
     const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
     const tags = ['administrators'];
+    const fresh = requireFreshProof(deps);
+    const freshNote = 'Needs a fresh proof from this session (a login or POST /api/v1/auth/step-up at most 5 minutes before), else 403 step_up_required.';
 
     app.get(
       '/',
@@ -58,10 +61,14 @@ export function adminRoutes(deps: Deps): FastifyPluginAsync {
         schema: {
           tags,
           summary: 'Change an administrator ("Save Administrator")',
-          description: "Suspending ends the administrator's sessions and setup links (lifting it revives no link); it is refused with `409 last_administrator` when nobody else could log in.",
+          description: `Suspending ends the administrator's sessions and setup links (lifting it revives no link); it is refused with \`409 last_administrator\` when nobody else could log in. Suspending: ${freshNote}`,
           params: AdminIdParams,
           body: UpdateAdminBody,
           response: { 200: AdminEnvelope, ...errorResponses(400, 401, 403, 404, 409) },
+        },
+        // Only a suspension asks for a fresh proof, so the check waits for the parsed body.
+        preHandler: async (request) => {
+          if (request.body.status === 'suspended') await fresh(request);
         },
       },
       async (request) => {
@@ -111,10 +118,11 @@ export function adminRoutes(deps: Deps): FastifyPluginAsync {
         schema: {
           tags,
           summary: "Remove another administrator's authenticators and recovery codes (a lost phone)",
-          description: 'Ends their sessions and emails them. With MFA required, their next login asks them to enrol again through a setup email.',
+          description: `Ends their sessions and remembered browsers and emails them. With MFA required, their next login asks them to set up an authenticator again. ${freshNote}`,
           params: AdminIdParams,
           response: { 200: AdminEnvelope, ...errorResponses(401, 403, 404) },
         },
+        onRequest: fresh,
       },
       async (request) => {
         const actor = { adminId: authenticated(request).admin.id, ip: request.ip };

@@ -14,6 +14,7 @@ import type { Deps } from '../db/deps.js';
 import { DomainError } from '../core/errors.js';
 import { randomUuid } from '../core/ports.js';
 import { canonicalEmail } from '../directory/addresses.js';
+import { mfaRequirement, readMfaPolicy, type MfaPolicy } from '../directory/mfa-policy.js';
 import { refusalOf } from './policy.js';
 import { latestMailOfKind } from '../mail/outbox.js';
 import { presentAdmin, presentSetupEmail } from './presenter.js';
@@ -51,23 +52,39 @@ async function accountLocks(deps: Deps, rows: AdminListRow[]): Promise<Map<strin
   return locks;
 }
 
+/** Until when the policy lets an administrator without an authenticator log in with a password; null when no such deadline applies. */
+function enrolmentDueAt(row: AdminListRow, enrolled: boolean, policy: MfaPolicy): number | null {
+  if (enrolled) return null;
+  const requirement = mfaRequirement(row, policy);
+  return requirement.required ? requirement.dueAt : null;
+}
+
 export async function presentAdminWithFactors(deps: Deps, row: AdminRow): Promise<Admin> {
-  const [enrolled, locks, setupEmails, authenticators] = await Promise.all([
+  const [enrolled, locks, setupEmails, authenticators, policy] = await Promise.all([
     hasAuthenticator(deps.db, row.id),
     accountLocks(deps, [row]),
     latestMailOfKind(deps.db, 'setup', row.id),
     listAuthenticators(deps.db, row.id),
+    readMfaPolicy(deps.db),
   ]);
-  return presentAdmin(row, enrolled, locks.get(row.id) ?? null, presentSetupEmail(setupEmails.get(row.id), deps.config.smtpUrl), authenticators);
+  return presentAdmin(
+    row,
+    enrolled,
+    locks.get(row.id) ?? null,
+    presentSetupEmail(setupEmails.get(row.id), deps.config.smtpUrl),
+    authenticators,
+    enrolmentDueAt(row, enrolled, policy),
+  );
 }
 
 /** Every administrator, in a fixed number of statements however many there are. */
 export async function listAdministrators(deps: Deps): Promise<Admin[]> {
-  const [rows, enrolled, setupEmails, authenticators] = await Promise.all([
+  const [rows, enrolled, setupEmails, authenticators, policy] = await Promise.all([
     listAdmins(deps.db),
     adminsWithAuthenticator(deps.db),
     latestMailOfKind(deps.db, 'setup'),
     authenticatorsByAdmin(deps.db),
+    readMfaPolicy(deps.db),
   ]);
   const locks = await accountLocks(deps, rows);
   return rows.map((row) =>
@@ -77,6 +94,7 @@ export async function listAdministrators(deps: Deps): Promise<Admin[]> {
       locks.get(row.id) ?? null,
       presentSetupEmail(setupEmails.get(row.id), deps.config.smtpUrl),
       authenticators.get(row.id) ?? [],
+      enrolmentDueAt(row, enrolled.has(row.id), policy),
     ),
   );
 }

@@ -36,9 +36,9 @@ export const ERROR_CATALOG = {
     status: 403,
     message: 'Confirm it is you first: enter your password and a code from your authenticator app, or use a passkey (it counts for 5 minutes).',
   },
-  mfa_setup_required: {
+  mfa_enrolment_required: {
     status: 403,
-    message: 'Multi-factor authentication is required for this account; use the setup email to enrol an authenticator.',
+    message: 'Multi-factor authentication is required for this account: set up a passkey or an authenticator app first.',
   },
   not_found: { status: 404, message: 'There is nothing at this address.' },
   admin_not_found: { status: 404, message: 'No administrator has this id.' },

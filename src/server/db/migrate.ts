@@ -15,6 +15,7 @@ import * as m006 from './migrations/006_outbox_admin.js';
 import * as m007 from './migrations/007_passkeys.js';
 import * as m008 from './migrations/008_step_up.js';
 import * as m009 from './migrations/009_remembered_browsers.js';
+import * as m010 from './migrations/010_mfa_policy.js';
 
 export const migrations: Record<string, Migration> = {
   '001_foundation': m001,
@@ -26,6 +27,7 @@ export const migrations: Record<string, Migration> = {
   '007_passkeys': m007,
   '008_step_up': m008,
   '009_remembered_browsers': m009,
+  '010_mfa_policy': m010,
 };
 
 export interface MigrationOutcome {

@@ -5,7 +5,8 @@
 import type { Generated, Kysely } from 'kysely';
 
 export type AdminStatus = 'invited' | 'active' | 'suspended';
-export type SessionState = 'mfa_pending' | 'full';
+/** `mfa_enrolment`: MFA is required and overdue; the session reaches only the routes that set up a first authenticator. */
+export type SessionState = 'mfa_pending' | 'mfa_enrolment' | 'full';
 export type SetupTokenPurpose = 'setup' | 'bootstrap';
 
 export interface AdminsTable {
@@ -161,6 +162,16 @@ export interface OutboxTable {
   last_error: string | null;
 }
 
+export interface MfaPolicyTable {
+  /** Always 1: the policy is one row. */
+  id: number;
+  mfa_required_for_all: number;
+  grace_period_days: number;
+  required_since: number | null;
+  updated_at: number | null;
+  updated_by: string | null;
+}
+
 export interface SettingsTable {
   name: string;
   value: string;
@@ -185,6 +196,7 @@ export interface Database {
   webauthn_challenges: WebauthnChallengesTable;
   remembered_browsers: RememberedBrowsersTable;
   outbox: OutboxTable;
+  mfa_policy: MfaPolicyTable;
   settings: SettingsTable;
   throttle_counters: ThrottleCountersTable;
 }

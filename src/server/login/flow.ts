@@ -6,10 +6,14 @@
  *   anonymous ──password ok, an authenticator──▶ pending login (5 min, 5 wrong codes)
  *   anonymous ──password ok, an authenticator, a remembered browser──▶ full session [password, remembered_browser]
  *   pending ──a second factor of any kind──▶ full session [password, kind] (new id)
- *   anonymous ──password ok, MFA required, no authenticator──▶ refused: mfa_setup_required
+ *   anonymous ──password ok, no authenticator, MFA required, within the grace──▶ full session [password] (answer: mfaEnrolmentDueAt)
+ *   anonymous ──password ok, no authenticator, MFA required and due──▶ enrolment session [password]
+ *   enrolment ──a first authenticator confirmed──▶ full session [password, kind] (new id)
  *
- * An enrolled authenticator is always asked for, whatever the MFA box says.
+ * An enrolled authenticator is always asked for, whatever the MFA box says. Nobody who knows
+ * their password meets a dead end: an overdue enrolment is done in the console.
  */
+import type { EnrolmentDue } from '../directory/mfa-policy.js';
 import { PASSWORD_FACTOR } from '../sessions/policy.js';
 import { REMEMBERED_BROWSER_FACTOR } from '../sessions/remembered-browsers.js';
 
@@ -17,19 +21,21 @@ import { REMEMBERED_BROWSER_FACTOR } from '../sessions/remembered-browsers.js';
 export const PENDING_LOGIN_MAX_FAILURES = 5;
 
 export type AfterPassword =
-  | { next: 'session'; factors: string[] }
+  | { next: 'session'; factors: string[]; enrolmentDueAt?: number }
   | { next: 'second_factor'; methods: string[] }
-  | { next: 'refused'; reason: 'mfa_setup_required' };
+  | { next: 'enrolment'; factors: string[] };
 
 /**
  * What a right password leads to. `methods` are the second-factor methods the admin can
  * use now (registry order; empty without an authenticator). A browser the admin asked to
- * remember stands in for the second factor, and only for it.
+ * remember stands in for the second factor, and only for it. `enrolment` is what MFA asks
+ * of an account without an authenticator (directory/mfa-policy.ts).
  */
-export function afterPassword(account: { mfaRequired: boolean; methods: readonly string[]; rememberedBrowser?: boolean }): AfterPassword {
+export function afterPassword(account: { enrolment: EnrolmentDue; methods: readonly string[]; rememberedBrowser?: boolean }): AfterPassword {
   if (account.methods.length > 0 && account.rememberedBrowser) return { next: 'session', factors: [PASSWORD_FACTOR, REMEMBERED_BROWSER_FACTOR] };
   if (account.methods.length > 0) return { next: 'second_factor', methods: [...account.methods] };
-  if (account.mfaRequired) return { next: 'refused', reason: 'mfa_setup_required' };
+  if (account.enrolment.state === 'due') return { next: 'enrolment', factors: [PASSWORD_FACTOR] };
+  if (account.enrolment.state === 'grace') return { next: 'session', factors: [PASSWORD_FACTOR], enrolmentDueAt: account.enrolment.dueAt };
   return { next: 'session', factors: [PASSWORD_FACTOR] };
 }
 

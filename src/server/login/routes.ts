@@ -6,7 +6,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type, type TObject } from '@sinclair/typebox';
 import { LoginBody, LoginResult, PasskeyRequestOptions, SessionInfo } from '../../shared/api.js';
-import { SECOND_FACTOR_KINDS, usableMethods } from '../authenticators/registry.js';
+import { hasAuthenticator, SECOND_FACTOR_KINDS, usableMethods } from '../authenticators/registry.js';
 import { clientFactsOf } from '../core/client.js';
 import { DomainError } from '../core/errors.js';
 import { HasherBusyError, type HashReservation } from '../core/passwords.js';
@@ -20,7 +20,9 @@ import {
   setRememberedBrowserCookie,
   setSessionCookie,
 } from '../sessions/cookie.js';
-import { loadSession } from '../sessions/guard.js';
+import { readMfaPolicy } from '../directory/mfa-policy.js';
+import { judgeFullSession, loadSession } from '../sessions/guard.js';
+import { enrolmentOf } from '../sessions/policy.js';
 import { deleteSession } from '../sessions/repository.js';
 import type { DummyHash } from './password-step.js';
 import { passkeyLoginOptions, passwordStep, secondFactorStep } from './service.js';
@@ -64,7 +66,7 @@ export function authRoutes(deps: Deps, dummyHash: DummyHash): FastifyPluginAsync
           tags,
           summary: 'Log in with email and password',
           description:
-            'Answers `authenticated` with a session cookie, or `mfa_required` with the second-factor `methods` the account can use, `rememberBrowserDays` (0 when browsers are not remembered) and a pending-login cookie that only the second-factor routes accept (it lives 5 minutes).',
+            'Answers `authenticated` with a session cookie (and `mfaEnrolmentDueAt` while the MFA policy still lets an account without an authenticator in with its password), or `mfa_required` with the second-factor `methods` the account can use, `rememberBrowserDays` (0 when browsers are not remembered) and a pending-login cookie that only the second-factor routes accept (it lives 5 minutes), or `mfa_enrolment_required` with a session cookie that only the routes setting up a first authenticator accept (it lives 30 minutes).',
           body: LoginBody,
           response: { 200: LoginResult, ...errorResponses(400, 401, 403, 429, 503) },
         },
@@ -90,7 +92,9 @@ export function authRoutes(deps: Deps, dummyHash: DummyHash): FastifyPluginAsync
             slot: request.hashSlot,
           });
           setSessionCookie(deps.config, reply, result.token);
-          return result.status === 'mfa_required' ? { status: result.status, methods: result.methods, rememberBrowserDays: deps.config.rememberBrowserDays } : { status: result.status };
+          if (result.status === 'mfa_required') return { status: result.status, methods: result.methods, rememberBrowserDays: deps.config.rememberBrowserDays };
+          if (result.status === 'authenticated' && result.mfaEnrolmentDueAt !== undefined) return { status: result.status, mfaEnrolmentDueAt: new Date(result.mfaEnrolmentDueAt).toISOString() };
+          return { status: result.status };
         } catch (error) {
           // The browser's earlier session ended at the start of the step, whatever the outcome.
           clearSessionCookie(deps.config, reply);
@@ -172,7 +176,7 @@ export function authRoutes(deps: Deps, dummyHash: DummyHash): FastifyPluginAsync
         schema: {
           tags,
           summary: 'Who is logged in',
-          description: '`status` is `mfa_required` while a login waits for its second factor; `methods` then lists the ways to give it, and `rememberBrowserDays` for how long the second step may remember this browser (0: not at all).',
+          description: '`status` is `mfa_required` while a login waits for its second factor; `methods` then lists the ways to give it, and `rememberBrowserDays` for how long the second step may remember this browser (0: not at all). `mfa_enrolment_required` while the session may only set up a first authenticator. With `authenticated`, `mfaEnrolmentDueAt` says until when an account without an authenticator may go on without one.',
           response: { 200: SessionInfo, ...errorResponses(401) },
         },
       },
@@ -181,7 +185,16 @@ export function authRoutes(deps: Deps, dummyHash: DummyHash): FastifyPluginAsync
         if (!auth || auth.admin.status === 'suspended') throw new DomainError('not_authenticated');
         const { admin, session } = auth;
         const who = { id: admin.id, email: admin.email, name: admin.name };
-        if (session.state === 'full') return { admin: who, status: 'authenticated' as const };
+        if (session.state === 'mfa_enrolment') return { admin: who, status: 'mfa_enrolment_required' as const };
+        if (session.state === 'full') {
+          // Held to what the account requires now, as every other route holds it.
+          if (!(await judgeFullSession(deps, request, auth))) throw new DomainError('not_authenticated');
+          if (session.second_factor_at !== null || admin.mfa_required === 1) return { admin: who, status: 'authenticated' as const };
+          const enrolment = enrolmentOf(admin, await readMfaPolicy(deps.db), deps.clock.now());
+          return enrolment.state === 'grace' && !(await hasAuthenticator(deps.db, admin.id))
+            ? { admin: who, status: 'authenticated' as const, mfaEnrolmentDueAt: new Date(enrolment.dueAt).toISOString() }
+            : { admin: who, status: 'authenticated' as const };
+        }
         return { admin: who, status: 'mfa_required' as const, methods: await usableMethods(deps.db, admin.id), rememberBrowserDays: deps.config.rememberBrowserDays };
       },
     );

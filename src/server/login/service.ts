@@ -12,6 +12,7 @@ import type { Deps } from '../db/deps.js';
 import { isPostgres } from '../db/dialect.js';
 import { commitTogether, writeTogether } from '../db/together.js';
 import { findAdminByEmail, normalizeEmail } from '../directory/admins.js';
+import { enrolmentDue, mfaRequirement, readMfaPolicy } from '../directory/mfa-policy.js';
 import type { SecondFactorKind } from '../authenticators/kind.js';
 import { usableMethods } from '../authenticators/registry.js';
 import { assertionOptionsFor } from '../authenticators/passkey/flows.js';
@@ -40,7 +41,10 @@ import {
 import { afterPassword, afterWrongCode, describeFactors, factorsAfterSecondFactor } from './flow.js';
 import { judgePassword, type DummyHash } from './password-step.js';
 
-export type PasswordStepResult = { status: 'authenticated'; token: string } | { status: 'mfa_required'; token: string; methods: string[] };
+export type PasswordStepResult =
+  | { status: 'authenticated'; token: string; mfaEnrolmentDueAt?: number }
+  | { status: 'mfa_required'; token: string; methods: string[] }
+  | { status: 'mfa_enrolment_required'; token: string };
 
 export interface PasswordStepInput {
   email: string;
@@ -144,7 +148,9 @@ async function checkPasswordAndOpen(
     methods.length > 0 && deps.config.rememberBrowserDays > 0 && input.rememberedToken
       ? await findRememberedBrowser(db, account.id, at, deps.config.rememberBrowserDays, input.rememberedToken)
       : null;
-  const decision = afterPassword({ mfaRequired: account.mfa_required === 1, methods, rememberedBrowser: remembered !== null });
+  // The policy is read only for an account without an authenticator: it decides nothing else.
+  const enrolment = methods.length > 0 ? ({ state: 'not_required' } as const) : enrolmentDue(mfaRequirement(account, await readMfaPolicy(db)), at);
+  const decision = afterPassword({ enrolment, methods, rememberedBrowser: remembered !== null });
   const policy = sessionPolicy(deps.config);
   const event = { actorAdminId: account.id, targetAdminId: account.id, ip: input.client.ip };
   switch (decision.next) {
@@ -166,12 +172,26 @@ async function checkPasswordAndOpen(
       ]);
       return { status: 'mfa_required', token: pending.token, methods: decision.methods };
     }
-    case 'refused':
+    case 'enrolment': {
+      // MFA is required and overdue: the password opens a session that can only set up a
+      // first authenticator. The password is as fresh a proof as this account can give.
+      const enrolmentSession = newSession(deps.random, policy, at, {
+        adminId: account.id,
+        state: 'mfa_enrolment',
+        factors: decision.factors,
+        secondFactorAt: null,
+        steppedUpAt: at,
+        ip: input.client.ip,
+        userAgent: input.client.userAgent,
+      });
       await commitTogether(db, [
-        refundWrite(db, reserved),
-        auditWrite(db, { ...event, at, action: 'login', outcome: 'denied', details: { reason: decision.reason } }),
+        refundWrite(db, [address]),
+        clearWrite(db, [password.key, secondFactorKey!]),
+        insertSessionWrite(db, enrolmentSession.session),
+        auditWrite(db, { ...event, at, action: 'login.password', outcome: 'success', details: { next: 'mfa_enrolment' } }),
       ]);
-      throw new DomainError('mfa_setup_required');
+      return { status: 'mfa_enrolment_required', token: enrolmentSession.token };
+    }
     case 'session': {
       const session = newSession(deps.random, policy, at, {
         adminId: account.id,
@@ -179,6 +199,9 @@ async function checkPasswordAndOpen(
         factors: decision.factors,
         // A remembered browser stands for the second factor proven when it was remembered.
         secondFactorAt: remembered ? remembered.created_at : null,
+        // The password just typed is a fresh proof for an account that logs in with it alone;
+        // a remembered browser proves no second factor now.
+        steppedUpAt: remembered ? null : at,
         ip: input.client.ip,
         userAgent: input.client.userAgent,
       });
@@ -189,9 +212,15 @@ async function checkPasswordAndOpen(
         insertSessionWrite(db, session.session),
         db.updateTable('admins').set({ last_login_at: at }).where('id', '=', account.id),
         remembered && touchRememberedBrowserWrite(db, remembered.id, at),
-        auditWrite(db, { ...event, at, action: 'login', outcome: 'success', details: { factors: describeFactors(decision.factors) } }),
+        auditWrite(db, {
+          ...event,
+          at,
+          action: 'login',
+          outcome: 'success',
+          details: { factors: describeFactors(decision.factors), ...(decision.enrolmentDueAt !== undefined ? { mfaEnrolmentDueAt: decision.enrolmentDueAt } : {}) },
+        }),
       ]);
-      return { status: 'authenticated', token: session.token };
+      return { status: 'authenticated', token: session.token, ...(decision.enrolmentDueAt !== undefined ? { mfaEnrolmentDueAt: decision.enrolmentDueAt } : {}) };
     }
   }
 }
@@ -273,6 +302,9 @@ export async function secondFactorStep<Proof>(
       state: 'full',
       factors,
       secondFactorAt: now,
+      // The login is a fresh proof for the next minutes (stepup/guard.ts), except with a
+      // recovery code, which a fresh proof never accepts (stepup/service.ts).
+      steppedUpAt: kind.fallback ? null : now,
       ip: input.client.ip,
       userAgent: input.client.userAgent,
     });

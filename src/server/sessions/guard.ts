@@ -3,7 +3,10 @@
  * protected routes (STYLE.md §5), it admits only a full session of an administrator who
  * is not suspended and whose session still meets what the account requires: a session
  * made with a password alone stops working the moment MFA becomes required for its admin.
- * A pending second-factor login is refused like no session at all.
+ * A pending second-factor login is refused like no session at all. An enrolment-only
+ * session (MFA required and overdue) is admitted only by the routes that set up a first
+ * authenticator, which say so with `config: { enrolment: true }`; elsewhere it is
+ * `403 mfa_enrolment_required`.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { clientFactsOf } from '../core/client.js';
@@ -11,7 +14,8 @@ import { DomainError } from '../core/errors.js';
 import { recordAuditEvent } from '../db/audit.js';
 import type { Deps } from '../db/deps.js';
 import { readSessionCookie } from './cookie.js';
-import { judgeSession, sessionPolicy } from './policy.js';
+import { readMfaPolicy } from '../directory/mfa-policy.js';
+import { judgeSession, needsMfaPolicy, sessionPolicy } from './policy.js';
 import { deleteSession, findLiveSession, type SessionWithAdmin } from './repository.js';
 
 export type Authenticated = SessionWithAdmin;
@@ -20,7 +24,14 @@ declare module 'fastify' {
   interface FastifyRequest {
     auth: Authenticated | null;
   }
+  interface FastifyContextConfig {
+    /** The route sets up a first authenticator: an enrolment-only session may use it. */
+    enrolment?: boolean;
+  }
 }
+
+/** For the routes an enrolment-only session may reach. */
+export const ENROLMENT_ROUTE = { enrolment: true } as const;
 
 export function decorateAuth(app: FastifyInstance): void {
   app.decorateRequest('auth', null);
@@ -39,7 +50,13 @@ export async function loadSession(deps: Deps, request: FastifyRequest): Promise<
 export async function loadFullSession(deps: Deps, request: FastifyRequest): Promise<Authenticated | null> {
   const auth = await loadSession(deps, request);
   if (!auth || auth.session.state !== 'full') return null;
-  const verdict = judgeSession(auth.session, auth.admin);
+  return judgeFullSession(deps, request, auth);
+}
+
+/** The full session `auth` if its account accepts it now (see loadFullSession). */
+export async function judgeFullSession(deps: Deps, request: FastifyRequest, auth: Authenticated): Promise<Authenticated | null> {
+  const policy = needsMfaPolicy(auth.session, auth.admin) ? await readMfaPolicy(deps.db) : null;
+  const verdict = judgeSession(auth.session, auth.admin, policy, deps.clock.now());
   if (verdict === 'ok') return auth;
   if (verdict === 'second_factor_required' && (await deleteSession(deps.db, auth.session.id))) {
     const client = clientFactsOf(request);
@@ -62,9 +79,16 @@ export async function loadFullSession(deps: Deps, request: FastifyRequest): Prom
  */
 export function requireFullSession(app: FastifyInstance, deps: Deps): void {
   app.addHook('onRequest', async (request) => {
-    const auth = await loadFullSession(deps, request);
-    if (!auth) throw new DomainError('not_authenticated');
-    request.auth = auth;
+    const auth = await loadSession(deps, request);
+    if (auth?.session.state === 'mfa_enrolment') {
+      if (auth.admin.status === 'suspended') throw new DomainError('not_authenticated');
+      if (request.routeOptions.config.enrolment !== true) throw new DomainError('mfa_enrolment_required');
+      request.auth = auth;
+      return;
+    }
+    const full = auth?.session.state === 'full' ? await judgeFullSession(deps, request, auth) : null;
+    if (!full) throw new DomainError('not_authenticated');
+    request.auth = full;
   });
 }
 

@@ -23,6 +23,8 @@ export interface NewSession {
   secondFactorAt: number | null;
   ip: string | null;
   userAgent: string | null;
+  /** When a fresh proof was given: at login, the login itself (stepup/guard.ts); null otherwise. */
+  steppedUpAt?: number | null;
   /** Overrides the policy's lifetime, so a rotated session keeps its original end. */
   absoluteExpiresAt?: number;
 }
@@ -30,7 +32,7 @@ export interface NewSession {
 /** A new session row and the cookie value for it; the caller writes the row. */
 export function newSession(random: RandomSource, policy: SessionPolicy, now: number, input: NewSession): { token: string; session: SessionRow } {
   const { id, secretHash, token } = issueSecret(random);
-  const lifetime = input.state === 'mfa_pending' ? policy.pendingMs : policy.absoluteMs;
+  const lifetime = input.state === 'mfa_pending' ? policy.pendingMs : input.state === 'mfa_enrolment' ? policy.enrolmentMs : policy.absoluteMs;
   const session: SessionRow = {
     id,
     admin_id: input.adminId,
@@ -44,8 +46,8 @@ export function newSession(random: RandomSource, policy: SessionPolicy, now: num
     failed_attempts: 0,
     factors: formatFactors(input.factors),
     second_factor_at: input.secondFactorAt,
-    // A new session has given no fresh proof, whatever the one it replaces had.
-    stepped_up_at: null,
+    // A new session has given no fresh proof unless its own login was one, whatever the one it replaces had.
+    stepped_up_at: input.steppedUpAt ?? null,
   };
   return { token, session };
 }
