@@ -1,10 +1,11 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import type { AuthenticatorSummary, PasskeyCreationOptions, PasskeyRequestOptions } from '../../shared/api';
+import type { AuthenticatorSummary, PasskeyCreationOptions } from '../../shared/api';
 import { Dialog } from '../components/Dialog';
 import { Checkbox, Field, Notice } from '../components/Field';
 import { RecoveryCodeList } from '../components/RecoveryCodes';
 import { api, ApiFailure, describeFailure } from '../lib/api';
-import { assertPasskey, createPasskey, describePasskeyFailure } from '../lib/passkey';
+import { useStepUp, type RequireProof } from '../components/StepUp';
+import { createPasskey, describePasskeyFailure } from '../lib/passkey';
 import { dateAndTime } from '../lib/time';
 import { groupKey } from './SetupPage';
 
@@ -24,9 +25,6 @@ const AUTHENTICATOR_NAME_MAX_LENGTH = 64;
 
 const KIND_WORDS: Record<string, string> = { totp: 'Authenticator app', passkey: 'Passkey' };
 
-/** Runs an action that may need a fresh proof: on `step_up_required` it asks for one, then runs it again. */
-type RequireProof = (action: () => Promise<void>, onError: (error: unknown) => void) => Promise<void>;
-
 type Open =
   | { kind: 'add-passkey' }
   | { kind: 'add-app' }
@@ -40,7 +38,7 @@ export function MyAuthenticatorsPage() {
   const [list, setList] = useState<AuthenticatorSummary[] | null>(null);
   const [message, setMessage] = useState<{ kind: 'success' | 'error'; text: string } | null>(null);
   const [open, setOpen] = useState<Open | null>(null);
-  const [proof, setProof] = useState<{ retry: () => Promise<void> } | null>(null);
+  const { requireProof, dialog: stepUpDialog } = useStepUp();
 
   const load = useCallback(async () => {
     try {
@@ -54,25 +52,11 @@ export function MyAuthenticatorsPage() {
     void load();
   }, [load]);
 
-  const requireProof: RequireProof = useCallback(async (action, onError) => {
-    const attempt = async (): Promise<void> => {
-      try {
-        await action();
-      } catch (error) {
-        if (error instanceof ApiFailure && error.code === 'step_up_required') setProof({ retry: attempt });
-        else onError(error);
-      }
-    };
-    await attempt();
-  }, []);
-
   const finished = async (text: string, codes?: string[]) => {
     setMessage({ kind: 'success', text });
     setOpen(codes && codes.length > 0 ? { kind: 'codes', codes, title: 'Save your recovery codes' } : null);
     await load();
   };
-
-  const kinds = new Set(list?.map((a) => a.kind) ?? []);
 
   return (
     <section className="panel" aria-labelledby="authenticators-title">
@@ -166,18 +150,7 @@ export function MyAuthenticatorsPage() {
       <Dialog title={open?.kind === 'codes' ? open.title : 'Recovery codes'} open={open?.kind === 'codes'} onClose={() => setOpen(null)}>
         {open?.kind === 'codes' && <ShownOnce codes={open.codes} onDone={() => setOpen(null)} />}
       </Dialog>
-      <Dialog title="Confirm it is you" open={proof !== null} onClose={() => setProof(null)}>
-        <StepUp
-          hasPasskey={kinds.has('passkey')}
-          hasApp={kinds.has('totp')}
-          onConfirmed={() => {
-            const retry = proof?.retry;
-            setProof(null);
-            if (retry) void retry();
-          }}
-          onCancel={() => setProof(null)}
-        />
-      </Dialog>
+      {stepUpDialog}
     </section>
   );
 }
@@ -415,82 +388,5 @@ function ShownOnce({ codes, onDone }: { codes: string[]; onDone: () => void }) {
         </button>
       </div>
     </div>
-  );
-}
-
-/** A fresh proof: the current password and a passkey, or a code from the app (the password alone when there is no authenticator). */
-function StepUp({ hasPasskey, hasApp, onConfirmed, onCancel }: { hasPasskey: boolean; hasApp: boolean; onConfirmed: () => void; onCancel: () => void }) {
-  const [method, setMethod] = useState<'passkey' | 'totp' | 'password'>(hasPasskey ? 'passkey' : hasApp ? 'totp' : 'password');
-  const [password, setPassword] = useState('');
-  const [code, setCode] = useState('');
-  const [errors, setErrors] = useState<Partial<Record<'password' | 'code' | 'form', string>>>({});
-  const [busy, setBusy] = useState(false);
-
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    if (password === '') return setErrors({ password: 'Enter your current password.' });
-    setBusy(true);
-    setErrors({});
-    try {
-      if (method === 'passkey') {
-        const options = await api<PasskeyRequestOptions>('/auth/step-up/passkey/options', { method: 'POST' });
-        const assertion = await assertPasskey(options);
-        await api('/auth/step-up', { method: 'POST', body: { password, method: 'passkey', assertion } });
-      } else if (method === 'totp') {
-        await api('/auth/step-up', { method: 'POST', body: { password, method: 'totp', code: code.replace(/\s+/g, '') } });
-      } else await api('/auth/step-up', { method: 'POST', body: { password } });
-      onConfirmed();
-    } catch (failure) {
-      if (failure instanceof ApiFailure && failure.code === 'invalid_credentials') setErrors({ password: 'The password is not correct.' });
-      else if (failure instanceof ApiFailure && failure.code === 'invalid_code') setErrors({ code: "That code didn't work. Enter the newest code from your app." });
-      else if (failure instanceof ApiFailure && failure.code === 'code_already_used') setErrors({ code: 'This code was already used. Wait for the next code in your app and enter that.' });
-      else setErrors({ form: describePasskeyFailure(failure) });
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  return (
-    <form onSubmit={submit} noValidate>
-      <p className="muted">
-        {method === 'passkey'
-          ? 'Enter your current password, then confirm with your passkey.'
-          : method === 'totp'
-            ? 'Enter your current password and the six-digit code your authenticator app shows now.'
-            : 'Enter your current password.'}{' '}
-        This counts for 5 minutes.
-      </p>
-      {errors.form && <Notice kind="error">{errors.form}</Notice>}
-      <Field label="Current password" type="password" name="current-password" autoComplete="current-password" value={password} onChange={(e) => { setPassword(e.target.value); setErrors(({ password: _, ...rest }) => rest); }} error={errors.password} autoFocus />
-      {method === 'totp' && (
-        <Field
-          label="Code from your app"
-          name="code"
-          inputMode="numeric"
-          autoComplete="one-time-code"
-          pattern="[0-9 ]*"
-          maxLength={9}
-          value={code}
-          onChange={(e) => { setCode(e.target.value); setErrors(({ code: _, ...rest }) => rest); }}
-          error={errors.code}
-          className="code-input"
-        />
-      )}
-      <div className="dialog-actions">
-        <button type="button" className="button-secondary" onClick={onCancel}>
-          Cancel
-        </button>
-        <button type="submit" className="button-primary" disabled={busy}>
-          {method === 'passkey' ? (busy ? 'Waiting for your passkey…' : 'Confirm with a passkey') : 'Confirm'}
-        </button>
-      </div>
-      {hasPasskey && hasApp && (
-        <p className="switch-factor">
-          <button type="button" className="button-link" onClick={() => { setMethod(method === 'passkey' ? 'totp' : 'passkey'); setErrors({}); }}>
-            {method === 'passkey' ? 'Use a code from your app instead' : 'Use a passkey instead'}
-          </button>
-        </p>
-      )}
-    </form>
   );
 }
