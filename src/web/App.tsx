@@ -10,8 +10,17 @@ import { MyAuthenticatorsPage } from './pages/MyAuthenticatorsPage';
 import { SessionsPage } from './pages/SessionsPage';
 import { LoginPage } from './pages/LoginPage';
 import { SetupPage } from './pages/SetupPage';
+import { EnrolPage } from './pages/EnrolPage';
+import { SettingsPage } from './pages/SettingsPage';
+import { dateAndTime } from './lib/time';
 
-export type SessionState = { kind: 'loading' } | { kind: 'anonymous' } | { kind: 'pending'; email: string; methods: string[]; rememberBrowserDays: number } | { kind: 'full'; session: SessionInfo };
+export type SessionState =
+  | { kind: 'loading' }
+  | { kind: 'anonymous' }
+  | { kind: 'pending'; email: string; methods: string[]; rememberBrowserDays: number }
+  /** MFA is required and overdue: the session may only set up a first authenticator. */
+  | { kind: 'enrolment'; session: SessionInfo }
+  | { kind: 'full'; session: SessionInfo };
 
 export function App() {
   const path = usePath();
@@ -20,7 +29,9 @@ export function App() {
   const refreshSession = useCallback(async () => {
     try {
       const info = await api<SessionInfo>('/auth/session');
-      setSession(info.status === 'authenticated' ? { kind: 'full', session: info } : { kind: 'pending', email: info.admin.email, methods: info.methods ?? ['totp'], rememberBrowserDays: info.rememberBrowserDays ?? 0 });
+      if (info.status === 'authenticated') setSession({ kind: 'full', session: info });
+      else if (info.status === 'mfa_enrolment_required') setSession({ kind: 'enrolment', session: info });
+      else setSession({ kind: 'pending', email: info.admin.email, methods: info.methods ?? ['totp'], rememberBrowserDays: info.rememberBrowserDays ?? 0 });
     } catch (error) {
       if (error instanceof ApiFailure && error.status === 401) setSession({ kind: 'anonymous' });
       else setSession({ kind: 'anonymous' });
@@ -42,6 +53,36 @@ export function App() {
     );
   }
 
+  const logout = async () => {
+    await api('/auth/logout', { method: 'POST' }).catch(() => undefined);
+    setSession({ kind: 'anonymous' });
+    navigate('/login', true);
+  };
+
+  const enrolled = async () => {
+    await refreshSession();
+    navigate('/', true);
+  };
+
+  if (session.kind === 'enrolment') {
+    // Nothing else of the console answers this session: the page to set up MFA is all there is.
+    if (path !== '/enrol') navigate('/enrol', true);
+    return (
+      <div className="app">
+        <header className="topbar">
+          <span className="brand">
+            <img src="/favicon.svg" alt="" width="28" height="28" />
+            <span>Latchkey</span>
+          </span>
+          <span className="muted">{session.session.admin.email}</span>
+        </header>
+        <main className="content">
+          <EnrolPage mode="required" onEnrolled={enrolled} onLogout={() => void logout()} />
+        </main>
+      </div>
+    );
+  }
+
   if (session.kind !== 'full') {
     // After the password step, every console address leads back to the one-time password.
     if (path !== '/login') navigate('/login', true);
@@ -51,7 +92,8 @@ export function App() {
     }} onPendingChanged={refreshSession} />;
   }
 
-  if (path === '/login') navigate('/', true);
+  if (path === '/login' || path === '/enrol' && !session.session.mfaEnrolmentDueAt) navigate('/', true);
+  const dueAt = session.session.mfaEnrolmentDueAt;
 
   return (
     <div className="app">
@@ -62,20 +104,30 @@ export function App() {
         </a>
         <AccountMenu
           email={session.session.admin.email}
-          onLogout={async () => {
-            await api('/auth/logout', { method: 'POST' }).catch(() => undefined);
-            setSession({ kind: 'anonymous' });
-            navigate('/login', true);
-          }}
+          onLogout={() => void logout()}
         />
       </header>
+      {dueAt && path !== '/enrol' && (
+        <div className="banner" role="region" aria-label="Multi-factor authentication">
+          <p>
+            Your organisation requires multi-factor authentication. Set up a passkey or an authenticator app by <time dateTime={dueAt}>{dateAndTime(dueAt)}</time>; after that, your password alone only lets you set one up.
+          </p>
+          <button type="button" className="button-primary" onClick={() => navigate('/enrol')}>
+            Set up now
+          </button>
+        </div>
+      )}
       <main className="content">
-        {path === '/admins' ? (
+        {path === '/enrol' && dueAt ? (
+          <EnrolPage mode="grace" dueAt={dueAt} onEnrolled={enrolled} />
+        ) : path === '/admins' ? (
           <AdministratorsPage self={session.session.admin} />
         ) : path === '/audit' ? (
           <AuditPage />
         ) : path === '/authenticators' ? (
           <MyAuthenticatorsPage />
+        ) : path === '/settings' ? (
+          <SettingsPage />
         ) : path === '/sessions' ? (
           <SessionsPage onLoggedOut={() => { setSession({ kind: 'anonymous' }); navigate('/login', true); }} />
         ) : (

@@ -62,6 +62,11 @@ export function AccountMenu({ email, onLogout }: { email: string; onLogout: () =
             </button>
           </li>
           <li role="none">
+            <button type="button" role="menuitem" onClick={() => { setOpen(false); navigate('/settings'); }}>
+              Settings
+            </button>
+          </li>
+          <li role="none">
             <button type="button" role="menuitem" onClick={() => { setOpen(false); navigate('/sessions'); }}>
               My sessions
             </button>

@@ -33,11 +33,18 @@ export function Dialog({ title, open, onClose, children }: DialogProps) {
     <dialog
       ref={ref}
       aria-labelledby={titleId}
+      // A dialog may open over another one (Confirm it is you over Details): React passes
+      // events up its own tree, so neither a submit nor a close may reach the dialog below.
+      onSubmit={(event) => event.stopPropagation()}
       onCancel={(event) => {
         event.preventDefault();
+        event.stopPropagation();
         onClose();
       }}
-      onClose={() => open && onClose()}
+      onClose={(event) => {
+        event.stopPropagation();
+        if (open) onClose();
+      }}
     >
       <div className="dialog-header">
         <h2 id={titleId}>{title}</h2>

@@ -2,6 +2,7 @@ import { useCallback, useState, type FormEvent, type ReactNode } from 'react';
 import type { PasskeyRequestOptions } from '../../shared/api';
 import { api, ApiFailure } from '../lib/api';
 import { assertPasskey, describePasskeyFailure } from '../lib/passkey';
+import { createPortal } from 'react-dom';
 import { Dialog } from './Dialog';
 import { Field, Notice } from './Field';
 
@@ -41,7 +42,8 @@ export function StepUp({ hasPasskey, hasApp, onConfirmed, onCancel }: { hasPassk
   };
 
   return (
-    <form onSubmit={submit} noValidate>
+    // method="post": were the script ever not to handle the submit, the browser would not put the password in the address.
+    <form onSubmit={submit} method="post" noValidate>
       <p className="muted">
         {method === 'passkey'
           ? 'Enter your current password, then confirm with your passkey.'
@@ -108,7 +110,8 @@ export function useStepUp(): { requireProof: RequireProof; dialog: ReactNode } {
     await attempt();
   }, []);
 
-  const dialog = (
+  // In document.body, so that it is never inside the form of the page or dialog that asked.
+  const dialog = createPortal(
     <Dialog title="Confirm it is you" open={proof !== null} onClose={() => setProof(null)}>
       {proof && (
         <StepUp
@@ -122,7 +125,8 @@ export function useStepUp(): { requireProof: RequireProof; dialog: ReactNode } {
           onCancel={() => setProof(null)}
         />
       )}
-    </Dialog>
+    </Dialog>,
+    document.body,
   );
   return { requireProof, dialog };
 }

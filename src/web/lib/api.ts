@@ -14,7 +14,7 @@ export class ApiFailure extends Error {
 }
 
 export interface RequestOptions {
-  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   body?: unknown;
   /** A setup link's token, sent as `Authorization: Bearer …`, never in the URL. */
   bearer?: string;

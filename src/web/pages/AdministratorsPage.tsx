@@ -10,6 +10,7 @@ import {
 } from '../../shared/rules';
 import { Dialog } from '../components/Dialog';
 import { Checkbox, Field, Notice } from '../components/Field';
+import { useStepUp } from '../components/StepUp';
 import { api, ApiFailure, describeFailure } from '../lib/api';
 import { dateAndTime, exactTime, relativeTime } from '../lib/time';
 
@@ -33,9 +34,12 @@ function emailProblem(email: string): string | undefined {
 
 const STATUS_LABELS: Record<Admin['status'], string> = { invited: 'Invited', active: 'Active', suspended: 'Suspended' };
 
-function mfaLabel(admin: Admin): string {
+export function mfaLabel(admin: Admin, now = Date.now()): string {
   if (admin.mfaEnrolled) return admin.mfaRequired ? 'Required, enrolled' : 'Enrolled';
-  return admin.mfaRequired ? 'Required, not enrolled' : 'Off';
+  if (admin.mfaRequired) return 'Required, not enrolled';
+  // Required by the policy for all, with a grace period.
+  if (admin.mfaEnrolmentDueAt) return Date.parse(admin.mfaEnrolmentDueAt) > now ? `Required by ${dateAndTime(admin.mfaEnrolmentDueAt)}` : 'Required, not enrolled';
+  return 'Off';
 }
 
 type Message = { kind: 'success' | 'error'; text: string } | null;
@@ -404,17 +408,20 @@ function lockDescription(lockedUntil: string): string {
 /** Unlock, Reset MFA, Suspend: the actions that change an account's standing. */
 function AccountActions({ admin, isSelf, onDone, onError }: { admin: Admin; isSelf: boolean; onDone: (message: string) => Promise<void>; onError: (message: string) => void }) {
   const [confirmReset, setConfirmReset] = useState(false);
-  const run = async (path: string, body: unknown, message: string) => {
-    try {
-      await api(`/admins/${admin.id}${path}`, body === undefined ? { method: 'POST' } : { method: 'PATCH', body });
-      await onDone(message);
-    } catch (error) {
-      onError(describeFailure(error));
-    }
-  };
+  // Reset MFA and Suspend ask for a fresh proof; the dialog asks for it and runs the action again.
+  const { requireProof, dialog } = useStepUp();
+  const run = (path: string, body: unknown, message: string) =>
+    requireProof(
+      async () => {
+        await api(`/admins/${admin.id}${path}`, body === undefined ? { method: 'POST' } : { method: 'PATCH', body });
+        await onDone(message);
+      },
+      (error) => onError(describeFailure(error)),
+    );
   if (isSelf && !admin.lockedUntil) return null;
   return (
     <div className="account-actions">
+      {dialog}
       {admin.lockedUntil && (
         <Notice kind="warning">
           {lockDescription(admin.lockedUntil)}{' '}
@@ -429,7 +436,7 @@ function AccountActions({ admin, isSelf, onDone, onError }: { admin: Admin; isSe
             (confirmReset ? (
               <>
               <p className="field-hint">This removes all their passkeys, authenticator apps and recovery codes.</p>
-              <button type="button" className="button-danger" onClick={() => void run('/reset-mfa', undefined, `Removed all authenticators and recovery codes of ${admin.email}. They set up a passkey or an authenticator app again with a setup email.`)}>
+              <button type="button" className="button-danger" onClick={() => void run('/reset-mfa', undefined, `Removed all authenticators and recovery codes of ${admin.email}. They set up a passkey or an authenticator app again at their next login, or with a setup email.`)}>
                 Confirm Reset MFA
               </button>
               </>

@@ -42,15 +42,12 @@ function PasswordStep({ onAuthenticated, onPending }: { onAuthenticated: () => P
     try {
       const result = await api<LoginResult>('/auth/login', { method: 'POST', body: { email, password } });
       setPassword('');
-      if (result.status === 'authenticated') await onAuthenticated();
-      else await onPending();
+      // `mfa_enrolment_required` is a session too: the console then shows only the page to set up MFA.
+      if (result.status === 'mfa_required') await onPending();
+      else await onAuthenticated();
     } catch (failure) {
       if (failure instanceof ApiFailure && failure.code === 'invalid_credentials') setError('The email or password is not correct.');
-      else if (failure instanceof ApiFailure && failure.code === 'mfa_setup_required') {
-        setError(
-          'Your account needs an authenticator app before you can log in. Use the setup link in your email, or ask another administrator to click Resend Email for you.',
-        );
-      } else setError(describeFailure(failure));
+      else setError(describeFailure(failure));
     } finally {
       setBusy(false);
     }

@@ -15,7 +15,7 @@ interface NewTotp {
   otpauthUri: string;
   qrSvg: string;
 }
-interface Added {
+export interface Added {
   authenticator: AuthenticatorSummary;
   recoveryCodes?: string[];
 }
@@ -166,7 +166,7 @@ function failureWords(error: unknown): string {
   return describePasskeyFailure(error);
 }
 
-function AddPasskey({ requireProof, onAdded, onCancel }: { requireProof: RequireProof; onAdded: (added: Added) => Promise<void>; onCancel: () => void }) {
+export function AddPasskey({ requireProof, onAdded, onCancel }: { requireProof: RequireProof; onAdded: (added: Added) => Promise<void>; onCancel: () => void }) {
   const [name, setName] = useState('Passkey');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -205,7 +205,7 @@ function AddPasskey({ requireProof, onAdded, onCancel }: { requireProof: Require
   );
 }
 
-function AddApp({ requireProof, onAdded, onCancel }: { requireProof: RequireProof; onAdded: (added: Added) => Promise<void>; onCancel: () => void }) {
+export function AddApp({ requireProof, onAdded, onCancel }: { requireProof: RequireProof; onAdded: (added: Added) => Promise<void>; onCancel: () => void }) {
   const [name, setName] = useState('Authenticator app');
   const [enrolment, setEnrolment] = useState<NewTotp | null>(null);
   const [code, setCode] = useState('');
@@ -375,7 +375,7 @@ function Regenerate({ requireProof, onDone, onCancel }: { requireProof: RequireP
   );
 }
 
-function ShownOnce({ codes, onDone }: { codes: string[]; onDone: () => void }) {
+export function ShownOnce({ codes, onDone }: { codes: string[]; onDone: () => void }) {
   const [saved, setSaved] = useState(false);
   return (
     <div>
