@@ -42,11 +42,12 @@ for (const dialect of dialects()) {
       assert.equal(admin.email, 'grace@example.org');
       assert.equal(admin.name, 'Grace Hopper');
       assert.equal(admin.status, 'invited');
+      assert.equal(admin.role, 'administrator', 'a role not given is administrator, as before roles');
       assert.equal(admin.mfaRequired, true);
       assert.equal(admin.mfaEnrolled, false);
       assert.equal(admin.lastLoginAt, null);
       assert.equal(admin.createdAt, new Date(ctx.clock.now()).toISOString());
-      assert.deepEqual(Object.keys(admin).sort(), ['authenticators', 'createdAt', 'email', 'id', 'lastLoginAt', 'lockedUntil', 'mfaEnrolled', 'mfaEnrolmentDueAt', 'mfaRequired', 'name', 'setupEmail', 'status']);
+      assert.deepEqual(Object.keys(admin).sort(), ['authenticators', 'createdAt', 'email', 'id', 'lastLoginAt', 'lockedUntil', 'mfaEnrolled', 'mfaEnrolmentDueAt', 'mfaRequired', 'name', 'role', 'setupEmail', 'status']);
       assert.equal(admin.lockedUntil, null);
       assert.equal(admin.setupEmail.state, 'queued', 'the setup email is queued, not yet sent');
 

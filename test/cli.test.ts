@@ -18,8 +18,19 @@ describe('the latchkey command line', () => {
   test('admin create without a password prints a setup link under the public URL', async () => {
     const result = await runLatchkey(['admin', 'create', '--email', 'new@example.org', '--name', 'New Admin', '--mfa-required'], env);
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /Created administrator new@example\.org \(invited\)/);
+    assert.match(result.stdout, /Created administrator new@example\.org \(invited, administrator\)/);
     assert.match(result.stdout, /^https:\/\/lk\.example\.org\/setup#token=[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/m);
+  });
+
+  test('admin create --role gives the role; an unknown role is refused and nothing is created', async () => {
+    const desk = await runLatchkey(['admin', 'create', '--email', 'desk@example.org', '--role', 'help_desk'], env);
+    assert.equal(desk.code, 0, desk.stderr);
+    assert.match(desk.stdout, /Created administrator desk@example\.org \(invited, help desk\)/);
+    const wrong = await runLatchkey(['admin', 'create', '--email', 'owner@example.org', '--role', 'owner'], env);
+    assert.notEqual(wrong.code, 0);
+    assert.match(wrong.stderr, /--role "owner": use administrator, help_desk or read_only\./);
+    const again = await runLatchkey(['admin', 'create', '--email', 'owner@example.org'], env);
+    assert.equal(again.code, 0, 'the refused one was not created');
   });
 
   test('admin setup-link prints a new link each time; an unknown email is an error', async () => {

@@ -76,7 +76,7 @@ for (const dialect of dialects()) {
         'a long and private passphrase\n',
       );
       assert.equal(created.code, 0, created.stderr);
-      assert.match(created.stdout, /Created administrator ops@example\.org \(active\)/);
+      assert.match(created.stdout, /Created administrator ops@example\.org \(active, administrator\)/);
 
       const login = await fetch(`${server.baseUrl}/api/v1/auth/login`, {
         method: 'POST',

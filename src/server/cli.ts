@@ -18,7 +18,7 @@ import { issueBootstrapLinkIfEmpty } from './setup/bootstrap.js';
 import { listMailbox, MailboxError, readMailboxMessage, type MailboxMessage } from './mail/mailbox.js';
 import { mailboxFolder } from './mail/transport.js';
 import { Value } from '@sinclair/typebox/value';
-import { Email, Name } from '../shared/api.js';
+import { AdminRole, Email, Name } from '../shared/api.js';
 
 const USAGE = `Usage: latchkey <command>
 
@@ -27,7 +27,7 @@ Commands:
   migrate                                 Apply database migrations
   first-admin-link                        Print a one-time link that creates the first administrator
                                           (only while there is none; earlier such links stop working)
-  admin create --email E [--name N] [--mfa-required] [--password-stdin]
+  admin create --email E [--name N] [--role administrator|help_desk|read_only] [--mfa-required] [--password-stdin]
                                           Add an administrator; without --password-stdin,
                                           print a setup link for them
   admin setup-link --email E              Print a fresh setup link (earlier links stop working)
@@ -118,6 +118,7 @@ function parseAdminArgs(args: string[]) {
       options: {
         email: { type: 'string' },
         name: { type: 'string' },
+        role: { type: 'string' },
         'mfa-required': { type: 'boolean', default: false },
         'password-stdin': { type: 'boolean', default: false },
       },
@@ -143,6 +144,8 @@ async function runAdminCommand(argv: string[], io: CliIo, config: ReturnType<typ
       case 'create': {
         const name = options.name ?? options.email.split('@')[0]!;
         if (!Value.Check(Name, name)) throw new UsageError('--name: Invalid characters found');
+        const role = options.role ?? 'administrator';
+        if (!Value.Check(AdminRole, role)) throw new UsageError(`--role ${JSON.stringify(role)}: use administrator, help_desk or read_only.`);
         let passwordHash: string | null = null;
         if (options['password-stdin']) {
           const password = (await io.readStdin()).replace(/\r?\n$/, '');
@@ -157,9 +160,10 @@ async function runAdminCommand(argv: string[], io: CliIo, config: ReturnType<typ
           email: options.email,
           name,
           mfaRequired: options['mfa-required'],
+          role,
           passwordHash,
         });
-        io.stdout(`Created administrator ${admin.email} (${admin.status}).`);
+        io.stdout(`Created administrator ${admin.email} (${admin.status}, ${admin.role.replace('_', ' ')}).`);
         if (link) {
           io.stdout(`The setup email is queued (a running Latchkey server sends it). The same link, valid ${deps.config.setupLinkHours} hours:`);
           io.stdout(link);

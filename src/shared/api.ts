@@ -27,6 +27,11 @@ export const Name = Type.String({
 export const Password = Type.String({ minLength: 1, maxLength: PASSWORD_FIELD_MAX_LENGTH });
 
 export const AdminStatus = Type.Union([Type.Literal('invited'), Type.Literal('active'), Type.Literal('suspended')]);
+export const AdminRole = Type.Union([Type.Literal('administrator'), Type.Literal('help_desk'), Type.Literal('read_only')], {
+  description:
+    '`administrator`: everything. `help_desk`: reads everything; Resend Email, Unlock and Reset MFA for administrators who are not of the administrator role. `read_only`: reads everything, changes nothing but their own password, authenticators and sessions.',
+});
+export type AdminRole = Static<typeof AdminRole>;
 
 const Instant = Type.String({ format: 'date-time' });
 
@@ -61,6 +66,7 @@ export const Admin = Type.Object(
     email: Type.String(),
     name: Type.String(),
     status: AdminStatus,
+    role: AdminRole,
     mfaRequired: Type.Boolean({ description: 'Enable MultiFactor Authentication for Admin Login' }),
     mfaEnrolled: Type.Boolean({ description: 'An authenticator app is confirmed.' }),
     createdAt: Type.String({ format: 'date-time' }),
@@ -125,7 +131,7 @@ export const LoginResult = Type.Object({
 export type LoginResult = Static<typeof LoginResult>;
 
 export const SessionInfo = Type.Object({
-  admin: Type.Object({ id: Type.String(), email: Type.String(), name: Type.String() }),
+  admin: Type.Object({ id: Type.String(), email: Type.String(), name: Type.String(), role: AdminRole }),
   status: LoginStatus,
   mfaEnrolmentDueAt: EnrolmentDueAt,
   methods: Type.Optional(Type.Array(Type.String(), { description: 'While `mfa_required`: the second-factor methods this login can use.' })),
@@ -140,7 +146,7 @@ export const SessionInfo = Type.Object({
 export type SessionInfo = Static<typeof SessionInfo>;
 
 export const CreateAdminBody = Type.Object(
-  { email: Email, name: Name, mfaRequired: Type.Optional(Type.Boolean({ default: false })) },
+  { email: Email, name: Name, mfaRequired: Type.Optional(Type.Boolean({ default: false })), role: Type.Optional(AdminRole) },
   { additionalProperties: false },
 );
 export type CreateAdminBody = Static<typeof CreateAdminBody>;
@@ -149,6 +155,7 @@ export const UpdateAdminBody = Type.Object(
   {
     name: Type.Optional(Name),
     mfaRequired: Type.Optional(Type.Boolean()),
+    role: Type.Optional(AdminRole),
     status: Type.Optional(
       Type.Union([Type.Literal('active'), Type.Literal('suspended')], {
         description: 'Suspend an administrator (ends their sessions) or lift a suspension.',

@@ -127,7 +127,7 @@ export function App() {
         ) : path === '/authenticators' ? (
           <MyAuthenticatorsPage />
         ) : path === '/settings' ? (
-          <SettingsPage />
+          <SettingsPage self={session.session.admin} />
         ) : path === '/sessions' ? (
           <SessionsPage onLoggedOut={() => { setSession({ kind: 'anonymous' }); navigate('/login', true); }} />
         ) : (

@@ -170,13 +170,14 @@ export const STRONG_PASSWORD = 'correct horse battery staple';
 
 export async function seedAdmin(
   ctx: TestContext,
-  input: { email: string; name?: string; password?: string | null; mfaRequired?: boolean },
+  input: { email: string; name?: string; password?: string | null; mfaRequired?: boolean; role?: 'administrator' | 'help_desk' | 'read_only' },
 ) {
   const password = input.password === undefined ? STRONG_PASSWORD : input.password;
   const { admin } = await createAdministrator(ctx.deps, { adminId: null, ip: null }, {
     email: input.email,
     name: input.name ?? input.email.split('@')[0]!,
     mfaRequired: input.mfaRequired ?? false,
+    ...(input.role ? { role: input.role } : {}),
     passwordHash: password === null ? null : await ctx.deps.hasher.hash(password),
   });
   return admin;

@@ -6,12 +6,14 @@
  */
 import { DomainError } from '../core/errors.js';
 
-export type AdminAction = 'suspend' | 'turn_off_mfa' | 'reset_mfa';
+export type AdminAction = 'suspend' | 'turn_off_mfa' | 'reset_mfa' | 'change_role' | 'delete';
 
 const SELF_REFUSALS: Record<AdminAction, { message: string; field?: string }> = {
   suspend: { message: 'You cannot suspend your own account.', field: 'status' },
   turn_off_mfa: { message: 'Another administrator must turn off your MFA requirement.', field: 'mfaRequired' },
   reset_mfa: { message: 'Another administrator must reset your MFA.' },
+  change_role: { message: 'Another administrator must change your role.', field: 'role' },
+  delete: { message: 'You cannot delete your own account; another administrator must.' },
 };
 
 /** The refusal for `actorId` doing `action` to `targetId`, or null when it is allowed. */

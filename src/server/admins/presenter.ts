@@ -44,6 +44,7 @@ export function presentAdmin(
     email: row.email,
     name: row.name,
     status: row.status,
+    role: row.role,
     mfaRequired: row.mfa_required === 1,
     mfaEnrolled,
     createdAt: new Date(row.created_at).toISOString(),

@@ -1,13 +1,15 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import { AdminEnvelope, AdminIdParams, AdminList, CreateAdminBody, SetupEmailSent, UpdateAdminBody } from '../../shared/api.js';
 import { resendSetupEmail } from '../setup/service.js';
 import type { Deps } from '../db/deps.js';
 import { errorResponses } from '../core/openapi.js';
-import { authenticated, requireFullSession } from '../sessions/guard.js';
+import { authenticated, requireFullSession, requirePermission } from '../sessions/guard.js';
 import { requireFreshProof } from '../stepup/guard.js';
 import {
   resetMfa,
+  deleteAdministrator,
   unlockAdministrator,
   createAdministrator,
   getAdministrator,
@@ -19,9 +21,14 @@ import {
 export function adminRoutes(deps: Deps): FastifyPluginAsync {
   return async (plugin) => {
     requireFullSession(plugin, deps);
+    requirePermission(plugin);
     const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
     const tags = ['administrators'];
     const fresh = requireFreshProof(deps);
+    const actorOf = (request: FastifyRequest) => {
+      const { admin } = authenticated(request);
+      return { adminId: admin.id, ip: request.ip, role: admin.role };
+    };
     const freshNote = 'Needs a fresh proof from this session (a login or POST /api/v1/auth/step-up at most 5 minutes before), else 403 step_up_required.';
 
     app.get(
@@ -33,6 +40,7 @@ export function adminRoutes(deps: Deps): FastifyPluginAsync {
     app.post(
       '/',
       {
+        config: { action: 'admin.create' },
         schema: {
           tags,
           summary: 'Add an administrator (the setup email is sent)',
@@ -41,7 +49,7 @@ export function adminRoutes(deps: Deps): FastifyPluginAsync {
         },
       },
       async (request, reply) => {
-        const actor = { adminId: authenticated(request).admin.id, ip: request.ip };
+        const actor = actorOf(request);
         const { admin } = await createAdministrator(deps, actor, request.body);
         return reply.code(201).send({ admin: await presentAdminWithFactors(deps, admin) });
       },
@@ -58,6 +66,7 @@ export function adminRoutes(deps: Deps): FastifyPluginAsync {
     app.patch(
       '/:id',
       {
+        config: { action: 'admin.update' },
         schema: {
           tags,
           summary: 'Change an administrator ("Save Administrator")',
@@ -72,7 +81,7 @@ export function adminRoutes(deps: Deps): FastifyPluginAsync {
         },
       },
       async (request) => {
-        const actor = { adminId: authenticated(request).admin.id, ip: request.ip };
+        const actor = actorOf(request);
         const row = await updateAdministrator(deps, actor, request.params.id, request.body);
         return { admin: await presentAdminWithFactors(deps, row) };
       },
@@ -81,6 +90,7 @@ export function adminRoutes(deps: Deps): FastifyPluginAsync {
     app.post(
       '/:id/setup-email',
       {
+        config: { action: 'admin.setup_email' },
         schema: {
           tags,
           summary: 'Send the setup email again ("Resend Email"); earlier links stop working',
@@ -98,6 +108,7 @@ export function adminRoutes(deps: Deps): FastifyPluginAsync {
     app.post(
       '/:id/unlock',
       {
+        config: { action: 'admin.unlock' },
         schema: {
           tags,
           summary: 'Lift a lockout imposed by failed logins',
@@ -106,7 +117,7 @@ export function adminRoutes(deps: Deps): FastifyPluginAsync {
         },
       },
       async (request) => {
-        const actor = { adminId: authenticated(request).admin.id, ip: request.ip };
+        const actor = actorOf(request);
         const row = await unlockAdministrator(deps, actor, request.params.id);
         return { admin: await presentAdminWithFactors(deps, row) };
       },
@@ -115,6 +126,7 @@ export function adminRoutes(deps: Deps): FastifyPluginAsync {
     app.post(
       '/:id/reset-mfa',
       {
+        config: { action: 'admin.reset_mfa' },
         schema: {
           tags,
           summary: "Remove another administrator's authenticators and recovery codes (a lost phone)",
@@ -125,9 +137,28 @@ export function adminRoutes(deps: Deps): FastifyPluginAsync {
         onRequest: fresh,
       },
       async (request) => {
-        const actor = { adminId: authenticated(request).admin.id, ip: request.ip };
+        const actor = actorOf(request);
         const row = await resetMfa(deps, actor, request.params.id);
         return { admin: await presentAdminWithFactors(deps, row) };
+      },
+    );
+
+    app.delete(
+      '/:id',
+      {
+        config: { action: 'admin.delete' },
+        schema: {
+          tags,
+          summary: 'Delete an administrator ("Delete administrator", or "Revoke invite" before they complete setup)',
+          description: `Their sessions, setup links, authenticators, recovery codes, remembered browsers and unsent mail go with them; the audit log keeps their events, naming them by the address and name they had. Refused with \`403 forbidden_self_action\` for yourself and \`409 last_administrator\` for the last administrator of the administrator role who can log in. ${freshNote}`,
+          params: AdminIdParams,
+          response: { 204: Type.Null(), ...errorResponses(401, 403, 404, 409) },
+        },
+        onRequest: fresh,
+      },
+      async (request, reply) => {
+        await deleteAdministrator(deps, actorOf(request), request.params.id);
+        return reply.code(204).send(null);
       },
     );
   };

@@ -16,6 +16,8 @@ import { randomUuid } from '../core/ports.js';
 import { canonicalEmail } from '../directory/addresses.js';
 import { mfaRequirement, readMfaPolicy, type MfaPolicy } from '../directory/mfa-policy.js';
 import { refusalOf } from './policy.js';
+import { authorize } from '../directory/roles.js';
+import type { AdminRole } from '../db/schema.js';
 import { latestMailOfKind } from '../mail/outbox.js';
 import { presentAdmin, presentSetupEmail } from './presenter.js';
 import {
@@ -25,7 +27,8 @@ import {
   deleteSetupLinksOf,
   listAdmins,
   lockAdminStatuses,
-  suspendUnlessLast,
+  updateUnlessLastAdministrator,
+  deleteUnlessLastAdministrator,
   updateAdminRow,
   type AdminListRow,
   type AdminRow,
@@ -34,6 +37,8 @@ import {
 export interface Actor {
   adminId: string | null;
   ip: string | null;
+  /** The acting administrator's role; absent for the command line, which is not held to one. */
+  role?: AdminRole;
 }
 
 /**
@@ -102,6 +107,7 @@ export async function listAdministrators(deps: Deps): Promise<Admin[]> {
 /** Lifts a lockout imposed by failed logins (`latchkey admin unlock`, the console's Unlock). */
 export async function unlockAdministrator(deps: Deps, actor: Actor, id: string): Promise<AdminRow> {
   const row = await getAdministrator(deps, id);
+  authorize(actor.role && { role: actor.role }, 'admin.unlock', row);
   await deps.db.transaction().execute(async (trx) => {
     await clearThrottle(trx, throttleKeys.password(row.email));
     await clearThrottle(trx, throttleKeys.secondFactor(row.id));
@@ -147,6 +153,7 @@ export async function createAdministrator(deps: Deps, actor: Actor, input: Creat
     name: input.name.trim(),
     password_hash: input.passwordHash ?? null,
     status: input.passwordHash ? 'active' : 'invited',
+    role: input.role ?? 'administrator',
     mfa_required: input.mfaRequired ? 1 : 0,
     created_at: now,
     updated_at: now,
@@ -185,6 +192,7 @@ export async function createAdministrator(deps: Deps, actor: Actor, input: Creat
  */
 export async function resetMfa(deps: Deps, actor: Actor, id: string): Promise<AdminRow> {
   const row = await getAdministrator(deps, id);
+  authorize(actor.role && { role: actor.role }, 'admin.reset_mfa', row);
   const refused = refusalOf(actor.adminId, id, 'reset_mfa');
   if (refused) throw refused;
   const now = deps.clock.now();
@@ -211,7 +219,8 @@ export async function updateAdministrator(deps: Deps, actor: Actor, id: string, 
   const row = await getAdministrator(deps, id);
   const refused =
     (changes.status === 'suspended' && refusalOf(actor.adminId, id, 'suspend')) ||
-    (changes.mfaRequired === false && row.mfa_required === 1 && refusalOf(actor.adminId, id, 'turn_off_mfa'));
+    (changes.mfaRequired === false && row.mfa_required === 1 && refusalOf(actor.adminId, id, 'turn_off_mfa')) ||
+    (changes.role !== undefined && changes.role !== row.role && refusalOf(actor.adminId, id, 'change_role'));
   if (refused) throw refused;
   const now = deps.clock.now();
   const set: Partial<AdminRow> = { updated_at: now };
@@ -224,6 +233,10 @@ export async function updateAdministrator(deps: Deps, actor: Actor, id: string, 
     set.mfa_required = changes.mfaRequired ? 1 : 0;
     changed.mfaRequired = changes.mfaRequired;
   }
+  if (changes.role !== undefined && changes.role !== row.role) {
+    set.role = changes.role;
+    changed.role = changes.role;
+  }
   if (changes.status !== undefined) {
     const next = changes.status === 'suspended' ? 'suspended' : row.password_hash === null ? 'invited' : 'active';
     if (next !== row.status) {
@@ -232,21 +245,21 @@ export async function updateAdministrator(deps: Deps, actor: Actor, id: string, 
     }
   }
   await deps.db.transaction().execute(async (trx) => {
-    // Never zero administrators who can log in, even when two suspend each other at once.
-    if (set.status === 'suspended') await lockAdminStatuses(trx);
+    // Never zero administrators who can log in, even when two suspend or demote each other at once.
+    const leavesTheConsole = set.status === 'suspended' || (set.role !== undefined && set.role !== 'administrator');
+    if (leavesTheConsole) await lockAdminStatuses(trx);
     if (set.status !== undefined) {
       // A suspension ends the admin's setup links, so that none completes later or comes
       // back when it is lifted; lifting one ends any a suspension left from older versions.
       // The links go before the row, in the order a completion in flight takes them.
       await deleteSetupLinksOf(trx, id);
     }
+    if (!leavesTheConsole) await updateAdminRow(trx, id, set);
+    else if (!(await updateUnlessLastAdministrator(trx, id, set))) throw new DomainError('last_administrator', undefined, set.status === 'suspended' ? 'status' : 'role');
     if (set.status === 'suspended') {
-      if (!(await suspendUnlessLast(trx, id, set))) throw new DomainError('last_administrator', undefined, 'status');
       // ASVS 5.0 7.4.2: a suspended account's sessions end at once.
       await deleteSessionsOfAdmin(trx, id);
       await forgetRememberedBrowsersWrite(trx, id).execute();
-    } else {
-      await updateAdminRow(trx, id, set);
     }
     // The box takes effect at once: sessions made with a password alone end now (the
     // session guard refuses any that are left as well).
@@ -275,6 +288,41 @@ export async function updateAdministrator(deps: Deps, actor: Actor, id: string, 
     });
   });
   return { ...row, ...set };
+}
+
+/**
+ * Deletes an administrator ("Delete administrator", or "Revoke invite" for one who never
+ * completed setup): everything of theirs goes, in one transaction, except the audit log's
+ * events, which keep naming them by the address and name they had. Mail not yet sent to them
+ * is dropped (a setup link in it would open nothing anyway). Nobody deletes themselves, and
+ * the last administrator of the administrator role who can log in stays.
+ */
+export async function deleteAdministrator(deps: Deps, actor: Actor, id: string): Promise<void> {
+  const row = await getAdministrator(deps, id);
+  const refused = refusalOf(actor.adminId, id, 'delete');
+  if (refused) throw refused;
+  const now = deps.clock.now();
+  await deps.db.transaction().execute(async (trx) => {
+    await lockAdminStatuses(trx);
+    if (!(await deleteUnlessLastAdministrator(trx, row, now, actor.adminId))) {
+      // Gone meanwhile (another delete) or the last one.
+      if (!(await findAdminById(trx, id))) throw new DomainError('admin_not_found');
+      throw new DomainError('last_administrator');
+    }
+    await trx.deleteFrom('outbox').where('admin_id', '=', id).where('sent_at', 'is', null).execute();
+    await clearThrottle(trx, throttleKeys.password(row.email));
+    await clearThrottle(trx, throttleKeys.secondFactor(id));
+    await clearThrottle(trx, throttleKeys.setupEmail(id));
+    await recordAuditEvent(trx, {
+      at: now,
+      action: 'admin.delete',
+      outcome: 'success',
+      actorAdminId: actor.adminId,
+      targetAdminId: id,
+      ip: actor.ip,
+      details: { email: row.email, name: row.name, status: row.status, role: row.role },
+    });
+  });
 }
 
 function isUniqueViolation(error: unknown): boolean {

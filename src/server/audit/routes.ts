@@ -5,11 +5,12 @@ import { AuditPage, AuditQuery, type AuditEvent } from '../../shared/api.js';
 import { normalizeEmail } from '../directory/admins.js';
 import type { Deps } from '../db/deps.js';
 import { errorResponses } from '../core/openapi.js';
-import { requireFullSession } from '../sessions/guard.js';
+import { requireFullSession, requirePermission } from '../sessions/guard.js';
 
 export function auditRoutes(deps: Deps): FastifyPluginAsync {
   return async (plugin) => {
     requireFullSession(plugin, deps);
+    requirePermission(plugin);
     const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
     app.get(
       '/',
@@ -29,17 +30,26 @@ export function auditRoutes(deps: Deps): FastifyPluginAsync {
         if (outcome) query = query.where('outcome', '=', outcome);
         if (before) query = query.where('id', '<', Number(before));
         if (admin) {
-          const found = await deps.db.selectFrom('admins').select('id').where('email', '=', normalizeEmail(admin)).executeTakeFirst();
-          const id = found?.id ?? '';
-          query = query.where((eb) => eb.or([eb('actor_admin_id', '=', id), eb('target_admin_id', '=', id)]));
+          // A deleted administrator's events are found by the address they had.
+          const email = normalizeEmail(admin);
+          const [current, former] = await Promise.all([
+            deps.db.selectFrom('admins').select('id').where('email', '=', email).execute(),
+            deps.db.selectFrom('former_admins').select('id').where('email', '=', email).execute(),
+          ]);
+          const ids = [...current, ...former].map((r) => r.id);
+          if (ids.length === 0) ids.push('');
+          query = query.where((eb) => eb.or([eb('actor_admin_id', 'in', ids), eb('target_admin_id', 'in', ids)]));
         }
         const rows = await query.execute();
         const page = rows.slice(0, limit);
         const ids = [...new Set(page.flatMap((r) => [r.actor_admin_id, r.target_admin_id]).filter((id): id is string => id !== null))];
-        const people = ids.length
-          ? await deps.db.selectFrom('admins').select(['id', 'email', 'name']).where('id', 'in', ids).execute()
-          : [];
-        const byId = new Map(people.map((p) => [p.id, p]));
+        const [people, former] = ids.length
+          ? await Promise.all([
+              deps.db.selectFrom('admins').select(['id', 'email', 'name']).where('id', 'in', ids).execute(),
+              deps.db.selectFrom('former_admins').select(['id', 'email', 'name']).where('id', 'in', ids).execute(),
+            ])
+          : [[], []];
+        const byId = new Map([...former, ...people].map((p) => [p.id, p]));
         const events: AuditEvent[] = page.map((row) => ({
           id: Number(row.id),
           at: new Date(row.at).toISOString(),

@@ -32,6 +32,7 @@ export const ERROR_CATALOG = {
   not_authenticated: { status: 401, message: 'Log in first.' },
   forbidden_origin: { status: 403, message: 'Requests from another site are refused.' },
   forbidden_self_action: { status: 403, message: 'You cannot do this to your own account.' },
+  forbidden: { status: 403, message: 'Your role does not allow this.' },
   step_up_required: {
     status: 403,
     message: 'Confirm it is you first: enter your password and a code from your authenticator app, or use a passkey (it counts for 5 minutes).',
@@ -47,7 +48,7 @@ export const ERROR_CATALOG = {
   admin_suspended: { status: 409, message: 'This administrator is suspended; lift the suspension first.' },
   last_administrator: {
     status: 409,
-    message: 'This is the last administrator who can log in. Add or reactivate another administrator first.',
+    message: 'This is the last administrator of the administrator role who can log in. Give another active administrator that role first.',
   },
   totp_already_enrolled: {
     status: 409,

@@ -16,6 +16,8 @@ import * as m007 from './migrations/007_passkeys.js';
 import * as m008 from './migrations/008_step_up.js';
 import * as m009 from './migrations/009_remembered_browsers.js';
 import * as m010 from './migrations/010_mfa_policy.js';
+import * as m011 from './migrations/011_roles.js';
+import * as m012 from './migrations/012_former_admins.js';
 
 export const migrations: Record<string, Migration> = {
   '001_foundation': m001,
@@ -28,6 +30,8 @@ export const migrations: Record<string, Migration> = {
   '008_step_up': m008,
   '009_remembered_browsers': m009,
   '010_mfa_policy': m010,
+  '011_roles': m011,
+  '012_former_admins': m012,
 };
 
 export interface MigrationOutcome {

@@ -5,6 +5,7 @@
 import type { Generated, Kysely } from 'kysely';
 
 export type AdminStatus = 'invited' | 'active' | 'suspended';
+export type AdminRole = 'administrator' | 'help_desk' | 'read_only';
 /** `mfa_enrolment`: MFA is required and overdue; the session reaches only the routes that set up a first authenticator. */
 export type SessionState = 'mfa_pending' | 'mfa_enrolment' | 'full';
 export type SetupTokenPurpose = 'setup' | 'bootstrap';
@@ -16,6 +17,8 @@ export interface AdminsTable {
   name: string;
   password_hash: string | null;
   status: AdminStatus;
+  /** What the administrator may do (`directory/roles.ts`). */
+  role: Generated<AdminRole>;
   mfa_required: number;
   created_at: number;
   updated_at: number;
@@ -185,8 +188,18 @@ export interface ThrottleCountersTable {
   locked_until: number | null;
 }
 
+/** What is kept of a deleted administrator: how the audit log names them. */
+export interface FormerAdminsTable {
+  id: string;
+  email: string;
+  name: string;
+  deleted_at: number;
+  deleted_by: string | null;
+}
+
 export interface Database {
   admins: AdminsTable;
+  former_admins: FormerAdminsTable;
   sessions: SessionsTable;
   setup_tokens: SetupTokensTable;
   audit_events: AuditEventsTable;

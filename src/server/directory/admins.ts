@@ -1,13 +1,13 @@
-import { sql, type Selectable, type Updateable } from 'kysely';
+import { sql, type ExpressionBuilder, type Selectable, type Updateable } from 'kysely';
 import { isPostgres } from '../db/dialect.js';
 import { prepared } from '../db/prepared.js';
-import type { AdminsTable, AdminStatus, Db } from '../db/schema.js';
+import type { AdminsTable, AdminStatus, Database, Db } from '../db/schema.js';
 import { canonicalEmail } from './addresses.js';
 
 export type AdminRow = Selectable<AdminsTable>;
 
 /** What the Administrators list shows of each admin: never the password hash. */
-export type AdminListRow = Pick<AdminRow, 'id' | 'email' | 'name' | 'status' | 'mfa_required' | 'created_at' | 'last_login_at'>;
+export type AdminListRow = Pick<AdminRow, 'id' | 'email' | 'name' | 'status' | 'role' | 'mfa_required' | 'created_at' | 'last_login_at'>;
 
 /**
  * How an email typed at login or in a filter is compared with the stored ones: in its
@@ -30,7 +30,7 @@ export async function insertAdmin(db: Db, row: AdminRow): Promise<void> {
 const adminById = prepared((db: Db, id: string) => db.selectFrom('admins').selectAll().where('id', '=', id));
 const adminByEmail = prepared((db: Db, email: string) => db.selectFrom('admins').selectAll().where('email', '=', email));
 const allAdmins = prepared((db: Db) =>
-  db.selectFrom('admins').select(['id', 'email', 'name', 'status', 'mfa_required', 'created_at', 'last_login_at']).orderBy('email'),
+  db.selectFrom('admins').select(['id', 'email', 'name', 'status', 'role', 'mfa_required', 'created_at', 'last_login_at']).orderBy('email'),
 );
 
 export async function findAdminById(db: Db, id: string): Promise<AdminRow | undefined> {
@@ -74,29 +74,57 @@ export async function lockAdminStatuses(trx: Db): Promise<void> {
 }
 
 /**
- * Suspends an administrator, with `changes`, unless that would leave no administrator who
- * can log in: one active with a password. Run after `lockAdminStatuses` in the same
+ * The administrators who keep the console running: active, with a password, of the
+ * administrator role. There must always be one (suspending, demoting and deleting check it).
+ */
+function keepsTheConsole(eb: ExpressionBuilder<Database, 'admins'>) {
+  return eb.and([eb('admins.status', '=', 'active'), eb('admins.password_hash', 'is not', null), eb('admins.role', '=', 'administrator')]);
+}
+
+/** True unless the row is the last administrator who keeps the console running. */
+function notTheLastAdministrator(eb: ExpressionBuilder<Database, 'admins'>, id: string) {
+  return eb.or([
+    eb.not(keepsTheConsole(eb)),
+    eb.exists(
+      eb
+        .selectFrom('admins as other')
+        .select('other.id')
+        .where('other.id', '<>', id)
+        .where('other.status', '=', 'active')
+        .where('other.password_hash', 'is not', null)
+        .where('other.role', '=', 'administrator'),
+    ),
+  ]);
+}
+
+/**
+ * Changes an administrator (a suspension, a new role) unless that would leave no active
+ * administrator-role admin with a password. Run after `lockAdminStatuses` in the same
  * transaction. False when refused, and nothing is written.
  */
-export async function suspendUnlessLast(trx: Db, id: string, changes: Updateable<AdminsTable>): Promise<boolean> {
+export async function updateUnlessLastAdministrator(trx: Db, id: string, changes: Updateable<AdminsTable>): Promise<boolean> {
   const result = await trx
     .updateTable('admins')
-    .set({ ...changes, status: 'suspended' })
+    .set(changes)
     .where('id', '=', id)
-    .where((eb) =>
-      eb.or([
-        eb('status', '<>', 'active'),
-        eb('password_hash', 'is', null),
-        eb.exists(
-          eb
-            .selectFrom('admins as other')
-            .select('other.id')
-            .where('other.id', '<>', id)
-            .where('other.status', '=', 'active')
-            .where('other.password_hash', 'is not', null),
-        ),
-      ]),
-    )
+    .where((eb) => notTheLastAdministrator(eb, id))
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
+}
+
+/**
+ * Deletes an administrator unless they are the last active administrator-role admin with a
+ * password, keeping their address and name for the audit log. Their sessions, setup links,
+ * authenticators, recovery codes, passkey challenges and remembered browsers go with the
+ * row (foreign keys, ON DELETE CASCADE). Run after `lockAdminStatuses`. False when refused.
+ */
+export async function deleteUnlessLastAdministrator(trx: Db, row: Pick<AdminRow, 'id' | 'email' | 'name'>, at: number, by: string | null): Promise<boolean> {
+  const result = await trx
+    .deleteFrom('admins')
+    .where('id', '=', row.id)
+    .where((eb) => notTheLastAdministrator(eb, row.id))
+    .executeTakeFirst();
+  if (Number(result.numDeletedRows) !== 1) return false;
+  await trx.insertInto('former_admins').values({ id: row.id, email: row.email, name: row.name, deleted_at: at, deleted_by: by }).execute();
+  return true;
 }

@@ -5,12 +5,13 @@ import { MailDelivery } from '../../shared/api.js';
 import type { Deps } from '../db/deps.js';
 import { mailboxFolder } from '../mail/transport.js';
 import { errorResponses } from '../core/openapi.js';
-import { requireFullSession } from '../sessions/guard.js';
+import { requireFullSession, requirePermission } from '../sessions/guard.js';
 
 /** Facts about this installation that the console shows to a signed-in administrator. */
 export function systemRoutes(deps: Deps): FastifyPluginAsync {
   return async (plugin) => {
     requireFullSession(plugin, deps);
+    requirePermission(plugin);
     const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
     app.get(
       '/mail',

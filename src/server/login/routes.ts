@@ -184,7 +184,7 @@ export function authRoutes(deps: Deps, dummyHash: DummyHash): FastifyPluginAsync
         const auth = await loadSession(deps, request);
         if (!auth || auth.admin.status === 'suspended') throw new DomainError('not_authenticated');
         const { admin, session } = auth;
-        const who = { id: admin.id, email: admin.email, name: admin.name };
+        const who = { id: admin.id, email: admin.email, name: admin.name, role: admin.role };
         if (session.state === 'mfa_enrolment') return { admin: who, status: 'mfa_enrolment_required' as const };
         if (session.state === 'full') {
           // Held to what the account requires now, as every other route holds it.

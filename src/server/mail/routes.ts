@@ -3,17 +3,19 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { TestEmailSent } from '../../shared/api.js';
 import type { Deps } from '../db/deps.js';
 import { errorResponses } from '../core/openapi.js';
-import { authenticated, requireFullSession } from '../sessions/guard.js';
+import { authenticated, requireFullSession, requirePermission } from '../sessions/guard.js';
 import { sendTestEmail } from './test-email.js';
 
 /** The mail settings' check, for a signed-in administrator. */
 export function mailRoutes(deps: Deps): FastifyPluginAsync {
   return async (plugin) => {
     requireFullSession(plugin, deps);
+    requirePermission(plugin);
     const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
     app.post(
       '/test',
       {
+        config: { action: 'mail.test' },
         schema: {
           tags: ['system'],
           summary: 'Send a test email to yourself through the configured mail server, now',

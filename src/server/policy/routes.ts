@@ -5,13 +5,14 @@ import { Policy, PolicyBody } from '../../shared/api.js';
 import { clientFactsOf } from '../core/client.js';
 import { errorResponses } from '../core/openapi.js';
 import type { Deps } from '../db/deps.js';
-import { authenticated, requireFullSession } from '../sessions/guard.js';
+import { authenticated, requireFullSession, requirePermission } from '../sessions/guard.js';
 import { requireFreshProof } from '../stepup/guard.js';
 import { getPolicy, savePolicy } from './service.js';
 
 export function policyRoutes(deps: Deps): FastifyPluginAsync {
   return async (plugin) => {
     requireFullSession(plugin, deps);
+    requirePermission(plugin);
     const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
     const tags = ['policy'];
 
@@ -20,6 +21,7 @@ export function policyRoutes(deps: Deps): FastifyPluginAsync {
     app.put(
       '/',
       {
+        config: { action: 'policy.update' },
         onRequest: requireFreshProof(deps),
         schema: {
           tags,

@@ -15,6 +15,7 @@ import { recordAuditEvent } from '../db/audit.js';
 import type { Deps } from '../db/deps.js';
 import { readSessionCookie } from './cookie.js';
 import { readMfaPolicy } from '../directory/mfa-policy.js';
+import { authorize, type Action } from '../directory/roles.js';
 import { judgeSession, needsMfaPolicy, sessionPolicy } from './policy.js';
 import { deleteSession, findLiveSession, type SessionWithAdmin } from './repository.js';
 
@@ -27,6 +28,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The route sets up a first authenticator: an enrolment-only session may use it. */
     enrolment?: boolean;
+    /** What the route does, for `requirePermission` (GET routes without one only read). */
+    action?: Action;
   }
 }
 
@@ -89,6 +92,21 @@ export function requireFullSession(app: FastifyInstance, deps: Deps): void {
     const full = auth?.session.state === 'full' ? await judgeFullSession(deps, request, auth) : null;
     if (!full) throw new DomainError('not_authenticated');
     request.auth = full;
+  });
+}
+
+/**
+ * After `requireFullSession`: refuses with `403 forbidden`, before the body is read, a route
+ * whose action (`config: { action }`) the administrator's role does not allow. A GET route
+ * without one is a read; any other route without one is refused, so a new route cannot be
+ * open to every role by omission.
+ */
+export function requirePermission(app: FastifyInstance): void {
+  app.addHook('onRequest', async (request) => {
+    const declared = request.routeOptions.config.action;
+    const action = declared ?? (request.method === 'GET' || request.method === 'HEAD' ? 'read' : null);
+    if (action === null) throw new DomainError('forbidden', 'This route declares no permission, so no role may use it.');
+    authorize(authenticated(request).admin, action);
   });
 }
 

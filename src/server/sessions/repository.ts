@@ -73,6 +73,7 @@ const sessionWithAdmin = prepared((db: Db, id: string) =>
       'admins.name as a_name',
       'admins.password_hash as a_password_hash',
       'admins.status as a_status',
+      'admins.role as a_role',
       'admins.mfa_required as a_mfa_required',
       'admins.created_at as a_created_at',
       'admins.updated_at as a_updated_at',
@@ -97,7 +98,7 @@ export async function findLiveSession(db: Db, policy: SessionPolicy, now: number
   if (!parsed) return null;
   const [row] = await sessionWithAdmin(db, parsed.id);
   if (!row || !secretMatches(parsed.secret, row.secret_hash)) return null;
-  const { a_email, a_name, a_password_hash, a_status, a_mfa_required, a_created_at, a_updated_at, a_last_login_at, a_password_changed_at, ...session } = row;
+  const { a_email, a_name, a_password_hash, a_status, a_role, a_mfa_required, a_created_at, a_updated_at, a_last_login_at, a_password_changed_at, ...session } = row;
   if (!isLive(session, policy, now)) {
     await deleteSession(db, session.id);
     return null;
@@ -112,6 +113,7 @@ export async function findLiveSession(db: Db, policy: SessionPolicy, now: number
     name: a_name,
     password_hash: a_password_hash,
     status: a_status,
+    role: a_role,
     mfa_required: a_mfa_required,
     created_at: a_created_at,
     updated_at: a_updated_at,

@@ -22,6 +22,7 @@ import { reserveAttempt, SETUP_EMAIL_POLICY, throttleKeys, clearThrottle } from 
 import type { Db } from '../db/schema.js';
 import type { Deps } from '../db/deps.js';
 import { DomainError } from '../core/errors.js';
+import { authorize } from '../directory/roles.js';
 import { enqueueMail } from '../mail/outbox.js';
 import { queueSecurityNotice } from '../mail/notices.js';
 import { setupMail, type SecurityChange } from '../mail/templates.js';
@@ -94,6 +95,7 @@ export async function queueSetupEmail(
 export async function resendSetupEmail(deps: Deps, actor: AdminRow, adminId: string, ip: string | null): Promise<AdminRow> {
   const admin = await findAdminById(deps.db, adminId);
   if (!admin) throw new DomainError('admin_not_found');
+  authorize(actor, 'admin.setup_email', admin);
   if (admin.status === 'suspended') throw new DomainError('admin_suspended');
   await deps.db.transaction().execute((trx) => queueSetupEmail(deps, trx, admin, actor, ip));
   deps.mailQueued?.();
@@ -176,6 +178,8 @@ export async function createFirstAdmin(
     name,
     password_hash: null,
     status: 'invited',
+    // The first administrator can do everything, or nobody could.
+    role: 'administrator',
     mfa_required: 1,
     created_at: now,
     updated_at: now,

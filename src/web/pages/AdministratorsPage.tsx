@@ -11,6 +11,7 @@ import {
 import { Dialog } from '../components/Dialog';
 import { Checkbox, Field, Notice } from '../components/Field';
 import { useStepUp } from '../components/StepUp';
+import { can, type Role } from '../../shared/roles';
 import { api, ApiFailure, describeFailure } from '../lib/api';
 import { dateAndTime, exactTime, relativeTime } from '../lib/time';
 
@@ -33,6 +34,13 @@ function emailProblem(email: string): string | undefined {
 }
 
 const STATUS_LABELS: Record<Admin['status'], string> = { invited: 'Invited', active: 'Active', suspended: 'Suspended' };
+export const ROLE_LABELS: Record<Role, string> = { administrator: 'Administrator', help_desk: 'Help desk', read_only: 'Read-only' };
+
+/** The signed-in administrator, as far as the console needs: who they are and what they may do. */
+export interface Self {
+  id: string;
+  role: Role;
+}
 
 export function mfaLabel(admin: Admin, now = Date.now()): string {
   if (admin.mfaEnrolled) return admin.mfaRequired ? 'Required, enrolled' : 'Enrolled';
@@ -76,7 +84,7 @@ export function setupEmailSentence(mail: SetupEmail | null): string {
   }
 }
 
-export function AdministratorsPage({ self }: { self: { id: string } }) {
+export function AdministratorsPage({ self }: { self: Self }) {
   const [admins, setAdmins] = useState<Admin[] | null>(null);
   const [selectedId, setSelectedId] = useState<string | null>(null);
   const [message, setMessage] = useState<Message>(null);
@@ -148,12 +156,16 @@ export function AdministratorsPage({ self }: { self: { id: string } }) {
       <div className="panel-header">
         <h1 id="admins-title">Administrators</h1>
         <div className="button-row header-actions">
-          <button type="button" className="button-secondary" disabled={testing} onClick={() => void sendTestEmail()}>
-            {testing ? 'Sending test email…' : 'Send test email'}
-          </button>
-          <button type="button" className="button-secondary" onClick={() => setDialog('add')}>
-            Add administrator
-          </button>
+          {can(self, 'mail.test') && (
+            <button type="button" className="button-secondary" disabled={testing} onClick={() => void sendTestEmail()}>
+              {testing ? 'Sending test email…' : 'Send test email'}
+            </button>
+          )}
+          {can(self, 'admin.create') && (
+            <button type="button" className="button-secondary" onClick={() => setDialog('add')}>
+              Add administrator
+            </button>
+          )}
         </div>
       </div>
 
@@ -173,7 +185,7 @@ export function AdministratorsPage({ self }: { self: { id: string } }) {
         <button type="button" className="button-secondary" disabled={!selected} onClick={() => setDialog('details')}>
           Details
         </button>
-        <button type="button" className="button-secondary" disabled={!selected || selected.status === 'suspended'} onClick={() => void resendEmail()}>
+        <button type="button" className="button-secondary" disabled={!selected || selected.status === 'suspended' || !can(self, 'admin.setup_email', selected)} onClick={() => void resendEmail()}>
           Resend Email
         </button>
       </div>
@@ -190,6 +202,7 @@ export function AdministratorsPage({ self }: { self: { id: string } }) {
               </th>
               <th scope="col">Email</th>
               <th scope="col">Name</th>
+              <th scope="col">Role</th>
               <th scope="col">Status</th>
               <th scope="col">MFA</th>
               <th scope="col">Last login</th>
@@ -224,6 +237,7 @@ export function AdministratorsPage({ self }: { self: { id: string } }) {
                   {admin.id === self.id && <span className="tag">you</span>}
                 </td>
                 <td data-label="Name">{admin.name}</td>
+                <td data-label="Role">{ROLE_LABELS[admin.role]}</td>
                 <td data-label="Status">
                   <span className={`status status-${admin.status}`}>{STATUS_LABELS[admin.status]}</span>
                   {admin.lockedUntil && <span className="status status-suspended locked">Locked</span>}
@@ -247,7 +261,13 @@ export function AdministratorsPage({ self }: { self: { id: string } }) {
         {selected && (
           <DetailsForm
             admin={selected}
-            isSelf={selected.id === self.id}
+            self={self}
+            onDeleted={async (text) => {
+              setDialog(null);
+              setSelectedId(null);
+              setMessage({ kind: 'success', text });
+              await load();
+            }}
             onAction={async (text) => {
               setMessage({ kind: 'success', text });
               await load();
@@ -277,24 +297,28 @@ export function AdministratorsPage({ self }: { self: { id: string } }) {
   );
 }
 
-type FieldErrors = Partial<Record<'name' | 'email' | 'form', string>>;
+type FieldErrors = Partial<Record<'name' | 'email' | 'role' | 'form', string>>;
 
 function serverErrors(error: unknown): FieldErrors {
-  if (error instanceof ApiFailure && (error.field === 'name' || error.field === 'email')) return { [error.field]: error.message };
+  if (error instanceof ApiFailure && (error.field === 'name' || error.field === 'email' || error.field === 'role')) return { [error.field]: error.message };
   return { form: describeFailure(error) };
 }
 
 interface DetailsProps {
   admin: Admin;
-  isSelf: boolean;
+  self: Self;
+  onDeleted: (message: string) => Promise<void>;
   onSaved: (admin: Admin) => Promise<void>;
   onAction: (message: string) => Promise<void>;
   onCancel: () => void;
 }
 
-function DetailsForm({ admin, isSelf, onSaved, onAction, onCancel }: DetailsProps) {
+function DetailsForm({ admin, self, onSaved, onAction, onDeleted, onCancel }: DetailsProps) {
+  const isSelf = admin.id === self.id;
+  const mayEdit = can(self, 'admin.update');
   const [name, setName] = useState(admin.name);
   const [mfaRequired, setMfaRequired] = useState(admin.mfaRequired);
+  const [role, setRole] = useState<Role>(admin.role);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [busy, setBusy] = useState(false);
 
@@ -305,7 +329,7 @@ function DetailsForm({ admin, isSelf, onSaved, onAction, onCancel }: DetailsProp
     setBusy(true);
     setErrors({});
     try {
-      const { admin: saved } = await api<{ admin: Admin }>(`/admins/${admin.id}`, { method: 'PATCH', body: { name, mfaRequired } });
+      const { admin: saved } = await api<{ admin: Admin }>(`/admins/${admin.id}`, { method: 'PATCH', body: { name, mfaRequired, ...(role !== admin.role ? { role } : {}) } });
       await onSaved(saved);
     } catch (error) {
       setErrors(serverErrors(error));
@@ -317,13 +341,23 @@ function DetailsForm({ admin, isSelf, onSaved, onAction, onCancel }: DetailsProp
   return (
     <form onSubmit={submit} noValidate>
       {errors.form && <Notice kind="error">{errors.form}</Notice>}
-      <Field label="Name" name="name" value={name} maxLength={NAME_MAX_LENGTH} onChange={(e) => setName(e.target.value)} error={errors.name} autoFocus />
+      <Field label="Name" name="name" value={name} maxLength={NAME_MAX_LENGTH} onChange={(e) => setName(e.target.value)} error={errors.name} readOnly={!mayEdit} autoFocus />
       <Field label="Email" name="email" value={admin.email} readOnly hint="The email address is the login name and cannot be changed here." />
-      <Checkbox label={MFA_LABEL} name="mfaRequired" checked={mfaRequired} onChange={(e) => setMfaRequired(e.target.checked)} />
+      <RoleField role={role} onChange={setRole} disabled={!mayEdit || isSelf} hint={isSelf ? 'Another administrator must change your role.' : undefined} error={errors.role} />
+      <Checkbox label={MFA_LABEL} name="mfaRequired" checked={mfaRequired} onChange={(e) => setMfaRequired(e.target.checked)} disabled={!mayEdit} />
       <AuthenticatorsOf admin={admin} />
       <p className="field-hint setup-email-line">{setupEmailSentence(admin.setupEmail)}</p>
-      <AccountActions admin={admin} isSelf={isSelf} onDone={onAction} onError={(text) => setErrors({ form: text })} />
-      <DialogActions submit="Save Administrator" busy={busy} onCancel={onCancel} />
+      <AccountActions admin={admin} self={self} onDone={onAction} onDeleted={onDeleted} onError={(text) => setErrors({ form: text })} />
+      {mayEdit ? (
+        <DialogActions submit="Save Administrator" busy={busy} onCancel={onCancel} />
+      ) : (
+        <div className="dialog-actions">
+          <p className="field-hint">Your role ({ROLE_LABELS[self.role]}) cannot change this administrator.</p>
+          <button type="button" className="button-secondary" onClick={onCancel}>
+            Close
+          </button>
+        </div>
+      )}
     </form>
   );
 }
@@ -332,6 +366,7 @@ function AddForm({ onAdded, onCancel }: { onAdded: (admin: Admin) => Promise<voi
   const [email, setEmail] = useState('');
   const [name, setName] = useState('');
   const [mfaRequired, setMfaRequired] = useState(true);
+  const [role, setRole] = useState<Role>('administrator');
   const [errors, setErrors] = useState<FieldErrors>({});
   const [busy, setBusy] = useState(false);
 
@@ -346,7 +381,7 @@ function AddForm({ onAdded, onCancel }: { onAdded: (admin: Admin) => Promise<voi
     setBusy(true);
     setErrors({});
     try {
-      const { admin } = await api<{ admin: Admin }>('/admins', { method: 'POST', body: { email: email.trim(), name, mfaRequired } });
+      const { admin } = await api<{ admin: Admin }>('/admins', { method: 'POST', body: { email: email.trim(), name, mfaRequired, role } });
       await onAdded(admin);
     } catch (error) {
       setErrors(serverErrors(error));
@@ -360,6 +395,7 @@ function AddForm({ onAdded, onCancel }: { onAdded: (admin: Admin) => Promise<voi
       {errors.form && <Notice kind="error">{errors.form}</Notice>}
       <Field label="Email" name="email" type="email" value={email} maxLength={EMAIL_MAX_LENGTH} onChange={(e) => setEmail(e.target.value)} error={errors.email} autoFocus />
       <Field label="Name" name="name" value={name} maxLength={NAME_MAX_LENGTH} onChange={(e) => setName(e.target.value)} error={errors.name} />
+      <RoleField role={role} onChange={setRole} error={errors.role} />
       <Checkbox label={MFA_LABEL} name="mfaRequired" checked={mfaRequired} onChange={(e) => setMfaRequired(e.target.checked)} />
       <p className="field-hint">They receive an email with a link to set their password{mfaRequired ? ' and connect an authenticator app' : ''}.</p>
       <DialogActions submit="Add administrator" busy={busy} onCancel={onCancel} />
@@ -405,10 +441,43 @@ function lockDescription(lockedUntil: string): string {
   return `Locked after failed logins until ${dateAndTime(until)}.`;
 }
 
-/** Unlock, Reset MFA, Suspend: the actions that change an account's standing. */
-function AccountActions({ admin, isSelf, onDone, onError }: { admin: Admin; isSelf: boolean; onDone: (message: string) => Promise<void>; onError: (message: string) => void }) {
-  const [confirmReset, setConfirmReset] = useState(false);
-  // Reset MFA and Suspend ask for a fresh proof; the dialog asks for it and runs the action again.
+/** The Role dropdown of Details and Add administrator. */
+function RoleField({ role, onChange, disabled, hint, error }: { role: Role; onChange: (role: Role) => void; disabled?: boolean; hint?: string | undefined; error?: string | undefined }) {
+  return (
+    <div className={`field${error ? ' field-invalid' : ''}`}>
+      <label htmlFor="admin-role">Role</label>
+      {hint && <p className="field-hint">{hint}</p>}
+      <select id="admin-role" name="role" value={role} disabled={disabled} onChange={(e) => onChange(e.target.value as Role)}>
+        <option value="administrator">Administrator: everything</option>
+        <option value="help_desk">Help desk: reads; Resend Email, Unlock, Reset MFA</option>
+        <option value="read_only">Read-only: reads, changes nothing</option>
+      </select>
+      {error && (
+        <p className="field-error" role="alert">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** Unlock, Reset MFA, Suspend, Delete: the actions that change an account's standing, as far as the role allows. */
+function AccountActions({
+  admin,
+  self,
+  onDone,
+  onDeleted,
+  onError,
+}: {
+  admin: Admin;
+  self: Self;
+  onDone: (message: string) => Promise<void>;
+  onDeleted: (message: string) => Promise<void>;
+  onError: (message: string) => void;
+}) {
+  const isSelf = admin.id === self.id;
+  const [confirm, setConfirm] = useState<'reset' | 'delete' | null>(null);
+  // Reset MFA, Suspend and Delete ask for a fresh proof; the dialog asks for it and runs the action again.
   const { requireProof, dialog } = useStepUp();
   const run = (path: string, body: unknown, message: string) =>
     requireProof(
@@ -418,11 +487,24 @@ function AccountActions({ admin, isSelf, onDone, onError }: { admin: Admin; isSe
       },
       (error) => onError(describeFailure(error)),
     );
-  if (isSelf && !admin.lockedUntil) return null;
+  const invited = admin.status === 'invited';
+  const remove = () =>
+    requireProof(
+      async () => {
+        await api(`/admins/${admin.id}`, { method: 'DELETE' });
+        await onDeleted(invited ? `Revoked the invitation of ${admin.email}; their setup link no longer works.` : `Deleted ${admin.email}. Their events stay in the audit log.`);
+      },
+      (error) => onError(describeFailure(error)),
+    );
+  const mayUnlock = can(self, 'admin.unlock', admin);
+  const mayReset = !isSelf && can(self, 'admin.reset_mfa', admin) && (admin.mfaEnrolled || admin.authenticators.length > 0);
+  const maySuspend = !isSelf && can(self, 'admin.update');
+  const mayDelete = !isSelf && can(self, 'admin.delete');
+  if (!(admin.lockedUntil && mayUnlock) && !mayReset && !maySuspend && !mayDelete) return null;
   return (
     <div className="account-actions">
       {dialog}
-      {admin.lockedUntil && (
+      {admin.lockedUntil && mayUnlock && (
         <Notice kind="warning">
           {lockDescription(admin.lockedUntil)}{' '}
           <button type="button" className="button-secondary" onClick={() => void run('/unlock', undefined, `Unlocked ${admin.email}.`)}>
@@ -430,28 +512,54 @@ function AccountActions({ admin, isSelf, onDone, onError }: { admin: Admin; isSe
           </button>
         </Notice>
       )}
-      {!isSelf && (
+      {confirm === 'reset' ? (
+        <div className="confirm">
+          <p className="field-hint">This removes all their passkeys, authenticator apps and recovery codes.</p>
+          <div className="button-row">
+            <button type="button" className="button-danger" onClick={() => void run('/reset-mfa', undefined, `Removed all authenticators and recovery codes of ${admin.email}. They set up a passkey or an authenticator app again at their next login, or with a setup email.`)}>
+              Confirm Reset MFA
+            </button>
+            <button type="button" className="button-secondary" onClick={() => setConfirm(null)}>
+              Keep them
+            </button>
+          </div>
+        </div>
+      ) : confirm === 'delete' ? (
+        <div className="confirm">
+          <p className="field-hint">
+            {invited
+              ? `${admin.email} never completed setup. Revoking the invitation deletes them and ends their setup link.`
+              : `This deletes ${admin.email} with their sessions, authenticators and remembered browsers. Their events stay in the audit log. It cannot be undone.`}
+          </p>
+          <div className="button-row">
+            <button type="button" className="button-danger" onClick={() => void remove()}>
+              {invited ? 'Confirm Revoke invite' : 'Confirm Delete administrator'}
+            </button>
+            <button type="button" className="button-secondary" onClick={() => setConfirm(null)}>
+              Keep {admin.name}
+            </button>
+          </div>
+        </div>
+      ) : (
         <div className="button-row">
-          {(admin.mfaEnrolled || admin.authenticators.length > 0) &&
-            (confirmReset ? (
-              <>
-              <p className="field-hint">This removes all their passkeys, authenticator apps and recovery codes.</p>
-              <button type="button" className="button-danger" onClick={() => void run('/reset-mfa', undefined, `Removed all authenticators and recovery codes of ${admin.email}. They set up a passkey or an authenticator app again at their next login, or with a setup email.`)}>
-                Confirm Reset MFA
+          {mayReset && (
+            <button type="button" className="button-secondary" onClick={() => setConfirm('reset')}>
+              Reset MFA
+            </button>
+          )}
+          {maySuspend &&
+            (admin.status === 'suspended' ? (
+              <button type="button" className="button-secondary" onClick={() => void run('', { status: 'active' }, `Lifted the suspension of ${admin.email}.`)}>
+                Lift suspension
               </button>
-              </>
             ) : (
-              <button type="button" className="button-secondary" onClick={() => setConfirmReset(true)}>
-                Reset MFA
+              <button type="button" className="button-secondary" onClick={() => void run('', { status: 'suspended' }, `Suspended ${admin.email}; their sessions have ended.`)}>
+                Suspend
               </button>
             ))}
-          {admin.status === 'suspended' ? (
-            <button type="button" className="button-secondary" onClick={() => void run('', { status: 'active' }, `Lifted the suspension of ${admin.email}.`)}>
-              Lift suspension
-            </button>
-          ) : (
-            <button type="button" className="button-secondary" onClick={() => void run('', { status: 'suspended' }, `Suspended ${admin.email}; their sessions have ended.`)}>
-              Suspend
+          {mayDelete && (
+            <button type="button" className="button-danger" onClick={() => setConfirm('delete')}>
+              {invited ? 'Revoke invite' : 'Delete administrator'}
             </button>
           )}
         </div>

@@ -4,8 +4,9 @@ import { Notice } from '../components/Field';
 import { api, describeFailure } from '../lib/api';
 import { navigate } from '../lib/router';
 import { mfaLabel } from './AdministratorsPage';
+import { can, type Role } from '../../shared/roles';
 
-export function HomePage({ admin }: { admin: { id: string; name: string; email: string } }) {
+export function HomePage({ admin }: { admin: { id: string; name: string; email: string; role: Role } }) {
   return (
     <>
       <section className="panel narrow">
@@ -21,7 +22,7 @@ export function HomePage({ admin }: { admin: { id: string; name: string; email: 
           </button>
         </p>
       </section>
-      <MfaCoverage selfId={admin.id} />
+      <MfaCoverage selfId={admin.id} mayEnable={can(admin, 'admin.update') && can(admin, 'admin.setup_email')} />
     </>
   );
 }
@@ -30,7 +31,7 @@ export function HomePage({ admin }: { admin: { id: string; name: string; email: 
  * MFA coverage: how many of the administrators who can log in use MFA, who does not (with
  * their deadline), and a bulk action that ticks their box and sends each a setup email.
  */
-function MfaCoverage({ selfId }: { selfId: string }) {
+function MfaCoverage({ selfId, mayEnable }: { selfId: string; mayEnable: boolean }) {
   const [admins, setAdmins] = useState<Admin[] | null>(null);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [message, setMessage] = useState<{ kind: 'success' | 'error' | 'warning'; text: string } | null>(null);
@@ -119,7 +120,7 @@ function MfaCoverage({ selfId }: { selfId: string }) {
               {without.map((a) => (
                 <tr key={a.id}>
                   <td className="select-cell">
-                    {a.id === selfId ? null : <input type="checkbox" aria-label={`Select ${a.email}`} checked={selected.has(a.id)} onChange={(e) => toggle(a.id, e.target.checked)} />}
+                    {a.id === selfId || !mayEnable ? null : <input type="checkbox" aria-label={`Select ${a.email}`} checked={selected.has(a.id)} onChange={(e) => toggle(a.id, e.target.checked)} />}
                   </td>
                   <td>{a.name}</td>
                   <td>
@@ -132,9 +133,11 @@ function MfaCoverage({ selfId }: { selfId: string }) {
             </tbody>
           </table>
           <div className="button-row spaced">
-            <button type="button" className="button-primary" disabled={busy || selected.size === 0} onClick={() => void enableAndSend()}>
-              Enable MFA and send setup email
-            </button>
+            {mayEnable && (
+              <button type="button" className="button-primary" disabled={busy || selected.size === 0} onClick={() => void enableAndSend()}>
+                Enable MFA and send setup email
+              </button>
+            )}
             {without.some((a) => a.id === selfId) && (
               <button type="button" className="button-secondary" onClick={() => navigate('/authenticators')}>
                 Set up my own MFA

@@ -4,12 +4,14 @@ import { Checkbox, Field, Notice } from '../components/Field';
 import { useStepUp } from '../components/StepUp';
 import { api, ApiFailure, describeFailure } from '../lib/api';
 import { dateAndTime } from '../lib/time';
+import { can, type Role } from '../../shared/roles';
 
 /** As MAX_GRACE_PERIOD_DAYS of the API (kept here so the console does not bundle the schemas). */
 const MAX_GRACE_PERIOD_DAYS = 30;
 
 /** Settings: the MFA policy for every administrator. */
-export function SettingsPage() {
+export function SettingsPage({ self }: { self: { role: Role } }) {
+  const mayChange = can(self, 'policy.update');
   const [policy, setPolicy] = useState<Policy | null>(null);
   const [required, setRequired] = useState(false);
   const [days, setDays] = useState('7');
@@ -66,7 +68,7 @@ export function SettingsPage() {
         <p aria-busy="true">Loading…</p>
       ) : (
         <form onSubmit={save} noValidate>
-          <Checkbox label="Require MFA for every administrator" checked={required} onChange={(e) => setRequired(e.target.checked)} />
+          <Checkbox label="Require MFA for every administrator" checked={required} onChange={(e) => setRequired(e.target.checked)} disabled={!mayChange} />
           <p className="field-hint">
             When on, an administrator without a passkey or authenticator app may still log in with their password during the grace period, and is asked to set one up. After it, their password leads
             only to setting one up. An administrator whose own box is ticked in Details has no grace period.
@@ -81,6 +83,7 @@ export function SettingsPage() {
             step={1}
             value={days}
             onChange={(e) => setDays(e.target.value)}
+            readOnly={!mayChange}
             error={daysError}
             hint={`0 to ${MAX_GRACE_PERIOD_DAYS}. Counted from when the policy is switched on, or from when an administrator is added, whichever is later.`}
           />
@@ -94,9 +97,13 @@ export function SettingsPage() {
               Last changed <time dateTime={policy.updatedAt}>{dateAndTime(policy.updatedAt)}</time>; the audit log has who changed what.
             </p>
           )}
-          <button type="submit" className="button-primary" disabled={busy}>
-            Save policy
-          </button>
+          {mayChange ? (
+            <button type="submit" className="button-primary" disabled={busy}>
+              Save policy
+            </button>
+          ) : (
+            <p className="field-hint">Only an administrator of the administrator role changes the policy.</p>
+          )}
         </form>
       )}
       {dialog}

@@ -1,0 +1,147 @@
+/**
+ * Roles and deletion in Chromium: Ada gives Hal the help desk role in Details (Role), and
+ * Hal's console offers only what the help desk may do; Ada deletes Linus with Delete
+ * administrator, and revokes the invitation of an administrator who never set up.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { chromiumMissingReason, launchChromium } from '../support/browser.js';
+import { freePort, runLatchkey, startServer, type RunningServer } from '../support/process.js';
+
+const missing = chromiumMissingReason();
+/** `npm run screenshots` sets this to docs/screenshots; otherwise they go to a temporary folder. */
+const shotsDir = process.env.LATCHKEY_SCREENSHOT_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-shots-'));
+const PASSWORDS: Record<string, string> = {
+  'ada@example.org': 'ada keeps a long passphrase',
+  'hal@example.org': 'hal keeps a long passphrase',
+  'linus@example.org': 'linus keeps a long passphrase',
+};
+
+describe('roles and deletion in Chromium', { skip: missing ?? false }, () => {
+  let server: RunningServer;
+  let browser: Browser;
+  let dataDir: string;
+  let base: string;
+  let ada: Page;
+
+  before(async () => {
+    fs.mkdirSync(shotsDir, { recursive: true });
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-e2e-roles-'));
+    const port = await freePort();
+    base = `http://localhost:${port}`;
+    const env = { LATCHKEY_DATA_DIR: dataDir, LATCHKEY_LOG_LEVEL: 'warn', LATCHKEY_PORT: String(port), LATCHKEY_PUBLIC_URL: base };
+    server = await startServer(env);
+    for (const [email, name] of [['ada@example.org', 'Ada Lovelace'], ['hal@example.org', 'Hal Abelson'], ['linus@example.org', 'Linus Torvalds']] as const) {
+      const created = await runLatchkey(['admin', 'create', '--email', email, '--name', name, '--password-stdin'], env, `${PASSWORDS[email]}\n`);
+      assert.equal(created.code, 0, created.stderr);
+    }
+    browser = await launchChromium();
+    ada = await newPage();
+    await logIn(ada, 'ada@example.org');
+    await ada.getByRole('heading', { name: 'Welcome, Ada Lovelace' }).waitFor();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function newPage(): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    return context.newPage();
+  }
+
+  const shot = (page: Page, name: string) => page.screenshot({ path: path.join(shotsDir, `${name}.png`), fullPage: true });
+
+  async function logIn(page: Page, email: string) {
+    await page.goto(`${base}/login`);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(PASSWORDS[email]!);
+    await page.getByRole('button', { name: 'Log in' }).click();
+  }
+
+  async function openDetails(page: Page, email: string) {
+    await page.goto(`${base}/admins`);
+    await page.getByLabel(`Select ${email}`).check();
+    await page.getByRole('button', { name: 'Details' }).click();
+    return page.getByRole('dialog', { name: 'Administrator details' });
+  }
+
+  const roleCell = async (page: Page, email: string) => (await page.locator('table.admins tbody tr', { hasText: email }).locator('td[data-label="Role"]').innerText()).trim();
+
+  test('Details has a Role dropdown; Ada gives Hal the help desk role and the list says so', async () => {
+    const details = await openDetails(ada, 'hal@example.org');
+    const role = details.getByLabel('Role');
+    assert.equal(await role.inputValue(), 'administrator');
+    await role.selectOption('help_desk');
+    await shot(ada, '28-details-role');
+    await details.getByRole('button', { name: 'Save Administrator' }).click();
+    await ada.getByText('Saved hal@example.org.').waitFor();
+    assert.equal(await roleCell(ada, 'hal@example.org'), 'Help desk');
+    const own = await openDetails(ada, 'ada@example.org');
+    assert.equal(await own.getByLabel('Role').isDisabled(), true, 'nobody changes their own role');
+    await own.getByRole('button', { name: 'Cancel' }).click();
+  });
+
+  test('Hal, of the help desk, is offered only what the help desk may do', async () => {
+    const hal = await newPage();
+    await logIn(hal, 'hal@example.org');
+    await hal.getByRole('heading', { name: 'Welcome, Hal Abelson' }).waitFor();
+    await hal.goto(`${base}/admins`);
+    await hal.getByRole('heading', { name: 'Administrators' }).waitFor();
+    assert.equal(await hal.getByRole('button', { name: 'Add administrator' }).count(), 0);
+    await hal.getByLabel('Select ada@example.org').check();
+    assert.equal(await hal.getByRole('button', { name: 'Resend Email' }).isDisabled(), true, 'not for an administrator of the administrator role');
+    await hal.getByLabel('Select linus@example.org').check();
+    assert.equal(await hal.getByRole('button', { name: 'Resend Email' }).isDisabled(), true, 'Linus is an administrator too');
+    const details = await openDetails(hal, 'ada@example.org');
+    await details.getByText('Your role (Help desk) cannot change this administrator.').waitFor();
+    assert.equal(await details.getByLabel('Role').isDisabled(), true);
+    assert.equal(await details.getByRole('button', { name: 'Save Administrator' }).count(), 0);
+    assert.equal(await details.getByRole('button', { name: 'Suspend' }).count(), 0);
+    assert.equal(await details.getByRole('button', { name: 'Delete administrator' }).count(), 0);
+    await shot(hal, '29-details-help-desk');
+    // The server says the same whatever the console shows.
+    const refused = await hal.request.fetch(`${base}/api/v1/policy`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', origin: base },
+      data: { mfaRequiredForAll: true, gracePeriodDays: 7 },
+    });
+    assert.equal(refused.status(), 403);
+    assert.equal((await refused.json()).error.message, 'This needs the administrator role; you have the help desk role.');
+    await hal.goto(`${base}/settings`);
+    await hal.getByText('Only an administrator of the administrator role changes the policy.').waitFor();
+    assert.equal(await hal.getByRole('button', { name: 'Save policy' }).count(), 0);
+  });
+
+  test('Delete administrator asks to confirm, then Linus is gone from the list', async () => {
+    const details = await openDetails(ada, 'linus@example.org');
+    await details.getByRole('button', { name: 'Delete administrator' }).click();
+    await details.getByText('It cannot be undone.', { exact: false }).waitFor();
+    await shot(ada, '30-delete-administrator');
+    await details.getByRole('button', { name: 'Confirm Delete administrator' }).click();
+    await ada.getByText('Deleted linus@example.org. Their events stay in the audit log.').waitFor();
+    assert.equal(await ada.locator('table.admins tbody tr', { hasText: 'linus@example.org' }).count(), 0);
+  });
+
+  test('Revoke invite removes an administrator who never set up', async () => {
+    await ada.getByRole('button', { name: 'Add administrator' }).click();
+    const add = ada.getByRole('dialog', { name: 'Add administrator' });
+    await add.getByLabel('Email').fill('margaret@example.org');
+    await add.getByLabel('Name').fill('Margaret Hamilton');
+    await add.getByLabel('Role').selectOption('read_only');
+    await add.getByRole('button', { name: 'Add administrator' }).click();
+    await ada.getByText('Added margaret@example.org.', { exact: false }).waitFor();
+    assert.equal(await roleCell(ada, 'margaret@example.org'), 'Read-only');
+    const details = await openDetails(ada, 'margaret@example.org');
+    await details.getByRole('button', { name: 'Revoke invite' }).click();
+    await details.getByRole('button', { name: 'Confirm Revoke invite' }).click();
+    await ada.getByText('Revoked the invitation of margaret@example.org; their setup link no longer works.').waitFor();
+    assert.equal(await ada.locator('table.admins tbody tr', { hasText: 'margaret@example.org' }).count(), 0);
+  });
+});
