@@ -32,6 +32,7 @@ export const LAYERS: Record<string, number> = {
   audit: 3,
   stepup: 3,
   policy: 3,
+  apikeys: 3,
   http: 4,
   'server-root': 5,
 };

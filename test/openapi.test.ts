@@ -44,6 +44,10 @@ describe('the API description', () => {
       'DELETE /api/v1/auth/remembered-browsers/{id}',
       'GET /api/v1/policy',
       'PUT /api/v1/policy',
+      'DELETE /api/v1/admins/{id}',
+      'GET /api/v1/api-keys',
+      'POST /api/v1/api-keys',
+      'DELETE /api/v1/api-keys/{id}',
     ]) {
       assert.ok(documented.has(expected), `${expected} is documented; have ${[...documented].join(', ')}`);
     }

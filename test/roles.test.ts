@@ -51,6 +51,9 @@ const MATRIX: Record<string, Role[]> = {
   'POST /api/v1/auth/recovery-codes': EVERYONE,
   'POST /api/v1/auth/step-up': EVERYONE,
   'POST /api/v1/auth/step-up/passkey/options': EVERYONE,
+  'GET /api/v1/api-keys': EVERYONE,
+  'POST /api/v1/api-keys': EVERYONE,
+  'DELETE /api/v1/api-keys/{id}': EVERYONE,
 };
 /** Routes that need no session: the login, its second step, the setup link's, the health check. */
 const WITHOUT_SESSION = /^(GET \/api\/health|POST \/api\/v1\/auth\/login|POST \/api\/v1\/auth\/mfa\/|(GET|POST) \/api\/v1\/setup)/;

@@ -9,13 +9,14 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { HelmetOptions } from 'helmet';
 import { sql } from 'kysely';
-import { Admin, ErrorBody } from '../shared/api.js';
+import { Admin, ApiKey, ErrorBody } from '../shared/api.js';
 import { adminRoutes } from './admins/routes.js';
 import { createDummyHash } from './login/password-step.js';
 import { authRoutes } from './login/routes.js';
 import { accountRoutes } from './account/routes.js';
 import { stepUpRoutes } from './stepup/routes.js';
 import { policyRoutes } from './policy/routes.js';
+import { apiKeyRoutes } from './apikeys/routes.js';
 import { auditRoutes } from './audit/routes.js';
 import { setupRoutes } from './setup/routes.js';
 import { mailRoutes } from './mail/routes.js';
@@ -118,6 +119,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(cookie);
 
   app.addSchema(Admin);
+  app.addSchema(ApiKey);
   app.addSchema(ErrorBody);
   await app.register(swagger, {
     openapi: {
@@ -136,6 +138,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
         { name: 'account', description: 'My sessions and my password (a full session required)' },
         { name: 'audit', description: 'The audit log (a full session required)' },
         { name: 'system', description: 'Facts about this installation' },
+        { name: 'api-keys', description: 'My API keys for scripts (from a console session)' },
         { name: 'health', description: 'Readiness for load balancers' },
       ],
       components: {
@@ -178,6 +181,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(auditRoutes(deps), { prefix: '/api/v1/audit' });
   await app.register(adminRoutes(deps), { prefix: '/api/v1/admins' });
   await app.register(policyRoutes(deps), { prefix: '/api/v1/policy' });
+  await app.register(apiKeyRoutes(deps), { prefix: '/api/v1/api-keys' });
   await app.register(setupRoutes(deps), { prefix: '/api/v1/setup' });
   await app.register(systemRoutes(deps), { prefix: '/api/v1/system' });
   await app.register(mailRoutes(deps), { prefix: '/api/v1/mail' });

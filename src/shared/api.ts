@@ -429,3 +429,34 @@ export const Policy = Type.Object({
   updatedAt: Type.Union([Instant, Type.Null()]),
 });
 export type Policy = Static<typeof Policy>;
+
+export const MAX_API_KEY_DAYS = 365;
+export const CreateApiKeyBody = Type.Object(
+  {
+    name: AuthenticatorName,
+    expiresInDays: Type.Integer({ minimum: 1, maximum: MAX_API_KEY_DAYS, description: 'The key stops working this many days from now.' }),
+    readOnly: Type.Optional(Type.Boolean({ default: false, description: 'The key acts with the read-only role, whatever your role is.' })),
+  },
+  { additionalProperties: false },
+);
+export type CreateApiKeyBody = Static<typeof CreateApiKeyBody>;
+export const ApiKey = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    prefix: Type.String({ description: 'The first characters of the token, to tell keys apart; never enough to use.' }),
+    readOnly: Type.Boolean(),
+    createdAt: Instant,
+    expiresAt: Instant,
+    lastUsedAt: Type.Union([Instant, Type.Null()]),
+    lastIp: Type.Union([Type.String(), Type.Null()]),
+  },
+  { $id: 'ApiKey' },
+);
+export type ApiKey = Static<typeof ApiKey>;
+export const ApiKeyList = Type.Object({ apiKeys: Type.Array(Type.Ref(ApiKey)) });
+export const ApiKeyCreated = Type.Object({
+  apiKey: Type.Ref(ApiKey),
+  token: Type.String({ description: 'Shown once: `Authorization: Bearer <token>`. Only its hash is kept.' }),
+});
+export const ApiKeyIdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });

@@ -12,6 +12,7 @@ import { LoginPage } from './pages/LoginPage';
 import { SetupPage } from './pages/SetupPage';
 import { EnrolPage } from './pages/EnrolPage';
 import { SettingsPage } from './pages/SettingsPage';
+import { ApiKeysPage } from './pages/ApiKeysPage';
 import { dateAndTime } from './lib/time';
 
 export type SessionState =
@@ -126,6 +127,8 @@ export function App() {
           <AuditPage />
         ) : path === '/authenticators' ? (
           <MyAuthenticatorsPage />
+        ) : path === '/api-keys' ? (
+          <ApiKeysPage />
         ) : path === '/settings' ? (
           <SettingsPage self={session.session.admin} />
         ) : path === '/sessions' ? (

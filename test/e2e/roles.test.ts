@@ -1,7 +1,8 @@
 /**
  * Roles and deletion in Chromium: Ada gives Hal the help desk role in Details (Role), and
  * Hal's console offers only what the help desk may do; Ada deletes Linus with Delete
- * administrator, and revokes the invitation of an administrator who never set up.
+ * administrator, and revokes the invitation of an administrator who never set up; Hal makes
+ * a read-only API key on the API keys page, a script reads with it, and Hal revokes it.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -143,5 +144,45 @@ describe('roles and deletion in Chromium', { skip: missing ?? false }, () => {
     await details.getByRole('button', { name: 'Confirm Revoke invite' }).click();
     await ada.getByText('Revoked the invitation of margaret@example.org; their setup link no longer works.').waitFor();
     assert.equal(await ada.locator('table.admins tbody tr', { hasText: 'margaret@example.org' }).count(), 0);
+  });
+
+  test('API keys: Hal makes a read-only key, sees it once, a script reads with it and is refused a change, and Hal revokes it', async () => {
+    const hal = await newPage();
+    await logIn(hal, 'hal@example.org');
+    await hal.getByRole('heading', { name: 'Welcome, Hal Abelson' }).waitFor();
+    await hal.getByRole('button', { name: 'hal@example.org' }).click();
+    await hal.getByRole('menuitem', { name: 'API keys' }).click();
+    await hal.getByRole('heading', { name: 'API keys' }).waitFor();
+    await hal.getByText('You have no API key.').waitFor();
+    await hal.getByRole('button', { name: 'Make an API key' }).click();
+    const make = hal.getByRole('dialog', { name: 'Make an API key' });
+    await make.getByLabel('Name').fill('Weekly report');
+    await make.getByLabel('Expires in (days)').fill('30');
+    await make.getByLabel('Read-only: the key can read, and change nothing').check();
+    await make.getByRole('button', { name: 'Make key' }).click();
+    const shown = hal.getByRole('dialog', { name: 'Your new API key' });
+    const token = (await shown.getByLabel('API key').innerText()).trim();
+    assert.match(token, /^latchkey_pat_[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/);
+    await shot(hal, '31-api-key-made');
+    await shown.getByLabel('I have saved this key').check();
+    await shown.getByRole('button', { name: 'Done' }).click();
+    const row = hal.locator('table.api-keys tbody tr', { hasText: 'Weekly report' });
+    await row.waitFor();
+    assert.match(await row.innerText(), /latchkey_pat_\S{6}…\tRead-only/);
+    assert.ok(!(await hal.content()).includes(token.split('.')[1]!), 'the page no longer holds the secret');
+
+    // A script, with no cookie: it reads, and a change is refused for the read-only role.
+    const read = await fetch(`${base}/api/v1/admins`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(read.status, 200);
+    const change = await fetch(`${base}/api/v1/admins/${(await read.json() as { admins: Array<{ id: string; email: string }> }).admins.find((a) => a.email === 'ada@example.org')!.id}/unlock`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    assert.equal(change.status, 403);
+    await hal.reload();
+    await row.getByText(/ from 127\.0\.0\.1|from ::1|from ::ffff:127\.0\.0\.1/).waitFor();
+    await shot(hal, '32-api-keys');
+
+    await row.getByRole('button', { name: 'Revoke Weekly report' }).click();
+    await hal.getByRole('dialog', { name: 'Revoke API key' }).getByRole('button', { name: 'Revoke' }).click();
+    await hal.getByText('Revoked Weekly report; scripts using it are refused from now on.').waitFor();
+    assert.equal((await fetch(`${base}/api/v1/admins`, { headers: { authorization: `Bearer ${token}` } })).status, 401);
   });
 });

@@ -20,7 +20,7 @@ import {
 
 export function adminRoutes(deps: Deps): FastifyPluginAsync {
   return async (plugin) => {
-    requireFullSession(plugin, deps);
+    requireFullSession(plugin, deps, { apiKeys: true });
     requirePermission(plugin);
     const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
     const tags = ['administrators'];

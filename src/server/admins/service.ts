@@ -257,8 +257,10 @@ export async function updateAdministrator(deps: Deps, actor: Actor, id: string, 
     if (!leavesTheConsole) await updateAdminRow(trx, id, set);
     else if (!(await updateUnlessLastAdministrator(trx, id, set))) throw new DomainError('last_administrator', undefined, set.status === 'suspended' ? 'status' : 'role');
     if (set.status === 'suspended') {
-      // ASVS 5.0 7.4.2: a suspended account's sessions end at once.
+      // ASVS 5.0 7.4.2: a suspended account's sessions end at once, and so do their API
+      // keys (lifting the suspension revives none).
       await deleteSessionsOfAdmin(trx, id);
+      await trx.deleteFrom('api_keys').where('admin_id', '=', id).execute();
       await forgetRememberedBrowsersWrite(trx, id).execute();
     }
     // The box takes effect at once: sessions made with a password alone end now (the

@@ -9,7 +9,7 @@ import { requireFullSession, requirePermission } from '../sessions/guard.js';
 
 export function auditRoutes(deps: Deps): FastifyPluginAsync {
   return async (plugin) => {
-    requireFullSession(plugin, deps);
+    requireFullSession(plugin, deps, { apiKeys: true });
     requirePermission(plugin);
     const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
     app.get(

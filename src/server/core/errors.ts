@@ -58,6 +58,7 @@ export const ERROR_CATALOG = {
     status: 409,
     message: 'This is your last authenticator and your account requires multi-factor authentication. Add another authenticator before removing this one.',
   },
+  too_many_api_keys: { status: 409, message: 'You have 20 API keys, the most an account can have. Revoke one before making another.' },
   too_many_authenticators: { status: 409, message: 'You have 10 authenticators, the most an account can have. Remove one before adding another.' },
   no_authenticator: { status: 409, message: 'Recovery codes stand in for an authenticator; add an authenticator first.' },
   setup_step_out_of_order: { status: 409, message: 'Do the setup steps in order: password, then authenticator.' },

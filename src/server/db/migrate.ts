@@ -18,6 +18,7 @@ import * as m009 from './migrations/009_remembered_browsers.js';
 import * as m010 from './migrations/010_mfa_policy.js';
 import * as m011 from './migrations/011_roles.js';
 import * as m012 from './migrations/012_former_admins.js';
+import * as m013 from './migrations/013_api_keys.js';
 
 export const migrations: Record<string, Migration> = {
   '001_foundation': m001,
@@ -32,6 +33,7 @@ export const migrations: Record<string, Migration> = {
   '010_mfa_policy': m010,
   '011_roles': m011,
   '012_former_admins': m012,
+  '013_api_keys': m013,
 };
 
 export interface MigrationOutcome {

@@ -188,6 +188,23 @@ export interface ThrottleCountersTable {
   locked_until: number | null;
 }
 
+export interface ApiKeysTable {
+  /** The token's id half (22 base64url characters). */
+  id: string;
+  admin_id: string;
+  name: string;
+  /** The token's first characters, `latchkey_pat_` and a few of the id: shown, never enough to use. */
+  prefix: string;
+  /** SHA-256 of the secret half; the token itself is never stored. */
+  secret_hash: string;
+  /** 0/1: the key acts with the read-only role whatever its owner's role is. */
+  read_only: number;
+  created_at: number;
+  expires_at: number;
+  last_used_at: number | null;
+  last_ip: string | null;
+}
+
 /** What is kept of a deleted administrator: how the audit log names them. */
 export interface FormerAdminsTable {
   id: string;
@@ -200,6 +217,7 @@ export interface FormerAdminsTable {
 export interface Database {
   admins: AdminsTable;
   former_admins: FormerAdminsTable;
+  api_keys: ApiKeysTable;
   sessions: SessionsTable;
   setup_tokens: SetupTokensTable;
   audit_events: AuditEventsTable;

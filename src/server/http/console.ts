@@ -12,7 +12,7 @@ import type { FastifyInstance } from 'fastify';
 export const DEFAULT_CONSOLE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../dist/web');
 
 /** The console's own paths; anything else outside /api is a 404. */
-export const CONSOLE_PAGES = ['/', '/login', '/admins', '/audit', '/sessions', '/authenticators', '/settings', '/enrol', '/setup'];
+export const CONSOLE_PAGES = ['/', '/login', '/admins', '/audit', '/sessions', '/authenticators', '/settings', '/enrol', '/api-keys', '/setup'];
 
 export async function registerConsole(app: FastifyInstance, consoleDir: string): Promise<void> {
   const index = path.join(consoleDir, 'index.html');

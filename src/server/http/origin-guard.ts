@@ -9,6 +9,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../core/config.js';
 import { DomainError } from '../core/errors.js';
+import { presentedApiKey } from '../sessions/api-keys.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -45,6 +46,9 @@ function requestOrigin(request: FastifyRequest): string | null {
 export function registerOriginGuard(app: FastifyInstance, config: Config): void {
   app.addHook('onRequest', async (request) => {
     if (SAFE_METHODS.has(request.method)) return;
+    // A script's API key is sent by the script, never by a browser on its own, and a request
+    // that carries it is authenticated by it alone: cross-site forgery needs an ambient cookie.
+    if (presentedApiKey(request.headers.authorization) !== null && request.headers.cookie === undefined) return;
     if (!isSameOriginRequest(config, request)) throw new DomainError('forbidden_origin');
   });
 }

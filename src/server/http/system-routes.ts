@@ -10,7 +10,7 @@ import { requireFullSession, requirePermission } from '../sessions/guard.js';
 /** Facts about this installation that the console shows to a signed-in administrator. */
 export function systemRoutes(deps: Deps): FastifyPluginAsync {
   return async (plugin) => {
-    requireFullSession(plugin, deps);
+    requireFullSession(plugin, deps, { apiKeys: true });
     requirePermission(plugin);
     const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
     app.get(

@@ -9,7 +9,7 @@ import { sendTestEmail } from './test-email.js';
 /** The mail settings' check, for a signed-in administrator. */
 export function mailRoutes(deps: Deps): FastifyPluginAsync {
   return async (plugin) => {
-    requireFullSession(plugin, deps);
+    requireFullSession(plugin, deps, { apiKeys: true });
     requirePermission(plugin);
     const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
     app.post(

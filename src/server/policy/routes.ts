@@ -11,7 +11,7 @@ import { getPolicy, savePolicy } from './service.js';
 
 export function policyRoutes(deps: Deps): FastifyPluginAsync {
   return async (plugin) => {
-    requireFullSession(plugin, deps);
+    requireFullSession(plugin, deps, { apiKeys: true });
     requirePermission(plugin);
     const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
     const tags = ['policy'];

@@ -16,6 +16,7 @@ import type { Deps } from '../db/deps.js';
 import { readSessionCookie } from './cookie.js';
 import { readMfaPolicy } from '../directory/mfa-policy.js';
 import { authorize, type Action } from '../directory/roles.js';
+import { authenticateApiKey, presentedApiKey } from './api-keys.js';
 import { judgeSession, needsMfaPolicy, sessionPolicy } from './policy.js';
 import { deleteSession, findLiveSession, type SessionWithAdmin } from './repository.js';
 
@@ -80,8 +81,17 @@ export async function judgeFullSession(deps: Deps, request: FastifyRequest, auth
  * Runs at onRequest, before the body is read or validated: a request without a full
  * session learns nothing, not even whether its body would have been valid.
  */
-export function requireFullSession(app: FastifyInstance, deps: Deps): void {
+export function requireFullSession(app: FastifyInstance, deps: Deps, options: { apiKeys?: boolean } = {}): void {
   app.addHook('onRequest', async (request) => {
+    // A request with an API key is the key's, whatever cookie it carries.
+    const presented = presentedApiKey(request.headers.authorization);
+    if (presented !== null) {
+      // An administrator's own credentials (password, authenticators, sessions, keys) are
+      // managed from a login, never by a script holding a key.
+      if (options.apiKeys !== true) throw new DomainError('forbidden', 'API keys cannot use this route; log in to the console to manage your own account and keys.');
+      request.auth = (await authenticateApiKey(deps, clientFactsOf(request), presented)).auth;
+      return;
+    }
     const auth = await loadSession(deps, request);
     if (auth?.session.state === 'mfa_enrolment') {
       if (auth.admin.status === 'suspended') throw new DomainError('not_authenticated');

@@ -77,6 +77,11 @@ export function AccountMenu({ email, onLogout }: { email: string; onLogout: () =
             </button>
           </li>
           <li role="none">
+            <button type="button" role="menuitem" onClick={() => { setOpen(false); navigate('/api-keys'); }}>
+              API keys
+            </button>
+          </li>
+          <li role="none">
             <button type="button" role="menuitem" onClick={() => { setOpen(false); onLogout(); }}>
               Log out
             </button>

@@ -1,0 +1,161 @@
+/**
+ * API keys, over HTTP on both databases: made once behind a fresh proof, stored hashed,
+ * used as `Authorization: Bearer …` with the owner's role (narrowed by the read-only flag),
+ * ended by expiry, revocation, the owner's suspension or deletion; refused keys count
+ * against the address; CSRF does not apply to them, and they reach no account route.
+ */
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import { createTestContext, dialects, login, seedAdmin, type TestContext } from './support/context.js';
+
+const DAY = 86_400_000;
+const FIVE_MINUTES = 5 * 60_000;
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+for (const dialect of dialects()) {
+  describe(`API keys (${dialect})`, () => {
+    let ctx: TestContext;
+    let ada: string;
+    beforeEach(async () => {
+      ctx = await createTestContext(dialect);
+      await seedAdmin(ctx, { email: 'ada@example.org' });
+      ada = await login(ctx, 'ada@example.org');
+    });
+    afterEach(() => ctx.close());
+
+    const call = (cookie: string, method: Method, url: string, payload?: object) =>
+      ctx.app.inject({ method, url, headers: { cookie }, ...(payload ? { payload } : {}) });
+    const withKey = (token: string, method: Method, url: string, payload?: object, headers: Record<string, string> = {}) =>
+      ctx.app.inject({ method, url, headers: { authorization: `Bearer ${token}`, ...headers }, ...(payload ? { payload } : {}) });
+
+    async function makeKey(cookie: string, body: object = { name: 'Nightly sync', expiresInDays: 30 }) {
+      const made = await call(cookie, 'POST', '/api/v1/api-keys', body);
+      assert.equal(made.statusCode, 201, made.body);
+      return made.json() as { apiKey: { id: string; name: string; prefix: string; readOnly: boolean; expiresAt: string; lastUsedAt: string | null }; token: string };
+    }
+
+    test('#70 the token is shown once, recognisable by its prefix, and only its hash is kept; the list never shows it', async () => {
+      const { apiKey, token } = await makeKey(ada);
+      assert.match(token, /^latchkey_pat_[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/);
+      assert.ok(token.startsWith(apiKey.prefix) && apiKey.prefix.length < 25, apiKey.prefix);
+      assert.equal(apiKey.expiresAt, new Date(ctx.clock.now() + 30 * DAY).toISOString());
+      const listed = await call(ada, 'GET', '/api/v1/api-keys');
+      assert.deepEqual(listed.json().apiKeys.map((k: { name: string }) => k.name), ['Nightly sync']);
+      assert.ok(!listed.body.includes(token.split('.')[1]!), 'the list has no secret');
+      const row = await ctx.db.selectFrom('api_keys').selectAll().executeTakeFirstOrThrow();
+      assert.ok(!JSON.stringify(row).includes(token.split('.')[1]!), 'the database has no secret');
+      const audit = await ctx.db.selectFrom('audit_events').selectAll().where('action', '=', 'api_key.create').execute();
+      assert.equal(audit.length, 1);
+      assert.ok(!audit[0]!.details!.includes(token.split('.')[1]!));
+    });
+
+    test('#70 a key acts as its owner: reads, and changes what the role allows; no cookie, so no CSRF rule', async () => {
+      const { token } = await makeKey(ada);
+      const listed = await withKey(token, 'GET', '/api/v1/admins');
+      assert.equal(listed.statusCode, 200, listed.body);
+      const created = await withKey(token, 'POST', '/api/v1/admins', { email: 'grace@example.org', name: 'Grace' }, { origin: 'https://scripts.example' });
+      assert.equal(created.statusCode, 201, created.body);
+      const event = await ctx.db.selectFrom('audit_events').selectAll().where('action', '=', 'admin.create').where('target_admin_id', '=', created.json().admin.id).executeTakeFirstOrThrow();
+      const adaId = (await ctx.db.selectFrom('admins').select('id').where('email', '=', 'ada@example.org').executeTakeFirstOrThrow()).id;
+      assert.equal(event.actor_admin_id, adaId, 'the audit log names the owner');
+      const withCookieToo = await ctx.app.inject({ method: 'POST', url: '/api/v1/admins', headers: { authorization: `Bearer ${token}`, cookie: ada, origin: 'https://evil.example' }, payload: { email: 'x@example.org', name: 'X' } });
+      assert.equal(withCookieToo.statusCode, 403, 'with a cookie the request is a browser’s, and the origin rule holds');
+      assert.equal(withCookieToo.json().error.code, 'forbidden_origin');
+    });
+
+    test('a key reaches none of its owner’s own account routes, and cannot make another key', async () => {
+      const { token } = await makeKey(ada);
+      for (const [method, url] of [['GET', '/api/v1/auth/authenticators'], ['POST', '/api/v1/auth/password'], ['GET', '/api/v1/auth/sessions'], ['POST', '/api/v1/api-keys'], ['GET', '/api/v1/api-keys'], ['POST', '/api/v1/auth/step-up']] as const) {
+        const response = await withKey(token, method, url, method === 'GET' ? undefined : {});
+        assert.equal(response.statusCode, 403, `${method} ${url}: ${response.body}`);
+        assert.equal(response.json().error.code, 'forbidden');
+      }
+    });
+
+    test('making a key needs a fresh proof', async () => {
+      ctx.clock.advance(FIVE_MINUTES + 1);
+      const stale = await call(ada, 'POST', '/api/v1/api-keys', { name: 'Nightly sync', expiresInDays: 30 });
+      assert.equal(stale.statusCode, 403);
+      assert.equal(stale.json().error.code, 'step_up_required');
+      assert.equal((await call(ada, 'POST', '/api/v1/auth/step-up', { password: 'correct horse battery staple' })).statusCode, 200);
+      await makeKey(ada);
+    });
+
+    test('bad bodies are 400 and make nothing: a name, 0 or 366 days, an unknown field', async () => {
+      for (const body of [{ name: '', expiresInDays: 30 }, { name: 'x', expiresInDays: 0 }, { name: 'x', expiresInDays: 366 }, { name: 'x', expiresInDays: 1.5 }, { name: 'x' }, { name: '<b>', expiresInDays: 3 }]) {
+        const response = await call(ada, 'POST', '/api/v1/api-keys', body);
+        assert.equal(response.statusCode, 400, JSON.stringify(body));
+      }
+      assert.equal((await ctx.db.selectFrom('api_keys').selectAll().execute()).length, 0);
+    });
+
+    test('the read-only flag narrows the key to reading; the owner’s new role narrows it at once', async () => {
+      const { token: readOnly } = await makeKey(ada, { name: 'Report', expiresInDays: 7, readOnly: true });
+      assert.equal((await withKey(readOnly, 'GET', '/api/v1/admins')).statusCode, 200);
+      const refused = await withKey(readOnly, 'PUT', '/api/v1/policy', { mfaRequiredForAll: true, gracePeriodDays: 7 });
+      assert.equal(refused.statusCode, 403);
+      assert.equal(refused.json().error.message, 'This needs the administrator role; you have the read-only role.');
+
+      const grace = await seedAdmin(ctx, { email: 'grace@example.org' });
+      const graceCookie = await login(ctx, 'grace@example.org');
+      const { token: graces } = await makeKey(graceCookie);
+      assert.equal((await withKey(graces, 'PUT', '/api/v1/policy', { mfaRequiredForAll: false, gracePeriodDays: 7 })).statusCode, 200);
+      assert.equal((await call(ada, 'PATCH', `/api/v1/admins/${grace.id}`, { role: 'help_desk' })).statusCode, 200);
+      assert.equal((await withKey(graces, 'PUT', '/api/v1/policy', { mfaRequiredForAll: false, gracePeriodDays: 7 })).statusCode, 403, 'the demoted owner’s key can do no more than the help desk');
+    });
+
+    test('#70 a key ends when it expires, is revoked, or its owner is suspended or deleted', async () => {
+      const { token: short } = await makeKey(ada, { name: 'Short', expiresInDays: 1 });
+      ctx.clock.advance(DAY - 1);
+      assert.equal((await withKey(short, 'GET', '/api/v1/admins')).statusCode, 200);
+      ctx.clock.advance(1);
+      assert.equal((await withKey(short, 'GET', '/api/v1/admins')).statusCode, 401, 'expired');
+
+      ada = await login(ctx, 'ada@example.org');
+      const { apiKey, token } = await makeKey(ada);
+      assert.equal((await call(ada, 'DELETE', `/api/v1/api-keys/${apiKey.id}`)).statusCode, 204);
+      assert.equal((await withKey(token, 'GET', '/api/v1/admins')).statusCode, 401, 'revoked');
+      assert.equal((await call(ada, 'DELETE', `/api/v1/api-keys/${apiKey.id}`)).statusCode, 404);
+
+      const grace = await seedAdmin(ctx, { email: 'grace@example.org' });
+      const { token: graces } = await makeKey(await login(ctx, 'grace@example.org'));
+      assert.equal((await call(ada, 'PATCH', `/api/v1/admins/${grace.id}`, { status: 'suspended' })).statusCode, 200);
+      assert.equal((await withKey(graces, 'GET', '/api/v1/admins')).statusCode, 401, 'owner suspended');
+      assert.equal((await call(ada, 'PATCH', `/api/v1/admins/${grace.id}`, { status: 'active' })).statusCode, 200);
+      assert.equal((await withKey(graces, 'GET', '/api/v1/admins')).statusCode, 401, 'lifting the suspension revives no key');
+
+      const alan = await seedAdmin(ctx, { email: 'alan@example.org' });
+      const { token: alans } = await makeKey(await login(ctx, 'alan@example.org'));
+      assert.equal((await call(ada, 'DELETE', `/api/v1/admins/${alan.id}`)).statusCode, 204);
+      assert.equal((await withKey(alans, 'GET', '/api/v1/admins')).statusCode, 401, 'owner deleted');
+      assert.equal((await ctx.db.selectFrom('api_keys').selectAll().where('admin_id', 'in', [grace.id, alan.id]).execute()).length, 0);
+    });
+
+    test('use is recorded (last use and address, once a minute) and audited once per address, not per request', async () => {
+      const { apiKey, token } = await makeKey(ada);
+      for (let i = 0; i < 5; i++) assert.equal((await withKey(token, 'GET', '/api/v1/admins')).statusCode, 200);
+      const listed = (await call(ada, 'GET', '/api/v1/api-keys')).json().apiKeys[0];
+      assert.equal(listed.lastUsedAt, new Date(ctx.clock.now()).toISOString());
+      assert.equal(listed.lastIp, '127.0.0.1');
+      await ctx.app.inject({ method: 'GET', url: '/api/v1/admins', headers: { authorization: `Bearer ${token}` }, remoteAddress: '192.0.2.7' });
+      const uses = await ctx.db.selectFrom('audit_events').selectAll().where('action', '=', 'api_key.use').execute();
+      assert.deepEqual(uses.map((e) => e.ip), ['127.0.0.1', '192.0.2.7']);
+      assert.ok(uses.every((e) => JSON.parse(e.details!).prefix === apiKey.prefix));
+    });
+
+    test('#70 wrong tokens are 401 and count against the address until it is locked', async () => {
+      const { token } = await makeKey(ada);
+      const forged = `${token.slice(0, -4)}AAAA`;
+      const answers: number[] = [];
+      for (let i = 0; i < 40; i++) {
+        answers.push((await ctx.app.inject({ method: 'GET', url: '/api/v1/admins', headers: { authorization: `Bearer ${forged}` }, remoteAddress: '198.51.100.9' })).statusCode);
+      }
+      assert.equal(answers[0], 401);
+      assert.ok(answers.includes(429), `the address is locked after a while: ${answers.join(',')}`);
+      const right = await ctx.app.inject({ method: 'GET', url: '/api/v1/admins', headers: { authorization: `Bearer ${token}` }, remoteAddress: '198.51.100.9' });
+      assert.equal(right.statusCode, 429, 'a locked address is refused before any key is checked');
+      assert.equal((await withKey(token, 'GET', '/api/v1/admins')).statusCode, 200, 'other addresses are served');
+      assert.equal((await withKey('latchkey_pat_nonsense', 'GET', '/api/v1/admins')).statusCode, 401);
+    });
+  });
+}
