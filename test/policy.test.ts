@@ -298,6 +298,21 @@ for (const dialect of dialects()) {
             return { method: 'PATCH', url: `/api/v1/admins/${target.id}`, payload: { status: 'suspended' }, ok: 200 };
           },
         },
+        {
+          name: 'role change',
+          prepare: async () => {
+            const target = await seedAdmin(ctx, { email: 'alan@example.org' });
+            return { method: 'PATCH', url: `/api/v1/admins/${target.id}`, payload: { role: 'help_desk' }, ok: 200 };
+          },
+        },
+        {
+          name: 'deleting an administrator',
+          prepare: async () => {
+            const target = await seedAdmin(ctx, { email: 'alan@example.org' });
+            return { method: 'DELETE', url: `/api/v1/admins/${target.id}`, ok: 204 };
+          },
+        },
+        { name: 'making an API key', prepare: async () => ({ method: 'POST', url: '/api/v1/api-keys', payload: { name: 'Nightly sync', expiresInDays: 30 }, ok: 201 }) },
         { name: 'policy change', prepare: async () => ({ method: 'PUT', url: '/api/v1/policy', payload: { mfaRequiredForAll: true, gracePeriodDays: 7 }, ok: 200 }) },
         { name: 'adding an authenticator app', prepare: async () => ({ method: 'POST', url: '/api/v1/auth/authenticators/totp', payload: { name: 'Spare phone' }, ok: 200 }) },
         { name: 'adding a passkey', prepare: async () => ({ method: 'POST', url: '/api/v1/auth/authenticators/passkey/options', ok: 200 }) },

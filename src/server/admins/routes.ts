@@ -70,14 +70,14 @@ export function adminRoutes(deps: Deps): FastifyPluginAsync {
         schema: {
           tags,
           summary: 'Change an administrator ("Save Administrator")',
-          description: `Suspending ends the administrator's sessions and setup links (lifting it revives no link); it is refused with \`409 last_administrator\` when nobody else could log in. Suspending: ${freshNote}`,
+          description: `Suspending ends the administrator's sessions and setup links (lifting it revives no link); a suspension or a new \`role\` is refused with \`409 last_administrator\` when no other active administrator of the administrator role could log in, and \`403 forbidden_self_action\` for yourself. Suspending or changing a role: ${freshNote}`,
           params: AdminIdParams,
           body: UpdateAdminBody,
           response: { 200: AdminEnvelope, ...errorResponses(400, 401, 403, 404, 409) },
         },
-        // Only a suspension asks for a fresh proof, so the check waits for the parsed body.
+        // Only a suspension and a role change ask for a fresh proof, so the check waits for the parsed body.
         preHandler: async (request) => {
-          if (request.body.status === 'suspended') await fresh(request);
+          if (request.body.status === 'suspended' || request.body.role !== undefined) await fresh(request);
         },
       },
       async (request) => {
