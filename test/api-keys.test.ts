@@ -143,6 +143,20 @@ for (const dialect of dialects()) {
       assert.ok(uses.every((e) => JSON.parse(e.details!).prefix === apiKey.prefix));
     });
 
+    test('#70 one key may make 300 requests a minute; the next is 429 with Retry-After, and the next minute it is served again', async () => {
+      const { token } = await makeKey(ada);
+      const answers: number[] = [];
+      for (let i = 0; i < 301; i++) answers.push((await withKey(token, 'GET', '/api/v1/policy')).statusCode);
+      assert.deepEqual([...new Set(answers.slice(0, 300))], [200]);
+      const over = await withKey(token, 'GET', '/api/v1/policy');
+      assert.equal(over.statusCode, 429);
+      assert.equal(over.headers['retry-after'], '60');
+      const { token: other } = await makeKey(ada, { name: 'Other', expiresInDays: 3 });
+      assert.equal((await withKey(other, 'GET', '/api/v1/policy')).statusCode, 200, 'other keys are not held back');
+      ctx.clock.advance(60_000);
+      assert.equal((await withKey(token, 'GET', '/api/v1/policy')).statusCode, 200);
+    });
+
     test('#70 wrong tokens are 401 and count against the address until it is locked', async () => {
       const { token } = await makeKey(ada);
       const forged = `${token.slice(0, -4)}AAAA`;

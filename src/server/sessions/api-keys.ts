@@ -26,6 +26,27 @@ export const API_KEY_PREFIX = 'latchkey_pat_';
 /** How much of a token is shown back: the prefix and the first characters of its id. */
 const SHOWN_LENGTH = API_KEY_PREFIX.length + 6;
 const TOUCH_INTERVAL_MS = 60_000;
+/**
+ * Requests one key may make in a minute, on each instance: far above any script's need, and
+ * a runaway loop holding a key cannot take the server from everyone else. Counted in memory
+ * (a database write per request would cost more than the request), so N instances allow N
+ * times as many.
+ */
+export const API_KEY_REQUESTS_PER_MINUTE = 300;
+const windows = new Map<string, { start: number; count: number }>();
+
+/** Counts a request of key `id` at `now`; the seconds to wait when it is over the limit. */
+function overLimit(id: string, now: number): number | null {
+  const window = windows.get(id);
+  if (!window || now - window.start >= 60_000) {
+    // Forget the windows that have ended, so the map holds only keys in use this minute.
+    for (const [key, value] of windows) if (now - value.start >= 60_000) windows.delete(key);
+    windows.set(id, { start: now, count: 1 });
+    return null;
+  }
+  window.count += 1;
+  return window.count > API_KEY_REQUESTS_PER_MINUTE ? Math.max(1, Math.ceil((window.start + 60_000 - now) / 1000)) : null;
+}
 
 export type ApiKeyRow = Selectable<ApiKeysTable>;
 
@@ -70,6 +91,12 @@ export async function authenticateApiKey(deps: Deps, client: ClientFacts, presen
   const owner = await deps.db.selectFrom('admins').selectAll().where('id', '=', row.admin_id).executeTakeFirstOrThrow();
   await refundAddress(deps, client);
   const { owner_status: _, ...key } = row;
+  const wait = overLimit(key.id, now);
+  if (wait !== null) {
+    const error = new DomainError('too_many_attempts', `This API key made more than ${API_KEY_REQUESTS_PER_MINUTE} requests in a minute. Wait before sending more.`);
+    error.retryAfterSeconds = wait;
+    throw error;
+  }
   await recordUse(deps.db, key, client, now);
   const admin: AdminRow = key.read_only === 1 ? { ...owner, role: 'read_only' } : owner;
   const session: SessionRow = {
