@@ -22,6 +22,33 @@ describe('the latchkey command line', () => {
     assert.match(result.stdout, /^https:\/\/lk\.example\.org\/setup#token=[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/m);
   });
 
+  test('--version prints the version of package.json', async () => {
+    const { version } = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { version: string };
+    const result = await runLatchkey(['--version'], env);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout.trim(), `latchkey ${version}`);
+  });
+
+  test('--help works for every command, shows only that command, and needs no valid settings', async () => {
+    const broken = { ...env, LATCHKEY_PORT: 'not a port' };
+    for (const [args, line] of [
+      [['serve', '--help'], /^  serve +Start the console/m],
+      [['migrate', '--help'], /^  migrate +Apply database migrations/m],
+      [['first-admin-link', '--help'], /^  first-admin-link +Print a one-time link/m],
+      [['admin', '--help'], /^  admin unlock --email E/m],
+      [['admin', 'create', '--help'], /^  admin create --email E \[--name N\] \[--role administrator\|help_desk\|read_only\]/m],
+      [['admin', 'reset-mfa', '-h'], /^  admin reset-mfa --email E/m],
+      [['mail', '--help'], /^  mail show --last/m],
+      [['--help'], /^Commands:/m],
+    ] as const) {
+      const result = await runLatchkey([...args], broken);
+      assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
+      assert.match(result.stdout, line, args.join(' '));
+    }
+    const create = await runLatchkey(['admin', 'create', '--help'], broken);
+    assert.doesNotMatch(create.stdout, /admin unlock|mail list/, 'only the command asked about');
+  });
+
   test('admin create --role gives the role; an unknown role is refused and nothing is created', async () => {
     const desk = await runLatchkey(['admin', 'create', '--email', 'desk@example.org', '--role', 'help_desk'], env);
     assert.equal(desk.code, 0, desk.stderr);

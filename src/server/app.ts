@@ -17,6 +17,7 @@ import { accountRoutes } from './account/routes.js';
 import { stepUpRoutes } from './stepup/routes.js';
 import { policyRoutes } from './policy/routes.js';
 import { apiKeyRoutes } from './apikeys/routes.js';
+import { registerRequestIdEcho, requestIdGenerator } from './http/request-id.js';
 import { auditRoutes } from './audit/routes.js';
 import { setupRoutes } from './setup/routes.js';
 import { mailRoutes } from './mail/routes.js';
@@ -103,6 +104,10 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
       },
     },
     routerOptions: { ignoreTrailingSlash: true },
+    // X-Request-Id: kept when well formed, made otherwise (http/request-id.ts).
+    requestIdHeader: false,
+    genReqId: requestIdGenerator(deps.random),
+    requestIdLogLabel: 'requestId',
   });
   edge.useLog(app.log);
 
@@ -112,6 +117,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   decorateAuth(app);
   // The onRequest hooks, in this order: the headers first, so that every refusal after them
   // carries them; then which host, then which site.
+  registerRequestIdEcho(app);
   registerSecurityHeaders(app, headers);
   registerHostGuard(app, config);
   registerOriginGuard(app, config);

@@ -2,6 +2,7 @@
  * `latchkey`: serve, migrate, and the administrator commands that work when nobody can
  * log in (API.md, "Command line").
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createAdministrator, resetMfa, unlockAdministrator } from './admins/service.js';
@@ -24,6 +25,7 @@ const USAGE = `Usage: latchkey <command>
 
 Commands:
   serve                                   Start the console (the default)
+  --version                               Print the version
   migrate                                 Apply database migrations
   first-admin-link                        Print a one-time link that creates the first administrator
                                           (only while there is none; earlier such links stop working)
@@ -32,7 +34,7 @@ Commands:
                                           print a setup link for them
   admin setup-link --email E              Print a fresh setup link (earlier links stop working)
   admin reset-mfa --email E               Remove an admin's authenticators and recovery codes
-                                          (a lost phone); they enrol again by email
+                                          (a lost phone); they set one up again at login or by email
   admin unlock --email E                  Lift a lockout imposed by failed logins
   mail list [--to E]                      List the emails in the local mailbox folder (no LATCHKEY_SMTP_URL):
                                           date, to, subject, file
@@ -40,6 +42,25 @@ Commands:
                                           Print an email's headers and its decoded text (the setup link)
 
 Settings come from LATCHKEY_* environment variables; see the README.`;
+
+/** The entries of USAGE (a command's line and the lines that continue it) that begin with `words`. */
+export function helpFor(words: string[]): string {
+  const entries: string[][] = [];
+  for (const line of USAGE.split('\n')) {
+    if (/^  \S/.test(line)) entries.push([line]);
+    else if (/^ {10,}\S/.test(line) && entries.length > 0) entries[entries.length - 1]!.push(line);
+  }
+  const prefix = words.join(' ');
+  const matching = entries.filter(([first]) => first!.trim() === prefix || first!.trim().startsWith(`${prefix} `));
+  if (matching.length === 0) return USAGE;
+  return `Usage:\n${matching.map((entry) => entry.join('\n')).join('\n')}\n\nSettings come from LATCHKEY_* environment variables; see the README.`;
+}
+
+/** The version in package.json, the same from the source and from dist/. */
+export function version(): string {
+  const file = new URL('../../package.json', import.meta.url);
+  return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version;
+}
 
 export class UsageError extends Error {}
 
@@ -67,6 +88,20 @@ const processIo: CliIo = {
 export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
   try {
     const [command = 'serve', ...rest] = argv;
+    if (command === '--version' || command === '-v' || command === 'version') {
+      io.stdout(`latchkey ${version()}`);
+      return 0;
+    }
+    // `latchkey <command> [sub] --help`: that command's usage, before any setting is read.
+    const helpAt = rest.findIndex((word) => word === '--help' || word === '-h');
+    if (helpAt >= 0) {
+      io.stdout(helpFor([command, ...rest.slice(0, helpAt).filter((word) => !word.startsWith('-'))]));
+      return 0;
+    }
+    if (command === 'help' || command === '--help' || command === '-h') {
+      io.stdout(USAGE);
+      return 0;
+    }
     const config = loadConfig(io.env);
     switch (command) {
       case 'serve':
@@ -90,11 +125,6 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
         return await runAdminCommand(rest, io, config);
       case 'mail':
         return await runMailCommand(rest, io, config);
-      case 'help':
-      case '--help':
-      case '-h':
-        io.stdout(USAGE);
-        return 0;
       default:
         throw new UsageError(`Unknown command "${command}".`);
     }
