@@ -17,6 +17,8 @@ for (const dialect of dialects()) {
     let adminId: string;
     before(async () => {
       ctx = await createTestContext(dialect);
+      // As under `latchkey serve`, a mail worker runs, so /readyz has no reason to answer 503.
+      ctx.deps.mailWorkerLastPass = () => ctx.clock.now();
       adminId = (await seedAdmin(ctx, { email: 'ada@example.org' })).id;
       const grace = await enrolledAdmin(ctx);
       pending = (await passwordStep(ctx, grace.email, grace.password)).cookie!;

@@ -18,6 +18,7 @@ import { stepUpRoutes } from './stepup/routes.js';
 import { policyRoutes } from './policy/routes.js';
 import { apiKeyRoutes } from './apikeys/routes.js';
 import { registerRequestIdEcho, requestIdGenerator } from './http/request-id.js';
+import { registerProbes } from './http/probes.js';
 import { auditRoutes } from './audit/routes.js';
 import { setupRoutes } from './setup/routes.js';
 import { mailRoutes } from './mail/routes.js';
@@ -176,6 +177,8 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
       return { status: 'ok' };
     },
   );
+
+  registerProbes(app, deps);
 
   const dummyHash = createDummyHash(deps.hasher, deps.random);
   // Made now, while the hasher is idle, so that the first unknown email under load does not

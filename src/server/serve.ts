@@ -26,6 +26,7 @@ export async function serve(config: Config, io: Terminal): Promise<void> {
   const transport = config.smtpUrl ? createSmtpTransport(config.smtpUrl) : createMailboxTransport(mailboxFolder(config.dataDir));
   const worker = startMailWorker(runtime.deps, transport, app.log.child({ component: 'mail' }));
   runtime.deps.mailQueued = worker.wake;
+  runtime.deps.mailWorkerLastPass = worker.lastPassAt;
   const maintenance = setInterval(() => {
     runMaintenance(runtime.deps).then(
       (report) => app.log.debug({ removed: report }, 'maintenance'),

@@ -16,6 +16,8 @@ export interface Deps {
   secretBox: SecretBox;
   /** Called after a transaction that queued mail commits, so the worker sends it now. */
   mailQueued?: () => void;
+  /** When the mail worker last finished a pass; unset where no worker runs (`/readyz` then says so). */
+  mailWorkerLastPass?: () => number;
   /** Where the built console lives; dist/web by default. */
   consoleDir?: string;
   /** Optional: a logger to use instead of a new pino instance (tests capture logs with it). */

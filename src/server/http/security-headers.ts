@@ -48,7 +48,7 @@ export function registerSecurityHeaders(app: FastifyInstance, headers: Record<st
   });
   app.addHook('onSend', (request, reply, payload, done) => {
     // The matched route as well as the URL: a percent-encoded path can reach an /api route.
-    if (isApiPath(request.url) || isApiPath(request.routeOptions.url ?? '')) reply.header('cache-control', 'no-store');
+    if (isApiPath(request.url) || isApiPath(request.routeOptions.url ?? '') || request.url === '/healthz' || request.url === '/readyz') reply.header('cache-control', 'no-store');
     done(null, payload);
   });
 }

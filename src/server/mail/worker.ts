@@ -80,6 +80,8 @@ export function describeSendError(error: unknown): string {
 export interface MailWorker {
   /** Look at the outbox now rather than at the next tick. */
   wake(): void;
+  /** When the worker last finished a pass over the outbox (or started): what /readyz checks. */
+  lastPassAt(): number;
   stop(): Promise<void>;
 }
 
@@ -92,6 +94,7 @@ export function startMailWorker(
   let running: Promise<void> | null = null;
   let again = false;
   let stopped = false;
+  let lastPassAt = deps.clock.now();
   const run = () => {
     if (stopped) return;
     if (running) {
@@ -102,6 +105,7 @@ export function startMailWorker(
       .then(() => undefined)
       .catch((error: unknown) => log.error({ err: error }, 'mail worker pass failed'))
       .finally(() => {
+        lastPassAt = deps.clock.now();
         running = null;
         if (again) {
           again = false;
@@ -114,6 +118,7 @@ export function startMailWorker(
   run();
   return {
     wake: run,
+    lastPassAt: () => lastPassAt,
     async stop() {
       stopped = true;
       clearInterval(timer);
