@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { createTestContext, dialects, login, seedAdmin, type TestContext } from './support/context.js';
+import { mailTo } from './support/attack-kit.js';
 
 const DAY = 86_400_000;
 const FIVE_MINUTES = 5 * 60_000;
@@ -47,6 +48,9 @@ for (const dialect of dialects()) {
       const audit = await ctx.db.selectFrom('audit_events').selectAll().where('action', '=', 'api_key.create').execute();
       assert.equal(audit.length, 1);
       assert.ok(!audit[0]!.details!.includes(token.split('.')[1]!));
+      const notices = await mailTo(ctx, 'ada@example.org');
+      assert.ok(notices.some((text) => text.includes('An API key named "Nightly sync" was made for your account; a script holding it acts as you.')), 'Ada is told');
+      assert.ok(notices.every((text) => !text.includes(token.split('.')[1]!)), 'the notice holds no secret');
     });
 
     test('#70 a key acts as its owner: reads, and changes what the role allows; no cookie, so no CSRF rule', async () => {
@@ -116,6 +120,7 @@ for (const dialect of dialects()) {
       assert.equal((await call(ada, 'DELETE', `/api/v1/api-keys/${apiKey.id}`)).statusCode, 204);
       assert.equal((await withKey(token, 'GET', '/api/v1/admins')).statusCode, 401, 'revoked');
       assert.equal((await call(ada, 'DELETE', `/api/v1/api-keys/${apiKey.id}`)).statusCode, 404);
+      assert.ok((await mailTo(ctx, 'ada@example.org')).some((text) => text.includes('The API key named "Nightly sync" was revoked; scripts holding it are refused.')));
 
       const grace = await seedAdmin(ctx, { email: 'grace@example.org' });
       const { token: graces } = await makeKey(await login(ctx, 'grace@example.org'));

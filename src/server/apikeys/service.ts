@@ -10,6 +10,8 @@ import { recordAuditEvent } from '../db/audit.js';
 import type { Deps } from '../db/deps.js';
 import { DAY_MS } from '../directory/mfa-policy.js';
 import { issueApiKeyToken, type ApiKeyRow } from '../sessions/api-keys.js';
+import { queueSecurityNotice } from '../mail/notices.js';
+import { findAdminById } from '../directory/admins.js';
 
 /** Enough for every script one person looks after; each is one more secret to rotate. */
 export const MAX_API_KEYS = 20;
@@ -63,7 +65,10 @@ export async function createApiKey(deps: Deps, adminId: string, input: CreateApi
       ip: client.ip,
       details: { apiKey: name, prefix: row.prefix, expiresInDays: input.expiresInDays, readOnly: row.read_only === 1 },
     });
+    const owner = await findAdminById(trx, adminId);
+    if (owner) await queueSecurityNotice(trx, deps, now, owner, { changes: ['api_key_created'], apiKeyName: name }, client.ip);
   });
+  deps.mailQueued?.();
   return { apiKey: presentApiKey(row), token: issued.token };
 }
 
@@ -81,5 +86,8 @@ export async function revokeApiKey(deps: Deps, adminId: string, id: string, clie
       ip: client.ip,
       details: { apiKey: row.name, prefix: row.prefix },
     });
+    const owner = await findAdminById(trx, adminId);
+    if (owner) await queueSecurityNotice(trx, deps, deps.clock.now(), owner, { changes: ['api_key_revoked'], apiKeyName: row.name }, client.ip);
   });
+  deps.mailQueued?.();
 }

@@ -100,7 +100,9 @@ export type SecurityChange =
   | 'another_authenticator_added'
   | 'authenticator_removed'
   | 'last_authenticator_removed'
-  | 'recovery_codes_regenerated';
+  | 'recovery_codes_regenerated'
+  | 'api_key_created'
+  | 'api_key_revoked';
 
 /** The authenticator a change names, as its owner called it. */
 const named = (name: string | undefined) => (name === undefined ? 'An authenticator' : `The authenticator "${name}"`);
@@ -110,13 +112,15 @@ const CHANGE_SENTENCES: Record<SecurityChange, (notice: SecurityNotice) => strin
   password_changed: () => 'Your password was changed.',
   authenticator_added: () => 'An authenticator app was connected to your account, and new recovery codes were issued.',
   authenticators_removed: () =>
-    'The authenticator apps and recovery codes of your account were removed; you will be asked to connect a new authenticator through a setup email.',
+    'The authenticator apps and recovery codes of your account were removed; you will be asked to set up a new authenticator at your next login or through a setup email.',
   recovery_code_used: () => 'A recovery code was used to log in to your account.',
   another_authenticator_added: (n) => `${named(n.authenticatorName)} was added to your account in My authenticators; it can now be used to log in.`,
   authenticator_removed: (n) => `${named(n.authenticatorName)} was removed from your account in My authenticators; it no longer logs in.`,
   last_authenticator_removed: () =>
     'It was your last authenticator, so your recovery codes were removed with it: you now log in with your password alone.',
   recovery_codes_regenerated: () => 'New recovery codes were issued for your account; the earlier ones no longer work.',
+  api_key_created: (n) => `An API key named "${n.apiKeyName ?? ''}" was made for your account; a script holding it acts as you.`,
+  api_key_revoked: (n) => `The API key named "${n.apiKeyName ?? ''}" was revoked; scripts holding it are refused.`,
 };
 
 /** What a security notice tells: the changes, and what is left when a recovery code was used. */
@@ -126,6 +130,8 @@ export interface SecurityNotice {
   recoveryCodesLeft?: number;
   /** The name of the authenticator added or removed. */
   authenticatorName?: string;
+  /** The name of the API key made or revoked. */
+  apiKeyName?: string;
 }
 
 export interface SecurityNoticeInput extends SecurityNotice {
