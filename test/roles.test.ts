@@ -56,7 +56,7 @@ const MATRIX: Record<string, Role[]> = {
   'DELETE /api/v1/api-keys/{id}': EVERYONE,
 };
 /** Routes that need no session: the login, its second step, the setup link's, the health check. */
-const WITHOUT_SESSION = /^(GET \/api\/health|GET \/healthz|GET \/readyz|POST \/api\/v1\/auth\/login|POST \/api\/v1\/auth\/mfa\/|(GET|POST) \/api\/v1\/setup)/;
+const WITHOUT_SESSION = /^(GET \/api\/health|GET \/healthz|GET \/readyz|GET \/metrics|POST \/api\/v1\/auth\/login|POST \/api\/v1\/auth\/mfa\/|(GET|POST) \/api\/v1\/setup)/;
 
 for (const dialect of dialects()) {
   describe(`roles (${dialect})`, () => {

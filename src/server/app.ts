@@ -3,7 +3,7 @@
  * routes, plugins and dependencies meet (STYLE.md §1). `main.ts` passes the real
  * database, clock and random source; tests pass their own.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -19,6 +19,8 @@ import { policyRoutes } from './policy/routes.js';
 import { apiKeyRoutes } from './apikeys/routes.js';
 import { registerRequestIdEcho, requestIdGenerator } from './http/request-id.js';
 import { registerProbes } from './http/probes.js';
+import { registerMetrics } from './http/metrics.js';
+import { createMetrics } from './core/metrics.js';
 import { auditRoutes } from './audit/routes.js';
 import { setupRoutes } from './setup/routes.js';
 import { mailRoutes } from './mail/routes.js';
@@ -75,6 +77,8 @@ function helmetOptions(config: Config): HelmetOptions {
 
 export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   const { config } = deps;
+  // One registry per set of deps: a second app on the same deps (a test's restart) counts on.
+  const metrics = (deps.metrics ??= createMetrics());
   const headers = securityHeaders(helmetOptions(config));
   // Timeouts, the per-address connection cap and the answers Node writes itself.
   const edge = createEdge({
@@ -108,13 +112,13 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     // X-Request-Id: kept when well formed, made otherwise (http/request-id.ts).
     requestIdHeader: false,
     genReqId: requestIdGenerator(deps.random),
-    requestIdLogLabel: 'requestId',
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
   });
   edge.useLog(app.log);
 
   // Only JSON bodies: a cross-site form can send text/plain without a preflight.
   app.removeContentTypeParser('text/plain');
-  registerErrorHandling(app);
+  registerErrorHandling(app, metrics);
   decorateAuth(app);
   // The onRequest hooks, in this order: the headers first, so that every refusal after them
   // carries them; then which host, then which site.
@@ -179,6 +183,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   );
 
   registerProbes(app, deps);
+  registerMetrics(app, deps, metrics);
 
   const dummyHash = createDummyHash(deps.hasher, deps.random);
   // Made now, while the hasher is idle, so that the first unknown email under load does not

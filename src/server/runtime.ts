@@ -13,6 +13,7 @@ import { migrateToLatest } from './db/migrate.js';
 import type { Deps } from './db/deps.js';
 import { cryptoRandom, systemClock } from './core/ports.js';
 import { mailboxFolder } from './mail/transport.js';
+import { createMetrics } from './core/metrics.js';
 
 export interface Runtime {
   deps: Deps;
@@ -28,7 +29,7 @@ export interface Tightened {
   now: string;
 }
 
-export async function openRuntime(config: Config, options: { migrate?: boolean } = {}): Promise<Runtime> {
+export async function openRuntime(config: Config, options: { migrate?: boolean; processMetrics?: boolean } = {}): Promise<Runtime> {
   const tightened = secureDataFolder(config);
   const db = openDatabase(config.database);
   try {
@@ -46,7 +47,15 @@ export async function openRuntime(config: Config, options: { migrate?: boolean }
     await db.destroy();
     throw error;
   }
-  const deps: Deps = { db, config, clock: systemClock, random: cryptoRandom, hasher: boundHasher(createArgon2Hasher()), secretBox };
+  const deps: Deps = {
+    db,
+    config,
+    clock: systemClock,
+    random: cryptoRandom,
+    hasher: boundHasher(createArgon2Hasher()),
+    secretBox,
+    metrics: createMetrics({ processMetrics: options.processMetrics ?? false }),
+  };
   return { deps, tightened, close: () => db.destroy() };
 }
 

@@ -21,7 +21,7 @@ export interface Terminal {
 }
 
 export async function serve(config: Config, io: Terminal): Promise<void> {
-  const runtime = await openRuntime(config);
+  const runtime = await openRuntime(config, { processMetrics: true });
   const app = await buildApp(runtime.deps);
   const transport = config.smtpUrl ? createSmtpTransport(config.smtpUrl) : createMailboxTransport(mailboxFolder(config.dataDir));
   const worker = startMailWorker(runtime.deps, transport, app.log.child({ component: 'mail' }));

@@ -38,6 +38,10 @@ export interface Config {
   maxConnectionsPerAddress: number;
   /** Host names served besides the public URL's, lower-case; IP addresses and localhost always are. */
   allowedHosts: string[];
+  /** The bearer token that lets a client other than a local one read `/metrics`; null: only local clients may. */
+  metricsToken: string | null;
+  /** Keys that sealed secrets before the current one, during a rotation (`latchkey keys rotate`). */
+  previousSecretKeys: string[];
 }
 
 export class ConfigError extends Error {
@@ -159,6 +163,20 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     problems.push('LATCHKEY_SECRET_KEY must be 32 bytes in base64; make one with: openssl rand -base64 32');
   }
 
+  const previousSecretKeys = (get('LATCHKEY_SECRET_KEY_PREVIOUS') ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  if (previousSecretKeys.some((k) => Buffer.from(k, 'base64').length !== 32)) {
+    problems.push('LATCHKEY_SECRET_KEY_PREVIOUS must be the earlier keys, each 32 bytes in base64, comma-separated (the value LATCHKEY_SECRET_KEY or data/secret.key had).');
+  }
+  if (previousSecretKeys.length > 0 && secretKey === null) {
+    problems.push('LATCHKEY_SECRET_KEY_PREVIOUS is set but LATCHKEY_SECRET_KEY is not: give the new key in LATCHKEY_SECRET_KEY (make one with: openssl rand -base64 32).');
+  }
+
+  // 32 characters or more: a token is compared, not throttled, so it must be unguessable.
+  const metricsToken = get('LATCHKEY_METRICS_TOKEN') ?? null;
+  if (metricsToken !== null && !/^[\x21-\x7e]{32,512}$/.test(metricsToken)) {
+    problems.push('LATCHKEY_METRICS_TOKEN must be 32 to 512 printable characters without spaces; make one with: openssl rand -hex 32');
+  }
+
   const logLevel = get('LATCHKEY_LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LATCHKEY_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}.`);
 
@@ -207,6 +225,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     // NAT address and bounds what one client can hold open (each about 60 KiB).
     maxConnectionsPerAddress: integer('LATCHKEY_MAX_CONNECTIONS_PER_ADDRESS', 64, 0, 100_000),
     allowedHosts,
+    metricsToken,
+    previousSecretKeys,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -33,6 +33,11 @@ export const ERROR_CATALOG = {
   forbidden_origin: { status: 403, message: 'Requests from another site are refused.' },
   forbidden_self_action: { status: 403, message: 'You cannot do this to your own account.' },
   forbidden: { status: 403, message: 'Your role does not allow this.' },
+  metrics_token_required: { status: 401, message: 'Reading the metrics from another machine needs Authorization: Bearer with the token of LATCHKEY_METRICS_TOKEN.' },
+  metrics_local_only: {
+    status: 403,
+    message: 'The metrics are read from this machine only. To read them from elsewhere, set LATCHKEY_METRICS_TOKEN and send it as a bearer token.',
+  },
   step_up_required: {
     status: 403,
     message: 'Confirm it is you first: enter your password and a code from your authenticator app, or use a passkey (it counts for 5 minutes).',

@@ -87,6 +87,8 @@ export interface PasswordHasher {
    * verifications that will run.
    */
   reserve?(): HashReservation | null;
+  /** What the bounded hasher holds now, for `/metrics`: hashes running, and places waiting (queued or reserved). */
+  load?(): { inFlight: number; waiting: number };
 }
 
 export interface HashReservation {
@@ -167,6 +169,7 @@ export function boundHasher(inner: PasswordHasher, limits: HasherLimits = DEFAUL
   return {
     hash: (password) => run(() => inner.hash(password)),
     verify: (passwordHash, password) => run(() => inner.verify(passwordHash, password)),
+    load: () => ({ inFlight, waiting: queue.length + held }),
     reserve() {
       if (!hasRoom()) return null;
       held++;

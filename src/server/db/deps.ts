@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { SecretBox } from '../core/secret-box.js';
 import type { PasswordHasher } from '../core/passwords.js';
 import type { Config } from '../core/config.js';
+import type { Metrics } from '../core/metrics.js';
 import type { Db } from './schema.js';
 import type { Clock, RandomSource } from '../core/ports.js';
 
@@ -18,6 +19,8 @@ export interface Deps {
   mailQueued?: () => void;
   /** When the mail worker last finished a pass; unset where no worker runs (`/readyz` then says so). */
   mailWorkerLastPass?: () => number;
+  /** The Prometheus series (core/metrics.ts); buildApp makes a registry when none is given. */
+  metrics?: Metrics;
   /** Where the built console lives; dist/web by default. */
   consoleDir?: string;
   /** Optional: a logger to use instead of a new pino instance (tests capture logs with it). */

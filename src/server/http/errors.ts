@@ -6,6 +6,7 @@ import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { EMAIL_INVALID_MESSAGE, NAME_INVALID_MESSAGE } from '../../shared/rules.js';
 import { HasherBusyError } from '../core/passwords.js';
 import { DomainError, ERROR_CATALOG, errorBody } from '../core/errors.js';
+import type { Metrics } from '../core/metrics.js';
 
 export { ERROR_CATALOG } from '../core/errors.js';
 
@@ -56,17 +57,19 @@ function article(type: string): string {
   return t === 'object' || t === 'array' || t === 'integer' ? `an ${t}` : `a ${t}`;
 }
 
-export function registerErrorHandling(app: FastifyInstance): void {
+export function registerErrorHandling(app: FastifyInstance, metrics?: Metrics): void {
   app.setNotFoundHandler((_request, reply) => {
     reply.code(404).send(errorBody('not_found', ERROR_CATALOG.not_found.message));
   });
 
   app.setErrorHandler((error: FastifyError & { validation?: AjvError[] }, request, reply) => {
     if (error instanceof DomainError) {
+      if (error.status === 429) metrics?.throttleRefusals.inc({ route: request.routeOptions.url ?? 'unmatched', code: error.code });
       if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
       return reply.code(error.status).send(errorBody(error.code, error.message, error.field));
     }
     if (error instanceof HasherBusyError) {
+      metrics?.hashRefusals.inc();
       reply.header('retry-after', '1');
       return reply.code(503).send(errorBody('server_busy', ERROR_CATALOG.server_busy.message));
     }

@@ -53,6 +53,13 @@ function withRememberBrowser(proof: TObject): TObject {
   );
 }
 
+/** The metrics' name for a failed step: the error's stable code. */
+function outcomeOf(error: unknown): string {
+  if (error instanceof DomainError) return error.code;
+  if (error instanceof HasherBusyError) return 'server_busy';
+  return 'internal_error';
+}
+
 export function authRoutes(deps: Deps, dummyHash: DummyHash): FastifyPluginAsync {
   return async (plugin) => {
     const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
@@ -76,7 +83,10 @@ export function authRoutes(deps: Deps, dummyHash: DummyHash): FastifyPluginAsync
         onRequest: async (request) => {
           if (!deps.hasher.reserve) return;
           request.hashSlot = deps.hasher.reserve();
-          if (!request.hashSlot) throw new HasherBusyError('password hashing is saturated');
+          if (!request.hashSlot) {
+            deps.metrics?.loginSteps.inc({ step: 'password', outcome: 'server_busy' });
+            throw new HasherBusyError('password hashing is saturated');
+          }
         },
         onResponse: async (request) => request.hashSlot?.release(),
         onRequestAbort: async (request) => request.hashSlot?.release(),
@@ -92,10 +102,12 @@ export function authRoutes(deps: Deps, dummyHash: DummyHash): FastifyPluginAsync
             slot: request.hashSlot,
           });
           setSessionCookie(deps.config, reply, result.token);
+          deps.metrics?.loginSteps.inc({ step: 'password', outcome: result.status });
           if (result.status === 'mfa_required') return { status: result.status, methods: result.methods, rememberBrowserDays: deps.config.rememberBrowserDays };
           if (result.status === 'authenticated' && result.mfaEnrolmentDueAt !== undefined) return { status: result.status, mfaEnrolmentDueAt: new Date(result.mfaEnrolmentDueAt).toISOString() };
           return { status: result.status };
         } catch (error) {
+          deps.metrics?.loginSteps.inc({ step: 'password', outcome: outcomeOf(error) });
           // The browser's earlier session ended at the start of the step, whatever the outcome.
           clearSessionCookie(deps.config, reply);
           throw error;
@@ -137,6 +149,9 @@ export function authRoutes(deps: Deps, dummyHash: DummyHash): FastifyPluginAsync
             client: clientFactsOf(request),
             rememberBrowser: rememberBrowser === true,
           });
+          const counted = outcome.ok ? 'accepted' : outcome.error;
+          deps.metrics?.loginSteps.inc({ step: 'second_factor', outcome: outcome.ok ? 'authenticated' : outcome.error });
+          deps.metrics?.secondFactors.inc({ kind: kind.method, outcome: counted });
           if (outcome.ok) {
             setSessionCookie(deps.config, reply, outcome.token);
             if (outcome.rememberedToken) setRememberedBrowserCookie(deps.config, reply, outcome.rememberedToken);
