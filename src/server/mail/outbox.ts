@@ -2,11 +2,13 @@
  * The mail outbox. A message is written in the same transaction as the change that causes
  * it, so a committed change always has its email and a rolled-back one never does. Bodies
  * are sealed (they may hold a setup link) and erased once sent. Workers on any number of
- * instances claim messages with one conditional UPDATE each, so a message goes out once.
+ * instances claim batches with one UPDATE … RETURNING (FOR UPDATE SKIP LOCKED on PostgreSQL),
+ * so a message goes out once.
  */
 import type { Selectable } from 'kysely';
 import type { SecretBox } from '../core/secret-box.js';
 import { prepared } from '../db/prepared.js';
+import { isPostgres } from '../db/dialect.js';
 import type { Db, OutboxTable } from '../db/schema.js';
 import type { PendingWrite } from '../db/together.js';
 import { randomUuid, type RandomSource } from '../core/ports.js';
@@ -51,30 +53,31 @@ export function openBody(box: SecretBox, row: OutboxRow): { text: string; html: 
   return JSON.parse(box.open(row.body_sealed, row.id)) as { text: string; html: string };
 }
 
-/** Takes up to `limit` due messages for this worker until `now + holdMs`. */
+/**
+ * Takes up to `limit` due messages for this worker until `now + holdMs`, in one statement:
+ * the UPDATE claims the rows its subquery picked and RETURNING hands them over. On
+ * PostgreSQL the subquery locks what it picks with FOR UPDATE SKIP LOCKED, so workers on
+ * several instances take disjoint batches instead of queueing behind one another's locks;
+ * SQLite has one writer at a time, so the statement is atomic there as it stands.
+ */
 export async function claimDueMail(db: Db, now: number, limit: number, holdMs: number): Promise<OutboxRow[]> {
-  const candidates = await db
+  const picked = db
     .selectFrom('outbox')
-    .selectAll()
+    .select('id')
     .where('sent_at', 'is', null)
     .where('failed_at', 'is', null)
     .where('next_attempt_at', '<=', now)
     .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<=', now)]))
     .orderBy('next_attempt_at')
-    .limit(limit)
+    .orderBy('id')
+    .limit(limit);
+  const rows = await db
+    .updateTable('outbox')
+    .set({ claimed_until: now + holdMs })
+    .where('id', 'in', isPostgres(db) ? picked.forUpdate().skipLocked() : picked)
+    .returningAll()
     .execute();
-  const claimed: OutboxRow[] = [];
-  for (const row of candidates) {
-    const result = await db
-      .updateTable('outbox')
-      .set({ claimed_until: now + holdMs })
-      .where('id', '=', row.id)
-      .where('sent_at', 'is', null)
-      .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<=', now)]))
-      .executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 1) claimed.push({ ...row, claimed_until: now + holdMs });
-  }
-  return claimed;
+  return rows.sort((a, b) => a.next_attempt_at - b.next_attempt_at || (a.id < b.id ? -1 : 1));
 }
 
 export async function markSent(db: Db, id: string, now: number): Promise<void> {

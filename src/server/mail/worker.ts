@@ -102,7 +102,10 @@ export function startMailWorker(
       return;
     }
     running = deliverDueMail(deps, transport, log)
-      .then(() => undefined)
+      .then((report) => {
+        // A full batch means more may be due: take the next one now rather than at the next tick.
+        if (report.sent + report.retrying + report.failed >= BATCH) again = true;
+      })
       .catch((error: unknown) => log.error({ err: error }, 'mail worker pass failed'))
       .finally(() => {
         lastPassAt = deps.clock.now();
