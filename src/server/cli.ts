@@ -18,6 +18,8 @@ import { issueSetupToken, setupLink } from './setup/tokens.js';
 import { issueBootstrapLinkIfEmpty } from './setup/bootstrap.js';
 import { listMailbox, MailboxError, readMailboxMessage, type MailboxMessage } from './mail/mailbox.js';
 import { mailboxFolder } from './mail/transport.js';
+import { rotateSealedValues } from './keys.js';
+import { cryptoRandom, randomBytes } from './core/ports.js';
 import { Value } from '@sinclair/typebox/value';
 import { AdminRole, Email, Name } from '../shared/api.js';
 
@@ -36,6 +38,10 @@ Commands:
   admin reset-mfa --email E               Remove an admin's authenticators and recovery codes
                                           (a lost phone); they set one up again at login or by email
   admin unlock --email E                  Lift a lockout imposed by failed logins
+  keys generate                           Print a new random secret key (base64, 32 bytes) for LATCHKEY_SECRET_KEY
+  keys rotate                             Re-seal the TOTP seeds and queued mail under LATCHKEY_SECRET_KEY, opening
+                                          them with LATCHKEY_SECRET_KEY_PREVIOUS; safe while instances run, and
+                                          run again to resume
   mail list [--to E]                      List the emails in the local mailbox folder (no LATCHKEY_SMTP_URL):
                                           date, to, subject, file
   mail show --last [--to E] | mail show FILE
@@ -102,6 +108,12 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       io.stdout(USAGE);
       return 0;
     }
+    // A new key needs no setting, and is what someone whose settings do not load may be missing.
+    if (command === 'keys' && rest[0] === 'generate') {
+      if (rest.length > 1) throw new UsageError('keys generate takes no arguments.');
+      io.stdout(Buffer.from(randomBytes(cryptoRandom, 32)).toString('base64'));
+      return 0;
+    }
     const config = loadConfig(io.env);
     switch (command) {
       case 'serve':
@@ -125,6 +137,8 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
         return await runAdminCommand(rest, io, config);
       case 'mail':
         return await runMailCommand(rest, io, config);
+      case 'keys':
+        return await runKeysCommand(rest, io, config);
       default:
         throw new UsageError(`Unknown command "${command}".`);
     }
@@ -269,6 +283,48 @@ async function printFirstAdminLink(io: CliIo, config: ReturnType<typeof loadConf
       `One-time link to create the first administrator (valid ${config.setupLinkHours} hours; earlier first-administrator links no longer work):`,
     );
     io.stdout(link);
+    return 0;
+  } finally {
+    await runtime.close();
+  }
+}
+
+/** `keys rotate`: every sealed value under the current key, then the key recorded as the database's. */
+async function runKeysCommand(argv: string[], io: CliIo, config: ReturnType<typeof loadConfig>): Promise<number> {
+  const [sub, ...args] = argv;
+  if (sub !== 'rotate') throw new UsageError(sub ? `Unknown keys command "${sub}".` : 'Name a keys command: generate or rotate.');
+  if (args.length > 0) throw new UsageError('keys rotate takes no arguments.');
+  if (config.secretKey === null) {
+    io.stderr('keys rotate needs the new key in LATCHKEY_SECRET_KEY and the old one in LATCHKEY_SECRET_KEY_PREVIOUS (make a key with: latchkey keys generate).');
+    return 1;
+  }
+  const runtime = await openRuntime(config);
+  warnTightened(io, runtime.tightened);
+  try {
+    const { db, secretBox } = runtime.deps;
+    const report = await rotateSealedValues(db, secretBox, {
+      onBatch: (progress) => io.stderr(`Re-sealed so far: ${progress.totpSeeds} TOTP seeds, ${progress.mailBodies} queued emails.`),
+    });
+    io.stdout(`Re-sealed ${report.totpSeeds} TOTP seeds and ${report.mailBodies} queued emails under the key ${secretBox.keyId}.`);
+    const lostSeeds = report.unopenable.totpSeeds;
+    if (lostSeeds.length > 0) {
+      const admins = await db.selectFrom('admins').select('email').where('id', 'in', lostSeeds.map((seed) => seed.adminId)).execute();
+      io.stderr(
+        `${lostSeeds.length} TOTP seeds open with none of the keys given (sealed under a key not in LATCHKEY_SECRET_KEY_PREVIOUS). ` +
+          `Add that key and run this again, or have these administrators enrol again: ${admins.map((a) => `latchkey admin reset-mfa --email ${a.email}`).join('; ')}`,
+      );
+    }
+    if (report.unopenable.mailBodies.length > 0) {
+      io.stderr(`${report.unopenable.mailBodies.length} queued emails open with none of the keys given; add the key they were sealed with to LATCHKEY_SECRET_KEY_PREVIOUS and run this again.`);
+    }
+    if (!report.recorded) {
+      io.stderr('Some values are still sealed under an earlier key, so LATCHKEY_SECRET_KEY_PREVIOUS must stay until this command reports none.');
+      return 1;
+    }
+    io.stdout(
+      `The database now records the key ${secretBox.keyId} as its own. Remove LATCHKEY_SECRET_KEY_PREVIOUS from every instance at its next restart; ` +
+        'keep the old key with your backups made before today, which need it.',
+    );
     return 0;
   } finally {
     await runtime.close();

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { createSecretBox, loadSecretKey } from './core/secret-box.js';
+import { createSecretBox, loadSecretKey, type SecretBox } from './core/secret-box.js';
 import { boundHasher, createArgon2Hasher } from './core/passwords.js';
 import { ConfigError, type Config } from './core/config.js';
 import type { Db } from './db/schema.js';
@@ -19,6 +19,11 @@ export interface Runtime {
   deps: Deps;
   /** What `secureDataFolder` made private at this start, for a warning. */
   tightened: Tightened[];
+  /**
+   * Set when the database's secrets are still recorded under a key of
+   * LATCHKEY_SECRET_KEY_PREVIOUS: the warning that says to run `latchkey keys rotate`.
+   */
+  rotationPending: string | null;
   close(): Promise<void>;
 }
 
@@ -39,10 +44,12 @@ export async function openRuntime(config: Config, options: { migrate?: boolean; 
     throw error;
   }
   let secretBox;
+  let rotationPending: string | null;
   try {
     const { key, source } = loadSecretKey(config.secretKey, config.dataDir, cryptoRandom);
-    secretBox = createSecretBox(cryptoRandom, key);
-    await checkSecretKeyMatchesDatabase(db, secretBox.keyId, source);
+    const previousKeys = config.previousSecretKeys.map((text) => Buffer.from(text, 'base64'));
+    secretBox = createSecretBox(cryptoRandom, key, previousKeys);
+    rotationPending = await checkSecretKeyMatchesDatabase(db, secretBox, source);
   } catch (error) {
     await db.destroy();
     throw error;
@@ -56,7 +63,7 @@ export async function openRuntime(config: Config, options: { migrate?: boolean; 
     secretBox,
     metrics: createMetrics({ processMetrics: options.processMetrics ?? false }),
   };
-  return { deps, tightened, close: () => db.destroy() };
+  return { deps, tightened, rotationPending, close: () => db.destroy() };
 }
 
 const octal = (mode: number) => mode.toString(8).padStart(4, '0');
@@ -105,19 +112,26 @@ export function describeTightened(change: Tightened): string {
 /**
  * The first start records which key seals this database's secrets. An instance started
  * with another key (a second server without LATCHKEY_SECRET_KEY, a lost key file) refuses
- * to start instead of failing every login later.
+ * to start instead of failing every login later. During a rotation the recorded key may be
+ * one of LATCHKEY_SECRET_KEY_PREVIOUS: the instance starts, and says what is left to do.
  */
-async function checkSecretKeyMatchesDatabase(db: Db, keyId: string, source: string): Promise<void> {
+async function checkSecretKeyMatchesDatabase(db: Db, box: SecretBox, source: string): Promise<string | null> {
   await db
     .insertInto('settings')
-    .values({ name: 'secret_key_id', value: keyId })
+    .values({ name: 'secret_key_id', value: box.keyId })
     .onConflict((oc) => oc.column('name').doNothing())
     .execute();
   const recorded = await db.selectFrom('settings').select('value').where('name', '=', 'secret_key_id').executeTakeFirstOrThrow();
-  if (recorded.value !== keyId) {
-    throw new ConfigError([
-      `The secret key from ${source} (id ${keyId}) is not the one this database's secrets were sealed with (id ${recorded.value}). ` +
-        'Give every instance the same LATCHKEY_SECRET_KEY (or the same data/secret.key file).',
-    ]);
+  if (recorded.value === box.keyId) return null;
+  if (box.keyIds.includes(recorded.value)) {
+    return (
+      `this database's secrets are sealed under a key of LATCHKEY_SECRET_KEY_PREVIOUS (id ${recorded.value}): once every instance has ` +
+      `the new LATCHKEY_SECRET_KEY (id ${box.keyId}), run \`latchkey keys rotate\`, then remove LATCHKEY_SECRET_KEY_PREVIOUS`
+    );
   }
+  throw new ConfigError([
+    `The secret key from ${source} (id ${box.keyId}) is not the one this database's secrets were sealed with (id ${recorded.value}). ` +
+      'Give every instance the same LATCHKEY_SECRET_KEY (or the same data/secret.key file). ' +
+      'To change the key, give the old one in LATCHKEY_SECRET_KEY_PREVIOUS and run `latchkey keys rotate` (see the README, "Key rotation").',
+  ]);
 }

@@ -59,6 +59,7 @@ export async function serve(config: Config, io: Terminal): Promise<void> {
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
   const address = await app.listen({ port: config.port, host: config.host });
+  if (runtime.rotationPending) app.log.warn(runtime.rotationPending);
   for (const change of runtime.tightened) app.log.warn({ path: change.path, was: change.was, now: change.now }, describeTightened(change));
   if (!io.isTTY && (await awaitsFirstAdmin(runtime.deps))) {
     app.log.warn('no administrator exists yet: run `latchkey first-admin-link` to get the one-time link that creates the first one');

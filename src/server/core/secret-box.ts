@@ -12,7 +12,10 @@ import { ConfigError } from './config.js';
 import { randomBytes, type RandomSource } from './ports.js';
 
 export interface SecretBox {
+  /** The current key's id: what `seal` uses. */
   readonly keyId: string;
+  /** The ids of every key `open` tries: the current one first, then LATCHKEY_SECRET_KEY_PREVIOUS. */
+  readonly keyIds: readonly string[];
   seal(plaintext: string, associatedData: string): string;
   /** The plaintext, or throws `SealedValueError` when the value is damaged, moved, or sealed under an unknown key. */
   open(sealed: string, associatedData: string): string;
@@ -30,6 +33,7 @@ export function createSecretBox(random: RandomSource, currentKey: Buffer, previo
   const keyId = keyIdOf(currentKey);
   return {
     keyId,
+    keyIds: [...keys.keys()],
     seal(plaintext, associatedData) {
       const iv = Buffer.from(randomBytes(random, 12));
       const cipher = createCipheriv('aes-256-gcm', currentKey, iv);

@@ -59,8 +59,9 @@ export function openBody(box: SecretBox, row: OutboxRow): { text: string; html: 
  * PostgreSQL the subquery locks what it picks with FOR UPDATE SKIP LOCKED, so workers on
  * several instances take disjoint batches instead of queueing behind one another's locks;
  * SQLite has one writer at a time, so the statement is atomic there as it stands.
+ * With `keyIds`, only messages sealed under one of those keys are taken.
  */
-export async function claimDueMail(db: Db, now: number, limit: number, holdMs: number): Promise<OutboxRow[]> {
+export async function claimDueMail(db: Db, now: number, limit: number, holdMs: number, keyIds?: readonly string[]): Promise<OutboxRow[]> {
   const picked = db
     .selectFrom('outbox')
     .select('id')
@@ -68,6 +69,9 @@ export async function claimDueMail(db: Db, now: number, limit: number, holdMs: n
     .where('failed_at', 'is', null)
     .where('next_attempt_at', '<=', now)
     .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<=', now)]))
+    // Only mail this worker's keys open: while instances are restarted onto a new key, one
+    // that lacks it leaves what the others sealed under it to them instead of failing it.
+    .$if(keyIds !== undefined, (query) => query.where((eb) => eb.or(keyIds!.map((id) => eb('body_sealed', 'like', `v1.${id}.%`)))))
     .orderBy('next_attempt_at')
     .orderBy('id')
     .limit(limit);

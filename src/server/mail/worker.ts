@@ -34,7 +34,7 @@ export async function deliverDueMail(
   log: FastifyBaseLogger,
 ): Promise<DeliveryReport> {
   const report: DeliveryReport = { sent: 0, retrying: 0, failed: 0 };
-  const due = await claimDueMail(deps.db, deps.clock.now(), BATCH, HOLD_MS);
+  const due = await claimDueMail(deps.db, deps.clock.now(), BATCH, HOLD_MS, deps.secretBox.keyIds);
   for (const row of due) {
     let body: { text: string; html: string };
     try {

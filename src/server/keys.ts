@@ -1,0 +1,166 @@
+/**
+ * Key rotation: `latchkey keys rotate` re-seals every sealed value (TOTP seeds, queued mail
+ * bodies) under the current secret key, then records that key as the database's.
+ *
+ * It is safe while instances run: each value is re-sealed with one conditional UPDATE
+ * (`WHERE` the value is still the one read), so a value another instance changed meanwhile
+ * is left as it now is and looked at again on the next pass. It works in batches, each one
+ * transaction, and only ever looks at values not yet under the current key, so after an
+ * interruption it is run again and goes on from where it stopped.
+ */
+import type { SecretBox } from './core/secret-box.js';
+import { SealedValueError } from './core/secret-box.js';
+import type { Db } from './db/schema.js';
+
+export interface RotationProgress {
+  totpSeeds: number;
+  mailBodies: number;
+}
+
+export interface RotationReport extends RotationProgress {
+  /** Values no key given opens (sealed under a key that is lost): reported, never touched. */
+  unopenable: { totpSeeds: Array<{ id: string; adminId: string }>; mailBodies: string[] };
+  /** Whether the database now records the current key as its own. */
+  recorded: boolean;
+}
+
+export interface RotationOptions {
+  batchSize?: number;
+  /** Called after each committed batch with the totals so far (the CLI prints progress). */
+  onBatch?: (progress: RotationProgress) => void;
+}
+
+/** The envelope's prefix for values sealed under `keyId` (core/secret-box.ts). */
+const prefixOf = (keyId: string) => `v1.${keyId}.`;
+
+interface SealedRow {
+  id: string;
+  sealed: string;
+  /** What the value is sealed with as associated data: the row it belongs to. */
+  associatedData: string;
+}
+
+/** One column of sealed values, as rotation reads and replaces them. */
+interface SealedColumn {
+  /** Up to `limit` values not under the key of `prefix`, in id order after `afterId`. */
+  stale(db: Db, prefix: string, afterId: string, limit: number): Promise<SealedRow[]>;
+  /** Puts `sealed` in place of the row's value if it is still the one read. */
+  replace(db: Db, row: SealedRow, sealed: string): Promise<boolean>;
+  countStale(db: Db, prefix: string): Promise<number>;
+}
+
+const TOTP_SEEDS: SealedColumn = {
+  stale: (db, prefix, afterId, limit) =>
+    db
+      .selectFrom('totp_authenticators')
+      .select(['id', 'secret_sealed as sealed', 'admin_id as associatedData'])
+      .where('secret_sealed', 'not like', `${prefix}%`)
+      .where('id', '>', afterId)
+      .orderBy('id')
+      .limit(limit)
+      .execute(),
+  replace: async (db, row, sealed) => {
+    const result = await db.updateTable('totp_authenticators').set({ secret_sealed: sealed }).where('id', '=', row.id).where('secret_sealed', '=', row.sealed).executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  },
+  countStale: async (db, prefix) => {
+    const row = await db
+      .selectFrom('totp_authenticators')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .where('secret_sealed', 'not like', `${prefix}%`)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  },
+};
+
+const MAIL_BODIES: SealedColumn = {
+  stale: async (db, prefix, afterId, limit) =>
+    (
+      await db
+        .selectFrom('outbox')
+        .select(['id', 'body_sealed', 'id as associatedData'])
+        .where('body_sealed', 'is not', null)
+        .where('body_sealed', 'not like', `${prefix}%`)
+        .where('id', '>', afterId)
+        .orderBy('id')
+        .limit(limit)
+        .execute()
+    ).map((row) => ({ id: row.id, sealed: row.body_sealed!, associatedData: row.associatedData })),
+  replace: async (db, row, sealed) => {
+    // A message sent meanwhile has no body any more, and is left so.
+    const result = await db.updateTable('outbox').set({ body_sealed: sealed }).where('id', '=', row.id).where('body_sealed', '=', row.sealed).executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  },
+  countStale: async (db, prefix) => {
+    const row = await db
+      .selectFrom('outbox')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .where('body_sealed', 'is not', null)
+      .where('body_sealed', 'not like', `${prefix}%`)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  },
+};
+
+const SEALED_COLUMNS: Record<keyof RotationProgress, SealedColumn> = { totpSeeds: TOTP_SEEDS, mailBodies: MAIL_BODIES };
+
+/** Re-seals the column's stale values, a batch per transaction; returns the ids of those that did not open. */
+async function rotateColumn(db: Db, box: SecretBox, column: SealedColumn, batchSize: number, counted: (n: number) => void): Promise<string[]> {
+  const unopenable: string[] = [];
+  let afterId = '';
+  for (;;) {
+    const batch = await column.stale(db, prefixOf(box.keyId), afterId, batchSize);
+    if (batch.length === 0) return unopenable;
+    afterId = batch[batch.length - 1]!.id;
+    const resealed = await db.transaction().execute(async (trx) => {
+      let count = 0;
+      for (const row of batch) {
+        let plaintext: string;
+        try {
+          plaintext = box.open(row.sealed, row.associatedData);
+        } catch (error) {
+          if (!(error instanceof SealedValueError)) throw error;
+          unopenable.push(row.id);
+          continue;
+        }
+        if (await column.replace(trx, row, box.seal(plaintext, row.associatedData))) count++;
+      }
+      return count;
+    });
+    counted(resealed);
+  }
+}
+
+/**
+ * Re-seals under `box`'s current key every value it opens with any key of its ring. Passes
+ * repeat while a pass re-sealed something (a value changed under it by a running instance
+ * is picked up by the next), at most five. When nothing is left under another key the
+ * database records the current key, and instances started with it alone are accepted.
+ */
+export async function rotateSealedValues(db: Db, box: SecretBox, options: RotationOptions = {}): Promise<RotationReport> {
+  const batchSize = options.batchSize ?? 200;
+  const progress: RotationProgress = { totpSeeds: 0, mailBodies: 0 };
+  let unopenable: Record<keyof RotationProgress, string[]> = { totpSeeds: [], mailBodies: [] };
+  for (let pass = 0; pass < 5; pass++) {
+    const before = progress.totpSeeds + progress.mailBodies;
+    unopenable = { totpSeeds: [], mailBodies: [] };
+    for (const name of Object.keys(SEALED_COLUMNS) as Array<keyof RotationProgress>) {
+      unopenable[name] = await rotateColumn(db, box, SEALED_COLUMNS[name], batchSize, (n) => {
+        progress[name] += n;
+        options.onBatch?.({ ...progress });
+      });
+    }
+    if (progress.totpSeeds + progress.mailBodies === before) break;
+  }
+  const remaining = (await TOTP_SEEDS.countStale(db, prefixOf(box.keyId))) + (await MAIL_BODIES.countStale(db, prefixOf(box.keyId)));
+  const recorded = remaining === 0;
+  if (recorded) await db.updateTable('settings').set({ value: box.keyId }).where('name', '=', 'secret_key_id').execute();
+  const seeds = unopenable.totpSeeds.length
+    ? await db.selectFrom('totp_authenticators').select(['id', 'admin_id']).where('id', 'in', unopenable.totpSeeds).execute()
+    : [];
+  return {
+    ...progress,
+    unopenable: { totpSeeds: seeds.map((row) => ({ id: row.id, adminId: row.admin_id })), mailBodies: unopenable.mailBodies },
+    recorded,
+  };
+}
