@@ -10,7 +10,6 @@ import { findAdminByEmail } from './directory/admins.js';
 import { findPasswordProblem, PASSWORD_PROBLEM_MESSAGES } from './core/passwords.js';
 import { ConfigError, loadConfig } from './core/config.js';
 import { openDatabase } from './db/connect.js';
-import { migrateToLatest } from './db/migrate.js';
 import { DomainError } from './core/errors.js';
 import { describeTightened, openRuntime, secureDataFolder, type Tightened } from './runtime.js';
 import { serve } from './serve.js';
@@ -19,6 +18,9 @@ import { issueBootstrapLinkIfEmpty } from './setup/bootstrap.js';
 import { listMailbox, MailboxError, readMailboxMessage, type MailboxMessage } from './mail/mailbox.js';
 import { mailboxFolder } from './mail/transport.js';
 import { rotateSealedValues } from './keys.js';
+import { backupSqlite, BackupError, inspectSqliteBackup, postgresBackupAdvice, restoreSqlite, type BackupSummary } from './backup.js';
+import { createSecretBox, loadSecretKey } from './core/secret-box.js';
+import { migrateToLatest, migrations } from './db/migrate.js';
 import { cryptoRandom, randomBytes } from './core/ports.js';
 import { Value } from '@sinclair/typebox/value';
 import { AdminRole, Email, Name } from '../shared/api.js';
@@ -38,6 +40,10 @@ Commands:
   admin reset-mfa --email E               Remove an admin's authenticators and recovery codes
                                           (a lost phone); they set one up again at login or by email
   admin unlock --email E                  Lift a lockout imposed by failed logins
+  backup FILE                             Copy the SQLite database to FILE while the server runs (online backup);
+                                          on PostgreSQL, print the pg_dump command to use
+  restore FILE                            Put a backup made by latchkey backup in place of the SQLite database, after
+                                          checking it; the server must be stopped; the database there is kept aside
   keys generate                           Print a new random secret key (base64, 32 bytes) for LATCHKEY_SECRET_KEY
   keys rotate                             Re-seal the TOTP seeds and queued mail under LATCHKEY_SECRET_KEY, opening
                                           them with LATCHKEY_SECRET_KEY_PREVIOUS; safe while instances run, and
@@ -139,6 +145,10 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
         return await runMailCommand(rest, io, config);
       case 'keys':
         return await runKeysCommand(rest, io, config);
+      case 'backup':
+        return await runBackup(rest, io, config);
+      case 'restore':
+        return await runRestore(rest, io, config);
       default:
         throw new UsageError(`Unknown command "${command}".`);
     }
@@ -147,7 +157,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       io.stderr(`${error.message}\n\n${USAGE}`);
       return 2;
     }
-    if (error instanceof ConfigError || error instanceof DomainError || error instanceof UnknownAdminError || error instanceof MailboxError) {
+    if (error instanceof ConfigError || error instanceof DomainError || error instanceof UnknownAdminError || error instanceof MailboxError || error instanceof BackupError) {
       io.stderr(error.message);
       return 1;
     }
@@ -286,6 +296,91 @@ async function printFirstAdminLink(io: CliIo, config: ReturnType<typeof loadConf
     return 0;
   } finally {
     await runtime.close();
+  }
+}
+
+function backupFileArgument(command: string, args: string[]): string {
+  if (args.length !== 1 || args[0]!.startsWith('-')) throw new UsageError(`${command} takes one file name: latchkey ${command} FILE`);
+  return path.resolve(args[0]!);
+}
+
+/** Where the key the database's secrets are sealed with lives, for the reminder that goes with a backup. */
+function keyLocation(config: ReturnType<typeof loadConfig>): string {
+  return config.secretKey ? 'LATCHKEY_SECRET_KEY' : path.join(config.dataDir, 'secret.key');
+}
+
+const describeSummary = (summary: BackupSummary) =>
+  `${summary.administrators} administrators, ${summary.auditEvents} audit events, schema ${summary.schema}, ${(summary.bytes / 1024).toFixed(0)} KiB`;
+
+/** `backup FILE`: SQLite's online backup; on PostgreSQL, the pg_dump command. */
+async function runBackup(args: string[], io: CliIo, config: ReturnType<typeof loadConfig>): Promise<number> {
+  const file = backupFileArgument('backup', args);
+  if (config.database.dialect === 'postgres') {
+    io.stdout(postgresBackupAdvice(config.database.connectionString, file));
+    return 0;
+  }
+  if (config.database.filename === ':memory:') throw new BackupError('The database is in memory (sqlite::memory:); there is nothing on disk to back up.');
+  const summary = await backupSqlite(config.database.filename, file, Object.keys(migrations));
+  io.stdout(`Backed up ${config.database.filename} to ${file} (${describeSummary(summary)}).`);
+  io.stdout(
+    `Keep the secret key (${keyLocation(config)}) too, stored apart from the backup: the TOTP seeds and queued mail in it open with that key only (id ${summary.secretKeyId ?? 'not recorded'}).`,
+  );
+  return 0;
+}
+
+/**
+ * `restore FILE`: checks the backup, the key and that no server answers, then puts it in
+ * place of the SQLite database, keeping the one there aside, and migrates it.
+ */
+async function runRestore(args: string[], io: CliIo, config: ReturnType<typeof loadConfig>): Promise<number> {
+  const file = backupFileArgument('restore', args);
+  if (config.database.dialect === 'postgres') {
+    io.stderr(`restore is for the SQLite database. ${postgresBackupAdvice(config.database.connectionString, file)}`);
+    return 1;
+  }
+  const target = config.database.filename;
+  if (target === ':memory:') throw new BackupError('The database is in memory (sqlite::memory:); set LATCHKEY_DATABASE_URL to the file to restore into.');
+  const summary = inspectSqliteBackup(file, Object.keys(migrations));
+  const keyFile = path.join(config.dataDir, 'secret.key');
+  if (config.secretKey === null && !fs.existsSync(keyFile)) {
+    throw new BackupError(
+      `There is no secret key: the backup's secrets are sealed with the key of id ${summary.secretKeyId}. ` +
+        `Give it in LATCHKEY_SECRET_KEY, or put the secret.key file kept with the backup in ${config.dataDir}.`,
+    );
+  }
+  const { key } = loadSecretKey(config.secretKey, config.dataDir, cryptoRandom);
+  const ring = createSecretBox(cryptoRandom, key, config.previousSecretKeys.map((text) => Buffer.from(text, 'base64'))).keyIds;
+  if (summary.secretKeyId !== null && !ring.includes(summary.secretKeyId)) {
+    throw new BackupError(
+      `The backup's secrets are sealed with the key of id ${summary.secretKeyId}, and ${keyLocation(config)} is another (id ${ring[0]}). ` +
+        'Restore with the key that was in use when the backup was made (in LATCHKEY_SECRET_KEY, or in LATCHKEY_SECRET_KEY_PREVIOUS and then run latchkey keys rotate).',
+    );
+  }
+  const running = await serverAnswers(config);
+  if (running) throw new BackupError(`A server answers at ${running}: stop every Latchkey using ${target} before restoring, then start it again.`);
+  warnTightened(io, secureDataFolder(config));
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const { keptAside } = await restoreSqlite(file, target, summary, stamp);
+  const db = openDatabase(config.database);
+  try {
+    const { applied } = await migrateToLatest(db);
+    io.stdout(`Restored ${file} into ${target} (${describeSummary(summary)}${applied.length ? `; then applied ${applied.join(', ')}` : ''}).`);
+  } finally {
+    await db.destroy();
+  }
+  if (keptAside) io.stdout(`The database that was there is kept as ${keptAside}; delete it once the restored one is checked.`);
+  return 0;
+}
+
+/** The address of a Latchkey answering on the configured port, or null. */
+async function serverAnswers(config: ReturnType<typeof loadConfig>): Promise<string | null> {
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${config.port}/healthz`;
+  try {
+    await fetch(url, { signal: AbortSignal.timeout(1000) });
+    return url;
+  } catch {
+    return null;
   }
 }
 
