@@ -29,6 +29,7 @@ const MATRIX: Record<string, Role[]> = {
   'POST /api/v1/admins/{id}/unlock': ['administrator', 'help_desk'],
   'POST /api/v1/admins/{id}/reset-mfa': ['administrator', 'help_desk'],
   'GET /api/v1/audit': EVERYONE,
+  'GET /api/v1/audit/export': EVERYONE,
   'GET /api/v1/policy': EVERYONE,
   'PUT /api/v1/policy': ['administrator'],
   'GET /api/v1/system/mail': EVERYONE,

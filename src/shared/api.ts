@@ -407,6 +407,24 @@ export const AuditPage = Type.Object({
   nextBefore: Type.Union([Type.String(), Type.Null()], { description: 'Pass as `before` for the next page; null at the end.' }),
 });
 export type AuditPage = Static<typeof AuditPage>;
+export const AUDIT_EXPORT_FORMATS = ['ndjson', 'csv'] as const;
+export type AuditExportFormat = (typeof AUDIT_EXPORT_FORMATS)[number];
+/** `GET /api/v1/audit/export`: the read API's filters, a time range, and the file's format. */
+export const AuditExportQuery = Type.Object({
+  format: Type.Optional(
+    Type.Unsafe<AuditExportFormat>({
+      type: 'string',
+      enum: [...AUDIT_EXPORT_FORMATS],
+      description: '`ndjson` (one AuditEvent as JSON per line; the default) or `csv` (a header row, then one row per event).',
+    }),
+  ),
+  action: AuditQuery.properties.action,
+  outcome: AuditQuery.properties.outcome,
+  admin: AuditQuery.properties.admin,
+  since: Type.Optional(Type.String({ format: 'date-time', description: 'Events at or after this time (ISO 8601).' })),
+  until: Type.Optional(Type.String({ format: 'date-time', description: 'Events before this time (ISO 8601).' })),
+});
+export type AuditExportQuery = Static<typeof AuditExportQuery>;
 
 /** The MFA policy for every administrator (`GET|PUT /api/v1/policy`). */
 export const MAX_GRACE_PERIOD_DAYS = 30;

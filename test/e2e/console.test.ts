@@ -285,6 +285,13 @@ describe('the console in Chromium', { skip: missing ?? false }, () => {
     await rows.filter({ hasText: 'setup.totp' }).first().waitFor();
     await adaPage.waitForFunction("![...document.querySelectorAll('table.list tbody tr')].some((r) => r.textContent.includes('success'))");
     await shot(adaPage, '11-audit-log');
+    // Download: the events of the filters on screen, as a file the server names.
+    await adaPage.getByLabel('File format').selectOption('csv');
+    const [download] = await Promise.all([adaPage.waitForEvent('download'), adaPage.getByRole('link', { name: 'Download' }).click()]);
+    assert.match(download.suggestedFilename(), /^latchkey-audit-\d{4}-\d{2}-\d{2}\.csv$/);
+    const [header, ...records] = fs.readFileSync((await download.path())!, 'utf8').trimEnd().split('\r\n');
+    assert.equal(header, '"id","at","action","outcome","actorEmail","actorName","targetEmail","targetName","ip","details"');
+    assert.ok(records.length > 0 && records.every((record) => record.includes(',"failure",')), 'only the failures shown');
   });
 
   test('a locked account shows in Details and Ada unlocks it', async () => {

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useId, useState } from 'react';
-import type { AuditEvent, AuditPage as AuditPageData } from '../../shared/api';
+import type { AuditEvent, AuditExportFormat, AuditPage as AuditPageData } from '../../shared/api';
 import { Field, Notice } from '../components/Field';
 import { api, describeFailure } from '../lib/api';
 import { exactTime, relativeTime } from '../lib/time';
@@ -22,6 +22,20 @@ const OUTCOMES: Array<[string, string]> = [
   ['denied', 'Denied'],
 ];
 
+const EXPORT_FORMATS: Array<[AuditExportFormat, string]> = [
+  ['csv', 'CSV (spreadsheets)'],
+  ['ndjson', 'NDJSON (scripts)'],
+];
+
+/** The filters as a query string, the same for the page and its download. */
+function filterQuery(filters: { action: string; outcome: string; admin: string }): URLSearchParams {
+  const query = new URLSearchParams();
+  if (filters.action) query.set('action', filters.action);
+  if (filters.outcome) query.set('outcome', filters.outcome);
+  if (filters.admin.trim()) query.set('admin', filters.admin.trim());
+  return query;
+}
+
 function describeDetails(event: AuditEvent): string {
   return Object.entries(event.details)
     .map(([key, value]) => `${key}: ${String(value)}`)
@@ -36,18 +50,17 @@ export function AuditPage() {
   const [action, setAction] = useState('');
   const [outcome, setOutcome] = useState('');
   const [admin, setAdmin] = useState('');
+  const [format, setFormat] = useState<AuditExportFormat>('csv');
   const [events, setEvents] = useState<AuditEvent[] | null>(null);
   const [nextBefore, setNextBefore] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const actionId = useId();
   const outcomeId = useId();
+  const formatId = useId();
 
   const load = useCallback(
     async (before?: string) => {
-      const query = new URLSearchParams();
-      if (action) query.set('action', action);
-      if (outcome) query.set('outcome', outcome);
-      if (admin.trim()) query.set('admin', admin.trim());
+      const query = filterQuery({ action, outcome, admin });
       if (before) query.set('before', before);
       try {
         const page = await api<AuditPageData>(`/audit?${query.toString()}`);
@@ -64,6 +77,9 @@ export function AuditPage() {
   useEffect(() => {
     void load();
   }, [load]);
+
+  const exportQuery = filterQuery({ action, outcome, admin });
+  exportQuery.set('format', format);
 
   return (
     <section className="panel" aria-labelledby="audit-title">
@@ -92,6 +108,20 @@ export function AuditPage() {
           </select>
         </div>
         <Field label="Administrator's email" type="search" value={admin} onChange={(e) => setAdmin(e.target.value)} placeholder="Anyone" />
+        <div className="field">
+          <label htmlFor={formatId}>File format</label>
+          <select id={formatId} value={format} onChange={(e) => setFormat(e.target.value as AuditExportFormat)}>
+            {EXPORT_FORMATS.map(([value, label]) => (
+              <option key={value} value={value}>
+                {label}
+              </option>
+            ))}
+          </select>
+        </div>
+        {/* A plain link: the session cookie goes with it (same origin), and the server names the file. */}
+        <a className="as-button button-secondary" href={`/api/v1/audit/export?${exportQuery.toString()}`} download>
+          Download
+        </a>
       </div>
       {error && <Notice kind="error">{error}</Notice>}
       {events === null ? (
