@@ -105,7 +105,7 @@ for (const dialect of dialects()) {
       assert.match(rows.at(-1)!.join('|'), /^1\|2026-11-27T12:00:00\.000Z\|admin\.create\|success\|\|\|ada@example\.org\|Ada Lovelace\|\|\{"mfaRequired":false\}$/);
     });
 
-    test('CSV: a cell that a spreadsheet would run as a formula starts with an apostrophe (OWASP CSV Injection)', async () => {
+    test('#72 CSV: a cell that a spreadsheet would run as a formula starts with an apostrophe (OWASP CSV Injection)', async () => {
       const mallory = await seedAdmin(ctx, { email: 'mallory@example.org', name: HYPERLINK });
       for (const name of ['+1+cmd|"/C calc"!A0', '-2+3', '@SUM(1+9)*cmd|"/C calc"!A0']) {
         await ctx.db.updateTable('admins').set({ name }).where('id', '=', mallory.id).execute();

@@ -39,7 +39,7 @@ describe('latchkey backup and restore (sqlite)', () => {
     fs.rmSync(root, { recursive: true, force: true });
   });
 
-  test('a backup taken while logins write is complete and private', async () => {
+  test('#73 a backup taken while logins write is complete and private', async () => {
     let writing = true;
     // Logins that succeed and fail: sessions, counters and audit events written all along.
     const load = async (worker: number) => {
@@ -113,7 +113,7 @@ describe('latchkey backup and restore (sqlite)', () => {
     }
   });
 
-  test('restore refuses a file that is not a Latchkey backup, a missing key and another key', async () => {
+  test('#73 restore refuses a file that is not a Latchkey backup, a missing key and another key', async () => {
     const folder = path.join(root, 'refusals');
     const env = { LATCHKEY_DATA_DIR: folder, LATCHKEY_LOG_LEVEL: 'warn', LATCHKEY_PORT: String(await freePort()) };
     const text = path.join(root, 'notes.txt');

@@ -160,7 +160,7 @@ for (const dialect of dialects()) {
       for (const value of await sealedValues(db)) assert.ok(value.startsWith(`v1.${keyIdOf(NEW_KEY)}.`), value.slice(0, 16));
     });
 
-    test('after it, the queued mail opens and goes out, and the new key alone is enough', async () => {
+    test('#74 after it, the queued mail opens and goes out, the new key alone is enough, and the old key alone is refused', async () => {
       const both = instances[1]!;
       const transport = createSmtpTransport(smtp.url);
       try {
