@@ -177,6 +177,11 @@ for (const dialect of dialects()) {
       const fresh = await start({ current: NEW_KEY });
       assert.equal(fresh.runtime.rotationPending, null);
       assert.equal((await logIn(fresh)).statusCode, 200);
+      const stale = await logIn(instances[0]!);
+      assert.equal(stale.statusCode, 503, 'the instance never restarted cannot open the re-sealed seed, and says so');
+      assert.equal(stale.json().error.code, 'secret_key_unavailable');
+      assert.equal(stale.headers['retry-after'], '5');
+      assert.equal((await logIn(fresh)).statusCode, 200, 'and the failed attempt did not lock the account');
       await assert.rejects(start({ current: OLD_KEY }), (error: unknown) => error instanceof ConfigError && /not the one this database's secrets were sealed with/.test(error.message));
     });
 

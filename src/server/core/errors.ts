@@ -78,6 +78,10 @@ export const ERROR_CATALOG = {
   headers_too_large: { status: 431, message: 'The request headers are too large.' },
   mail_failed: { status: 502, message: 'The mail server did not take the message.' },
   server_busy: { status: 503, message: 'The server is busy checking passwords. Try again in a moment.' },
+  secret_key_unavailable: {
+    status: 503,
+    message: 'This server cannot open the stored secret: it was sealed with a secret key this server does not have. Try again in a moment; if it goes on, the operator must give every instance the same keys.',
+  },
   unsupported_media_type: { status: 415, message: 'Send the body as application/json.' },
   internal_error: { status: 500, message: 'Something went wrong on the server; it has been logged.' },
 } as const;

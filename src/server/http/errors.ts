@@ -5,6 +5,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { EMAIL_INVALID_MESSAGE, NAME_INVALID_MESSAGE } from '../../shared/rules.js';
 import { HasherBusyError } from '../core/passwords.js';
+import { SealedValueError } from '../core/secret-box.js';
 import { DomainError, ERROR_CATALOG, errorBody } from '../core/errors.js';
 import type { Metrics } from '../core/metrics.js';
 
@@ -72,6 +73,13 @@ export function registerErrorHandling(app: FastifyInstance, metrics?: Metrics): 
       metrics?.hashRefusals.inc();
       reply.header('retry-after', '1');
       return reply.code(503).send(errorBody('server_busy', ERROR_CATALOG.server_busy.message));
+    }
+    if (error instanceof SealedValueError) {
+      // A TOTP seed sealed under a key this instance lacks: during a key rotation, an instance
+      // not yet restarted with the new key. Logged for the operator, never the value itself.
+      request.log.error({ code: 'secret_key_unavailable' }, 'a sealed value does not open with this instance\'s secret keys; give every instance the same LATCHKEY_SECRET_KEY and LATCHKEY_SECRET_KEY_PREVIOUS');
+      reply.header('retry-after', '5');
+      return reply.code(503).send(errorBody('secret_key_unavailable', ERROR_CATALOG.secret_key_unavailable.message));
     }
     if (error.validation) {
       const { field, message } = describeValidationError(error.validation, error.validationContext ?? 'body');
