@@ -7,7 +7,9 @@
  * 1. complete MFA logins per second at 4 and at 16 concurrent clients;
  * 2. server CPU per complete MFA login against one argon2id verification;
  * 3. authenticated reads per second against a Fastify hello-world;
- * 4. a 500-login burst from 500 addresses: health latency, event-loop delay, memory, answers.
+ * 4. a 500-login burst from 500 addresses: health latency, event-loop delay, memory, answers;
+ * 5. start to first answer: spawn to the first 200 of /healthz and /readyz against a hello-world
+ *    (bench/startup.ts). `npm run bench -- --startup-only` measures this one alone.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -23,6 +25,7 @@ import { runLogins, type LoginRun } from './logins.js';
 import { createDatabase, dropDatabase } from './postgres.js';
 import { freePort, latchkeyArgs, machineBusy, ROOT, runNode, startMeasured, type MeasuredProcess } from './processes.js';
 import { helloWorldLoad, READ_CONNECTIONS, READ_SECONDS, readLoad, type ReadLoad } from './reads.js';
+import { benchStartup, printStartup, STARTUP_NOTES } from './startup.js';
 
 type Dialect = 'sqlite' | 'postgres';
 
@@ -272,15 +275,20 @@ function warnIfStale(): void {
 
 async function main(): Promise<void> {
   warnIfStale();
-  const dialects: Dialect[] = process.env.LATCHKEY_TEST_POSTGRES_URL ? ['sqlite', 'postgres'] : ['sqlite'];
+  const startupOnly = process.argv.includes('--startup-only');
+  log('start to first answer (sqlite):');
+  const startup = await benchStartup(serverEnv, log);
+  const dialects: Dialect[] = startupOnly ? [] : process.env.LATCHKEY_TEST_POSTGRES_URL ? ['sqlite', 'postgres'] : ['sqlite'];
   const results: Array<[Dialect, Figures]> = [];
   for (const dialect of dialects) {
     log(`${dialect}:`);
     results.push([dialect, await benchDialect(dialect)]);
   }
+  printStartup(startup);
   for (const [dialect, figures] of results) printTable(dialect, figures);
-  console.log(`\n${NOTES}`);
-  if (!process.env.LATCHKEY_TEST_POSTGRES_URL) console.log('PostgreSQL skipped: set LATCHKEY_TEST_POSTGRES_URL to include it.');
+  console.log(`\n${startupOnly ? `Baseline, measured in the same run:\n${STARTUP_NOTES}` : `${NOTES}\n${STARTUP_NOTES}`}`);
+  if (startupOnly) console.log('Only the start was measured (--startup-only).');
+  else if (!process.env.LATCHKEY_TEST_POSTGRES_URL) console.log('PostgreSQL skipped: set LATCHKEY_TEST_POSTGRES_URL to include it.');
   console.log(`Bench took ${fixed((performance.now() - benchStarted) / 1000, 0)} s.`);
 }
 
