@@ -15,7 +15,7 @@ import { describeTightened, openRuntime, secureDataFolder, type Tightened } from
 import { serve } from './serve.js';
 import { issueSetupToken, setupLink } from './setup/tokens.js';
 import { issueBootstrapLinkIfEmpty } from './setup/bootstrap.js';
-import { listMailbox, MailboxError, readMailboxMessage, type MailboxMessage } from './mail/mailbox.js';
+import type { MailboxMessage } from './mail/mailbox.js';
 import { mailboxFolder } from './mail/transport.js';
 import { rotateSealedValues } from './keys.js';
 import { backupSqlite, BackupError, inspectSqliteBackup, postgresBackupAdvice, restoreSqlite, type BackupSummary } from './backup.js';
@@ -141,8 +141,17 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
         return await printFirstAdminLink(io, config);
       case 'admin':
         return await runAdminCommand(rest, io, config);
-      case 'mail':
-        return await runMailCommand(rest, io, config);
+      case 'mail': {
+        // Loaded here: its mail parser is needed by this command only, not at every start.
+        const mailbox = await import('./mail/mailbox.js');
+        try {
+          return await runMailCommand(rest, io, config, mailbox);
+        } catch (error) {
+          if (!(error instanceof mailbox.MailboxError)) throw error;
+          io.stderr(error.message);
+          return 1;
+        }
+      }
       case 'keys':
         return await runKeysCommand(rest, io, config);
       case 'backup':
@@ -157,7 +166,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       io.stderr(`${error.message}\n\n${USAGE}`);
       return 2;
     }
-    if (error instanceof ConfigError || error instanceof DomainError || error instanceof UnknownAdminError || error instanceof MailboxError || error instanceof BackupError) {
+    if (error instanceof ConfigError || error instanceof DomainError || error instanceof UnknownAdminError || error instanceof BackupError) {
       io.stderr(error.message);
       return 1;
     }
@@ -429,7 +438,12 @@ async function runKeysCommand(argv: string[], io: CliIo, config: ReturnType<type
 const mailDate = (message: MailboxMessage) => (message.date ? message.date.toISOString().replace(/\.\d{3}Z$/, 'Z') : '-');
 
 /** `mail list` and `mail show`: the local mailbox, decoded, for an installation without SMTP. */
-async function runMailCommand(argv: string[], io: CliIo, config: ReturnType<typeof loadConfig>): Promise<number> {
+async function runMailCommand(
+  argv: string[],
+  io: CliIo,
+  config: ReturnType<typeof loadConfig>,
+  { listMailbox, readMailboxMessage }: typeof import('./mail/mailbox.js'),
+): Promise<number> {
   const [sub, ...args] = argv;
   if (sub !== 'list' && sub !== 'show') throw new UsageError(sub ? `Unknown mail command "${sub}".` : 'Name a mail command: list or show.');
   let parsed;

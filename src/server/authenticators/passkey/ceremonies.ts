@@ -5,14 +5,7 @@
  * origin, compared whole: an assertion made for a look-alike site does not verify here,
  * which is what makes a passkey phishing-resistant (NIST SP 800-63B rev. 4 §3.2.5).
  */
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-} from '@simplewebauthn/server';
+import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import type { PasskeyAssertion, PasskeyAttestation } from '../../../shared/api.js';
 import { randomBytes, type RandomSource } from '../../core/ports.js';
 import { CHALLENGE_TTL_MS, type PasskeyRow } from './repository.js';
@@ -22,6 +15,12 @@ export interface RelyingParty {
   origin: string;
   name: string;
 }
+
+/**
+ * The library, loaded at the first ceremony rather than at start: it is the largest module
+ * the server imports (about a fifth of the time from spawn to the first answer).
+ */
+const webauthn = () => import('@simplewebauthn/server');
 
 export function relyingPartyOf(publicUrl: URL, name: string): RelyingParty {
   return { id: publicUrl.hostname, origin: publicUrl.origin, name };
@@ -51,12 +50,13 @@ function descriptors(passkeys: readonly PasskeyRow[]) {
   return passkeys.map((p) => ({ id: p.credential_id, transports: p.transports === '' ? [] : (p.transports.split(',') as any[]) }));
 }
 
-export function registrationOptions(
+export async function registrationOptions(
   rp: RelyingParty,
   challenge: string,
   admin: { id: string; email: string; name: string },
   existing: readonly PasskeyRow[],
 ): Promise<PublicKeyCredentialCreationOptionsJSON> {
+  const { generateRegistrationOptions } = await webauthn();
   return generateRegistrationOptions({
     rpName: rp.name,
     rpID: rp.id,
@@ -73,7 +73,8 @@ export function registrationOptions(
   });
 }
 
-export function authenticationOptions(rp: RelyingParty, challenge: string, passkeys: readonly PasskeyRow[]): Promise<PublicKeyCredentialRequestOptionsJSON> {
+export async function authenticationOptions(rp: RelyingParty, challenge: string, passkeys: readonly PasskeyRow[]): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  const { generateAuthenticationOptions } = await webauthn();
   return generateAuthenticationOptions({
     rpID: rp.id,
     challenge: Buffer.from(challenge, 'base64url'),
@@ -95,6 +96,7 @@ export interface RegisteredCredential {
 /** A verified registration's credential, or null for any response that does not verify. */
 export async function verifyRegistration(rp: RelyingParty, challenge: string, response: PasskeyAttestation): Promise<RegisteredCredential | null> {
   try {
+    const { verifyRegistrationResponse } = await webauthn();
     const verified = await verifyRegistrationResponse({
       response: response as any,
       expectedChallenge: challenge,
@@ -130,6 +132,7 @@ export interface VerifiedAssertion {
  */
 export async function verifyAssertion(rp: RelyingParty, challenge: string, passkey: PasskeyRow, response: PasskeyAssertion): Promise<VerifiedAssertion | null> {
   try {
+    const { verifyAuthenticationResponse } = await webauthn();
     const verified = await verifyAuthenticationResponse({
       response: response as any,
       expectedChallenge: challenge,
