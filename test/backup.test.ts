@@ -57,7 +57,7 @@ describe('latchkey backup and restore (sqlite)', () => {
     await Promise.all(workers);
 
     assert.equal(backup.code, 0, backup.stderr);
-    assert.match(backup.stdout, /^Backed up .*latchkey\.db to .*latchkey-backup\.db \(1 administrators, \d+ audit events, schema 013_api_keys, \d+ KiB\)\./);
+    assert.match(backup.stdout, /^Backed up .*latchkey\.db to .*latchkey-backup\.db \(1 administrators, \d+ audit events, schema 014_admin_locale, \d+ KiB\)\./);
     assert.match(backup.stdout, /Keep the secret key \(.*source\/secret\.key\) too, stored apart from the backup/);
     assert.ok(loadRequests > 10, `the server was writing during the backup (${loadRequests} requests)`);
     assert.equal(fs.statSync(backupFile).mode & 0o777, 0o600);

@@ -169,6 +169,7 @@ for (const dialect of dialects()) {
         'GET /api/v1/auth/session',
         'POST /api/v1/auth/logout',
         'POST /api/v1/auth/step-up',
+        'PUT /api/v1/auth/preferences',
         'GET /api/v1/auth/authenticators',
         'POST /api/v1/auth/authenticators/totp',
         'POST /api/v1/auth/authenticators/totp/{id}/confirm',

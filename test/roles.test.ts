@@ -42,6 +42,7 @@ const MATRIX: Record<string, Role[]> = {
   'GET /api/v1/auth/remembered-browsers': EVERYONE,
   'DELETE /api/v1/auth/remembered-browsers/{id}': EVERYONE,
   'POST /api/v1/auth/password': EVERYONE,
+  'PUT /api/v1/auth/preferences': EVERYONE,
   'GET /api/v1/auth/authenticators': EVERYONE,
   'PATCH /api/v1/auth/authenticators/{id}': EVERYONE,
   'DELETE /api/v1/auth/authenticators/{id}': EVERYONE,

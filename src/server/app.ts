@@ -199,6 +199,6 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(setupRoutes(deps), { prefix: '/api/v1/setup' });
   await app.register(systemRoutes(deps), { prefix: '/api/v1/system' });
   await app.register(mailRoutes(deps), { prefix: '/api/v1/mail' });
-  await registerConsole(app, deps.consoleDir ?? DEFAULT_CONSOLE_DIR);
+  await registerConsole(app, deps.consoleDir ?? DEFAULT_CONSOLE_DIR, deps.config.defaultLocale);
   return app;
 }

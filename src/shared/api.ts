@@ -5,6 +5,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 
 import { EMAIL_MAX_LENGTH, EMAIL_PATTERN, NAME_MAX_LENGTH, NAME_PATTERN, PASSWORD_FIELD_MAX_LENGTH } from './rules.js';
+import { LOCALES } from './locales.js';
 
 export { EMAIL_MAX_LENGTH, NAME_MAX_LENGTH, PASSWORD_FIELD_MAX_LENGTH } from './rules.js';
 
@@ -130,8 +131,31 @@ export const LoginResult = Type.Object({
 });
 export type LoginResult = Static<typeof LoginResult>;
 
+/** A language Latchkey speaks (`shared/locales.ts`), as a BCP 47 primary subtag. */
+export const LocaleCode = Type.Union(
+  LOCALES.map((locale) => Type.Literal(locale)),
+  { description: `A language Latchkey speaks: ${LOCALES.join(', ')}.` },
+);
+
+/** My preferences (PUT /api/v1/auth/preferences): what the account keeps for every browser. */
+export const Preferences = Type.Object(
+  {
+    locale: Type.Union([LocaleCode, Type.Null()], {
+      description: 'The language of my emails and of the console; null follows the instance (LATCHKEY_DEFAULT_LOCALE).',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type Preferences = Static<typeof Preferences>;
+
 export const SessionInfo = Type.Object({
-  admin: Type.Object({ id: Type.String(), email: Type.String(), name: Type.String(), role: AdminRole }),
+  admin: Type.Object({
+    id: Type.String(),
+    email: Type.String(),
+    name: Type.String(),
+    role: AdminRole,
+    locale: Type.Union([LocaleCode, Type.Null()], { description: 'The language the administrator chose; null: none, the instance default applies.' }),
+  }),
   status: LoginStatus,
   mfaEnrolmentDueAt: EnrolmentDueAt,
   methods: Type.Optional(Type.Array(Type.String(), { description: 'While `mfa_required`: the second-factor methods this login can use.' })),

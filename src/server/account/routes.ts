@@ -1,8 +1,9 @@
 /**
- * `/api/v1/auth/sessions`, `/api/v1/auth/password`, `/api/v1/auth/authenticators` and
- * `/api/v1/auth/recovery-codes`: my sessions, my password, My authenticators and my recovery
- * codes. A full session is required; adding or removing an authenticator and regenerating
- * recovery codes also need a fresh proof (stepup/guard.ts).
+ * `/api/v1/auth/sessions`, `/api/v1/auth/password`, `/api/v1/auth/preferences`,
+ * `/api/v1/auth/authenticators` and `/api/v1/auth/recovery-codes`: my sessions, my password,
+ * my preferences, My authenticators and my recovery codes. A full session is required;
+ * adding or removing an authenticator and regenerating recovery codes also need a fresh
+ * proof (stepup/guard.ts).
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -18,6 +19,7 @@ import {
   PasskeyCreationOptions,
   NewTotpBody,
   NewTotpEnrolment,
+  Preferences,
   RecoveryCodes,
   RenameAuthenticatorBody,
   SessionIdParams,
@@ -41,6 +43,7 @@ import {
   removeMyAuthenticator,
   renameMyAuthenticator,
 } from './authenticators.js';
+import { setMyPreferences } from './preferences.js';
 import { changePassword, forgetMyRememberedBrowser, listMyRememberedBrowsers, listMySessions, revokeMySession } from './service.js';
 
 export function accountRoutes(deps: Deps): FastifyPluginAsync {
@@ -125,6 +128,23 @@ export function accountRoutes(deps: Deps): FastifyPluginAsync {
         setSessionCookie(deps.config, reply, token);
         return reply.code(204).send(null);
       },
+    );
+
+    app.put(
+      '/preferences',
+      {
+        // Harmless before enrolment too: the language of the page that asks for it.
+        config: ENROLMENT_ROUTE,
+        schema: {
+          tags,
+          summary: 'Set my preferences: the language of my emails and of the console',
+          description:
+            'Kept on my account for every browser and shown as `admin.locale` in GET /api/v1/auth/session; `null` follows the instance (LATCHKEY_DEFAULT_LOCALE). A language Latchkey does not speak is 400 invalid_request. Audited as `account.preferences` when it changes.',
+          body: Preferences,
+          response: { 200: Preferences, ...errorResponses(400, 401, 403) },
+        },
+      },
+      async (request) => setMyPreferences(deps, authenticated(request), request.body, clientFactsOf(request)),
     );
 
     const fresh = requireFreshProof(deps);

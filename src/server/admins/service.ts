@@ -159,6 +159,7 @@ export async function createAdministrator(deps: Deps, actor: Actor, input: Creat
     updated_at: now,
     last_login_at: null,
     password_changed_at: input.passwordHash ? now : null,
+    locale: null,
   };
   const requestedBy = actor.adminId ? ((await findAdminById(deps.db, actor.adminId)) ?? null) : null;
   let link: string | null = null;

@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { isLocale, LOCALES, type Locale } from '../../shared/locales.js';
 
 export type DatabaseConfig =
   | { dialect: 'sqlite'; filename: string }
@@ -42,6 +43,8 @@ export interface Config {
   metricsToken: string | null;
   /** Keys that sealed secrets before the current one, during a rotation (`latchkey keys rotate`). */
   previousSecretKeys: string[];
+  /** The language of emails to an administrator who chose none, and of the console before one is known. */
+  defaultLocale: Locale;
 }
 
 export class ConfigError extends Error {
@@ -183,6 +186,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   const totpIssuer = get('LATCHKEY_TOTP_ISSUER') ?? 'Latchkey';
   if (totpIssuer.includes(':')) problems.push('LATCHKEY_TOTP_ISSUER must not contain ":" (authenticator apps split the label on it).');
 
+  const rawLocale = get('LATCHKEY_DEFAULT_LOCALE')?.toLowerCase() ?? 'en';
+  let defaultLocale: Locale = 'en';
+  if (isLocale(rawLocale)) defaultLocale = rawLocale;
+  else problems.push(`LATCHKEY_DEFAULT_LOCALE=${JSON.stringify(get('LATCHKEY_DEFAULT_LOCALE'))} must be one of the languages Latchkey speaks: ${LOCALES.join(', ')}.`);
+
   const allowedHosts: string[] = [];
   for (const entry of (get('LATCHKEY_ALLOWED_HOSTS') ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
     const name = entry.toLowerCase().replace(/\.$/, '');
@@ -227,6 +235,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     allowedHosts,
     metricsToken,
     previousSecretKeys,
+    defaultLocale,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -19,6 +19,7 @@ import * as m010 from './migrations/010_mfa_policy.js';
 import * as m011 from './migrations/011_roles.js';
 import * as m012 from './migrations/012_former_admins.js';
 import * as m013 from './migrations/013_api_keys.js';
+import * as m014 from './migrations/014_admin_locale.js';
 
 export const migrations: Record<string, Migration> = {
   '001_foundation': m001,
@@ -34,6 +35,7 @@ export const migrations: Record<string, Migration> = {
   '011_roles': m011,
   '012_former_admins': m012,
   '013_api_keys': m013,
+  '014_admin_locale': m014,
 };
 
 export interface MigrationOutcome {

@@ -24,6 +24,8 @@ export interface AdminsTable {
   updated_at: number;
   last_login_at: number | null;
   password_changed_at: number | null;
+  /** The language of their emails and console (`shared/locales.ts`); null: LATCHKEY_DEFAULT_LOCALE. */
+  locale: string | null;
 }
 
 export interface SessionsTable {

@@ -2,9 +2,15 @@ import { sql, type ExpressionBuilder, type Selectable, type Updateable } from 'k
 import { isPostgres } from '../db/dialect.js';
 import { prepared } from '../db/prepared.js';
 import type { AdminsTable, AdminStatus, Database, Db } from '../db/schema.js';
+import { isLocale, type Locale } from '../../shared/locales.js';
 import { canonicalEmail } from './addresses.js';
 
 export type AdminRow = Selectable<AdminsTable>;
+
+/** The language an administrator chose, if Latchkey still speaks it; null when none was chosen. */
+export function chosenLocale(admin: Pick<AdminRow, 'locale'>): Locale | null {
+  return isLocale(admin.locale) ? admin.locale : null;
+}
 
 /** What the Administrators list shows of each admin: never the password hash. */
 export type AdminListRow = Pick<AdminRow, 'id' | 'email' | 'name' | 'status' | 'role' | 'mfa_required' | 'created_at' | 'last_login_at'>;

@@ -1,12 +1,15 @@
 /**
  * Serves the built console (dist/web) from the same origin as the API. The page routes all
- * answer index.html; hashed assets are cached for good, the page itself never.
+ * answer index.html, its `<html lang>` in the language the browser asks for, so the page
+ * is announced in the right language before its script runs; hashed assets are cached for
+ * good, the page itself never.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
+import { LOCALES, matchLocale, parseAcceptLanguage, type Locale } from '../../shared/locales.js';
 
 /** dist/web, found the same way from src/server (tests) and dist/server (the build). */
 export const DEFAULT_CONSOLE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../dist/web');
@@ -14,7 +17,20 @@ export const DEFAULT_CONSOLE_DIR = path.resolve(path.dirname(fileURLToPath(impor
 /** The console's own paths; anything else outside /api is a 404. */
 export const CONSOLE_PAGES = ['/', '/login', '/admins', '/audit', '/sessions', '/authenticators', '/settings', '/enrol', '/api-keys', '/setup'];
 
-export async function registerConsole(app: FastifyInstance, consoleDir: string): Promise<void> {
+/** The page with its `<html>` element's lang attribute set to `locale` (added when it has none). */
+export function withPageLanguage(html: string, locale: Locale): string {
+  const tag = /<html\b[^>]*>/i.exec(html);
+  if (!tag) return html;
+  const bare = tag[0].replace(/\slang\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+)/i, '');
+  return html.replace(tag[0], () => bare.replace(/^<html\b/i, `<html lang="${locale}"`));
+}
+
+/** The language of the page for a request's Accept-Language; the instance's default when none fits. */
+export function pageLanguage(acceptLanguage: string | undefined, defaultLocale: Locale): Locale {
+  return matchLocale(parseAcceptLanguage(acceptLanguage)) ?? defaultLocale;
+}
+
+export async function registerConsole(app: FastifyInstance, consoleDir: string, defaultLocale: Locale): Promise<void> {
   const index = path.join(consoleDir, 'index.html');
   if (!fs.existsSync(index)) {
     for (const page of CONSOLE_PAGES) {
@@ -40,7 +56,18 @@ export async function registerConsole(app: FastifyInstance, consoleDir: string):
       );
     },
   });
+  // Read once: the build does not change under a running server.
+  const shell = fs.readFileSync(index, 'utf8');
+  const pages = new Map(LOCALES.map((locale) => [locale, withPageLanguage(shell, locale)]));
   for (const page of CONSOLE_PAGES) {
-    app.get(page, { schema: { hide: true } }, async (_request, reply) => reply.header('cache-control', 'no-cache').sendFile('index.html'));
+    app.get(page, { schema: { hide: true } }, async (request, reply) => {
+      const locale = pageLanguage(request.headers['accept-language'], defaultLocale);
+      return reply
+        .header('cache-control', 'no-cache')
+        .header('vary', 'Accept-Language')
+        .header('content-language', locale)
+        .type('text/html; charset=utf-8')
+        .send(pages.get(locale));
+    });
   }
 }

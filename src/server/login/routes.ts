@@ -20,6 +20,7 @@ import {
   setRememberedBrowserCookie,
   setSessionCookie,
 } from '../sessions/cookie.js';
+import { chosenLocale } from '../directory/admins.js';
 import { readMfaPolicy } from '../directory/mfa-policy.js';
 import { judgeFullSession, loadSession } from '../sessions/guard.js';
 import { enrolmentOf } from '../sessions/policy.js';
@@ -199,7 +200,7 @@ export function authRoutes(deps: Deps, dummyHash: DummyHash): FastifyPluginAsync
         const auth = await loadSession(deps, request);
         if (!auth || auth.admin.status === 'suspended') throw new DomainError('not_authenticated');
         const { admin, session } = auth;
-        const who = { id: admin.id, email: admin.email, name: admin.name, role: admin.role };
+        const who = { id: admin.id, email: admin.email, name: admin.name, role: admin.role, locale: chosenLocale(admin) };
         if (session.state === 'mfa_enrolment') return { admin: who, status: 'mfa_enrolment_required' as const };
         if (session.state === 'full') {
           // Held to what the account requires now, as every other route holds it.

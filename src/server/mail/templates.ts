@@ -1,7 +1,11 @@
 /**
- * The emails Latchkey sends, each as plain text and HTML. Every value put into HTML is
- * escaped; names are also restricted to printable text without markup at the API.
+ * The emails Latchkey sends, each as plain text and HTML, in the language asked for (the
+ * strings are in locales/, see i18n.ts). Every value put into HTML is escaped; names are
+ * also restricted to printable text without markup at the API.
  */
+import type { Locale } from '../../shared/locales.js';
+import { formatInstant, mailStrings, type MailT } from './i18n.js';
+
 export interface RenderedMail {
   subject: string;
   text: string;
@@ -12,25 +16,44 @@ export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-function formatUtc(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').replace(/:\d\d\.\d{3}Z$/, ' UTC');
+/**
+ * A sentence of the mail strings as HTML: the sentence and every value in it are escaped,
+ * and the values named in `strong` are set in bold. Each value stands in as a marker while
+ * the sentence is escaped, so markup comes only from here.
+ */
+function mailHtml(t: MailT, key: string, values: Record<string, string | number> = {}, strong: readonly string[] = []): string {
+  const names = Object.keys(values);
+  const marker = (index: number) => `\u0000${index}\u0000`;
+  const markers = Object.fromEntries(names.map((name, index) => [name, typeof values[name] === 'number' ? values[name] : marker(index)]));
+  let html = escapeHtml(t(key, markers));
+  names.forEach((name, index) => {
+    const value = escapeHtml(String(values[name]));
+    html = html.split(marker(index)).join(strong.includes(name) ? `<strong>${value}</strong>` : value);
+  });
+  return html;
 }
 
-function layout(title: string, paragraphs: string[], action?: { label: string; href: string }): string {
+function layout(locale: Locale, title: string, paragraphs: string[], action?: { label: string; href: string }): string {
+  const t = mailStrings(locale);
   const body = paragraphs.map((p) => `<p style="margin:0 0 16px">${p}</p>`).join('\n');
   const button = action
     ? `<p style="margin:24px 0"><a href="${escapeHtml(action.href)}" style="background:#1f4e79;color:#ffffff;padding:12px 20px;border-radius:6px;text-decoration:none;font-weight:600">${escapeHtml(action.label)}</a></p>
-<p style="margin:0 0 16px;font-size:13px;color:#555">If the button does not work, copy this address into your browser:<br><span style="word-break:break-all">${escapeHtml(action.href)}</span></p>`
+<p style="margin:0 0 16px;font-size:13px;color:#555">${escapeHtml(t('buttonFallback'))}<br><span style="word-break:break-all">${escapeHtml(action.href)}</span></p>`
     : '';
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>
+<html lang="${locale}"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>
 <body style="margin:0;padding:24px;background:#f4f6f8;font-family:-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif;color:#1d2733;line-height:1.5">
 <div style="max-width:560px;margin:0 auto;background:#ffffff;border-radius:8px;padding:32px">
 <h1 style="font-size:20px;margin:0 0 20px">${escapeHtml(title)}</h1>
 ${body}
 ${button}
-<p style="margin:24px 0 0;font-size:13px;color:#555">Latchkey administration console</p>
+<p style="margin:24px 0 0;font-size:13px;color:#555">${escapeHtml(t('signature'))}</p>
 </div></body></html>`;
+}
+
+/** The plain-text mail: greeting, paragraphs, signature, a blank line between each. */
+function plainText(t: MailT, name: string, paragraphs: string[]): string {
+  return [t('greeting', { name }), ...paragraphs, `-- ${t('signature')}`].join('\n\n');
 }
 
 export interface SetupMailInput {
@@ -47,46 +70,26 @@ export interface SetupMailInput {
   hasAuthenticator: boolean;
 }
 
-export function setupMail(input: SetupMailInput): RenderedMail {
-  const who = input.requestedBy ? `${input.requestedBy} asked Latchkey to send you this email` : 'An administrator of Latchkey asked to send you this email';
-  const password = input.hasPassword ? 'set your password (you may keep your current one)' : 'choose a password';
+export function setupMail(input: SetupMailInput, locale: Locale): RenderedMail {
+  const t = mailStrings(locale);
   const enrols = input.mfaRequired && !input.hasAuthenticator;
-  let steps: string;
-  if (enrols) {
-    steps = `Follow the link to ${password} and to connect an authenticator app such as Google Authenticator: you will scan a QR code and type the six-digit code it shows. From then on you log in with your email, your password and a one-time password from the app.`;
-  } else if (input.hasAuthenticator) {
-    steps = `Follow the link to ${password}. Your authenticator app is already connected and stays as it is: you go on logging in with your email, your password and a one-time password from the app.`;
-  } else {
-    steps = `Follow the link to ${password}. Then log in with your email and password.`;
-  }
-  const expiry = `The link works once and until ${formatUtc(input.expiresAt)}. Any earlier setup link sent to you no longer works.`;
-  const unexpected = 'If you did not expect this email, do not follow the link: tell your Latchkey administrators, since someone may be trying to take over the account. Nothing changes until the link is used.';
-  const subject = enrols ? 'Set up your password and authenticator for Latchkey' : 'Set up your password for Latchkey';
-  const text = [
-    `Hello ${input.name},`,
-    '',
-    `${who} for your administrator account ${input.email}.`,
-    '',
-    steps,
-    '',
-    input.link,
-    '',
-    expiry,
-    '',
-    unexpected,
-    '',
-    '-- Latchkey administration console',
-  ].join('\n');
+  const steps = `setup.steps.${enrols ? 'enrol' : input.hasAuthenticator ? 'authenticatorKept' : 'passwordOnly'}${input.hasPassword ? 'KeepingPassword' : ''}`;
+  const intro = input.requestedBy ? 'setup.requestedBy' : 'setup.requestedByAnAdministrator';
+  const introValues = { email: input.email, ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}) };
+  const expiry = { expiresAt: formatInstant(input.expiresAt, locale) };
+  const subject = t(enrols ? 'setup.subjectWithAuthenticator' : 'setup.subject');
+  const text = plainText(t, input.name, [t(intro, introValues), t(steps), input.link, t('setup.expiry', expiry), t('setup.unexpected')]);
   const html = layout(
+    locale,
     subject,
     [
-      `Hello ${escapeHtml(input.name)},`,
-      `${escapeHtml(who)} for your administrator account <strong>${escapeHtml(input.email)}</strong>.`,
-      escapeHtml(steps),
-      escapeHtml(expiry),
-      escapeHtml(unexpected),
+      mailHtml(t, 'greeting', { name: input.name }),
+      mailHtml(t, intro, introValues, ['email']),
+      mailHtml(t, steps),
+      mailHtml(t, 'setup.expiry', expiry),
+      mailHtml(t, 'setup.unexpected'),
     ],
-    { label: enrols ? 'Set password and authenticator' : 'Set password', href: input.link },
+    { label: t(enrols ? 'setup.buttonWithAuthenticator' : 'setup.button'), href: input.link },
   );
   return { subject, text, html };
 }
@@ -104,24 +107,21 @@ export type SecurityChange =
   | 'api_key_created'
   | 'api_key_revoked';
 
-/** The authenticator a change names, as its owner called it. */
-const named = (name: string | undefined) => (name === undefined ? 'An authenticator' : `The authenticator "${name}"`);
+/** A sentence of the mail strings with the values it takes. */
+interface Sentence {
+  key: string;
+  values: Record<string, string | number>;
+}
 
-const CHANGE_SENTENCES: Record<SecurityChange, (notice: SecurityNotice) => string> = {
-  password_set: () => 'A password was set for your account, which is now ready to use.',
-  password_changed: () => 'Your password was changed.',
-  authenticator_added: () => 'An authenticator app was connected to your account, and new recovery codes were issued.',
-  authenticators_removed: () =>
-    'The authenticator apps and recovery codes of your account were removed; you will be asked to set up a new authenticator at your next login or through a setup email.',
-  recovery_code_used: () => 'A recovery code was used to log in to your account.',
-  another_authenticator_added: (n) => `${named(n.authenticatorName)} was added to your account in My authenticators; it can now be used to log in.`,
-  authenticator_removed: (n) => `${named(n.authenticatorName)} was removed from your account in My authenticators; it no longer logs in.`,
-  last_authenticator_removed: () =>
-    'It was your last authenticator, so your recovery codes were removed with it: you now log in with your password alone.',
-  recovery_codes_regenerated: () => 'New recovery codes were issued for your account; the earlier ones no longer work.',
-  api_key_created: (n) => `An API key named "${n.apiKeyName ?? ''}" was made for your account; a script holding it acts as you.`,
-  api_key_revoked: (n) => `The API key named "${n.apiKeyName ?? ''}" was revoked; scripts holding it are refused.`,
-};
+/** The sentence of one change, and what it names: the authenticator or API key, as its owner called it. */
+function changeSentence(change: SecurityChange, notice: SecurityNotice): Sentence {
+  const key = `notice.changes.${change}`;
+  if (change === 'another_authenticator_added' || change === 'authenticator_removed') {
+    return notice.authenticatorName === undefined ? { key: `${key}_unnamed`, values: {} } : { key, values: { authenticator: notice.authenticatorName } };
+  }
+  if (change === 'api_key_created' || change === 'api_key_revoked') return { key, values: { apiKey: notice.apiKeyName ?? '' } };
+  return { key, values: {} };
+}
 
 /** What a security notice tells: the changes, and what is left when a recovery code was used. */
 export interface SecurityNotice {
@@ -141,22 +141,20 @@ export interface SecurityNoticeInput extends SecurityNotice {
   ip: string | null;
 }
 
-export function securityNoticeMail(input: SecurityNoticeInput): RenderedMail {
-  const lines = input.changes.map((c) => CHANGE_SENTENCES[c](input));
-  if (input.recoveryCodesLeft !== undefined) {
-    lines.push(`You have ${input.recoveryCodesLeft} unused recovery code${input.recoveryCodesLeft === 1 ? '' : 's'} left.`);
-  }
-  const when = `When: ${formatUtc(input.at)}${input.ip ? `, from the address ${input.ip}` : ''}.`;
-  const notYou =
-    'If this was not you, your account may be in someone else\'s hands: ask another Latchkey administrator at once to suspend the account and send you a new setup email, and change the password of your email account.';
-  const subject = 'Security notice for your Latchkey account';
-  const text = [`Hello ${input.name},`, '', ...lines, when, '', notYou, '', 'If it was you, there is nothing to do.', '', '-- Latchkey administration console'].join('\n');
-  const html = layout(subject, [
-    `Hello ${escapeHtml(input.name)},`,
-    lines.map(escapeHtml).join('<br>'),
-    escapeHtml(when),
-    `<strong>${escapeHtml(notYou)}</strong>`,
-    'If it was you, there is nothing to do.',
+export function securityNoticeMail(input: SecurityNoticeInput, locale: Locale): RenderedMail {
+  const t = mailStrings(locale);
+  const sentences = input.changes.map((change) => changeSentence(change, input));
+  // i18next picks the plural form of the language from `count` (recoveryCodesLeft_one, _other).
+  if (input.recoveryCodesLeft !== undefined) sentences.push({ key: 'notice.recoveryCodesLeft', values: { count: input.recoveryCodesLeft } });
+  const when: Sentence = { key: input.ip ? 'notice.whenFrom' : 'notice.when', values: { at: formatInstant(input.at, locale), ...(input.ip ? { ip: input.ip } : {}) } };
+  const subject = t('notice.subject');
+  const text = plainText(t, input.name, [[...sentences, when].map((s) => t(s.key, s.values)).join('\n'), t('notice.notYou'), t('notice.itWasYou')]);
+  const html = layout(locale, subject, [
+    mailHtml(t, 'greeting', { name: input.name }),
+    sentences.map((s) => mailHtml(t, s.key, s.values)).join('<br>'),
+    mailHtml(t, when.key, when.values),
+    `<strong>${mailHtml(t, 'notice.notYou')}</strong>`,
+    mailHtml(t, 'notice.itWasYou'),
   ]);
   return { subject, text, html };
 }
@@ -169,13 +167,11 @@ export interface TestMailInput {
 }
 
 /** "Send test email": proof that the configured mail server delivers to an administrator. */
-export function testMail(input: TestMailInput): RenderedMail {
-  const subject = 'Latchkey test email';
-  const lines = [
-    `This message was sent at ${formatUtc(input.at)} through ${input.through} because you clicked Send test email in the Latchkey console.`,
-    'It arrived, so setup emails and security notices reach administrators too. There is nothing to do.',
-  ];
-  const text = [`Hello ${input.name},`, '', ...lines, '', '-- Latchkey administration console'].join('\n');
-  const html = layout(subject, [`Hello ${escapeHtml(input.name)},`, ...lines.map(escapeHtml)]);
+export function testMail(input: TestMailInput, locale: Locale): RenderedMail {
+  const t = mailStrings(locale);
+  const subject = t('test.subject');
+  const sent = { at: formatInstant(input.at, locale), through: input.through };
+  const text = plainText(t, input.name, [[t('test.sent', sent), t('test.arrived')].join('\n')]);
+  const html = layout(locale, subject, [mailHtml(t, 'greeting', { name: input.name }), mailHtml(t, 'test.sent', sent), mailHtml(t, 'test.arrived')]);
   return { subject, text, html };
 }

@@ -8,6 +8,7 @@ import { recordAuditEvent } from '../db/audit.js';
 import { DomainError } from '../core/errors.js';
 import { randomUuid } from '../core/ports.js';
 import { withoutCredentials } from './credentials.js';
+import { mailLocaleOf } from './i18n.js';
 import { testMail } from './templates.js';
 import { createMailboxTransport, createSmtpTransport, mailboxFolder, type MailTransport } from './transport.js';
 import { describeSendError } from './worker.js';
@@ -40,7 +41,7 @@ export interface TestEmailResult {
 
 export async function sendTestEmail(
   deps: Deps,
-  admin: { id: string; name: string; email: string },
+  admin: { id: string; name: string; email: string; locale: string | null },
   ip: string | null,
 ): Promise<TestEmailResult> {
   const { kind, transport } = configuredTransport(deps);
@@ -52,7 +53,8 @@ export async function sendTestEmail(
       from: deps.config.mailFrom,
       to: admin.email,
       messageId: randomUuid(deps.random),
-      ...testMail({ name: admin.name, at: now, through: transport.description }),
+      // In the language of the administrator who asked, who is also the recipient.
+      ...testMail({ name: admin.name, at: now, through: transport.description }, mailLocaleOf(admin, deps.config.defaultLocale)),
     });
   } catch (error) {
     const reason = withoutCredentials(describeSendError(error), deps.config.smtpUrl);

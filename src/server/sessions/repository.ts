@@ -79,6 +79,7 @@ const sessionWithAdmin = prepared((db: Db, id: string) =>
       'admins.updated_at as a_updated_at',
       'admins.last_login_at as a_last_login_at',
       'admins.password_changed_at as a_password_changed_at',
+      'admins.locale as a_locale',
     ])
     .where('sessions.id', '=', id),
 );
@@ -98,7 +99,7 @@ export async function findLiveSession(db: Db, policy: SessionPolicy, now: number
   if (!parsed) return null;
   const [row] = await sessionWithAdmin(db, parsed.id);
   if (!row || !secretMatches(parsed.secret, row.secret_hash)) return null;
-  const { a_email, a_name, a_password_hash, a_status, a_role, a_mfa_required, a_created_at, a_updated_at, a_last_login_at, a_password_changed_at, ...session } = row;
+  const { a_email, a_name, a_password_hash, a_status, a_role, a_mfa_required, a_created_at, a_updated_at, a_last_login_at, a_password_changed_at, a_locale, ...session } = row;
   if (!isLive(session, policy, now)) {
     await deleteSession(db, session.id);
     return null;
@@ -119,6 +120,7 @@ export async function findLiveSession(db: Db, policy: SessionPolicy, now: number
     updated_at: a_updated_at,
     last_login_at: a_last_login_at,
     password_changed_at: a_password_changed_at,
+    locale: a_locale,
   };
   return { session, admin };
 }

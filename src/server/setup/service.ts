@@ -26,6 +26,7 @@ import { authorize } from '../directory/roles.js';
 import { enqueueMail } from '../mail/outbox.js';
 import { queueSecurityNotice } from '../mail/notices.js';
 import { setupMail, type SecurityChange } from '../mail/templates.js';
+import { mailLocaleOf } from '../mail/i18n.js';
 import { randomUuid } from '../core/ports.js';
 import {
   findUsableSetupToken,
@@ -78,7 +79,7 @@ export async function queueSetupEmail(
     mfaRequired: admin.mfa_required === 1,
     hasPassword: admin.password_hash !== null,
     hasAuthenticator: await hasAuthenticator(trx, admin.id),
-  });
+  }, mailLocaleOf(admin, deps.config.defaultLocale));
   await enqueueMail(trx, deps.secretBox, deps.random, now, { kind: 'setup', to: admin.email, adminId: admin.id, ...mail });
   await recordAuditEvent(trx, {
     at: now,
@@ -185,6 +186,7 @@ export async function createFirstAdmin(
     updated_at: now,
     last_login_at: null,
     password_changed_at: null,
+    locale: null,
   };
   await deps.db.transaction().execute(async (trx) => {
     if ((await countAdmins(trx)) > 0) throw new DomainError('invalid_token');
