@@ -1,7 +1,14 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect } from 'react';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { Trans, useTranslation } from 'react-i18next';
 import type { SessionInfo } from '../shared/api';
+import { isLocale, type Locale } from '../shared/locales';
 import { AccountMenu } from './components/AccountMenu';
+import { Nav } from './components/Nav';
+import { ThemeToggle } from './components/Preferences';
+import { chooseLanguage } from './i18n';
 import { api, ApiFailure } from './lib/api';
+import { queryKeys } from './lib/queries';
 import { navigate, usePath } from './lib/router';
 import { AdministratorsPage } from './pages/AdministratorsPage';
 import { AuditPage } from './pages/AuditPage';
@@ -23,25 +30,69 @@ export type SessionState =
   | { kind: 'enrolment'; session: SessionInfo }
   | { kind: 'full'; session: SessionInfo };
 
+/** Skips the top bar and the navigation to the page's own content (WCAG 2.4.1). */
+function SkipLink() {
+  const { t } = useTranslation();
+  return (
+    <a className="skip-link" href="#content">
+      {t('shell.skipToContent')}
+    </a>
+  );
+}
+
+/** The administrator's language: shown at once, kept in this browser and, for the emails, on the account. */
+async function keepLanguage(language: Locale): Promise<void> {
+  await chooseLanguage(language);
+  await api('/auth/preferences', { method: 'PUT', body: { locale: language } }).catch(() => undefined);
+}
+
+/** The session as the server has it; null when there is none (401). */
+async function fetchSession(): Promise<SessionInfo | null> {
+  try {
+    return await api<SessionInfo>('/auth/session');
+  } catch (error) {
+    if (error instanceof ApiFailure && error.status === 401) return null;
+    throw error;
+  }
+}
+
+function stateOf(info: SessionInfo | null | undefined, failed: boolean): SessionState {
+  if (info === undefined) return failed ? { kind: 'anonymous' } : { kind: 'loading' };
+  if (info === null) return { kind: 'anonymous' };
+  if (info.status === 'authenticated') return { kind: 'full', session: info };
+  if (info.status === 'mfa_enrolment_required') return { kind: 'enrolment', session: info };
+  return { kind: 'pending', email: info.admin.email, methods: info.methods ?? ['totp'], rememberBrowserDays: info.rememberBrowserDays ?? 0 };
+}
+
 export function App() {
+  const { t } = useTranslation();
   const path = usePath();
-  const [session, setSession] = useState<SessionState>({ kind: 'loading' });
-
+  const queryClient = useQueryClient();
+  // The session is server state like any other: a change that alters it (a policy saved, a
+  // first authenticator) invalidates queryKeys.session, and the shell follows.
+  const sessionQuery = useQuery({ queryKey: queryKeys.session, queryFn: fetchSession, enabled: path !== '/setup', staleTime: 0 });
+  const session = stateOf(sessionQuery.data, sessionQuery.isError);
   const refreshSession = useCallback(async () => {
-    try {
-      const info = await api<SessionInfo>('/auth/session');
-      if (info.status === 'authenticated') setSession({ kind: 'full', session: info });
-      else if (info.status === 'mfa_enrolment_required') setSession({ kind: 'enrolment', session: info });
-      else setSession({ kind: 'pending', email: info.admin.email, methods: info.methods ?? ['totp'], rememberBrowserDays: info.rememberBrowserDays ?? 0 });
-    } catch (error) {
-      if (error instanceof ApiFailure && error.status === 401) setSession({ kind: 'anonymous' });
-      else setSession({ kind: 'anonymous' });
-    }
-  }, []);
+    await queryClient.invalidateQueries({ queryKey: queryKeys.session });
+  }, [queryClient]);
 
+  // Each move in the console asks again, so a session ended elsewhere is noticed at once.
+  const { refetch } = sessionQuery;
   useEffect(() => {
-    if (path !== '/setup') void refreshSession();
-  }, [path, refreshSession]);
+    if (path !== '/setup') void refetch();
+  }, [path, refetch]);
+
+  // The language kept on the account follows the administrator to every browser.
+  const kept = sessionQuery.data?.admin.locale ?? null;
+  useEffect(() => {
+    if (isLocale(kept)) void chooseLanguage(kept);
+  }, [kept]);
+
+  /** Nothing read in this session stays in memory for whoever uses the tab next. */
+  const endSession = () => {
+    queryClient.removeQueries({ predicate: (query) => query.queryKey[0] !== queryKeys.session[0] });
+    queryClient.setQueryData(queryKeys.session, null);
+  };
 
   // The setup page stands alone: it works from the emailed link, with no session.
   if (path === '/setup') return <SetupPage />;
@@ -49,20 +100,21 @@ export function App() {
   if (session.kind === 'loading') {
     return (
       <main className="centered" aria-busy="true">
-        <p>Loading…</p>
+        <p>{t('shell.loading')}</p>
       </main>
     );
   }
 
   const logout = async () => {
     await api('/auth/logout', { method: 'POST' }).catch(() => undefined);
-    setSession({ kind: 'anonymous' });
+    endSession();
     navigate('/login', true);
   };
 
+  // The new session is full: the shell below moves from /enrol (or /login) to Home by itself.
+  // Navigating here too would land after the admin may already have moved on.
   const enrolled = async () => {
     await refreshSession();
-    navigate('/', true);
   };
 
   if (session.kind === 'enrolment') {
@@ -70,14 +122,18 @@ export function App() {
     if (path !== '/enrol') navigate('/enrol', true);
     return (
       <div className="app">
+        <SkipLink />
         <header className="topbar">
           <span className="brand">
             <img src="/favicon.svg" alt="" width="28" height="28" />
             <span>Latchkey</span>
           </span>
-          <span className="muted">{session.session.admin.email}</span>
+          <div className="topbar-end">
+            <ThemeToggle />
+            <span className="muted topbar-email">{session.session.admin.email}</span>
+          </div>
         </header>
-        <main className="content">
+        <main className="content" id="content" tabIndex={-1}>
           <EnrolPage mode="required" onEnrolled={enrolled} onLogout={() => void logout()} />
         </main>
       </div>
@@ -87,10 +143,7 @@ export function App() {
   if (session.kind !== 'full') {
     // After the password step, every console address leads back to the one-time password.
     if (path !== '/login') navigate('/login', true);
-    return <LoginPage pending={session.kind === 'pending' ? session : null} onAuthenticated={async () => {
-      await refreshSession();
-      navigate('/', true);
-    }} onPendingChanged={refreshSession} />;
+    return <LoginPage pending={session.kind === 'pending' ? session : null} onAuthenticated={refreshSession} onPendingChanged={refreshSession} />;
   }
 
   if (path === '/login' || path === '/enrol' && !session.session.mfaEnrolmentDueAt) navigate('/', true);
@@ -98,27 +151,33 @@ export function App() {
 
   return (
     <div className="app">
+      <SkipLink />
       <header className="topbar">
         <a className="brand" href="/" onClick={(e) => { e.preventDefault(); navigate('/'); }}>
           <img src="/favicon.svg" alt="" width="28" height="28" />
           <span>Latchkey</span>
         </a>
-        <AccountMenu
-          email={session.session.admin.email}
-          onLogout={() => void logout()}
-        />
+        <Nav path={path} role={session.session.admin.role} />
+        <div className="topbar-end">
+          <ThemeToggle />
+          <AccountMenu
+            email={session.session.admin.email}
+            onLogout={() => void logout()}
+            onLanguage={(language) => void keepLanguage(language)}
+          />
+        </div>
       </header>
       {dueAt && path !== '/enrol' && (
-        <div className="banner" role="region" aria-label="Multi-factor authentication">
+        <div className="banner" role="region" aria-label={t('shell.mfaBannerLabel')}>
           <p>
-            Your organisation requires multi-factor authentication. Set up a passkey or an authenticator app by <time dateTime={dueAt}>{dateAndTime(dueAt)}</time>; after that, your password alone only lets you set one up.
+            <Trans i18nKey="shell.mfaBanner" components={{ due: <time dateTime={dueAt} /> }} values={{ due: dateAndTime(dueAt) }} />
           </p>
           <button type="button" className="button-primary" onClick={() => navigate('/enrol')}>
-            Set up now
+            {t('shell.setUpNow')}
           </button>
         </div>
       )}
-      <main className="content">
+      <main className="content" id="content" tabIndex={-1}>
         {path === '/enrol' && dueAt ? (
           <EnrolPage mode="grace" dueAt={dueAt} onEnrolled={enrolled} />
         ) : path === '/admins' ? (
@@ -132,7 +191,7 @@ export function App() {
         ) : path === '/settings' ? (
           <SettingsPage self={session.session.admin} />
         ) : path === '/sessions' ? (
-          <SessionsPage onLoggedOut={() => { setSession({ kind: 'anonymous' }); navigate('/login', true); }} />
+          <SessionsPage onLoggedOut={() => { endSession(); navigate('/login', true); }} />
         ) : (
           <HomePage admin={session.session.admin} />
         )}

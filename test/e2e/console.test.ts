@@ -90,12 +90,19 @@ describe('the console in Chromium', { skip: missing ?? false }, () => {
     await adaPage.getByRole('button', { name: 'ada@example.org' }).waitFor();
   });
 
-  test('2. her email in the upper right opens the menu with Administrators', async () => {
+  test('2. the navigation lists the console\'s places, and her email opens her personal menu', async () => {
+    const nav = adaPage.getByRole('navigation', { name: 'Console' });
+    assert.deepEqual(await nav.getByRole('link').allInnerTexts(), ['Home', 'Administrators', 'Audit log', 'Settings', 'API keys']);
     await adaPage.getByRole('button', { name: 'ada@example.org' }).click();
     const menu = adaPage.getByRole('menu');
-    await menu.getByRole('menuitem', { name: 'Administrators' }).waitFor();
-    await assert.doesNotReject(menu.getByRole('menuitem', { name: 'Log out' }).waitFor());
-    await menu.getByRole('menuitem', { name: 'Administrators' }).click();
+    assert.deepEqual(
+      (await menu.getByRole('menuitem').allInnerTexts()).map((text) => text.trim()),
+      ['My sessions', 'My authenticators', 'Log out'],
+    );
+    assert.deepEqual((await menu.getByRole('menuitemradio').allInnerTexts()).map((text) => text.trim()), ['English', 'Deutsch']);
+    await adaPage.keyboard.press('Escape');
+    await nav.getByRole('link', { name: 'Administrators' }).click();
+    assert.equal(await nav.getByRole('link', { name: 'Administrators' }).getAttribute('aria-current'), 'page');
     await adaPage.getByRole('heading', { name: 'Administrators' }).waitFor();
     const rows = adaPage.locator('table.admins tbody tr');
     await rows.filter({ hasText: 'grace@example.org' }).waitFor();
@@ -103,7 +110,8 @@ describe('the console in Chromium', { skip: missing ?? false }, () => {
     const adaRow = rows.filter({ hasText: 'ada@example.org' });
     assert.match(await adaRow.innerText(), /Ada Lovelace[\s\S]*Active[\s\S]*Off[\s\S]*seconds ago/);
     const lastLogin = adaRow.locator('time');
-    assert.match((await lastLogin.getAttribute('title')) ?? '', /\d{4}/, 'the exact date is on hover');
+    assert.match((await lastLogin.getAttribute('title')) ?? '', /\d{4}/, 'the full date is on hover');
+    assert.match(await adaRow.locator('td[data-label="Last login"]').innerText(), /^seconds ago\s+[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2}/, 'the exact time is shown below the relative one');
     assert.match(await rows.filter({ hasText: 'grace@example.org' }).innerText(), /Never/);
     await shot(adaPage, '02-administrators');
   });
@@ -263,8 +271,7 @@ describe('the console in Chromium', { skip: missing ?? false }, () => {
     await adaPage.locator('table.admins tbody tr', { hasText: 'grace@example.org' }).filter({ hasText: 'Required, enrolled' }).waitFor();
     const { page } = await newPage({ width: 390, height: 844 });
     await passwordLogin(page, 'alan@example.org', 'alan also has a passphrase');
-    await page.getByRole('button', { name: 'alan@example.org' }).click();
-    await page.getByRole('menuitem', { name: 'Administrators' }).click();
+    await page.getByRole('navigation').getByRole('link', { name: 'Administrators' }).click();
     await page.getByRole('heading', { name: 'Administrators' }).waitFor();
     const width = (await page.evaluate('document.documentElement.scrollWidth')) as number;
     assert.ok(width <= 390, `no sideways scrolling at a phone width (${width}px)`);
@@ -275,15 +282,34 @@ describe('the console in Chromium', { skip: missing ?? false }, () => {
   });
 
   test('the audit log shows logins and changes with relative times, and filters by outcome', async () => {
-    await adaPage.getByRole('button', { name: 'ada@example.org' }).click();
-    await adaPage.getByRole('menuitem', { name: 'Audit log' }).click();
+    await adaPage.getByRole('navigation').getByRole('link', { name: 'Audit log' }).click();
     await adaPage.getByRole('heading', { name: 'Audit log' }).waitFor();
     const rows = adaPage.locator('table.list tbody tr');
     await rows.filter({ hasText: 'admin.update' }).first().waitFor();
     assert.match(await rows.filter({ hasText: 'setup.complete' }).first().innerText(), /seconds ago|a minute ago[\s\S]*grace@example\.org/);
+    // Each event reads as a sentence, with the action's name and details beside it, and the exact time beside the relative one.
+    await adaPage.getByLabel('Action', { exact: true }).selectOption('login');
+    const adaLogin = rows.filter({ hasText: 'Ada Lovelace logged in with a password' }).last();
+    await adaLogin.waitFor();
+    assert.match(await adaLogin.innerText(), /ago\s+[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2}[\s\S]*Ada Lovelace logged in with a password\s+login · factors: password\s/);
+    await rows.filter({ hasText: 'Grace Hopper logged in with a password and a one-time password' }).first().waitFor();
+    await rows.filter({ hasText: 'Grace Hopper logged in with a password and a recovery code' }).first().waitFor();
+    // At a phone's width the rows become cards whose every value is labelled, and nothing scrolls sideways.
+    await adaPage.setViewportSize({ width: 390, height: 844 });
+    try {
+      type Styles = { getComputedStyle(element: unknown, pseudo: string): { content: string } };
+      const labels = await adaLogin.locator('td').evaluateAll((cells) => cells.map((cell) => (globalThis as unknown as Styles).getComputedStyle(cell, '::before').content));
+      assert.deepEqual(labels, ['"When"', '"Event"', '"Outcome"', '"Who"', '"On whom"', '"From"']);
+      assert.ok(((await adaPage.evaluate('document.documentElement.scrollWidth')) as number) <= 390, 'no sideways scrolling at a phone width');
+      await shot(adaPage, '11-audit-log-phone');
+    } finally {
+      await adaPage.setViewportSize({ width: 1280, height: 860 });
+    }
+    await adaPage.getByLabel('Action', { exact: true }).selectOption('');
     await adaPage.getByLabel('Outcome').selectOption('failure');
     await rows.filter({ hasText: 'setup.totp' }).first().waitFor();
     await adaPage.waitForFunction("![...document.querySelectorAll('table.list tbody tr')].some((r) => r.textContent.includes('success'))");
+    await rows.filter({ hasText: 'Grace Hopper entered a wrong one-time password (failed attempt 1 of this login)' }).first().waitFor();
     await shot(adaPage, '11-audit-log');
     // Download: the events of the filters on screen, as a file the server names.
     await adaPage.getByLabel('File format').selectOption('csv');
@@ -294,6 +320,64 @@ describe('the console in Chromium', { skip: missing ?? false }, () => {
     assert.ok(records.length > 0 && records.every((record) => record.includes(',"failure",')), 'only the failures shown');
   });
 
+  test('the audit log keeps the rows of the newest filters when the answer to older ones comes late', async () => {
+    const rows = adaPage.locator('table.list tbody tr');
+    const outcome = adaPage.getByLabel('Outcome');
+    await outcome.selectOption('');
+    await rows.filter({ hasText: 'setup.complete' }).first().waitFor();
+    // The answer for "Denied" is held back until the one for "Failure" is on screen.
+    let answered!: () => void;
+    const held = new Promise<void>((resolve) => (answered = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const denied = /\/api\/v1\/audit\?(?:.*&)?outcome=denied/;
+    await adaPage.route(denied, async (route) => {
+      const response = await route.fetch();
+      answered();
+      await released;
+      await route.fulfill({ response });
+    });
+    try {
+      await outcome.selectOption('denied');
+      await held;
+      await outcome.selectOption('failure');
+      await rows.filter({ hasText: 'setup.totp' }).first().waitFor();
+      const late = adaPage.waitForResponse(denied);
+      release();
+      await late;
+      await adaPage.evaluate(() => new Promise((resolve) => setTimeout(resolve, 300)));
+      assert.ok((await rows.filter({ hasText: 'setup.totp' }).count()) > 0, 'the failures are still shown');
+      assert.equal(await rows.count(), await adaPage.locator('table.list tbody td.outcome-failure').count(), 'every row shown is a failure');
+      assert.equal(await outcome.inputValue(), 'failure');
+    } finally {
+      await adaPage.unroute(denied);
+    }
+  });
+
+  test('the audit log asks the server about a typed email once the typing pauses, not at every keystroke', async () => {
+    const asked: string[] = [];
+    const onRequest = (request: { url(): string }) => {
+      if (/\/api\/v1\/audit\?(?:.*&)?admin=/.test(request.url())) asked.push(request.url());
+    };
+    adaPage.on('request', onRequest);
+    try {
+      const rows = adaPage.locator('table.list tbody tr');
+      await adaPage.getByLabel('Outcome').selectOption('');
+      await rows.filter({ hasText: 'ada@example.org' }).first().waitFor();
+      const email = adaPage.getByLabel("Administrator's email");
+      const answered = adaPage.waitForResponse((response) => response.url().includes('admin=grace%40example.org'));
+      await email.pressSequentially('grace@example.org');
+      await answered;
+      await rows.filter({ hasNotText: 'grace@example.org' }).first().waitFor({ state: 'detached' });
+      await adaPage.evaluate(() => new Promise((resolve) => setTimeout(resolve, 400)));
+      assert.ok(asked.length >= 1 && asked.length <= 3, `one request after the pause, not one a keystroke: ${asked.join(' ')}`);
+      assert.ok(asked.at(-1)!.includes('admin=grace%40example.org'), asked.at(-1));
+      await email.fill('');
+    } finally {
+      adaPage.off('request', onRequest);
+    }
+  });
+
   test('a locked account shows in Details and Ada unlocks it', async () => {
     for (let i = 0; i < 6; i++) {
       await fetch(`${base}/api/v1/auth/login`, {
@@ -302,8 +386,7 @@ describe('the console in Chromium', { skip: missing ?? false }, () => {
         body: JSON.stringify({ email: 'alan@example.org', password: 'not alan at all, a guess' }),
       });
     }
-    await adaPage.getByRole('button', { name: 'ada@example.org' }).click();
-    await adaPage.getByRole('menuitem', { name: 'Administrators' }).click();
+    await adaPage.getByRole('navigation').getByRole('link', { name: 'Administrators' }).click();
     await adaPage.getByLabel('Select alan@example.org').check();
     await adaPage.getByRole('button', { name: 'Details' }).click();
     const dialog = adaPage.getByRole('dialog', { name: 'Administrator details' });
@@ -325,10 +408,86 @@ describe('the console in Chromium', { skip: missing ?? false }, () => {
     await rows.nth(1).waitFor();
     assert.equal(await rows.count(), 2);
     await shot(adaPage, '13-my-sessions');
+    // A browser reads as its name, version and system (ua-parser-js on Chromium's User-Agent); the header itself is the title.
+    const browserName = rows.filter({ hasText: 'this browser' }).locator('td').first().locator('[title]');
+    assert.match(await browserName.innerText(), /^Chrome( Headless)? \d+ on Linux$/);
+    assert.match((await browserName.getAttribute('title'))!, /^Mozilla\/5\.0 .*Chrome\/\d+/);
     await rows.filter({ hasNotText: 'this browser' }).getByRole('button', { name: 'Revoke' }).click();
     await adaPage.getByText('The session was revoked.').waitFor();
     await other.reload();
     await other.getByRole('heading', { name: 'Log in' }).waitFor();
+  });
+
+  test('in German, the audit log reads as German sentences and My sessions names the browser in German', async () => {
+    const context = await browser.newContext({ locale: 'de-DE', viewport: { width: 1280, height: 860 } });
+    try {
+      const login = await context.request.post(`${base}/api/v1/auth/login`, { data: { email: 'ada@example.org', password: ADA_PASSWORD } });
+      assert.equal(login.status(), 200);
+      const page = await context.newPage();
+      await page.goto(`${base}/audit`);
+      await page.getByRole('heading', { name: 'Audit-Protokoll' }).waitFor();
+      await page.getByLabel('Aktion', { exact: true }).selectOption('login');
+      const rows = page.locator('table.list tbody tr');
+      const adaLogin = rows.filter({ hasText: 'Ada Lovelace hat sich mit Passwort angemeldet' }).first();
+      await adaLogin.waitFor();
+      assert.match(await adaLogin.innerText(), /vor wenigen Sekunden\s+\d{1,2}\. \S+ \d{4}[\s\S]*Erfolg/);
+      await rows.filter({ hasText: 'Grace Hopper hat sich mit Passwort und Einmalpasswort angemeldet' }).first().waitFor();
+      await page.getByLabel('Aktion', { exact: true }).selectOption('login.');
+      await page.getByLabel('Ergebnis', { exact: true }).selectOption('failure');
+      await rows.filter({ hasText: 'Jemand konnte sich nicht als alan@example.org anmelden: ' }).first().waitFor();
+
+      await page.goto(`${base}/sessions`);
+      await page.getByRole('heading', { name: 'Meine Sitzungen' }).waitFor();
+      const current = page.getByRole('region', { name: 'Meine Sitzungen' }).locator('tbody tr', { hasText: 'dieser Browser' });
+      assert.match(await current.locator('td').first().innerText(), /^Chrome( Headless)? \d+ auf Linux\s*dieser Browser$/);
+      // The password form names its account for password managers, and a wrong current password is said at its field.
+      const form = page.locator('form', { has: page.getByLabel('Aktuelles Passwort') });
+      assert.equal(await form.locator('input[autocomplete="username"]').inputValue(), 'ada@example.org');
+      await page.getByLabel('Aktuelles Passwort').fill('not the password Ada has');
+      await page.getByLabel('Neues Passwort').fill('a new passphrase nobody guesses');
+      await page.getByRole('button', { name: 'Passwort ändern' }).click();
+      await form.getByText('Das aktuelle Passwort ist nicht korrekt.').waitFor();
+    } finally {
+      await context.request.post(`${base}/api/v1/auth/logout`).catch(() => undefined);
+      await context.close();
+    }
+  });
+
+  test('in German, the Administrators window, its statuses and Details read as German, also at a phone width', async () => {
+    const context = await browser.newContext({ locale: 'de-DE', viewport: { width: 1280, height: 860 } });
+    try {
+      const login = await context.request.post(`${base}/api/v1/auth/login`, { data: { email: 'ada@example.org', password: ADA_PASSWORD } });
+      assert.equal(login.status(), 200);
+      const page = await context.newPage();
+      await page.goto(`${base}/admins`);
+      await page.getByRole('heading', { name: 'Administratoren' }).waitFor();
+      const rows = page.locator('table.admins tbody tr');
+      const adaRow = rows.filter({ hasText: 'ada@example.org' });
+      assert.match(await adaRow.innerText(), /Ada Lovelace[\s\S]*Administrator[\s\S]*Aktiv[\s\S]*Aus[\s\S]*vor wenigen Sekunden\s+\d{1,2}\. \S+ \d{4}/);
+      assert.equal(await adaRow.locator('.tag').innerText(), 'Sie');
+      await rows.filter({ hasText: 'grace@example.org' }).getByText('Erforderlich, eingerichtet').waitFor();
+      await page.getByLabel('grace@example.org auswählen').check();
+      const toolbar = page.getByRole('toolbar', { name: 'Ausgewählter Administrator' });
+      await toolbar.getByText('Ausgewählt: grace@example.org').waitFor();
+      await toolbar.getByRole('button', { name: 'E-Mail erneut senden' }).waitFor();
+      await toolbar.getByRole('button', { name: 'Details', exact: true }).click();
+      const dialog = page.getByRole('dialog', { name: 'Details zum Administrator' });
+      assert.equal(await dialog.getByLabel('Mehrstufige Authentifizierung für die Administratoranmeldung aktivieren').isChecked(), true);
+      assert.match(await dialog.getByRole('table', { name: 'Authentifikatoren' }).locator('tbody').innerText(), /^Authenticator-App\t/);
+      await dialog.getByRole('button', { name: 'Administrator speichern' }).waitFor();
+      await dialog.getByRole('button', { name: 'Deaktivieren' }).waitFor();
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'hidden' });
+      // At a phone's width the rows become cards labelled in German, and nothing scrolls sideways.
+      await page.setViewportSize({ width: 390, height: 844 });
+      const labels = await adaRow.locator('td:not(.select-cell)').evaluateAll((cells) => cells.map((cell) => (globalThis as unknown as { getComputedStyle(e: unknown, p: string): { content: string } }).getComputedStyle(cell, '::before').content));
+      assert.deepEqual(labels, ['"E-Mail"', '"Name"', '"Rolle"', '"Status"', '"MFA"', '"Letzte Anmeldung"', '"Einrichtungs-E-Mail"']);
+      assert.ok(((await page.evaluate('document.documentElement.scrollWidth')) as number) <= 390, 'no sideways scrolling at a phone width');
+      await shot(page, '09-administrators-phone-de');
+    } finally {
+      await context.request.post(`${base}/api/v1/auth/logout`).catch(() => undefined);
+      await context.close();
+    }
   });
 
   test('no page broke the Content-Security-Policy', () => {

@@ -79,6 +79,27 @@ describe('mail in the Administrators window', { skip: missing ?? false }, () => 
     await details.waitFor({ state: 'hidden' });
   });
 
+  test('in German, the setup email that was not delivered says so in German, with the next try', async () => {
+    const context = await browser.newContext({ locale: 'de-DE', viewport: { width: 1280, height: 860 } });
+    try {
+      const login = await context.request.post(`${base}/api/v1/auth/login`, { data: { email: 'ada@example.org', password: ADA_PASSWORD } });
+      assert.equal(login.status(), 200);
+      const de = await context.newPage();
+      await de.goto(`${base}/admins`);
+      await de.getByRole('heading', { name: 'Administratoren' }).waitFor();
+      const row = de.locator('table.admins tbody tr', { hasText: 'grace@example.org' });
+      await row.filter({ hasText: /Eingeladen[\s\S]*Nicht zugestellt; nächster Versuch am \d{1,2}\. \S+ \d{4}/ }).waitFor();
+      await de.getByLabel('grace@example.org auswählen').check();
+      await de.getByRole('button', { name: 'Details', exact: true }).click();
+      const details = de.getByRole('dialog', { name: 'Details zum Administrator' });
+      await details.getByText(/^Einrichtungs-E-Mail: nicht zugestellt: .*ECONNREFUSED.*\. Nächster Versuch am \d{1,2}\. \S+ \d{4}.+\.$/).waitFor();
+      await details.getByLabel('Mehrstufige Authentifizierung für die Administratoranmeldung aktivieren').waitFor();
+    } finally {
+      await context.request.post(`${base}/api/v1/auth/logout`).catch(() => undefined);
+      await context.close();
+    }
+  });
+
   test('once the mail server is up, Resend Email shows the new email queued, then sent', async () => {
     smtp = await startSmtpServer(smtpPort);
     await page.getByRole('button', { name: 'Resend Email' }).click();

@@ -157,8 +157,9 @@ for (const dialect of dialects()) {
       const cells = await row.locator('td').allInnerTexts();
       assert.equal(cells[0], 'Passkey');
       assert.equal(cells[1], 'Laptop');
-      assert.match(cells[2]!, /^[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2} [AP]M /);
-      assert.match(cells[3]!, /^[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2} [AP]M /, 'used to log in just now');
+      // How long ago, and the exact time below it.
+      assert.match(cells[2]!, /^(seconds|\d+ minutes?) ago\n[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2}\s[AP]M /);
+      assert.match(cells[3]!, /^(seconds|\d+ minutes?) ago\n[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2}\s[AP]M /, 'used to log in just now');
     });
 
     let alanPage: Page;
@@ -194,6 +195,9 @@ for (const dialect of dialects()) {
       await add.getByRole('button', { name: 'Continue' }).click();
       const proof = alanPage.getByRole('dialog', { name: 'Confirm it is you' });
       await proof.waitFor();
+      // The dialog opens on its first field, and tells a password manager whose password it asks for.
+      await alanPage.waitForFunction("document.activeElement?.getAttribute('autocomplete') === 'current-password'");
+      assert.equal(await proof.locator('input[autocomplete="username"]').inputValue(), 'alan@example.org');
       await proof.getByLabel('Current password').fill('not the password of alan');
       await proof.getByLabel('Code from your app').fill(oathtoolTotp(alanSecret, Date.now() + 30_000));
       await proof.getByRole('button', { name: 'Confirm' }).click();
@@ -220,6 +224,21 @@ for (const dialect of dialects()) {
       await rename.getByRole('button', { name: 'Save name' }).click();
       await rows.filter({ hasText: 'Work phone' }).waitFor();
       await shot(alanPage, '18-my-authenticators');
+
+      // The same page for a browser in German: its heading, the kinds, the dates and how long ago.
+      const german = await browser.newContext({ locale: 'de-DE', viewport: { width: 1280, height: 860 } });
+      await german.addCookies(await alanPage.context().cookies());
+      const dePage = await german.newPage();
+      await dePage.goto(`${base}/authenticators`);
+      await dePage.getByRole('heading', { name: 'Meine Authentifikatoren' }).waitFor();
+      const deRow = dePage.locator('table.authenticators tbody tr', { hasText: 'Work phone' });
+      await deRow.waitFor();
+      const deCells = await deRow.locator('td').allInnerTexts();
+      assert.deepEqual(deCells.slice(0, 2), ['Authenticator-App', 'Work phone']);
+      assert.match(deCells[2]!, /^vor [^\n]+\n\d{1,2}\. \S+ \d{4}, \d{1,2}:\d{2} /, 'how long ago, and the date below it, in German');
+      await dePage.getByRole('button', { name: 'Work phone umbenennen' }).waitFor();
+      await dePage.getByRole('button', { name: 'Wiederherstellungscodes neu erstellen' }).waitFor();
+      await german.close();
 
       await alanPage.getByRole('button', { name: 'Remove Authenticator app' }).click();
       const remove = alanPage.getByRole('dialog', { name: 'Remove authenticator' });

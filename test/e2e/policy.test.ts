@@ -113,11 +113,27 @@ describe('the MFA policy in Chromium', { skip: missing ?? false }, () => {
     const rows = await coverage.getByRole('table').locator('tbody tr').allInnerTexts();
     assert.equal(rows.length, 3);
     assert.ok(rows.every((row) => row.trim().endsWith('Off')), rows.join(' | '));
+
+    // In German, the same figure and the same action, in German.
+    const context = await browser.newContext({ locale: 'de-DE', viewport: { width: 1280, height: 860 } });
+    try {
+      const login = await context.request.post(`${base}/api/v1/auth/login`, { data: { email: 'ada@example.org', password: PASSWORDS['ada@example.org'] } });
+      assert.equal(login.status(), 200);
+      const german = await context.newPage();
+      await german.goto(`${base}/`);
+      await german.getByRole('heading', { name: 'Willkommen, Ada Lovelace' }).waitFor();
+      const abdeckung = german.getByRole('region', { name: 'MFA-Abdeckung' });
+      assert.match(await abdeckung.locator('.coverage-figure').innerText(), /^0 von 3 Administratoren verwenden MFA$/);
+      await abdeckung.getByRole('button', { name: 'MFA einschalten und Einrichtungs-E-Mail senden' }).waitFor();
+      await abdeckung.getByLabel('grace@example.org auswählen').waitFor();
+    } finally {
+      await context.request.post(`${base}/api/v1/auth/logout`).catch(() => undefined);
+      await context.close();
+    }
   });
 
   test('Settings: requiring MFA for everyone asks Ada for her password once her login is over 5 minutes old, and says what it did', async () => {
-    await ada.getByRole('button', { name: 'ada@example.org' }).click();
-    await ada.getByRole('menuitem', { name: 'Settings' }).click();
+    await ada.getByRole('navigation').getByRole('link', { name: 'Settings' }).click();
     await ada.getByRole('heading', { name: 'Settings' }).waitFor();
     const box = ada.getByLabel('Require MFA for every administrator');
     assert.equal(await box.isChecked(), false);
@@ -143,6 +159,18 @@ describe('the MFA policy in Chromium', { skip: missing ?? false }, () => {
     await ada.getByText('Saved. Every administrator must use MFA; those without an authenticator have 7 days to set one up.').waitFor();
     await ada.getByText(/^Required for everyone since /).waitFor();
     await shot(ada, '23-settings-policy');
+
+    // The same page for a browser in German.
+    const german = await browser.newContext({ locale: 'de-DE', viewport: { width: 1280, height: 860 } });
+    await german.addCookies(await ada.context().cookies());
+    const dePage = await german.newPage();
+    await dePage.goto(`${base}/settings`);
+    await dePage.getByRole('heading', { name: 'Einstellungen' }).waitFor();
+    assert.equal(await dePage.getByLabel('MFA für alle Administratoren verlangen').isChecked(), true);
+    assert.equal(await dePage.getByLabel('Schonfrist (Tage)').inputValue(), '7');
+    await dePage.getByText(/^Für alle verlangt seit /).waitFor();
+    await dePage.getByRole('button', { name: 'Richtlinie speichern' }).waitFor();
+    await german.close();
   });
 
   test('the grace banner says until when, and Set up now adds an app inside the console with no email', async () => {
@@ -199,6 +227,20 @@ describe('the MFA policy in Chromium', { skip: missing ?? false }, () => {
     await grace.getByRole('heading', { name: 'Set up multi-factor authentication' }).waitFor();
     assert.equal(new URL(grace.url()).pathname, '/enrol');
     await shot(grace, '27-enrolment-required');
+    // The same session in a German browser: the enrolment page in German.
+    const german = await browser.newContext({ locale: 'de-DE', viewport: { width: 1280, height: 860 } });
+    try {
+      await german.addCookies(await grace.context().cookies());
+      const de = await german.newPage();
+      await de.goto(`${base}/enrol`);
+      await de.getByRole('heading', { name: 'Mehrstufige Authentifizierung einrichten' }).waitFor();
+      await de.getByText('Ihr Konto muss die mehrstufige Authentifizierung verwenden.', { exact: false }).waitFor();
+      await de.getByRole('button', { name: 'Passkey verwenden' }).waitFor();
+      await de.getByRole('button', { name: 'Authenticator-App verwenden' }).waitFor();
+      await de.getByRole('button', { name: 'Abmelden' }).waitFor();
+    } finally {
+      await german.close();
+    }
     await enrolApp(grace, 'grace@example.org');
     await grace.getByRole('heading', { name: 'Welcome, Grace Hopper' }).waitFor();
     assert.equal((await grace.request.get(`${base}/api/v1/admins`)).status(), 200);

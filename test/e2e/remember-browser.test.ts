@@ -96,6 +96,11 @@ describe('remembering a browser in Chromium', { skip: missing ?? false }, () => 
     assert.equal(await rows.count(), 1);
     const row = await rows.first().innerText();
     assert.match(row, /HeadlessChrome|Chrome/, 'described by its User-Agent');
+    // Browsers read as name, version and system; the User-Agent they sent is the title.
+    assert.match(row, /^Chrome( Headless)? \d+ on Linux/);
+    assert.match((await rows.first().locator('td').first().locator('[title]').getAttribute('title'))!, /^Mozilla\/5\.0 .*Chrome\/\d+/);
+    const session = page.getByRole('region', { name: 'My sessions' }).locator('tbody tr', { hasText: 'this browser' });
+    assert.match(await session.locator('td').first().innerText(), /^Chrome( Headless)? \d+ on Linux\s*this browser$/);
     assert.match(row, /this browser/);
     assert.equal((row.match(/\w{3} \d{1,2}, \d{4}, \d{1,2}:\d{2}/g) ?? []).length, 3, `remembered, last used and until as dates: ${row}`);
     await page.getByRole('heading', { name: 'Remembered browsers' }).scrollIntoViewIfNeeded();

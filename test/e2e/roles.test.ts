@@ -73,7 +73,7 @@ describe('roles and deletion in Chromium', { skip: missing ?? false }, () => {
     return page.getByRole('dialog', { name: 'Administrator details' });
   }
 
-  const roleCell = async (page: Page, email: string) => (await page.locator('table.admins tbody tr', { hasText: email }).locator('td[data-label="Role"]').innerText()).trim();
+  const roleCell = async (page: Page, email: string) => (await page.locator('table.admins tbody tr', { hasText: email }).locator('td.role-cell').innerText()).trim();
 
   test('Details has a Role dropdown; Ada gives Hal the help desk role and the list says so', async () => {
     const details = await openDetails(ada, 'hal@example.org');
@@ -87,6 +87,32 @@ describe('roles and deletion in Chromium', { skip: missing ?? false }, () => {
     const own = await openDetails(ada, 'ada@example.org');
     assert.equal(await own.getByLabel('Role').isDisabled(), true, 'nobody changes their own role');
     await own.getByRole('button', { name: 'Cancel' }).click();
+  });
+
+  test('in German, the roles and the account actions read as German', async () => {
+    const context = await browser.newContext({ locale: 'de-DE', viewport: { width: 1280, height: 860 } });
+    try {
+      const login = await context.request.post(`${base}/api/v1/auth/login`, { data: { email: 'ada@example.org', password: PASSWORDS['ada@example.org'] } });
+      assert.equal(login.status(), 200);
+      const de = await context.newPage();
+      await de.goto(`${base}/admins`);
+      await de.getByRole('heading', { name: 'Administratoren' }).waitFor();
+      assert.equal(await roleCell(de, 'hal@example.org'), 'Helpdesk');
+      assert.equal(await roleCell(de, 'linus@example.org'), 'Administrator');
+      await de.getByLabel('hal@example.org auswählen').check();
+      await de.getByRole('button', { name: 'Details', exact: true }).click();
+      const details = de.getByRole('dialog', { name: 'Details zum Administrator' });
+      const role = details.getByLabel('Rolle');
+      assert.equal(await role.inputValue(), 'help_desk');
+      assert.deepEqual(await role.locator('option').allInnerTexts(), ['Administrator: alles', 'Helpdesk: liest alles; E-Mail erneut senden, Entsperren, MFA zurücksetzen', 'Nur lesen: liest alles, ändert nichts']);
+      await details.getByRole('button', { name: 'Administrator löschen' }).click();
+      await details.getByText('Dies kann nicht rückgängig gemacht werden.', { exact: false }).waitFor();
+      await details.getByRole('button', { name: 'Hal Abelson behalten' }).click();
+      await details.getByRole('button', { name: 'Abbrechen' }).click();
+    } finally {
+      await context.request.post(`${base}/api/v1/auth/logout`).catch(() => undefined);
+      await context.close();
+    }
   });
 
   test('Hal, of the help desk, is offered only what the help desk may do', async () => {
@@ -125,7 +151,7 @@ describe('roles and deletion in Chromium', { skip: missing ?? false }, () => {
     await details.getByRole('button', { name: 'Delete administrator' }).click();
     await details.getByText('It cannot be undone.', { exact: false }).waitFor();
     await shot(ada, '30-delete-administrator');
-    await details.getByRole('button', { name: 'Confirm Delete administrator' }).click();
+    await details.getByRole('button', { name: 'Confirm delete administrator' }).click();
     await ada.getByText('Deleted linus@example.org. Their events stay in the audit log.').waitFor();
     assert.equal(await ada.locator('table.admins tbody tr', { hasText: 'linus@example.org' }).count(), 0);
   });
@@ -141,7 +167,7 @@ describe('roles and deletion in Chromium', { skip: missing ?? false }, () => {
     assert.equal(await roleCell(ada, 'margaret@example.org'), 'Read-only');
     const details = await openDetails(ada, 'margaret@example.org');
     await details.getByRole('button', { name: 'Revoke invite' }).click();
-    await details.getByRole('button', { name: 'Confirm Revoke invite' }).click();
+    await details.getByRole('button', { name: 'Confirm revoke invite' }).click();
     await ada.getByText('Revoked the invitation of margaret@example.org; their setup link no longer works.').waitFor();
     assert.equal(await ada.locator('table.admins tbody tr', { hasText: 'margaret@example.org' }).count(), 0);
   });
@@ -150,8 +176,7 @@ describe('roles and deletion in Chromium', { skip: missing ?? false }, () => {
     const hal = await newPage();
     await logIn(hal, 'hal@example.org');
     await hal.getByRole('heading', { name: 'Welcome, Hal Abelson' }).waitFor();
-    await hal.getByRole('button', { name: 'hal@example.org' }).click();
-    await hal.getByRole('menuitem', { name: 'API keys' }).click();
+    await hal.getByRole('navigation').getByRole('link', { name: 'API keys' }).click();
     await hal.getByRole('heading', { name: 'API keys' }).waitFor();
     await hal.getByText('You have no API key.').waitFor();
     await hal.getByRole('button', { name: 'Make an API key' }).click();
@@ -179,6 +204,20 @@ describe('roles and deletion in Chromium', { skip: missing ?? false }, () => {
     await hal.reload();
     await row.getByText(/ from 127\.0\.0\.1|from ::1|from ::ffff:127\.0\.0\.1/).waitFor();
     await shot(hal, '32-api-keys');
+
+    // The same page for a browser in German.
+    const german = await browser.newContext({ locale: 'de-DE', viewport: { width: 1280, height: 860 } });
+    await german.addCookies(await hal.context().cookies());
+    const dePage = await german.newPage();
+    await dePage.goto(`${base}/api-keys`);
+    await dePage.getByRole('heading', { name: 'API-Schlüssel' }).waitFor();
+    await dePage.getByRole('button', { name: 'API-Schlüssel erstellen' }).waitFor();
+    const deRow = dePage.locator('table.api-keys tbody tr', { hasText: 'Weekly report' });
+    await deRow.getByText(/ von 127\.0\.0\.1|von ::1|von ::ffff:127\.0\.0\.1/).waitFor();
+    assert.match(await deRow.innerText(), /latchkey_pat_\S{6}…\tNur lesen\t/);
+    assert.match(await deRow.innerText(), /\tin 30 Tagen\n/, 'how long the key has left, in German');
+    await deRow.getByRole('button', { name: 'Weekly report widerrufen' }).waitFor();
+    await german.close();
 
     await row.getByRole('button', { name: 'Revoke Weekly report' }).click();
     await hal.getByRole('dialog', { name: 'Revoke API key' }).getByRole('button', { name: 'Revoke' }).click();

@@ -187,4 +187,68 @@ describe('the setup page in Chromium', { skip: missing ?? false }, () => {
     assert.match(await locked.innerText(), /until [A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2} [AP]M E[SD]T\./);
     await shot(ada.page, 'locked-until');
   });
+
+  test('in German, the setup page shows its steps in German, makes one secret per click, and the login page asks for E-Mail, Passwort and the Einmalpasswort', async () => {
+    const link = await invite('katherine@example.org', 'Katherine Johnson');
+    const context = await browser.newContext({ locale: 'de-DE', viewport: { width: 1280, height: 860 } });
+    try {
+      const page = await context.newPage();
+      const secretsMade: string[] = [];
+      page.on('request', (request) => {
+        if (request.method() === 'POST' && new URL(request.url()).pathname === '/api/v1/setup/totp') secretsMade.push(request.url());
+      });
+      await page.goto(link);
+      await page.getByRole('heading', { name: 'Passwort festlegen' }).waitFor();
+      const steps = page.getByRole('list', { name: 'Schritte der Einrichtung' });
+      assert.deepEqual((await steps.getByRole('listitem').allInnerTexts()).map((text) => text.trim()), ['Passwort', 'Passkey oder App', 'Wiederherstellungscodes']);
+      await page.getByText('Wählen Sie das Passwort, mit dem Sie sich anmelden werden.').waitFor();
+      // The password manager learns whose password this is.
+      const username = page.locator('input[autocomplete="username"]');
+      assert.equal(await username.inputValue(), 'katherine@example.org');
+      assert.equal(await page.getByLabel('Neues Passwort').getAttribute('autocomplete'), 'new-password');
+      await page.getByLabel('Neues Passwort').fill('katherine chooses a long passphrase');
+      await page.getByLabel('Passwort bestätigen').fill('katherine chose another one');
+      await page.getByRole('button', { name: 'Weiter' }).click();
+      await page.getByText('Die beiden Passwörter stimmen nicht überein.').waitFor();
+      await page.getByLabel('Passwort bestätigen').fill('katherine chooses a long passphrase');
+      await page.getByRole('button', { name: 'Weiter' }).click();
+      await page.getByRole('heading', { name: 'Wählen Sie, wie Sie bestätigen, dass Sie es sind' }).waitFor();
+      assert.deepEqual(secretsMade, [], 'no secret before the app is chosen');
+      await page.getByRole('button', { name: 'Authenticator-App verwenden' }).click();
+      await page.getByRole('heading', { name: 'Authenticator-App verbinden' }).waitFor();
+      await page.getByText('Öffnen Sie Google Authenticator (oder eine andere Authenticator-App)', { exact: false }).waitFor();
+      const qr = page.getByRole('img', { name: 'QR-Code, um katherine@example.org zu einer Authenticator-App hinzuzufügen' });
+      await qr.waitFor();
+      assert.equal(secretsMade.length, 1, 'one click, one secret (StrictMode runs no request twice)');
+      const secret = new URL(decodeQrPng(await qr.screenshot())).searchParams.get('secret')!;
+      assert.equal((await page.getByLabel('Einrichtungsschlüssel', { exact: true }).innerText()).replace(/\s+/g, ''), secret);
+      await page.getByLabel('Code aus der App').fill(oathtoolTotp(secret, Date.now()));
+      await page.getByRole('button', { name: 'Prüfen und aktivieren' }).click();
+      await page.getByRole('heading', { name: 'Wiederherstellungscodes speichern' }).waitFor();
+      assert.equal(await page.getByRole('list', { name: 'Wiederherstellungscodes' }).locator('code').count(), 10);
+      await page.getByRole('button', { name: 'Codes kopieren' }).waitFor();
+      await shot(page, 'de-setup-recovery-codes');
+      await page.getByLabel('Ich habe diese Codes gespeichert').check();
+      await page.getByRole('button', { name: 'Fertig' }).click();
+      await page.getByRole('heading', { name: 'Alles eingerichtet' }).waitFor();
+      await page.getByRole('link', { name: 'Zur Anmeldeseite' }).click();
+
+      await page.getByRole('heading', { name: 'Anmelden' }).waitFor();
+      await page.getByLabel('E-Mail').fill('katherine@example.org');
+      await page.getByLabel('Passwort').fill('a wrong guess at katherine');
+      await page.getByRole('button', { name: 'Anmelden' }).click();
+      await page.getByText('Die E-Mail-Adresse oder das Passwort ist nicht korrekt.').waitFor();
+      await page.getByLabel('Passwort').fill('katherine chooses a long passphrase');
+      await page.getByRole('button', { name: 'Anmelden' }).click();
+      await page.getByRole('heading', { name: 'Einmalpasswort eingeben' }).waitFor();
+      await page.getByLabel('Diesen Browser 30 Tage lang merken').waitFor();
+      await page.getByRole('button', { name: 'Stattdessen einen Wiederherstellungscode verwenden' }).waitFor();
+      await shot(page, 'de-one-time-password');
+      await page.getByLabel('Einmalpasswort').fill(oathtoolTotp(secret, Date.now() + 30_000));
+      await page.getByRole('button', { name: 'Prüfen' }).click();
+      await page.getByRole('button', { name: 'katherine@example.org' }).waitFor();
+    } finally {
+      await context.close();
+    }
+  });
 });

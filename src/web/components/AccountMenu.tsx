@@ -1,8 +1,11 @@
 import { useEffect, useId, useRef, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { LOCALE_NAMES, LOCALES, type Locale } from '../../shared/locales';
 import { navigate } from '../lib/router';
 
-/** The signed-in admin's email in the upper right; it opens the menu with Administrators. */
-export function AccountMenu({ email, onLogout }: { email: string; onLogout: () => void }) {
+/** The signed-in admin's email in the upper right; it opens the personal menu: sessions, authenticators, language, log out. */
+export function AccountMenu({ email, onLogout, onLanguage }: { email: string; onLogout: () => void; onLanguage: (language: Locale) => void }) {
+  const { t, i18n } = useTranslation();
   const [open, setOpen] = useState(false);
   const menuId = useId();
   const buttonRef = useRef<HTMLButtonElement>(null);
@@ -50,40 +53,34 @@ export function AccountMenu({ email, onLogout }: { email: string; onLogout: () =
         {email}
       </button>
       {open && (
-        <ul className="menu" id={menuId} role="menu" ref={menuRef} aria-label="Account">
-          <li role="none">
-            <button type="button" role="menuitem" onClick={() => { setOpen(false); navigate('/admins'); }}>
-              Administrators
-            </button>
-          </li>
-          <li role="none">
-            <button type="button" role="menuitem" onClick={() => { setOpen(false); navigate('/audit'); }}>
-              Audit log
-            </button>
-          </li>
-          <li role="none">
-            <button type="button" role="menuitem" onClick={() => { setOpen(false); navigate('/settings'); }}>
-              Settings
-            </button>
-          </li>
+        <ul className="menu" id={menuId} role="menu" ref={menuRef} aria-label={t('account.menu')}>
           <li role="none">
             <button type="button" role="menuitem" onClick={() => { setOpen(false); navigate('/sessions'); }}>
-              My sessions
+              {t('account.sessions')}
             </button>
           </li>
           <li role="none">
             <button type="button" role="menuitem" onClick={() => { setOpen(false); navigate('/authenticators'); }}>
-              My authenticators
+              {t('account.authenticators')}
             </button>
           </li>
-          <li role="none">
-            <button type="button" role="menuitem" onClick={() => { setOpen(false); navigate('/api-keys'); }}>
-              API keys
-            </button>
+          <li role="none" className="menu-group">
+            <span className="menu-group-label" id={`${menuId}-language`}>
+              {t('preferences.language')}
+            </span>
+            <ul role="group" aria-labelledby={`${menuId}-language`}>
+              {LOCALES.map((language) => (
+                <li role="none" key={language}>
+                  <button type="button" role="menuitemradio" aria-checked={i18n.resolvedLanguage === language} lang={language} onClick={() => { setOpen(false); onLanguage(language); }}>
+                    {LOCALE_NAMES[language]}
+                  </button>
+                </li>
+              ))}
+            </ul>
           </li>
           <li role="none">
             <button type="button" role="menuitem" onClick={() => { setOpen(false); onLogout(); }}>
-              Log out
+              {t('account.logout')}
             </button>
           </li>
         </ul>

@@ -1,4 +1,5 @@
 import { useEffect, useId, useRef, type ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
 
 interface DialogProps {
   title: string;
@@ -12,6 +13,7 @@ interface DialogProps {
  * inside, and Escape closes it (the browser's `cancel` event).
  */
 export function Dialog({ title, open, onClose, children }: DialogProps) {
+  const { t } = useTranslation();
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   const opener = useRef<Element | null>(null);
@@ -22,6 +24,12 @@ export function Dialog({ title, open, onClose, children }: DialogProps) {
     if (open && !dialog.open) {
       opener.current = document.activeElement;
       dialog.showModal();
+      // The first field gets focus, not the Close button (which showModal would pick).
+      const first = dialog.querySelector<HTMLElement>(
+        // Not a hidden username field (for password managers), which holds no focus.
+        '.dialog-body input:not([type=hidden]):not([hidden]):not([disabled]):not([aria-hidden=true]), .dialog-body select, .dialog-body textarea, .dialog-body [data-autofocus]',
+      );
+      first?.focus();
     } else if (!open && dialog.open) {
       dialog.close();
       // Give focus back to whatever opened the dialog.
@@ -49,10 +57,10 @@ export function Dialog({ title, open, onClose, children }: DialogProps) {
       <div className="dialog-header">
         <h2 id={titleId}>{title}</h2>
         <button type="button" className="button-ghost" onClick={onClose}>
-          Close
+          {t('dialog.close')}
         </button>
       </div>
-      {open && children}
+      {open && <div className="dialog-body">{children}</div>}
     </dialog>
   );
 }

@@ -35,6 +35,15 @@ export function Field({ label, error, hint, id, ...input }: FieldProps) {
   );
 }
 
+/**
+ * The account a password belongs to, for password managers: a form that asks only for a
+ * password (a new one, or the current one to confirm it is you) puts this before the
+ * password field, so the saved or suggested password is tied to this email.
+ */
+export function UsernameForPassword({ email }: { email: string }) {
+  return <input type="text" name="username" autoComplete="username" value={email} readOnly hidden />;
+}
+
 export function Checkbox({ label, id, ...input }: InputHTMLAttributes<HTMLInputElement> & { label: string }) {
   const generated = useId();
   const inputId = id ?? generated;

@@ -1,16 +1,18 @@
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 
 /** Recovery codes shown once, with Copy and Download. */
 export function RecoveryCodeList({ codes }: { codes: string[] }) {
-  const [copied, setCopied] = useState<string | null>(null);
-  const text = `Latchkey recovery codes\nEach code works once, in place of a one-time password or a passkey.\n\n${codes.join('\n')}\n`;
+  const { t } = useTranslation('setup');
+  const [copied, setCopied] = useState<'copied' | 'refused' | null>(null);
+  const text = `${t('recoveryCodes.fileTitle')}\n${t('recoveryCodes.fileExplanation')}\n\n${codes.join('\n')}\n`;
 
   const copy = async () => {
     try {
       await navigator.clipboard.writeText(text);
-      setCopied('Copied to the clipboard.');
+      setCopied('copied');
     } catch {
-      setCopied('Copying is not allowed here; select the codes and copy them, or download them.');
+      setCopied('refused');
     }
   };
 
@@ -25,7 +27,7 @@ export function RecoveryCodeList({ codes }: { codes: string[] }) {
 
   return (
     <>
-      <ul className="recovery-codes" aria-label="Recovery codes">
+      <ul className="recovery-codes" aria-label={t('recoveryCodes.list')}>
         {codes.map((code) => (
           <li key={code}>
             <code>{code}</code>
@@ -34,13 +36,17 @@ export function RecoveryCodeList({ codes }: { codes: string[] }) {
       </ul>
       <div className="button-row">
         <button type="button" className="button-secondary" onClick={() => void copy()}>
-          Copy codes
+          {t('recoveryCodes.copy')}
         </button>
         <button type="button" className="button-secondary" onClick={download}>
-          Download codes
+          {t('recoveryCodes.download')}
         </button>
       </div>
-      {copied && <p role="status" className="field-hint">{copied}</p>}
+      {copied && (
+        <p role="status" className="field-hint">
+          {copied === 'copied' ? t('recoveryCodes.copied') : t('recoveryCodes.copyRefused')}
+        </p>
+      )}
     </>
   );
 }

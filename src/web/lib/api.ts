@@ -1,5 +1,6 @@
 /** The console's only way to the server: same-origin JSON requests with the session cookie. */
 import type { ErrorBody } from '../../shared/api';
+import i18next from '../i18n';
 
 export class ApiFailure extends Error {
   constructor(
@@ -34,7 +35,7 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
       cache: 'no-store',
     });
   } catch {
-    throw new ApiFailure(0, 'network_error', 'The server cannot be reached. Check your connection and try again.');
+    throw new ApiFailure(0, 'network_error', i18next.t('common:errors.network'));
   }
   if (response.status === 204) return undefined as T;
   const data = (await response.json().catch(() => null)) as unknown;
@@ -44,7 +45,7 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
     throw new ApiFailure(
       response.status,
       error?.code ?? 'unexpected_response',
-      error?.message ?? `The server answered ${response.status}.`,
+      error?.message ?? i18next.t('common:errors.unexpected', { status: response.status }),
       error?.field,
       Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
     );
@@ -56,15 +57,16 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
 export function describeFailure(error: unknown): string {
   if (error instanceof ApiFailure) {
     if (error.status === 429 || error.code === 'too_many_attempts') {
-      return `Too many attempts. Try again ${error.retryAfterSeconds ? `in ${describeWait(error.retryAfterSeconds)}` : 'later'}.`;
+      return error.retryAfterSeconds
+        ? i18next.t('common:errors.tooManyIn', { wait: describeWait(error.retryAfterSeconds) })
+        : i18next.t('common:errors.tooManyLater');
     }
     return error.message;
   }
-  return 'Something went wrong. Try again.';
+  return i18next.t('common:errors.generic');
 }
 
 export function describeWait(seconds: number): string {
-  if (seconds < 60) return `${Math.ceil(seconds)} second${Math.ceil(seconds) === 1 ? '' : 's'}`;
-  const minutes = Math.ceil(seconds / 60);
-  return `${minutes} minute${minutes === 1 ? '' : 's'}`;
+  if (seconds < 60) return i18next.t('common:errors.seconds', { count: Math.ceil(seconds) });
+  return i18next.t('common:errors.minutes', { count: Math.ceil(seconds / 60) });
 }

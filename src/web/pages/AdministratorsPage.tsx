@@ -1,40 +1,62 @@
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import type { Admin, MailDelivery, TestEmailSent } from '../../shared/api';
-import {
-  EMAIL_INVALID_MESSAGE,
-  EMAIL_MAX_LENGTH,
-  EMAIL_PATTERN,
-  NAME_INVALID_MESSAGE,
-  NAME_MAX_LENGTH,
-  NAME_PATTERN,
-} from '../../shared/rules';
+import { useId, useState, type FormEvent } from 'react';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Trans, useTranslation } from 'react-i18next';
+import type { Admin, MailDelivery, SetupEmailSent, TestEmailSent } from '../../shared/api';
+import { EMAIL_MAX_LENGTH, EMAIL_PATTERN, NAME_MAX_LENGTH, NAME_PATTERN } from '../../shared/rules';
 import { Dialog } from '../components/Dialog';
 import { Checkbox, Field, Notice } from '../components/Field';
-import { useStepUp } from '../components/StepUp';
+import { useStepUp, type RequireProof } from '../components/StepUp';
 import { can, type Role } from '../../shared/roles';
-import { api, ApiFailure, describeFailure } from '../lib/api';
+import i18next from '../i18n';
+import { api, ApiFailure, describeFailure, describeWait } from '../lib/api';
+import { queryKeys } from '../lib/queries';
 import { dateAndTime, exactTime, relativeTime } from '../lib/time';
-
-const MFA_LABEL = 'Enable MultiFactor Authentication for Admin Login';
 
 const namePattern = new RegExp(NAME_PATTERN, 'u');
 const emailPattern = new RegExp(EMAIL_PATTERN, 'u');
 
 /** The console's check of a name; the server repeats it and its verdict wins. */
 export function nameProblem(name: string): string | undefined {
-  if (name.trim() === '') return 'Enter a name.';
-  if (name.length > NAME_MAX_LENGTH) return `Use at most ${NAME_MAX_LENGTH} characters.`;
-  return namePattern.test(name) ? undefined : NAME_INVALID_MESSAGE;
+  if (name.trim() === '') return i18next.t('admins:validation.nameMissing');
+  if (name.length > NAME_MAX_LENGTH) return i18next.t('admins:validation.tooLong', { max: NAME_MAX_LENGTH });
+  return namePattern.test(name) ? undefined : i18next.t('admins:validation.nameInvalid');
 }
 
 function emailProblem(email: string): string | undefined {
-  if (email.trim() === '') return 'Enter an email address.';
-  if (email.length > EMAIL_MAX_LENGTH) return `Use at most ${EMAIL_MAX_LENGTH} characters.`;
-  return emailPattern.test(email.trim()) ? undefined : EMAIL_INVALID_MESSAGE;
+  if (email.trim() === '') return i18next.t('admins:validation.emailMissing');
+  if (email.length > EMAIL_MAX_LENGTH) return i18next.t('admins:validation.tooLong', { max: EMAIL_MAX_LENGTH });
+  return emailPattern.test(email.trim()) ? undefined : i18next.t('admins:validation.emailInvalid');
 }
 
-const STATUS_LABELS: Record<Admin['status'], string> = { invited: 'Invited', active: 'Active', suspended: 'Suspended' };
-export const ROLE_LABELS: Record<Role, string> = { administrator: 'Administrator', help_desk: 'Help desk', read_only: 'Read-only' };
+// The words for the API's values, one literal key each, so that the language check sees them all.
+
+export function roleLabel(role: Role): string {
+  switch (role) {
+    case 'administrator':
+      return i18next.t('admins:role.administrator');
+    case 'help_desk':
+      return i18next.t('admins:role.helpDesk');
+    case 'read_only':
+      return i18next.t('admins:role.readOnly');
+  }
+}
+
+function statusLabel(status: Admin['status']): string {
+  switch (status) {
+    case 'active':
+      return i18next.t('admins:status.active');
+    case 'invited':
+      return i18next.t('admins:status.invited');
+    case 'suspended':
+      return i18next.t('admins:status.suspended');
+  }
+}
+
+function kindLabel(kind: string): string {
+  if (kind === 'totp') return i18next.t('admins:kind.totp');
+  if (kind === 'passkey') return i18next.t('admins:kind.passkey');
+  return kind;
+}
 
 /** The signed-in administrator, as far as the console needs: who they are and what they may do. */
 export interface Self {
@@ -43,11 +65,15 @@ export interface Self {
 }
 
 export function mfaLabel(admin: Admin, now = Date.now()): string {
-  if (admin.mfaEnrolled) return admin.mfaRequired ? 'Required, enrolled' : 'Enrolled';
-  if (admin.mfaRequired) return 'Required, not enrolled';
+  if (admin.mfaEnrolled) return admin.mfaRequired ? i18next.t('admins:mfa.requiredEnrolled') : i18next.t('admins:mfa.enrolled');
+  if (admin.mfaRequired) return i18next.t('admins:mfa.requiredNotEnrolled');
   // Required by the policy for all, with a grace period.
-  if (admin.mfaEnrolmentDueAt) return Date.parse(admin.mfaEnrolmentDueAt) > now ? `Required by ${dateAndTime(admin.mfaEnrolmentDueAt)}` : 'Required, not enrolled';
-  return 'Off';
+  if (admin.mfaEnrolmentDueAt) {
+    return Date.parse(admin.mfaEnrolmentDueAt) > now
+      ? i18next.t('admins:mfa.requiredBy', { due: dateAndTime(admin.mfaEnrolmentDueAt) })
+      : i18next.t('admins:mfa.requiredNotEnrolled');
+  }
+  return i18next.t('admins:mfa.off');
 }
 
 type Message = { kind: 'success' | 'error'; text: string } | null;
@@ -56,157 +82,198 @@ type SetupEmail = NonNullable<Admin['setupEmail']>;
 
 /** The table's word for a setup email: what became of it, and when. */
 function setupEmailShort(mail: SetupEmail | null): string {
-  if (!mail) return '—';
+  if (!mail) return i18next.t('admins:setupEmail.none');
   switch (mail.state) {
     case 'queued':
-      return `Queued ${dateAndTime(mail.queuedAt)}`;
+      return i18next.t('admins:setupEmail.queued', { at: dateAndTime(mail.queuedAt) });
     case 'sent':
-      return `Sent ${dateAndTime(mail.sentAt!)}`;
+      return i18next.t('admins:setupEmail.sent', { at: dateAndTime(mail.sentAt!) });
     case 'failing':
-      return `Not delivered; next try ${dateAndTime(mail.nextAttemptAt!)}`;
+      return i18next.t('admins:setupEmail.failing', { at: dateAndTime(mail.nextAttemptAt!) });
     case 'failed':
-      return 'Not delivered; not retried';
+      return i18next.t('admins:setupEmail.failed');
   }
 }
 
-/** Details' sentence: the mail server's words when it refused, and what happens next. */
+/** Details' sentence: the mail server's words when it refused (as it gave them), and what happens next. */
 export function setupEmailSentence(mail: SetupEmail | null): string {
-  if (!mail) return 'Setup email: none sent in the last 30 days.';
+  if (!mail) return i18next.t('admins:setupEmail.sentence.none');
   switch (mail.state) {
     case 'queued':
-      return `Setup email: queued ${dateAndTime(mail.queuedAt)}, not sent yet.`;
+      return i18next.t('admins:setupEmail.sentence.queued', { at: dateAndTime(mail.queuedAt) });
     case 'sent':
-      return `Setup email: sent ${dateAndTime(mail.sentAt!)}.`;
+      return i18next.t('admins:setupEmail.sentence.sent', { at: dateAndTime(mail.sentAt!) });
     case 'failing':
-      return `Setup email: not delivered: ${mail.lastError ?? 'the mail server did not take it'}. Next try at ${dateAndTime(mail.nextAttemptAt!)}.`;
+      return i18next.t('admins:setupEmail.sentence.failing', {
+        error: mail.lastError ?? i18next.t('admins:setupEmail.sentence.failingUnknown'),
+        at: dateAndTime(mail.nextAttemptAt!),
+      });
     case 'failed':
-      return `Setup email: not delivered: ${mail.lastError ?? 'the mail server refused it'}. The mail server refused the address, so it is not retried.`;
+      return i18next.t('admins:setupEmail.sentence.failed', { error: mail.lastError ?? i18next.t('admins:setupEmail.sentence.failedUnknown') });
   }
+}
+
+/** The page's own sentence for the refusals it expects; any other failure as the server worded it. */
+function describeAdminFailure(error: unknown): string {
+  if (error instanceof ApiFailure) {
+    switch (error.code) {
+      case 'email_taken':
+        return i18next.t('admins:errors.emailTaken');
+      case 'last_administrator':
+        return i18next.t('admins:errors.lastAdministrator');
+      case 'admin_suspended':
+        return i18next.t('admins:errors.adminSuspended');
+      case 'admin_not_found':
+        return i18next.t('admins:errors.adminNotFound');
+      case 'too_many_emails':
+        return error.retryAfterSeconds
+          ? i18next.t('admins:errors.tooManyEmailsIn', { wait: describeWait(error.retryAfterSeconds) })
+          : i18next.t('admins:errors.tooManyEmails');
+    }
+  }
+  return describeFailure(error);
+}
+
+interface AdminList {
+  admins: Admin[];
+}
+
+const emailInFlight = (admin: Admin) => admin.setupEmail?.state === 'queued' || admin.setupEmail?.state === 'failing';
+
+/**
+ * What a change to an administrator touches: every administrators' list, and by the same
+ * prefix each administrator's own keys (queryKeys.admin, queryKeys.adminAuthenticators),
+ * the MFA coverage on Home and the audit log. The promise settles once the list on screen
+ * is fresh, so a message never describes a list that has not caught up.
+ */
+function useAfterAdminChange(): () => Promise<unknown> {
+  const queryClient = useQueryClient();
+  return () => Promise.all([queryKeys.admins, queryKeys.coverage, queryKeys.auditAll].map((queryKey) => queryClient.invalidateQueries({ queryKey })));
 }
 
 export function AdministratorsPage({ self }: { self: Self }) {
-  const [admins, setAdmins] = useState<Admin[] | null>(null);
+  const { t } = useTranslation('admins');
+  const queryClient = useQueryClient();
+  const afterChange = useAfterAdminChange();
   const [selectedId, setSelectedId] = useState<string | null>(null);
   const [message, setMessage] = useState<Message>(null);
   const [dialog, setDialog] = useState<'details' | 'add' | null>(null);
-  const [mail, setMail] = useState<MailDelivery | null>(null);
-  const [loadError, setLoadError] = useState<string | null>(null);
 
-  const load = useCallback(async () => {
-    try {
-      const { admins: list } = await api<{ admins: Admin[] }>('/admins');
-      setAdmins(list);
-      setLoadError(null);
-    } catch (error) {
-      setLoadError(describeFailure(error));
-    }
-  }, []);
-
-  useEffect(() => {
-    void load();
-    api<MailDelivery>('/system/mail').then(setMail, () => setMail(null));
-  }, [load]);
-
-  // While a setup email waits for the mail server, the list looks again now and then, so it
-  // turns to sent, or to the server's refusal, without a reload.
-  const inFlight = admins?.some((a) => a.setupEmail?.state === 'queued' || a.setupEmail?.state === 'failing') ?? false;
-  useEffect(() => {
-    if (!inFlight) return;
-    const timer = setInterval(() => void load(), 5_000);
-    return () => clearInterval(timer);
-  }, [inFlight, load]);
-
+  const list = useQuery({
+    queryKey: queryKeys.admins,
+    queryFn: () => api<AdminList>('/admins'),
+    // Opening the window asks again: logins, lockouts and setups happen outside this console.
+    refetchOnMount: 'always',
+    // While a setup email waits for the mail server, the list looks again now and then, so it
+    // turns to sent, or to the server's refusal, without a reload.
+    refetchInterval: (query) => (query.state.data?.admins.some(emailInFlight) ? 5_000 : false),
+  });
+  const mail = useQuery({ queryKey: queryKeys.mail, queryFn: () => api<MailDelivery>('/system/mail') });
+  const admins = list.data?.admins ?? null;
   const selected = admins?.find((a) => a.id === selectedId) ?? null;
 
-  const resendEmail = async () => {
+  const resend = useMutation({
+    mutationFn: (id: string) => api<SetupEmailSent>(`/admins/${id}/setup-email`, { method: 'POST' }),
+    // Refused or not, the list shows the latest email's state: queued now, sent or failing once the worker tries.
+    onSettled: afterChange,
+  });
+  const resendEmail = () => {
     if (!selected) return;
     setMessage(null);
-    try {
-      const { sentTo } = await api<{ sentTo: string }>(`/admins/${selected.id}/setup-email`, { method: 'POST' });
-      setMessage({ kind: 'success', text: `Setup email queued for ${sentTo}. Links sent to them before no longer work.` });
-    } catch (error) {
-      setMessage({ kind: 'error', text: describeFailure(error) });
-    }
-    // The list shows the new email's state: queued now, sent or failing once the worker tries.
-    await load();
+    resend.mutate(selected.id, {
+      onSuccess: ({ sentTo }) => setMessage({ kind: 'success', text: t('messages.resent', { email: sentTo }) }),
+      onError: (error) => setMessage({ kind: 'error', text: describeAdminFailure(error) }),
+    });
   };
 
-  const [testing, setTesting] = useState(false);
-  const sendTestEmail = async () => {
+  const testEmail = useMutation({
+    mutationFn: () => api<TestEmailSent>('/mail/test', { method: 'POST' }),
+    onSettled: () => queryClient.invalidateQueries({ queryKey: queryKeys.auditAll }),
+  });
+  const sendTestEmail = () => {
     setMessage(null);
-    setTesting(true);
-    try {
-      const { sentTo, transport } = await api<TestEmailSent>('/mail/test', { method: 'POST' });
-      setMessage({
-        kind: 'success',
-        text:
-          transport === 'smtp'
-            ? `Test email sent to ${sentTo}: the mail server took it. Check that it arrived.`
-            : `Test email to ${sentTo} saved in the mailbox folder${mail?.mailboxFolder ? ` ${mail.mailboxFolder}` : ''}.`,
-      });
-    } catch (error) {
-      setMessage({ kind: 'error', text: `The test email was not sent. ${describeFailure(error)}` });
-    } finally {
-      setTesting(false);
-    }
+    testEmail.mutate(undefined, {
+      onSuccess: ({ sentTo, transport }) => {
+        const folder = mail.data?.mailboxFolder;
+        setMessage({
+          kind: 'success',
+          text:
+            transport === 'smtp'
+              ? t('messages.testSent', { email: sentTo })
+              : folder
+                ? t('messages.testSaved', { email: sentTo, folder })
+                : t('messages.testSavedNoFolder', { email: sentTo }),
+        });
+      },
+      onError: (error) => setMessage({ kind: 'error', text: t('messages.testFailed', { reason: describeFailure(error) }) }),
+    });
   };
 
   return (
-    <section className="panel" aria-labelledby="admins-title">
+    <section className="panel admins-window" aria-labelledby="admins-title">
       <div className="panel-header">
-        <h1 id="admins-title">Administrators</h1>
+        <h1 id="admins-title">{t('title')}</h1>
         <div className="button-row header-actions">
           {can(self, 'mail.test') && (
-            <button type="button" className="button-secondary" disabled={testing} onClick={() => void sendTestEmail()}>
-              {testing ? 'Sending test email…' : 'Send test email'}
+            <button type="button" className="button-secondary" disabled={testEmail.isPending} onClick={sendTestEmail}>
+              {testEmail.isPending ? t('actions.sendingTestEmail') : t('actions.sendTestEmail')}
             </button>
           )}
           {can(self, 'admin.create') && (
             <button type="button" className="button-secondary" onClick={() => setDialog('add')}>
-              Add administrator
+              {t('actions.add')}
             </button>
           )}
         </div>
       </div>
 
-      {mail?.delivery === 'mailbox' && (
+      {mail.data?.delivery === 'mailbox' && (
         <Notice kind="info">
-          No mail server is configured, so emails are being saved to the local mailbox folder{' '}
-          <code>{mail.mailboxFolder}</code> instead of being sent. Set <code>LATCHKEY_SMTP_URL</code> to send them.
+          <Trans
+            t={t}
+            i18nKey="mailbox"
+            values={{ folder: mail.data.mailboxFolder ?? '' }}
+            components={{ folder: <code />, variable: <code /> }}
+          />
         </Notice>
       )}
       {message && <Notice kind={message.kind}>{message.text}</Notice>}
-      {loadError && <Notice kind="error">{loadError}</Notice>}
+      {list.error && <Notice kind="error">{describeFailure(list.error)}</Notice>}
 
-      <div className="toolbar" role="toolbar" aria-label="Selected administrator">
+      <div className="toolbar" role="toolbar" aria-label={t('toolbar.label')}>
         <span className="toolbar-selection" aria-live="polite">
-          {selected ? `Selected: ${selected.email}` : 'Select an administrator'}
+          {selected ? t('toolbar.selected', { email: selected.email }) : t('toolbar.none')}
         </span>
         <button type="button" className="button-secondary" disabled={!selected} onClick={() => setDialog('details')}>
-          Details
+          {t('toolbar.details')}
         </button>
-        <button type="button" className="button-secondary" disabled={!selected || selected.status === 'suspended' || !can(self, 'admin.setup_email', selected)} onClick={() => void resendEmail()}>
-          Resend Email
+        <button
+          type="button"
+          className="button-secondary"
+          disabled={!selected || selected.status === 'suspended' || !can(self, 'admin.setup_email', selected) || resend.isPending}
+          onClick={resendEmail}
+        >
+          {t('toolbar.resend')}
         </button>
       </div>
 
-      {admins === null && !loadError ? (
-        <p aria-busy="true">Loading administrators…</p>
+      {list.isPending ? (
+        <p aria-busy="true">{t('table.loading')}</p>
       ) : (
         <table className="admins">
-          <caption className="visually-hidden">Administrators; select one to see its details or send its setup email</caption>
+          <caption className="visually-hidden">{t('table.caption')}</caption>
           <thead>
             <tr>
               <th scope="col">
-                <span className="visually-hidden">Selected</span>
+                <span className="visually-hidden">{t('table.selected')}</span>
               </th>
-              <th scope="col">Email</th>
-              <th scope="col">Name</th>
-              <th scope="col">Role</th>
-              <th scope="col">Status</th>
-              <th scope="col">MFA</th>
-              <th scope="col">Last login</th>
-              <th scope="col">Setup email</th>
+              <th scope="col">{t('table.email')}</th>
+              <th scope="col">{t('table.name')}</th>
+              <th scope="col">{t('table.role')}</th>
+              <th scope="col">{t('table.status')}</th>
+              <th scope="col">{t('table.mfa')}</th>
+              <th scope="col">{t('table.lastLogin')}</th>
+              <th scope="col">{t('table.setupEmail')}</th>
             </tr>
           </thead>
           <tbody>
@@ -229,26 +296,31 @@ export function AdministratorsPage({ self }: { self: Self }) {
                     onChange={() => setSelectedId(admin.id)}
                   />
                   <label htmlFor={`select-${admin.id}`} className="visually-hidden">
-                    Select {admin.email}
+                    {t('table.select', { email: admin.email })}
                   </label>
                 </td>
-                <td data-label="Email">
+                <td data-label={t('table.email')} className="email-cell">
                   {admin.email}
-                  {admin.id === self.id && <span className="tag">you</span>}
+                  {admin.id === self.id && <span className="tag">{t('table.you')}</span>}
                 </td>
-                <td data-label="Name">{admin.name}</td>
-                <td data-label="Role">{ROLE_LABELS[admin.role]}</td>
-                <td data-label="Status">
-                  <span className={`status status-${admin.status}`}>{STATUS_LABELS[admin.status]}</span>
-                  {admin.lockedUntil && <span className="status status-suspended locked">Locked</span>}
+                <td data-label={t('table.name')}>{admin.name}</td>
+                <td data-label={t('table.role')} className="role-cell">{roleLabel(admin.role)}</td>
+                <td data-label={t('table.status')}>
+                  <span className={`status status-${admin.status}`}>{statusLabel(admin.status)}</span>
+                  {admin.lockedUntil && <span className="status status-suspended locked">{t('table.locked')}</span>}
                 </td>
-                <td data-label="MFA">{mfaLabel(admin)}</td>
-                <td data-label="Last login">
+                <td data-label={t('table.mfa')}>{mfaLabel(admin)}</td>
+                <td data-label={t('table.lastLogin')}>
                   <time dateTime={admin.lastLoginAt ?? undefined} title={exactTime(admin.lastLoginAt)}>
                     {relativeTime(admin.lastLoginAt)}
                   </time>
+                  {admin.lastLoginAt && <span className="time-exact">{dateAndTime(admin.lastLoginAt)}</span>}
                 </td>
-                <td data-label="Setup email" className={admin.setupEmail ? `mail-state mail-${admin.setupEmail.state}` : undefined} title={admin.setupEmail ? setupEmailSentence(admin.setupEmail) : undefined}>
+                <td
+                  data-label={t('table.setupEmail')}
+                  className={admin.setupEmail ? `mail-state mail-${admin.setupEmail.state}` : undefined}
+                  title={admin.setupEmail ? setupEmailSentence(admin.setupEmail) : undefined}
+                >
                   {setupEmailShort(admin.setupEmail)}
                 </td>
               </tr>
@@ -257,38 +329,32 @@ export function AdministratorsPage({ self }: { self: Self }) {
         </table>
       )}
 
-      <Dialog title="Administrator details" open={dialog === 'details' && selected !== null} onClose={() => setDialog(null)}>
+      <Dialog title={t('details.title')} open={dialog === 'details' && selected !== null} onClose={() => setDialog(null)}>
         {selected && (
-          <DetailsForm
-            admin={selected}
+          <AdminDetails
+            listed={selected}
             self={self}
-            onDeleted={async (text) => {
+            onDeleted={(text) => {
               setDialog(null);
               setSelectedId(null);
               setMessage({ kind: 'success', text });
-              await load();
             }}
-            onAction={async (text) => {
-              setMessage({ kind: 'success', text });
-              await load();
-            }}
-            onSaved={async (saved) => {
+            onAction={(text) => setMessage({ kind: 'success', text })}
+            onSaved={(saved) => {
               setDialog(null);
-              setMessage({ kind: 'success', text: `Saved ${saved.email}.` });
-              await load();
+              setMessage({ kind: 'success', text: t('messages.saved', { email: saved.email }) });
             }}
             onCancel={() => setDialog(null)}
           />
         )}
       </Dialog>
 
-      <Dialog title="Add administrator" open={dialog === 'add'} onClose={() => setDialog(null)}>
+      <Dialog title={t('add.title')} open={dialog === 'add'} onClose={() => setDialog(null)}>
         <AddForm
-          onAdded={async (added) => {
+          onAdded={(added) => {
             setDialog(null);
             setSelectedId(added.id);
-            setMessage({ kind: 'success', text: `Added ${added.email}. A setup email is queued for ${added.email}.` });
-            await load();
+            setMessage({ kind: 'success', text: t('messages.added', { email: added.email }) });
           }}
           onCancel={() => setDialog(null)}
         />
@@ -300,61 +366,86 @@ export function AdministratorsPage({ self }: { self: Self }) {
 type FieldErrors = Partial<Record<'name' | 'email' | 'role' | 'form', string>>;
 
 function serverErrors(error: unknown): FieldErrors {
-  if (error instanceof ApiFailure && (error.field === 'name' || error.field === 'email' || error.field === 'role')) return { [error.field]: error.message };
-  return { form: describeFailure(error) };
+  if (error instanceof ApiFailure && (error.field === 'name' || error.field === 'email' || error.field === 'role')) {
+    return { [error.field]: describeAdminFailure(error) };
+  }
+  return { form: describeAdminFailure(error) };
 }
 
 interface DetailsProps {
   admin: Admin;
   self: Self;
-  onDeleted: (message: string) => Promise<void>;
-  onSaved: (admin: Admin) => Promise<void>;
-  onAction: (message: string) => Promise<void>;
+  onDeleted: (message: string) => void;
+  onSaved: (admin: Admin) => void;
+  onAction: (message: string) => void;
   onCancel: () => void;
 }
 
+/**
+ * Details shows the administrator as the server has them now (a lockout since the list was
+ * read included), and the list's copy until that answer is in.
+ */
+function AdminDetails({ listed, ...props }: Omit<DetailsProps, 'admin'> & { listed: Admin }) {
+  const details = useQuery({
+    queryKey: queryKeys.admin(listed.id),
+    queryFn: () => api<{ admin: Admin }>(`/admins/${listed.id}`),
+    placeholderData: { admin: listed },
+    refetchOnMount: 'always',
+  });
+  return <DetailsForm admin={details.data?.admin ?? listed} {...props} />;
+}
+
+type AdminChanges = { name: string; mfaRequired: boolean; role?: Role };
+
 function DetailsForm({ admin, self, onSaved, onAction, onDeleted, onCancel }: DetailsProps) {
+  const { t } = useTranslation('admins');
   const isSelf = admin.id === self.id;
   const mayEdit = can(self, 'admin.update');
   const [name, setName] = useState(admin.name);
   const [mfaRequired, setMfaRequired] = useState(admin.mfaRequired);
   const [role, setRole] = useState<Role>(admin.role);
   const [errors, setErrors] = useState<FieldErrors>({});
-  const [busy, setBusy] = useState(false);
+  // A role change, Reset MFA, Suspend and Delete ask for a fresh proof: the dialog asks for it and runs the action again.
+  const { requireProof, dialog } = useStepUp();
+  const afterChange = useAfterAdminChange();
+  const save = useMutation({
+    mutationFn: (changes: AdminChanges) => api<{ admin: Admin }>(`/admins/${admin.id}`, { method: 'PATCH', body: changes }),
+    onSuccess: afterChange,
+  });
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const problem = nameProblem(name);
     if (problem) return setErrors({ name: problem });
-    setBusy(true);
     setErrors({});
-    try {
-      const { admin: saved } = await api<{ admin: Admin }>(`/admins/${admin.id}`, { method: 'PATCH', body: { name, mfaRequired, ...(role !== admin.role ? { role } : {}) } });
-      await onSaved(saved);
-    } catch (error) {
-      setErrors(serverErrors(error));
-    } finally {
-      setBusy(false);
-    }
+    const changes: AdminChanges = { name, mfaRequired, ...(role !== admin.role ? { role } : {}) };
+    await requireProof(
+      async () => {
+        const { admin: saved } = await save.mutateAsync(changes);
+        onSaved(saved);
+      },
+      (error) => setErrors(serverErrors(error)),
+    );
   };
 
   return (
     <form onSubmit={submit} noValidate>
+      {dialog}
       {errors.form && <Notice kind="error">{errors.form}</Notice>}
-      <Field label="Name" name="name" value={name} maxLength={NAME_MAX_LENGTH} onChange={(e) => setName(e.target.value)} error={errors.name} readOnly={!mayEdit} autoFocus />
-      <Field label="Email" name="email" value={admin.email} readOnly hint="The email address is the login name and cannot be changed here." />
-      <RoleField role={role} onChange={setRole} disabled={!mayEdit || isSelf} hint={isSelf ? 'Another administrator must change your role.' : undefined} error={errors.role} />
-      <Checkbox label={MFA_LABEL} name="mfaRequired" checked={mfaRequired} onChange={(e) => setMfaRequired(e.target.checked)} disabled={!mayEdit} />
+      <Field label={t('fields.name')} name="name" value={name} maxLength={NAME_MAX_LENGTH} onChange={(e) => setName(e.target.value)} error={errors.name} readOnly={!mayEdit} />
+      <Field label={t('fields.email')} name="email" value={admin.email} readOnly hint={t('details.emailHint')} />
+      <RoleField role={role} onChange={setRole} disabled={!mayEdit || isSelf} hint={isSelf ? t('details.ownRole') : undefined} error={errors.role} />
+      <Checkbox label={t('fields.mfaRequired')} name="mfaRequired" checked={mfaRequired} onChange={(e) => setMfaRequired(e.target.checked)} disabled={!mayEdit} />
       <AuthenticatorsOf admin={admin} />
       <p className="field-hint setup-email-line">{setupEmailSentence(admin.setupEmail)}</p>
-      <AccountActions admin={admin} self={self} onDone={onAction} onDeleted={onDeleted} onError={(text) => setErrors({ form: text })} />
+      <AccountActions admin={admin} self={self} requireProof={requireProof} onDone={onAction} onDeleted={onDeleted} onError={(text) => setErrors({ form: text })} />
       {mayEdit ? (
-        <DialogActions submit="Save Administrator" busy={busy} onCancel={onCancel} />
+        <DialogActions submit={t('details.save')} busy={save.isPending} onCancel={onCancel} />
       ) : (
         <div className="dialog-actions">
-          <p className="field-hint">Your role ({ROLE_LABELS[self.role]}) cannot change this administrator.</p>
+          <p className="field-hint">{t('details.readOnly', { role: roleLabel(self.role) })}</p>
           <button type="button" className="button-secondary" onClick={onCancel}>
-            Close
+            {t('common:dialog.close')}
           </button>
         </div>
       )}
@@ -362,71 +453,80 @@ function DetailsForm({ admin, self, onSaved, onAction, onDeleted, onCancel }: De
   );
 }
 
-function AddForm({ onAdded, onCancel }: { onAdded: (admin: Admin) => Promise<void>; onCancel: () => void }) {
-  const [email, setEmail] = useState('');
-  const [name, setName] = useState('');
-  const [mfaRequired, setMfaRequired] = useState(true);
-  const [role, setRole] = useState<Role>('administrator');
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [busy, setBusy] = useState(false);
+type NewAdmin = { email: string; name: string; mfaRequired: boolean; role: Role };
 
-  const submit = async (event: FormEvent) => {
+function AddForm({ onAdded, onCancel }: { onAdded: (admin: Admin) => void; onCancel: () => void }) {
+  const { t } = useTranslation('admins');
+  const [name, setName] = useState('');
+  const [email, setEmail] = useState('');
+  const [role, setRole] = useState<Role>('administrator');
+  const [mfaRequired, setMfaRequired] = useState(true);
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const afterChange = useAfterAdminChange();
+  const create = useMutation({
+    mutationFn: (body: NewAdmin) => api<{ admin: Admin }>('/admins', { method: 'POST', body }),
+    onSuccess: afterChange,
+  });
+
+  const submit = (event: FormEvent) => {
     event.preventDefault();
     const found: FieldErrors = {};
-    const emailError = emailProblem(email);
     const nameError = nameProblem(name);
-    if (emailError) found.email = emailError;
+    const emailError = emailProblem(email);
     if (nameError) found.name = nameError;
+    if (emailError) found.email = emailError;
     if (emailError || nameError) return setErrors(found);
-    setBusy(true);
     setErrors({});
-    try {
-      const { admin } = await api<{ admin: Admin }>('/admins', { method: 'POST', body: { email: email.trim(), name, mfaRequired, role } });
-      await onAdded(admin);
-    } catch (error) {
-      setErrors(serverErrors(error));
-    } finally {
-      setBusy(false);
-    }
+    create.mutate(
+      { email: email.trim(), name, mfaRequired, role },
+      { onSuccess: ({ admin }) => onAdded(admin), onError: (error) => setErrors(serverErrors(error)) },
+    );
   };
 
   return (
     <form onSubmit={submit} noValidate>
       {errors.form && <Notice kind="error">{errors.form}</Notice>}
-      <Field label="Email" name="email" type="email" value={email} maxLength={EMAIL_MAX_LENGTH} onChange={(e) => setEmail(e.target.value)} error={errors.email} autoFocus />
-      <Field label="Name" name="name" value={name} maxLength={NAME_MAX_LENGTH} onChange={(e) => setName(e.target.value)} error={errors.name} />
+      <Field label={t('fields.name')} name="name" value={name} maxLength={NAME_MAX_LENGTH} onChange={(e) => setName(e.target.value)} error={errors.name} />
+      <Field label={t('fields.email')} name="email" type="email" autoComplete="off" value={email} maxLength={EMAIL_MAX_LENGTH} onChange={(e) => setEmail(e.target.value)} error={errors.email} />
       <RoleField role={role} onChange={setRole} error={errors.role} />
-      <Checkbox label={MFA_LABEL} name="mfaRequired" checked={mfaRequired} onChange={(e) => setMfaRequired(e.target.checked)} />
-      <p className="field-hint">They receive an email with a link to set their password{mfaRequired ? ' and connect an authenticator app' : ''}.</p>
-      <DialogActions submit="Add administrator" busy={busy} onCancel={onCancel} />
+      <Checkbox label={t('fields.mfaRequired')} name="mfaRequired" checked={mfaRequired} onChange={(e) => setMfaRequired(e.target.checked)} />
+      <p className="field-hint">{mfaRequired ? t('add.hintWithApp') : t('add.hint')}</p>
+      <DialogActions submit={t('add.submit')} busy={create.isPending} onCancel={onCancel} />
     </form>
   );
 }
 
-const KIND_WORDS: Record<string, string> = { totp: 'Authenticator app', passkey: 'Passkey' };
-
 /** The passkeys and apps the administrator logs in with: kind, name and when last used. */
 function AuthenticatorsOf({ admin }: { admin: Admin }) {
+  const { t } = useTranslation('admins');
   if (admin.authenticators.length === 0) {
-    return <p className="field-hint">No passkey or authenticator app is set up yet. After saving, click Resend Email so they can set one up.</p>;
+    return <p className="field-hint">{t('details.noAuthenticators')}</p>;
   }
   return (
     <div className="details-authenticators">
-      <h3>Authenticators</h3>
-      <table className="list compact" aria-label="Authenticators">
+      <h3>{t('details.authenticators')}</h3>
+      <table className="list compact" aria-label={t('details.authenticators')}>
         <thead>
           <tr>
-            <th scope="col">Kind</th>
-            <th scope="col">Name</th>
-            <th scope="col">Last used</th>
+            <th scope="col">{t('details.kind')}</th>
+            <th scope="col">{t('details.authenticatorName')}</th>
+            <th scope="col">{t('details.lastUsed')}</th>
           </tr>
         </thead>
         <tbody>
           {admin.authenticators.map((authenticator) => (
             <tr key={`${authenticator.kind}-${authenticator.createdAt}-${authenticator.name}`}>
-              <td>{KIND_WORDS[authenticator.kind] ?? authenticator.kind}</td>
+              <td>{kindLabel(authenticator.kind)}</td>
               <td>{authenticator.name}</td>
-              <td>{authenticator.lastUsedAt ? <time dateTime={authenticator.lastUsedAt}>{dateAndTime(authenticator.lastUsedAt)}</time> : 'Never'}</td>
+              <td>
+                {authenticator.lastUsedAt ? (
+                  <time dateTime={authenticator.lastUsedAt} title={relativeTime(authenticator.lastUsedAt)}>
+                    {dateAndTime(authenticator.lastUsedAt)}
+                  </time>
+                ) : (
+                  t('common:time.never')
+                )}
+              </td>
             </tr>
           ))}
         </tbody>
@@ -437,23 +537,39 @@ function AuthenticatorsOf({ admin }: { admin: Admin }) {
 
 function lockDescription(lockedUntil: string): string {
   const until = Date.parse(lockedUntil);
-  if (until > Date.now() + 365 * 24 * 3_600_000) return 'Locked after 100 failed logins in a row, until an administrator unlocks it.';
-  return `Locked after failed logins until ${dateAndTime(until)}.`;
+  if (until > Date.now() + 365 * 24 * 3_600_000) return i18next.t('admins:details.lockedForGood');
+  return i18next.t('admins:details.lockedUntil', { until: dateAndTime(until) });
 }
 
 /** The Role dropdown of Details and Add administrator. */
 function RoleField({ role, onChange, disabled, hint, error }: { role: Role; onChange: (role: Role) => void; disabled?: boolean; hint?: string | undefined; error?: string | undefined }) {
+  const { t } = useTranslation('admins');
+  const id = useId();
+  const hintId = hint ? `${id}-hint` : undefined;
+  const errorId = error ? `${id}-error` : undefined;
   return (
     <div className={`field${error ? ' field-invalid' : ''}`}>
-      <label htmlFor="admin-role">Role</label>
-      {hint && <p className="field-hint">{hint}</p>}
-      <select id="admin-role" name="role" value={role} disabled={disabled} onChange={(e) => onChange(e.target.value as Role)}>
-        <option value="administrator">Administrator: everything</option>
-        <option value="help_desk">Help desk: reads; Resend Email, Unlock, Reset MFA</option>
-        <option value="read_only">Read-only: reads, changes nothing</option>
+      <label htmlFor={id}>{t('fields.role')}</label>
+      {hint && (
+        <p className="field-hint" id={hintId}>
+          {hint}
+        </p>
+      )}
+      <select
+        id={id}
+        name="role"
+        value={role}
+        disabled={disabled}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={[hintId, errorId].filter(Boolean).join(' ') || undefined}
+        onChange={(e) => onChange(e.target.value as Role)}
+      >
+        <option value="administrator">{t('roleOption.administrator')}</option>
+        <option value="help_desk">{t('roleOption.helpDesk')}</option>
+        <option value="read_only">{t('roleOption.readOnly')}</option>
       </select>
       {error && (
-        <p className="field-error" role="alert">
+        <p className="field-error" id={errorId} role="alert">
           {error}
         </p>
       )}
@@ -461,40 +577,57 @@ function RoleField({ role, onChange, disabled, hint, error }: { role: Role; onCh
   );
 }
 
+/** What Unlock, Reset MFA, Suspend and Lift suspension send. */
+type AccountChange = { path: '/unlock' | '/reset-mfa' } | { path: ''; body: { status: 'active' | 'suspended' } };
+
 /** Unlock, Reset MFA, Suspend, Delete: the actions that change an account's standing, as far as the role allows. */
 function AccountActions({
   admin,
   self,
+  requireProof,
   onDone,
   onDeleted,
   onError,
 }: {
   admin: Admin;
   self: Self;
-  onDone: (message: string) => Promise<void>;
-  onDeleted: (message: string) => Promise<void>;
+  requireProof: RequireProof;
+  onDone: (message: string) => void;
+  onDeleted: (message: string) => void;
   onError: (message: string) => void;
 }) {
+  const { t } = useTranslation('admins');
   const isSelf = admin.id === self.id;
   const [confirm, setConfirm] = useState<'reset' | 'delete' | null>(null);
-  // Reset MFA, Suspend and Delete ask for a fresh proof; the dialog asks for it and runs the action again.
-  const { requireProof, dialog } = useStepUp();
-  const run = (path: string, body: unknown, message: string) =>
+  const afterChange = useAfterAdminChange();
+  const change = useMutation({
+    mutationFn: (request: AccountChange) =>
+      api(`/admins/${admin.id}${request.path}`, 'body' in request ? { method: 'PATCH', body: request.body } : { method: 'POST' }),
+    onSuccess: afterChange,
+  });
+  const deletion = useMutation({
+    mutationFn: () => api(`/admins/${admin.id}`, { method: 'DELETE' }),
+    onSuccess: afterChange,
+  });
+  const busy = change.isPending || deletion.isPending;
+
+  // requireProof runs the request again, through the same mutation, once a step-up is confirmed.
+  const run = (request: AccountChange, message: string) =>
     requireProof(
       async () => {
-        await api(`/admins/${admin.id}${path}`, body === undefined ? { method: 'POST' } : { method: 'PATCH', body });
-        await onDone(message);
+        await change.mutateAsync(request);
+        onDone(message);
       },
-      (error) => onError(describeFailure(error)),
+      (error) => onError(describeAdminFailure(error)),
     );
   const invited = admin.status === 'invited';
   const remove = () =>
     requireProof(
       async () => {
-        await api(`/admins/${admin.id}`, { method: 'DELETE' });
-        await onDeleted(invited ? `Revoked the invitation of ${admin.email}; their setup link no longer works.` : `Deleted ${admin.email}. Their events stay in the audit log.`);
+        await deletion.mutateAsync();
+        onDeleted(invited ? t('messages.revoked', { email: admin.email }) : t('messages.deleted', { email: admin.email }));
       },
-      (error) => onError(describeFailure(error)),
+      (error) => onError(describeAdminFailure(error)),
     );
   const mayUnlock = can(self, 'admin.unlock', admin);
   const mayReset = !isSelf && can(self, 'admin.reset_mfa', admin) && (admin.mfaEnrolled || admin.authenticators.length > 0);
@@ -503,40 +636,35 @@ function AccountActions({
   if (!(admin.lockedUntil && mayUnlock) && !mayReset && !maySuspend && !mayDelete) return null;
   return (
     <div className="account-actions">
-      {dialog}
       {admin.lockedUntil && mayUnlock && (
         <Notice kind="warning">
           {lockDescription(admin.lockedUntil)}{' '}
-          <button type="button" className="button-secondary" onClick={() => void run('/unlock', undefined, `Unlocked ${admin.email}.`)}>
-            Unlock
+          <button type="button" className="button-secondary" disabled={busy} onClick={() => void run({ path: '/unlock' }, t('messages.unlocked', { email: admin.email }))}>
+            {t('account.unlock')}
           </button>
         </Notice>
       )}
       {confirm === 'reset' ? (
         <div className="confirm">
-          <p className="field-hint">This removes all their passkeys, authenticator apps and recovery codes.</p>
+          <p className="field-hint">{t('account.resetWarning')}</p>
           <div className="button-row">
-            <button type="button" className="button-danger" onClick={() => void run('/reset-mfa', undefined, `Removed all authenticators and recovery codes of ${admin.email}. They set up a passkey or an authenticator app again at their next login, or with a setup email.`)}>
-              Confirm Reset MFA
+            <button type="button" className="button-danger" disabled={busy} onClick={() => void run({ path: '/reset-mfa' }, t('messages.mfaReset', { email: admin.email }))}>
+              {t('account.confirmReset')}
             </button>
             <button type="button" className="button-secondary" onClick={() => setConfirm(null)}>
-              Keep them
+              {t('account.keepAuthenticators')}
             </button>
           </div>
         </div>
       ) : confirm === 'delete' ? (
         <div className="confirm">
-          <p className="field-hint">
-            {invited
-              ? `${admin.email} never completed setup. Revoking the invitation deletes them and ends their setup link.`
-              : `This deletes ${admin.email} with their sessions, authenticators and remembered browsers. Their events stay in the audit log. It cannot be undone.`}
-          </p>
+          <p className="field-hint">{invited ? t('account.revokeWarning', { email: admin.email }) : t('account.deleteWarning', { email: admin.email })}</p>
           <div className="button-row">
-            <button type="button" className="button-danger" onClick={() => void remove()}>
-              {invited ? 'Confirm Revoke invite' : 'Confirm Delete administrator'}
+            <button type="button" className="button-danger" disabled={busy} onClick={() => void remove()}>
+              {invited ? t('account.confirmRevoke') : t('account.confirmDelete')}
             </button>
             <button type="button" className="button-secondary" onClick={() => setConfirm(null)}>
-              Keep {admin.name}
+              {t('account.keep', { name: admin.name })}
             </button>
           </div>
         </div>
@@ -544,22 +672,22 @@ function AccountActions({
         <div className="button-row">
           {mayReset && (
             <button type="button" className="button-secondary" onClick={() => setConfirm('reset')}>
-              Reset MFA
+              {t('account.resetMfa')}
             </button>
           )}
           {maySuspend &&
             (admin.status === 'suspended' ? (
-              <button type="button" className="button-secondary" onClick={() => void run('', { status: 'active' }, `Lifted the suspension of ${admin.email}.`)}>
-                Lift suspension
+              <button type="button" className="button-secondary" disabled={busy} onClick={() => void run({ path: '', body: { status: 'active' } }, t('messages.suspensionLifted', { email: admin.email }))}>
+                {t('account.liftSuspension')}
               </button>
             ) : (
-              <button type="button" className="button-secondary" onClick={() => void run('', { status: 'suspended' }, `Suspended ${admin.email}; their sessions have ended.`)}>
-                Suspend
+              <button type="button" className="button-secondary" disabled={busy} onClick={() => void run({ path: '', body: { status: 'suspended' } }, t('messages.suspended', { email: admin.email }))}>
+                {t('account.suspend')}
               </button>
             ))}
           {mayDelete && (
             <button type="button" className="button-danger" onClick={() => setConfirm('delete')}>
-              {invited ? 'Revoke invite' : 'Delete administrator'}
+              {invited ? t('account.revokeInvite') : t('account.delete')}
             </button>
           )}
         </div>
@@ -569,10 +697,11 @@ function AccountActions({
 }
 
 function DialogActions({ submit, busy, onCancel }: { submit: string; busy: boolean; onCancel: () => void }) {
+  const { t } = useTranslation('admins');
   return (
     <div className="dialog-actions">
       <button type="button" className="button-secondary" onClick={onCancel}>
-        Cancel
+        {t('cancel')}
       </button>
       <button type="submit" className="button-primary" disabled={busy}>
         {submit}

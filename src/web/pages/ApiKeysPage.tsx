@@ -1,40 +1,72 @@
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Trans, useTranslation } from 'react-i18next';
+import type { TFunction } from 'i18next';
 import type { ApiKey } from '../../shared/api';
 import { Dialog } from '../components/Dialog';
 import { Checkbox, Field, Notice } from '../components/Field';
-import { useStepUp } from '../components/StepUp';
+import { useStepUp, type RequireProof } from '../components/StepUp';
 import { api, ApiFailure, describeFailure } from '../lib/api';
-import { dateAndTime } from '../lib/time';
+import { queryKeys } from '../lib/queries';
+import { dateAndTime, exactTime, formatNumber, relativeTime } from '../lib/time';
 
 /** As MAX_API_KEY_DAYS of the API (kept here so the console does not bundle the schemas). */
 const MAX_API_KEY_DAYS = 365;
+/** As the API's longest key name. */
+const API_KEY_NAME_MAX_LENGTH = 64;
+const DAY_MS = 86_400_000;
+
+/** Making or revoking a key changes the list and is an event of the audit log. */
+const KEYS_CHANGED = [queryKeys.apiKeys, queryKeys.auditAll];
+
+function useInvalidate() {
+  const queryClient = useQueryClient();
+  return (keys: ReadonlyArray<readonly unknown[]>) => Promise.all(keys.map((queryKey) => queryClient.invalidateQueries({ queryKey }))).then(() => undefined);
+}
+
+/** How long ago or how long left, with the exact time below it (and in full as its title); `after` follows the first. */
+function When({ iso, words, after }: { iso: string; words: string; after?: string }) {
+  return (
+    <>
+      <time dateTime={iso} title={exactTime(iso)}>
+        {words}
+      </time>
+      {after && ` ${after}`}
+      <span className="when-exact">{dateAndTime(iso)}</span>
+    </>
+  );
+}
+
+/** "in 30 days", "today", "expired": how long a key has left, in whole days. */
+function timeLeft(t: TFunction<'apikeys'>, expiresAt: string, now = Date.now()): string {
+  const left = Date.parse(expiresAt) - now;
+  if (left <= 0) return t('expired');
+  // Rounded, so a key made for 30 days reads "in 30 days", not 29 and some hours.
+  const days = Math.round(left / DAY_MS);
+  if (days === 0) return t('expiresToday');
+  return t('expiresIn', { count: days, days: formatNumber(days) });
+}
 
 /** API keys: my tokens for scripts, each shown once when made. */
 export function ApiKeysPage() {
-  const [keys, setKeys] = useState<ApiKey[] | null>(null);
+  const { t } = useTranslation('apikeys');
+  const invalidate = useInvalidate();
+  const keys = useQuery({ queryKey: queryKeys.apiKeys, queryFn: async () => (await api<{ apiKeys: ApiKey[] }>('/api-keys')).apiKeys });
   const [message, setMessage] = useState<{ kind: 'success' | 'error'; text: string } | null>(null);
   const [open, setOpen] = useState<{ kind: 'make' } | { kind: 'made'; token: string; apiKey: ApiKey } | { kind: 'revoke'; apiKey: ApiKey } | null>(null);
   const { requireProof, dialog } = useStepUp();
 
-  const load = useCallback(async () => {
-    try {
-      setKeys((await api<{ apiKeys: ApiKey[] }>('/api-keys')).apiKeys);
-    } catch (error) {
-      setMessage({ kind: 'error', text: describeFailure(error) });
-    }
-  }, []);
+  const revoke = useMutation({
+    mutationFn: (apiKey: ApiKey) => api(`/api-keys/${apiKey.id}`, { method: 'DELETE' }),
+    onSuccess: () => invalidate(KEYS_CHANGED),
+  });
 
-  useEffect(() => {
-    void load();
-  }, [load]);
-
-  const revoke = (apiKey: ApiKey) =>
+  const onRevoke = (apiKey: ApiKey) =>
     requireProof(
       async () => {
-        await api(`/api-keys/${apiKey.id}`, { method: 'DELETE' });
+        await revoke.mutateAsync(apiKey);
         setOpen(null);
-        setMessage({ kind: 'success', text: `Revoked ${apiKey.name}; scripts using it are refused from now on.` });
-        await load();
+        setMessage({ kind: 'success', text: t('revoke.done', { name: apiKey.name }) });
       },
       (error) => setMessage({ kind: 'error', text: describeFailure(error) }),
     );
@@ -42,53 +74,61 @@ export function ApiKeysPage() {
   return (
     <section className="panel" aria-labelledby="api-keys-title">
       <div className="panel-header">
-        <h1 id="api-keys-title">API keys</h1>
+        <h1 id="api-keys-title">{t('title')}</h1>
         <button type="button" className="button-primary" onClick={() => setOpen({ kind: 'make' })}>
-          Make an API key
+          {t('make')}
         </button>
       </div>
       <p className="muted">
-        A script sends a key as <code>Authorization: Bearer …</code> and acts as you, with your role as it is at each request, or with the read-only role for a read-only key.
-        Keys cannot change your password, authenticators, sessions or keys. A key ends when it expires, when you revoke it, or when you are suspended.
+        <Trans t={t} i18nKey="intro" components={{ code: <code /> }} />
       </p>
       {message && <Notice kind={message.kind}>{message.text}</Notice>}
-      {keys === null ? (
-        <p aria-busy="true">Loading…</p>
-      ) : keys.length === 0 ? (
-        <p>You have no API key.</p>
+      {keys.isError && <Notice kind="error">{describeFailure(keys.error)}</Notice>}
+      {keys.data === undefined ? (
+        keys.isPending && <p aria-busy="true">{t('common:shell.loading')}</p>
+      ) : keys.data.length === 0 ? (
+        <p>{t('empty')}</p>
       ) : (
         <table className="list api-keys">
           <thead>
             <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Key</th>
-              <th scope="col">Access</th>
-              <th scope="col">Made</th>
-              <th scope="col">Expires</th>
-              <th scope="col">Last used</th>
+              <th scope="col">{t('column.name')}</th>
+              <th scope="col">{t('column.key')}</th>
+              <th scope="col">{t('column.access')}</th>
+              <th scope="col">{t('column.made')}</th>
+              <th scope="col">{t('column.expires')}</th>
+              <th scope="col">{t('column.lastUsed')}</th>
               <th scope="col">
-                <span className="visually-hidden">Actions</span>
+                <span className="visually-hidden">{t('column.actions')}</span>
               </th>
             </tr>
           </thead>
           <tbody>
-            {keys.map((key) => (
+            {keys.data.map((key) => (
               <tr key={key.id}>
-                <td>{key.name}</td>
-                <td>
+                <td data-label={t('column.name')} className="api-key-name">
+                  {key.name}
+                </td>
+                <td data-label={t('column.key')} className="api-key-prefix">
                   <code>{key.prefix}…</code>
                 </td>
-                <td>{key.readOnly ? 'Read-only' : 'As your role'}</td>
-                <td>
-                  <time dateTime={key.createdAt}>{dateAndTime(key.createdAt)}</time>
+                <td data-label={t('column.access')}>{key.readOnly ? t('access.readOnly') : t('access.role')}</td>
+                <td data-label={t('column.made')}>
+                  <When iso={key.createdAt} words={relativeTime(key.createdAt)} />
+                </td>
+                <td data-label={t('column.expires')}>
+                  <When iso={key.expiresAt} words={timeLeft(t, key.expiresAt)} />
+                </td>
+                <td data-label={t('column.lastUsed')}>
+                  {key.lastUsedAt ? (
+                    <When iso={key.lastUsedAt} words={relativeTime(key.lastUsedAt)} {...(key.lastIp ? { after: t('fromAddress', { address: key.lastIp }) } : {})} />
+                  ) : (
+                    t('common:time.never')
+                  )}
                 </td>
                 <td>
-                  <time dateTime={key.expiresAt}>{dateAndTime(key.expiresAt)}</time>
-                </td>
-                <td>{key.lastUsedAt ? <><time dateTime={key.lastUsedAt}>{dateAndTime(key.lastUsedAt)}</time>{key.lastIp ? ` from ${key.lastIp}` : ''}</> : 'Never'}</td>
-                <td>
-                  <button type="button" className="button-secondary" aria-label={`Revoke ${key.name}`} onClick={() => setOpen({ kind: 'revoke', apiKey: key })}>
-                    Revoke
+                  <button type="button" className="button-secondary" aria-label={t('revoke.buttonLabel', { name: key.name })} onClick={() => setOpen({ kind: 'revoke', apiKey: key })}>
+                    {t('revoke.button')}
                   </button>
                 </td>
               </tr>
@@ -97,31 +137,25 @@ export function ApiKeysPage() {
         </table>
       )}
 
-      <Dialog title="Make an API key" open={open?.kind === 'make'} onClose={() => setOpen(null)}>
-        <MakeKey
-          requireProof={requireProof}
-          onMade={async (made) => {
-            setOpen({ kind: 'made', ...made });
-            await load();
-          }}
-          onCancel={() => setOpen(null)}
-        />
+      <Dialog title={t('form.title')} open={open?.kind === 'make'} onClose={() => setOpen(null)}>
+        <MakeKey requireProof={requireProof} onMade={(made) => setOpen({ kind: 'made', ...made })} onCancel={() => setOpen(null)} />
       </Dialog>
-      <Dialog title="Your new API key" open={open?.kind === 'made'} onClose={() => setOpen(null)}>
+      <Dialog title={t('made.title')} open={open?.kind === 'made'} onClose={() => setOpen(null)}>
         {open?.kind === 'made' && <ShownOnce token={open.token} onDone={() => setOpen(null)} />}
       </Dialog>
-      <Dialog title="Revoke API key" open={open?.kind === 'revoke'} onClose={() => setOpen(null)}>
+      <Dialog title={t('revoke.title')} open={open?.kind === 'revoke'} onClose={() => setOpen(null)}>
         {open?.kind === 'revoke' && (
           <div>
             <p>
-              Revoke <strong>{open.apiKey.name}</strong> (<code>{open.apiKey.prefix}…</code>)? Scripts using it are refused from then on.
+              <Trans t={t} i18nKey="revoke.question" values={{ name: open.apiKey.name, prefix: open.apiKey.prefix }} components={{ b: <strong />, code: <code /> }} />
             </p>
             <div className="dialog-actions">
-              <button type="button" className="button-secondary" onClick={() => setOpen(null)}>
-                Cancel
+              {/* Nothing to fill in: focus rests on the way back, not on the irreversible button. */}
+              <button type="button" className="button-secondary" onClick={() => setOpen(null)} data-autofocus>
+                {t('cancel')}
               </button>
-              <button type="button" className="button-danger" onClick={() => void revoke(open.apiKey)}>
-                Revoke
+              <button type="button" className="button-danger" disabled={revoke.isPending} onClick={() => void onRevoke(open.apiKey)}>
+                {t('revoke.button')}
               </button>
             </div>
           </div>
@@ -132,52 +166,60 @@ export function ApiKeysPage() {
   );
 }
 
-function MakeKey({
-  requireProof,
-  onMade,
-  onCancel,
-}: {
-  requireProof: ReturnType<typeof useStepUp>['requireProof'];
-  onMade: (made: { token: string; apiKey: ApiKey }) => Promise<void>;
-  onCancel: () => void;
-}) {
+function MakeKey({ requireProof, onMade, onCancel }: { requireProof: RequireProof; onMade: (made: { token: string; apiKey: ApiKey }) => void; onCancel: () => void }) {
+  const { t } = useTranslation('apikeys');
+  const invalidate = useInvalidate();
   const [name, setName] = useState('');
   const [days, setDays] = useState('90');
   const [readOnly, setReadOnly] = useState(false);
   const [errors, setErrors] = useState<Partial<Record<'name' | 'days' | 'form', string>>>({});
-  const [busy, setBusy] = useState(false);
+
+  const make = useMutation({
+    mutationFn: (body: { name: string; expiresInDays: number; readOnly: boolean }) => api<{ token: string; apiKey: ApiKey }>('/api-keys', { method: 'POST', body }),
+    onSuccess: () => invalidate(KEYS_CHANGED),
+  });
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const found: typeof errors = {};
-    if (name.trim() === '') found.name = 'Enter a name that says what the key is for, such as "Nightly sync".';
-    if (!/^\d+$/.test(days.trim()) || Number(days) < 1 || Number(days) > MAX_API_KEY_DAYS) found.days = `Enter a whole number of days from 1 to ${MAX_API_KEY_DAYS}.`;
+    if (name.trim() === '') found.name = t('form.nameMissing');
+    if (!/^\d+$/.test(days.trim()) || Number(days) < 1 || Number(days) > MAX_API_KEY_DAYS) found.days = t('form.daysInvalid', { min: formatNumber(1), max: formatNumber(MAX_API_KEY_DAYS) });
     if (found.name || found.days) return setErrors(found);
     setErrors({});
-    setBusy(true);
     await requireProof(
-      async () => onMade(await api<{ token: string; apiKey: ApiKey }>('/api-keys', { method: 'POST', body: { name: name.trim(), expiresInDays: Number(days), readOnly } })),
+      async () => onMade(await make.mutateAsync({ name: name.trim(), expiresInDays: Number(days), readOnly })),
       (error) => {
         if (error instanceof ApiFailure && error.field === 'name') setErrors({ name: error.message });
         else if (error instanceof ApiFailure && error.field === 'expiresInDays') setErrors({ days: error.message });
         else setErrors({ form: describeFailure(error) });
       },
     );
-    setBusy(false);
   };
 
   return (
+    // Name first: the dialog puts focus on it.
     <form onSubmit={submit} noValidate>
       {errors.form && <Notice kind="error">{errors.form}</Notice>}
-      <Field label="Name" name="key-name" value={name} maxLength={64} onChange={(e) => setName(e.target.value)} error={errors.name} autoFocus />
-      <Field label="Expires in (days)" name="expires-in-days" type="number" inputMode="numeric" min={1} max={MAX_API_KEY_DAYS} value={days} onChange={(e) => setDays(e.target.value)} error={errors.days} hint={`1 to ${MAX_API_KEY_DAYS}.`} />
-      <Checkbox label="Read-only: the key can read, and change nothing" checked={readOnly} onChange={(e) => setReadOnly(e.target.checked)} />
+      <Field label={t('form.name')} name="key-name" value={name} maxLength={API_KEY_NAME_MAX_LENGTH} onChange={(e) => setName(e.target.value)} error={errors.name} />
+      <Field
+        label={t('form.days')}
+        name="expires-in-days"
+        type="number"
+        inputMode="numeric"
+        min={1}
+        max={MAX_API_KEY_DAYS}
+        value={days}
+        onChange={(e) => setDays(e.target.value)}
+        error={errors.days}
+        hint={t('form.daysHint', { min: formatNumber(1), max: formatNumber(MAX_API_KEY_DAYS) })}
+      />
+      <Checkbox label={t('form.readOnly')} checked={readOnly} onChange={(e) => setReadOnly(e.target.checked)} />
       <div className="dialog-actions">
         <button type="button" className="button-secondary" onClick={onCancel}>
-          Cancel
+          {t('cancel')}
         </button>
-        <button type="submit" className="button-primary" disabled={busy}>
-          Make key
+        <button type="submit" className="button-primary" disabled={make.isPending}>
+          {t('form.submit')}
         </button>
       </div>
     </form>
@@ -185,29 +227,34 @@ function MakeKey({
 }
 
 function ShownOnce({ token, onDone }: { token: string; onDone: () => void }) {
+  const { t } = useTranslation('apikeys');
   const [copied, setCopied] = useState(false);
   const [saved, setSaved] = useState(false);
   return (
     <div>
-      <p className="muted">This is the only time the key is shown; Latchkey keeps only its hash. Put it where your script reads its secrets.</p>
-      <p className="secret-key api-key-token" aria-label="API key">
+      <p className="muted">{t('made.intro')}</p>
+      <p className="secret-key api-key-token" aria-label={t('made.token')}>
         <code>{token}</code>
       </p>
       <div className="button-row">
         <button
           type="button"
           className="button-secondary"
+          data-autofocus
           onClick={() => {
-            void navigator.clipboard?.writeText(token).then(() => setCopied(true), () => setCopied(false));
+            void navigator.clipboard?.writeText(token).then(
+              () => setCopied(true),
+              () => setCopied(false),
+            );
           }}
         >
-          {copied ? 'Copied' : 'Copy'}
+          {copied ? t('made.copied') : t('made.copy')}
         </button>
       </div>
-      <Checkbox label="I have saved this key" checked={saved} onChange={(e) => setSaved(e.target.checked)} />
+      <Checkbox label={t('made.saved')} checked={saved} onChange={(e) => setSaved(e.target.checked)} />
       <div className="dialog-actions">
         <button type="button" className="button-primary" disabled={!saved} onClick={onDone}>
-          Done
+          {t('made.done')}
         </button>
       </div>
     </div>

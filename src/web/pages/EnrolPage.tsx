@@ -1,6 +1,9 @@
 import { useState } from 'react';
+import { useQueryClient } from '@tanstack/react-query';
+import { Trans, useTranslation } from 'react-i18next';
 import { Notice } from '../components/Field';
 import { useStepUp } from '../components/StepUp';
+import { queryKeys } from '../lib/queries';
 import { dateAndTime } from '../lib/time';
 import { AddApp, AddPasskey, ShownOnce, type Added } from './MyAuthenticatorsPage';
 
@@ -19,50 +22,62 @@ interface EnrolPageProps {
  * into a full one (the server sets its new cookie).
  */
 export function EnrolPage({ mode, dueAt, onEnrolled, onLogout }: EnrolPageProps) {
+  const { t } = useTranslation('enrol');
+  const queryClient = useQueryClient();
   const [choice, setChoice] = useState<'passkey' | 'app' | null>(null);
   const [added, setAdded] = useState<Added | null>(null);
   const { requireProof, dialog } = useStepUp();
 
   const done = async (result: Added) => {
+    // A first authenticator changes the admin's own list, the MFA coverage and the administrators' list, and is audited.
+    // The session changes too, but it is read again by onEnrolled, once the recovery codes are saved: read now, it
+    // would take the admin away from this page before they saw them.
+    for (const queryKey of [queryKeys.myAuthenticators, queryKeys.coverage, queryKeys.admins, queryKeys.auditAll]) {
+      void queryClient.invalidateQueries({ queryKey });
+    }
     if (result.recoveryCodes && result.recoveryCodes.length > 0) setAdded(result);
     else await onEnrolled();
   };
 
   return (
     <section className="panel narrow" aria-labelledby="enrol-title">
-      <h1 id="enrol-title">Set up multi-factor authentication</h1>
+      <h1 id="enrol-title">{t('title')}</h1>
       {added ? (
         <>
           <Notice kind="success">
-            {added.authenticator.kind === 'passkey' ? 'Your passkey' : 'Your authenticator app'} <strong>{added.authenticator.name}</strong> is set up. From now on you log in with your password and it.
+            {added.authenticator.kind === 'passkey' ? (
+              <Trans t={t} i18nKey="addedPasskey" values={{ name: added.authenticator.name }} components={{ strong: <strong /> }} />
+            ) : (
+              <Trans t={t} i18nKey="addedApp" values={{ name: added.authenticator.name }} components={{ strong: <strong /> }} />
+            )}
           </Notice>
-          <h2>Save your recovery codes</h2>
+          <h2>{t('saveCodes')}</h2>
           <ShownOnce codes={added.recoveryCodes!} onDone={() => void onEnrolled()} />
         </>
       ) : (
         <>
           {mode === 'required' ? (
-            <Notice kind="warning">Your account must use multi-factor authentication. Set up a passkey or an authenticator app to continue to the console.</Notice>
+            <Notice kind="warning">{t('required')}</Notice>
           ) : (
             <p>
-              Your organisation requires multi-factor authentication.
+              {t('grace')}
               {dueAt && (
                 <>
                   {' '}
-                  Until <time dateTime={dueAt}>{dateAndTime(dueAt)}</time> your password alone still logs you in; after that, it only lets you set this up.
+                  <Trans t={t} i18nKey="graceUntil" values={{ due: dateAndTime(dueAt) }} components={{ due: <time dateTime={dueAt} /> }} />
                 </>
               )}
             </p>
           )}
           {choice === null ? (
             <>
-              <p className="muted">Choose how you will confirm it is you after your password. You can add more later in My authenticators.</p>
+              <p className="muted">{t('choose')}</p>
               <div className="choice-list">
                 <button type="button" className="button-primary" onClick={() => setChoice('passkey')}>
-                  Use a passkey
+                  {t('usePasskey')}
                 </button>
                 <button type="button" className="button-secondary" onClick={() => setChoice('app')}>
-                  Use an authenticator app
+                  {t('useApp')}
                 </button>
               </div>
             </>
@@ -74,7 +89,7 @@ export function EnrolPage({ mode, dueAt, onEnrolled, onLogout }: EnrolPageProps)
           {onLogout && (
             <p className="switch-factor">
               <button type="button" className="button-link" onClick={onLogout}>
-                Log out
+                {t('common:account.logout')}
               </button>
             </p>
           )}

@@ -1,24 +1,27 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useState } from 'react';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Trans, useTranslation } from 'react-i18next';
 import type { Admin } from '../../shared/api';
 import { Notice } from '../components/Field';
+import { currentLanguage } from '../i18n';
 import { api, describeFailure } from '../lib/api';
+import { queryKeys } from '../lib/queries';
 import { navigate } from '../lib/router';
 import { mfaLabel } from './AdministratorsPage';
 import { can, type Role } from '../../shared/roles';
 
 export function HomePage({ admin }: { admin: { id: string; name: string; email: string; role: Role } }) {
+  const { t } = useTranslation('home');
   return (
     <>
       <section className="panel narrow">
-        <h1>Welcome, {admin.name}</h1>
+        <h1>{t('welcome', { name: admin.name })}</h1>
         <p>
-          You are signed in as <strong>{admin.email}</strong>. Administrators, their multi-factor authentication and their
-          setup emails are managed in the <strong>Administrators</strong> window, in the menu under your email address at
-          the top right.
+          <Trans t={t} ns="home" i18nKey="signedInAs" values={{ email: admin.email }} components={{ strong: <strong /> }} />
         </p>
         <p>
           <button type="button" className="button-primary" onClick={() => navigate('/admins')}>
-            Open Administrators
+            {t('openAdministrators')}
           </button>
         </p>
       </section>
@@ -27,30 +30,64 @@ export function HomePage({ admin }: { admin: { id: string; name: string; email: 
   );
 }
 
+type Message = { kind: 'success' | 'error' | 'warning'; text: string } | null;
+
+function list(items: readonly string[]): string {
+  return new Intl.ListFormat(currentLanguage(), { type: 'conjunction' }).format(items);
+}
+
 /**
  * MFA coverage: how many of the administrators who can log in use MFA, who does not (with
  * their deadline), and a bulk action that ticks their box and sends each a setup email.
  */
 function MfaCoverage({ selfId, mayEnable }: { selfId: string; mayEnable: boolean }) {
-  const [admins, setAdmins] = useState<Admin[] | null>(null);
+  const { t } = useTranslation('home');
+  const queryClient = useQueryClient();
   const [selected, setSelected] = useState<Set<string>>(new Set());
-  const [message, setMessage] = useState<{ kind: 'success' | 'error' | 'warning'; text: string } | null>(null);
-  const [busy, setBusy] = useState(false);
+  const [message, setMessage] = useState<Message>(null);
+  const coverage = useQuery({
+    queryKey: queryKeys.coverage,
+    queryFn: async () => (await api<{ admins: Admin[] }>('/admins')).admins,
+    // Home is where one comes back to after setting up MFA: it always asks again.
+    staleTime: 0,
+  });
 
-  const load = useCallback(async () => {
-    try {
-      setAdmins((await api<{ admins: Admin[] }>('/admins')).admins);
-    } catch (error) {
-      setMessage({ kind: 'error', text: describeFailure(error) });
-    }
-  }, []);
+  const enable = useMutation({
+    mutationFn: async (targets: Admin[]) => {
+      const done: string[] = [];
+      const failed: string[] = [];
+      for (const target of targets) {
+        try {
+          if (!target.mfaRequired) await api(`/admins/${target.id}`, { method: 'PATCH', body: { mfaRequired: true } });
+          await api(`/admins/${target.id}/setup-email`, { method: 'POST' });
+          done.push(target.email);
+        } catch (error) {
+          failed.push(`${target.email}: ${describeFailure(error)}`);
+        }
+      }
+      return { done, failed };
+    },
+    onSuccess: ({ done, failed }) => {
+      setSelected(new Set());
+      if (failed.length === 0) setMessage({ kind: 'success', text: t('coverage.enabled', { count: done.length, emails: list(done) }) });
+      else {
+        const notDone = t('coverage.notDone', { failures: failed.join('; ') });
+        setMessage({ kind: done.length === 0 ? 'error' : 'warning', text: done.length > 0 ? `${t('coverage.doneFor', { emails: list(done) })} ${notDone}` : notDone });
+      }
+    },
+    onError: (error) => setMessage({ kind: 'error', text: describeFailure(error) }),
+    // The boxes, the setup emails and their events: whatever part of it was done.
+    onSettled: () =>
+      Promise.all([
+        queryClient.invalidateQueries({ queryKey: queryKeys.coverage }),
+        queryClient.invalidateQueries({ queryKey: queryKeys.admins }),
+        queryClient.invalidateQueries({ queryKey: queryKeys.auditAll }),
+      ]),
+  });
 
-  useEffect(() => {
-    void load();
-  }, [load]);
+  if (coverage.data === undefined) return coverage.isError ? <Notice kind="error">{describeFailure(coverage.error)}</Notice> : null;
 
-  if (admins === null) return message ? <Notice kind="error">{message.text}</Notice> : null;
-
+  const admins = coverage.data;
   const counted = admins.filter((a) => a.status !== 'suspended');
   const using = counted.filter((a) => a.mfaEnrolled);
   const without = counted.filter((a) => !a.mfaEnrolled);
@@ -63,84 +100,63 @@ function MfaCoverage({ selfId, mayEnable }: { selfId: string; mayEnable: boolean
       return next;
     });
 
-  const enableAndSend = async () => {
-    setBusy(true);
-    setMessage(null);
-    const done: string[] = [];
-    const failed: string[] = [];
-    for (const target of without.filter((a) => selected.has(a.id))) {
-      try {
-        if (!target.mfaRequired) await api(`/admins/${target.id}`, { method: 'PATCH', body: { mfaRequired: true } });
-        await api(`/admins/${target.id}/setup-email`, { method: 'POST' });
-        done.push(target.email);
-      } catch (error) {
-        failed.push(`${target.email}: ${describeFailure(error)}`);
-      }
-    }
-    setSelected(new Set());
-    setMessage(
-      failed.length === 0
-        ? { kind: 'success', text: `Enabled MFA for ${done.join(', ')} and sent ${done.length === 1 ? 'a setup email' : 'each a setup email'}.` }
-        : { kind: done.length === 0 ? 'error' : 'warning', text: `${done.length > 0 ? `Done for ${done.join(', ')}. ` : ''}Not done for ${failed.join('; ')}` },
-    );
-    await load();
-    setBusy(false);
-  };
+  const columns = { name: t('coverage.columns.name'), email: t('coverage.columns.email'), mfa: t('coverage.columns.mfa') };
+  const chosen = without.filter((a) => selected.has(a.id));
 
   return (
     <section className="panel coverage" aria-labelledby="coverage-title">
-      <h2 id="coverage-title">MFA coverage</h2>
+      <h2 id="coverage-title">{t('coverage.title')}</h2>
       <p className="coverage-figure">
-        <strong>
-          {using.length} of {counted.length}
-        </strong>{' '}
-        administrators use MFA
+        <Trans t={t} ns="home" i18nKey="coverage.figure" count={counted.length} values={{ using: using.length }} components={{ strong: <strong /> }} />
       </p>
-      <meter min={0} max={Math.max(counted.length, 1)} value={using.length} aria-label="Administrators who use MFA">
-        {using.length} of {counted.length}
+      <meter min={0} max={Math.max(counted.length, 1)} value={using.length} aria-label={t('coverage.meter')}>
+        {t('coverage.fraction', { using: using.length, count: counted.length })}
       </meter>
       {message && <Notice kind={message.kind}>{message.text}</Notice>}
+      {coverage.isError && <Notice kind="error">{describeFailure(coverage.error)}</Notice>}
       {without.length === 0 ? (
-        <p className="muted">Every administrator who can log in has a passkey or an authenticator app.</p>
+        <p className="muted">{t('coverage.everyone')}</p>
       ) : (
         <>
-          <h3>Administrators without MFA</h3>
+          <h3>{t('coverage.without')}</h3>
           <table className="list coverage-list">
             <thead>
               <tr>
                 <th scope="col" className="select-cell">
-                  <span className="visually-hidden">Select</span>
+                  <span className="visually-hidden">{t('coverage.columns.select')}</span>
                 </th>
-                <th scope="col">Name</th>
-                <th scope="col">Email</th>
-                <th scope="col">MFA</th>
+                <th scope="col">{columns.name}</th>
+                <th scope="col">{columns.email}</th>
+                <th scope="col">{columns.mfa}</th>
               </tr>
             </thead>
             <tbody>
               {without.map((a) => (
                 <tr key={a.id}>
                   <td className="select-cell">
-                    {a.id === selfId || !mayEnable ? null : <input type="checkbox" aria-label={`Select ${a.email}`} checked={selected.has(a.id)} onChange={(e) => toggle(a.id, e.target.checked)} />}
+                    {a.id === selfId || !mayEnable ? null : (
+                      <input type="checkbox" aria-label={t('coverage.select', { email: a.email })} checked={selected.has(a.id)} onChange={(e) => toggle(a.id, e.target.checked)} />
+                    )}
                   </td>
-                  <td>{a.name}</td>
-                  <td>
+                  <td data-label={columns.name}>{a.name}</td>
+                  <td data-label={columns.email}>
                     {a.email}
-                    {a.id === selfId && <span className="tag">you</span>}
+                    {a.id === selfId && <span className="tag">{t('coverage.you')}</span>}
                   </td>
-                  <td>{mfaLabel(a)}</td>
+                  <td data-label={columns.mfa}>{mfaLabel(a)}</td>
                 </tr>
               ))}
             </tbody>
           </table>
           <div className="button-row spaced">
             {mayEnable && (
-              <button type="button" className="button-primary" disabled={busy || selected.size === 0} onClick={() => void enableAndSend()}>
-                Enable MFA and send setup email
+              <button type="button" className="button-primary" disabled={enable.isPending || chosen.length === 0} onClick={() => { setMessage(null); enable.mutate(chosen); }}>
+                {t('coverage.enable')}
               </button>
             )}
             {without.some((a) => a.id === selfId) && (
               <button type="button" className="button-secondary" onClick={() => navigate('/authenticators')}>
-                Set up my own MFA
+                {t('coverage.setUpMine')}
               </button>
             )}
           </div>

@@ -1,9 +1,13 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useTranslation } from 'react-i18next';
+import type { TFunction } from 'i18next';
 import type { LoginResult, PasskeyRequestOptions } from '../../shared/api';
 import { CenteredCard } from '../components/CenteredCard';
 import { Checkbox, Field, Notice, type FieldProps } from '../components/Field';
-import { api, ApiFailure, describeFailure } from '../lib/api';
+import { api, ApiFailure, describeFailure, describeWait } from '../lib/api';
 import { describePasskeyFailure, assertPasskey } from '../lib/passkey';
+import { dateAndTime } from '../lib/time';
 
 interface LoginPageProps {
   /** Set when the password step is done and a second factor is awaited. */
@@ -12,10 +16,13 @@ interface LoginPageProps {
   onPendingChanged: () => Promise<void>;
 }
 
-const CODE_FAILED = "That code didn't work. Enter the newest code from your app; if it still fails, check that your phone's clock is set automatically.";
-/** The server tells a replayed code (`code_already_used`) from a wrong one. */
-const CODE_ALREADY_USED = 'This code was already used, and a code works only once. Wait for the next code in your app (a new one every 30 seconds) and enter that.';
-const RECOVERY_FAILED = "That recovery code didn't work. Each code works once; check it and try again.";
+type LoginT = TFunction<'login'>;
+
+/** Too many attempts: until when, in the reader's time zone, and how long that is from now. */
+function tooManyAttempts(t: LoginT, failure: unknown): string | null {
+  if (!(failure instanceof ApiFailure && failure.code === 'too_many_attempts' && failure.retryAfterSeconds)) return null;
+  return t('errors.tooManyAttempts', { time: dateAndTime(Date.now() + failure.retryAfterSeconds * 1000), wait: describeWait(failure.retryAfterSeconds) });
+}
 
 export function LoginPage({ pending, onAuthenticated, onPendingChanged }: LoginPageProps) {
   return (
@@ -30,37 +37,43 @@ export function LoginPage({ pending, onAuthenticated, onPendingChanged }: LoginP
 }
 
 function PasswordStep({ onAuthenticated, onPending }: { onAuthenticated: () => Promise<void>; onPending: () => Promise<void> }) {
+  const { t } = useTranslation('login');
+  const queryClient = useQueryClient();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const result = await api<LoginResult>('/auth/login', { method: 'POST', body: { email, password } });
+  const login = useMutation({
+    mutationFn: (body: { email: string; password: string }) => api<LoginResult>('/auth/login', { method: 'POST', body }),
+    onSuccess: async (result) => {
       setPassword('');
       // `mfa_enrolment_required` is a session too: the console then shows only the page to set up MFA.
-      if (result.status === 'mfa_required') await onPending();
-      else await onAuthenticated();
-    } catch (failure) {
-      if (failure instanceof ApiFailure && failure.code === 'invalid_credentials') setError('The email or password is not correct.');
-      else setError(describeFailure(failure));
-    } finally {
-      setBusy(false);
-    }
+      if (result.status === 'mfa_required') return onPending();
+      // Answers kept from an earlier login in this tab were someone's view: the new session asks afresh.
+      await queryClient.resetQueries();
+      return onAuthenticated();
+    },
+    onError: (failure) => {
+      if (failure instanceof ApiFailure && failure.code === 'invalid_credentials') setError(t('errors.invalidCredentials'));
+      else if (failure instanceof ApiFailure && failure.code === 'server_busy') setError(t('errors.serverBusy'));
+      else setError(tooManyAttempts(t, failure) ?? describeFailure(failure));
+    },
+  });
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    setError(null);
+    login.mutate({ email, password });
   };
 
   return (
     <form onSubmit={submit} noValidate>
-      <h1>Log in</h1>
+      <h1>{t('title')}</h1>
       {error && <Notice kind="error">{error}</Notice>}
-      <Field label="Email" type="email" name="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} autoFocus />
-      <Field label="Password" type="password" name="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />
-      <button type="submit" className="button-primary button-wide" disabled={busy}>
-        {busy ? 'Logging in…' : 'Log in'}
+      <Field label={t('email')} type="email" name="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} autoFocus />
+      <Field label={t('password')} type="password" name="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />
+      <button type="submit" className="button-primary button-wide" disabled={login.isPending}>
+        {login.isPending ? t('loggingIn') : t('submit')}
       </button>
     </form>
   );
@@ -70,41 +83,45 @@ function PasswordStep({ onAuthenticated, onPending }: { onAuthenticated: () => P
 interface MethodView {
   /** A passkey is a button that asks the browser; the others are a field to type into. */
   ceremony?: 'passkey';
-  title: string;
-  intro: (email: string) => string;
+  title: (t: LoginT) => string;
+  intro: (t: LoginT, email: string) => string;
   /** The link that switches to this method from another one. */
-  switchLabel: string;
-  failed: string;
+  switchLabel: (t: LoginT) => string;
+  failed: (t: LoginT) => string;
   /** What the console sends: people paste "123 456" as the app shows it. */
   normalize: (value: string) => string;
-  field: Omit<FieldProps, 'value' | 'onChange'>;
+  label: (t: LoginT) => string;
+  field: Omit<FieldProps, 'value' | 'onChange' | 'label'>;
 }
 
 const METHOD_VIEWS: Record<string, MethodView> = {
   passkey: {
     ceremony: 'passkey',
-    title: 'Use your passkey',
-    intro: (email) => `Confirm it is you (${email}) with the passkey you added: your fingerprint, face, screen lock or security key.`,
-    switchLabel: 'Use a passkey instead',
-    failed: '',
+    title: (t) => t('passkey.title'),
+    intro: (t, email) => t('passkey.intro', { email }),
+    switchLabel: (t) => t('passkey.switch'),
+    failed: () => '',
     normalize: (value) => value,
-    field: { label: 'Passkey' },
+    label: (t) => t('passkey.label'),
+    field: {},
   },
   totp: {
-    title: 'Enter your one-time password',
-    intro: (email) => `Open your authenticator app (such as Google Authenticator) and enter the six-digit code it shows for Latchkey (${email}).`,
-    switchLabel: 'Use a one-time password instead',
-    failed: CODE_FAILED,
+    title: (t) => t('totp.title'),
+    intro: (t, email) => t('totp.intro', { email }),
+    switchLabel: (t) => t('totp.switch'),
+    failed: (t) => t('totp.failed'),
     normalize: (value) => value.replace(/\s+/g, ''),
-    field: { label: 'One-time password', name: 'code', inputMode: 'numeric', autoComplete: 'one-time-code', pattern: '[0-9 ]*', maxLength: 9, className: 'code-input' },
+    label: (t) => t('totp.label'),
+    field: { name: 'code', inputMode: 'numeric', autoComplete: 'one-time-code', pattern: '[0-9 ]*', maxLength: 9, className: 'code-input' },
   },
   recovery: {
-    title: 'Use a recovery code',
-    intro: () => 'Enter one of the recovery codes you saved when you set up your authenticator. Each code works once.',
-    switchLabel: 'Use a recovery code instead',
-    failed: RECOVERY_FAILED,
+    title: (t) => t('recovery.title'),
+    intro: (t) => t('recovery.intro'),
+    switchLabel: (t) => t('recovery.switch'),
+    failed: (t) => t('recovery.failed'),
     normalize: (value) => value.trim(),
-    field: { label: 'Recovery code', name: 'recovery-code', autoComplete: 'off', autoCapitalize: 'none', spellCheck: false, maxLength: 40 },
+    label: (t) => t('recovery.label'),
+    field: { name: 'recovery-code', autoComplete: 'off', autoCapitalize: 'none', spellCheck: false, maxLength: 40 },
   },
 };
 
@@ -118,13 +135,16 @@ interface SecondFactorStepProps {
   onRestart: () => Promise<void>;
 }
 
+type Proof = { mode: string; code: string; rememberBrowser: boolean };
+
 function SecondFactorStep({ email, methods, rememberBrowserDays, onAuthenticated, onRestart }: SecondFactorStepProps) {
+  const { t } = useTranslation('login');
+  const queryClient = useQueryClient();
   const offered = methods.filter((method) => method in METHOD_VIEWS);
   const [mode, setMode] = useState(offered[0] ?? 'totp');
   const [code, setCode] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [expired, setExpired] = useState(false);
-  const [busy, setBusy] = useState(false);
   const [rememberBrowser, setRememberBrowser] = useState(false);
   const input = useRef<HTMLInputElement>(null);
   const view = METHOD_VIEWS[mode]!;
@@ -133,36 +153,44 @@ function SecondFactorStep({ email, methods, rememberBrowserDays, onAuthenticated
     input.current?.focus();
   }, [mode]);
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setBusy(true);
-    setError(null);
-    const remember = rememberBrowser ? { rememberBrowser: true } : {};
-    try {
-      if (view.ceremony === 'passkey') {
+  const verify = useMutation({
+    mutationFn: async ({ mode, code, rememberBrowser }: Proof) => {
+      const remember = rememberBrowser ? { rememberBrowser: true } : {};
+      if (METHOD_VIEWS[mode]!.ceremony === 'passkey') {
         const options = await api<PasskeyRequestOptions>('/auth/mfa/passkey/options', { method: 'POST' });
         const assertion = await assertPasskey(options);
-        await api<LoginResult>('/auth/mfa/passkey', { method: 'POST', body: { ...assertion, ...remember } });
-      } else await api<LoginResult>(`/auth/mfa/${mode}`, { method: 'POST', body: { code: view.normalize(code), ...remember } });
-      await onAuthenticated();
-    } catch (failure) {
-      if (view.ceremony === 'passkey' && !(failure instanceof ApiFailure && failure.code === 'no_pending_login')) {
-        setError(describePasskeyFailure(failure));
-      } else if (failure instanceof ApiFailure && (failure.code === 'invalid_code' || failure.code === 'code_already_used')) {
-        setError(failure.code === 'code_already_used' ? CODE_ALREADY_USED : view.failed);
+        return api<LoginResult>('/auth/mfa/passkey', { method: 'POST', body: { ...assertion, ...remember } });
+      }
+      return api<LoginResult>(`/auth/mfa/${mode}`, { method: 'POST', body: { code: METHOD_VIEWS[mode]!.normalize(code), ...remember } });
+    },
+    onSuccess: async () => {
+      await queryClient.resetQueries();
+      return onAuthenticated();
+    },
+    onError: (failure, { mode }) => {
+      const asked = METHOD_VIEWS[mode]!;
+      const lockout = tooManyAttempts(t, failure);
+      if (failure instanceof ApiFailure && failure.code === 'no_pending_login') setExpired(true);
+      else if (lockout) setError(lockout);
+      else if (asked.ceremony === 'passkey') setError(describePasskeyFailure(failure));
+      else if (failure instanceof ApiFailure && (failure.code === 'invalid_code' || failure.code === 'code_already_used')) {
+        setError(failure.code === 'code_already_used' ? t('totp.alreadyUsed') : asked.failed(t));
         input.current?.select();
-      } else if (failure instanceof ApiFailure && failure.code === 'no_pending_login') {
-        setExpired(true);
       } else setError(describeFailure(failure));
-    } finally {
-      setBusy(false);
-    }
+    },
+  });
+  const busy = verify.isPending;
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    setError(null);
+    verify.mutate({ mode, code, rememberBrowser });
   };
 
   const rememberBox =
     rememberBrowserDays > 0 ? (
       <Checkbox
-        label={`Remember this browser for ${rememberBrowserDays} ${rememberBrowserDays === 1 ? 'day' : 'days'}`}
+        label={t('rememberBrowser', { count: rememberBrowserDays })}
         name="remember-browser"
         checked={rememberBrowser}
         onChange={(e) => setRememberBrowser(e.target.checked)}
@@ -172,10 +200,10 @@ function SecondFactorStep({ email, methods, rememberBrowserDays, onAuthenticated
   if (expired) {
     return (
       <div>
-        <h1>Log in again</h1>
-        <Notice kind="warning">This login expired or had too many wrong codes. Start again with your email and password.</Notice>
+        <h1>{t('expired.title')}</h1>
+        <Notice kind="warning">{t('expired.notice')}</Notice>
         <button type="button" className="button-primary button-wide" onClick={() => void onRestart()}>
-          Start again
+          {t('expired.restart')}
         </button>
       </div>
     );
@@ -183,22 +211,22 @@ function SecondFactorStep({ email, methods, rememberBrowserDays, onAuthenticated
 
   return (
     <form onSubmit={submit} noValidate>
-      <h1>{view.title}</h1>
-      <p className="muted">{view.intro(email)}</p>
+      <h1>{view.title(t)}</h1>
+      <p className="muted">{view.intro(t, email)}</p>
       {error && <Notice kind="error">{error}</Notice>}
       {view.ceremony === 'passkey' ? (
         <>
           {rememberBox}
           <button type="submit" className="button-primary button-wide" disabled={busy} autoFocus>
-            {busy ? 'Waiting for your passkey…' : 'Use a passkey'}
+            {busy ? t('passkey.waiting') : t('passkey.submit')}
           </button>
         </>
       ) : (
         <>
-          <Field ref={input} key={mode} {...view.field} required value={code} onChange={(e) => setCode(e.target.value)} />
+          <Field ref={input} key={mode} label={view.label(t)} {...view.field} required value={code} onChange={(e) => setCode(e.target.value)} />
           {rememberBox}
           <button type="submit" className="button-primary button-wide" disabled={busy}>
-            {busy ? 'Checking…' : 'Verify'}
+            {busy ? t('checking') : t('verify')}
           </button>
         </>
       )}
@@ -215,7 +243,7 @@ function SecondFactorStep({ email, methods, rememberBrowserDays, onAuthenticated
                 setError(null);
               }}
             >
-              {METHOD_VIEWS[method]!.switchLabel}
+              {METHOD_VIEWS[method]!.switchLabel(t)}
             </button>
           </p>
         ))}

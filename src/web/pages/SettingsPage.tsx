@@ -1,80 +1,98 @@
-import { useEffect, useState, type FormEvent } from 'react';
-import type { Policy } from '../../shared/api';
+import { useState, type FormEvent } from 'react';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Trans, useTranslation } from 'react-i18next';
+import type { Policy, PolicyBody } from '../../shared/api';
 import { Checkbox, Field, Notice } from '../components/Field';
 import { useStepUp } from '../components/StepUp';
 import { api, ApiFailure, describeFailure } from '../lib/api';
-import { dateAndTime } from '../lib/time';
+import { queryKeys } from '../lib/queries';
+import { dateAndTime, exactTime, formatNumber, relativeTime } from '../lib/time';
 import { can, type Role } from '../../shared/roles';
 
 /** As MAX_GRACE_PERIOD_DAYS of the API (kept here so the console does not bundle the schemas). */
 const MAX_GRACE_PERIOD_DAYS = 30;
 
+/**
+ * What the policy reaches: the policy itself, who counts as covered and each
+ * administrator's deadline, the audit log, and my own session (its enrolment deadline).
+ */
+const POLICY_CHANGED = [queryKeys.policy, queryKeys.coverage, queryKeys.admins, queryKeys.auditAll, queryKeys.session];
+
+/** A point in time as the exact time, with how long ago in the sentence. */
+function timeParts(iso: string) {
+  return {
+    values: { when: dateAndTime(iso), ago: relativeTime(iso) },
+    components: { time: <time dateTime={iso} title={exactTime(iso)} /> },
+  };
+}
+
 /** Settings: the MFA policy for every administrator. */
 export function SettingsPage({ self }: { self: { role: Role } }) {
+  const { t } = useTranslation('settings');
+  const queryClient = useQueryClient();
   const mayChange = can(self, 'policy.update');
-  const [policy, setPolicy] = useState<Policy | null>(null);
-  const [required, setRequired] = useState(false);
-  const [days, setDays] = useState('7');
+  const policy = useQuery({ queryKey: queryKeys.policy, queryFn: () => api<Policy>('/policy') });
+  // What the form shows: the saved policy until the administrator changes a field.
+  const [draft, setDraft] = useState<{ required?: boolean; days?: string }>({});
+  const required = draft.required ?? policy.data?.mfaRequiredForAll ?? false;
+  const days = draft.days ?? String(policy.data?.gracePeriodDays ?? '');
   const [message, setMessage] = useState<{ kind: 'success' | 'error'; text: string } | null>(null);
   const [daysError, setDaysError] = useState<string | undefined>();
-  const [busy, setBusy] = useState(false);
   const { requireProof, dialog } = useStepUp();
 
-  const show = (next: Policy) => {
-    setPolicy(next);
-    setRequired(next.mfaRequiredForAll);
-    setDays(String(next.gracePeriodDays));
+  const save = useMutation({
+    mutationFn: (body: PolicyBody) => api<Policy>('/policy', { method: 'PUT', body }),
+    onSuccess: async (saved) => {
+      queryClient.setQueryData(queryKeys.policy, saved);
+      setDraft({});
+      await Promise.all(POLICY_CHANGED.map((queryKey) => queryClient.invalidateQueries({ queryKey })));
+    },
+  });
+
+  /** What the change did, in one sentence. */
+  const outcome = (saved: Policy): string => {
+    if (!saved.mfaRequiredForAll) return t('savedOptional');
+    if (saved.gracePeriodDays === 0) return t('savedRequiredNoGrace');
+    return t('savedRequired', { count: saved.gracePeriodDays, days: formatNumber(saved.gracePeriodDays) });
   };
 
-  useEffect(() => {
-    api<Policy>('/policy').then(show, (error: unknown) => setMessage({ kind: 'error', text: describeFailure(error) }));
-  }, []);
-
-  const save = async (event: FormEvent) => {
+  const submit = async (event: FormEvent) => {
     event.preventDefault();
     const gracePeriodDays = Number(days);
     if (!/^\d+$/.test(days.trim()) || gracePeriodDays > MAX_GRACE_PERIOD_DAYS) {
-      setDaysError(`Enter a whole number of days from 0 to ${MAX_GRACE_PERIOD_DAYS}.`);
+      setDaysError(t('gracePeriodInvalid', { min: formatNumber(0), max: formatNumber(MAX_GRACE_PERIOD_DAYS) }));
       return;
     }
     setDaysError(undefined);
     setMessage(null);
-    setBusy(true);
     await requireProof(
       async () => {
-        const saved = await api<Policy>('/policy', { method: 'PUT', body: { mfaRequiredForAll: required, gracePeriodDays } });
-        show(saved);
-        setMessage({
-          kind: 'success',
-          text: saved.mfaRequiredForAll
-            ? `Saved. Every administrator must use MFA; those without an authenticator have ${saved.gracePeriodDays === 0 ? 'no grace period' : `${saved.gracePeriodDays} day${saved.gracePeriodDays === 1 ? '' : 's'}`} to set one up.`
-            : 'Saved. MFA is required only of the administrators whose own box is ticked.',
-        });
+        const saved = await save.mutateAsync({ mfaRequiredForAll: required, gracePeriodDays });
+        setMessage({ kind: 'success', text: outcome(saved) });
       },
       (error) => {
         if (error instanceof ApiFailure && error.field === 'gracePeriodDays') setDaysError(error.message);
         else setMessage({ kind: 'error', text: describeFailure(error) });
       },
     );
-    setBusy(false);
   };
+
+  const current = policy.data;
 
   return (
     <section className="panel narrow" aria-labelledby="settings-title">
-      <h1 id="settings-title">Settings</h1>
-      <h2>Multi-factor authentication</h2>
+      <h1 id="settings-title">{t('title')}</h1>
+      <h2>{t('mfaHeading')}</h2>
       {message && <Notice kind={message.kind}>{message.text}</Notice>}
-      {policy === null ? (
-        <p aria-busy="true">Loading…</p>
+      {policy.isError && <Notice kind="error">{describeFailure(policy.error)}</Notice>}
+      {current === undefined ? (
+        policy.isPending && <p aria-busy="true">{t('common:shell.loading')}</p>
       ) : (
-        <form onSubmit={save} noValidate>
-          <Checkbox label="Require MFA for every administrator" checked={required} onChange={(e) => setRequired(e.target.checked)} disabled={!mayChange} />
-          <p className="field-hint">
-            When on, an administrator without a passkey or authenticator app may still log in with their password during the grace period, and is asked to set one up. After it, their password leads
-            only to setting one up. An administrator whose own box is ticked in Details has no grace period.
-          </p>
+        <form onSubmit={submit} noValidate>
+          <Checkbox label={t('requireAll')} checked={required} onChange={(e) => setDraft((d) => ({ ...d, required: e.target.checked }))} disabled={!mayChange} />
+          <p className="field-hint">{t('requireAllHint')}</p>
           <Field
-            label="Grace period (days)"
+            label={t('gracePeriod')}
             name="grace-period-days"
             type="number"
             inputMode="numeric"
@@ -82,27 +100,27 @@ export function SettingsPage({ self }: { self: { role: Role } }) {
             max={MAX_GRACE_PERIOD_DAYS}
             step={1}
             value={days}
-            onChange={(e) => setDays(e.target.value)}
+            onChange={(e) => setDraft((d) => ({ ...d, days: e.target.value }))}
             readOnly={!mayChange}
             error={daysError}
-            hint={`0 to ${MAX_GRACE_PERIOD_DAYS}. Counted from when the policy is switched on, or from when an administrator is added, whichever is later.`}
+            hint={t('gracePeriodHint', { min: formatNumber(0), max: formatNumber(MAX_GRACE_PERIOD_DAYS) })}
           />
-          {policy.requiredSince && (
+          {current.requiredSince && (
             <p className="muted">
-              Required for everyone since <time dateTime={policy.requiredSince}>{dateAndTime(policy.requiredSince)}</time>. Changing the days keeps that start.
+              <Trans t={t} i18nKey="requiredSince" {...timeParts(current.requiredSince)} />
             </p>
           )}
-          {policy.updatedAt && (
+          {current.updatedAt && (
             <p className="muted">
-              Last changed <time dateTime={policy.updatedAt}>{dateAndTime(policy.updatedAt)}</time>; the audit log has who changed what.
+              <Trans t={t} i18nKey="lastChanged" {...timeParts(current.updatedAt)} />
             </p>
           )}
           {mayChange ? (
-            <button type="submit" className="button-primary" disabled={busy}>
-              Save policy
+            <button type="submit" className="button-primary" disabled={save.isPending}>
+              {t('save')}
             </button>
           ) : (
-            <p className="field-hint">Only an administrator of the administrator role changes the policy.</p>
+            <p className="field-hint">{t('notAllowed')}</p>
           )}
         </form>
       )}

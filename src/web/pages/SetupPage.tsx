@@ -1,23 +1,32 @@
 import { useEffect, useState, type FormEvent } from 'react';
+import { useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
+import { Trans, useTranslation } from 'react-i18next';
+import type { TFunction } from 'i18next';
 import type { PasskeyCreationOptions, SetupState, TotpConfirmation, TotpEnrolment } from '../../shared/api';
 import { PASSWORD_MIN_CHARACTERS } from '../../shared/rules';
 import { CenteredCard } from '../components/CenteredCard';
-import { Checkbox, Field, Notice } from '../components/Field';
+import { Checkbox, Field, Notice, UsernameForPassword } from '../components/Field';
 import { RecoveryCodeList } from '../components/RecoveryCodes';
-import { api, ApiFailure, describeFailure } from '../lib/api';
+import { api, ApiFailure, describeFailure, describeWait } from '../lib/api';
 import { createPasskey, describePasskeyFailure } from '../lib/passkey';
+import { queryKeys } from '../lib/queries';
+import { dateAndTime, formatNumber } from '../lib/time';
 
+/**
+ * The state of the setup this browser is in. The key names no token: the token is read once
+ * from the link and kept in memory only, so no cache, log or devtools panel of queries holds it.
+ */
+const SETUP_STATE = ['setup', 'state'] as const;
+
+/** Where the page is beyond what the setup's state says: the admin's choices and the end. */
 type Step =
-  | { kind: 'loading' }
   | { kind: 'invalid'; message: string }
-  | { kind: 'problem'; message: string }
-  | { kind: 'first-admin'; state: SetupState }
-  | { kind: 'password'; state: SetupState }
-  | { kind: 'choose'; state: SetupState }
-  | { kind: 'authenticator'; state: SetupState }
-  | { kind: 'passkey'; state: SetupState }
+  | { kind: 'passkey' }
+  | { kind: 'authenticator'; enrolment: TotpEnrolment }
   | { kind: 'recovery-codes'; codes: string[] }
   | { kind: 'done' };
+
+type SetupT = TFunction<'setup'>;
 
 /**
  * Reads the token from the URL fragment and, before anything else runs, takes it out of the
@@ -34,7 +43,10 @@ function takeTokenFromFragment(): string | null {
 
 let tokenFromLink = takeTokenFromFragment();
 
-/** The setup this browser is in: the link's token traded for the cookie, or the cookie alone. */
+/**
+ * The setup this browser is in: the link's token traded for the cookie, or the cookie alone.
+ * The token is used once (a second run, as StrictMode's, reads with the cookie).
+ */
 async function loadSetup(): Promise<SetupState> {
   const token = tokenFromLink;
   tokenFromLink = null;
@@ -55,78 +67,141 @@ async function loadSetup(): Promise<SetupState> {
   }
 }
 
-export function SetupPage() {
-  const [step, setStep] = useState<Step>({ kind: 'loading' });
+/** Too many attempts: until when, in the reader's time zone, and how long that is from now. */
+function tooManyAttempts(t: SetupT, failure: unknown): string | null {
+  if (!(failure instanceof ApiFailure && failure.code === 'too_many_attempts' && failure.retryAfterSeconds)) return null;
+  return t('errors.tooManyAttempts', { time: dateAndTime(Date.now() + failure.retryAfterSeconds * 1000), wait: describeWait(failure.retryAfterSeconds) });
+}
 
-  const advance = async () => {
-    try {
-      const state = await loadSetup();
-      if (state.kind === 'bootstrap') setStep({ kind: 'first-admin', state });
-      else if (!state.passwordSet) setStep({ kind: 'password', state });
-      else setStep({ kind: 'choose', state });
-    } catch (error) {
-      if (error instanceof ApiFailure && error.code === 'invalid_token') setStep({ kind: 'invalid', message: error.message });
-      else setStep({ kind: 'problem', message: describeFailure(error) });
-    }
-  };
+/** A finished setup changes the administrators' list, the MFA coverage and the audit log a logged-in tab may hold. */
+function setupFinished(queryClient: QueryClient): void {
+  for (const queryKey of [queryKeys.admins, queryKeys.coverage, queryKeys.auditAll]) void queryClient.invalidateQueries({ queryKey });
+}
+
+export function SetupPage() {
+  const { t } = useTranslation('setup');
+  const queryClient = useQueryClient();
+  const setup = useQuery({
+    queryKey: SETUP_STATE,
+    queryFn: loadSetup,
+    // The state changes only by this page's own steps, which ask for it again.
+    staleTime: Infinity,
+    refetchOnWindowFocus: false,
+    refetchOnReconnect: false,
+  });
+  const [step, setStep] = useState<Step | null>(null);
+  const [secretError, setSecretError] = useState<string | null>(null);
 
   useEffect(() => {
-    void advance();
     // A newer link opened in this tab changes only the fragment: the page starts over with it.
     const onHashChange = () => {
       tokenFromLink = takeTokenFromFragment();
       if (tokenFromLink) {
-        setStep({ kind: 'loading' });
-        void advance();
+        setStep(null);
+        setSecretError(null);
+        void queryClient.resetQueries({ queryKey: SETUP_STATE });
       }
     };
     window.addEventListener('hashchange', onHashChange);
     return () => window.removeEventListener('hashchange', onHashChange);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, []);
+  }, [queryClient]);
 
   const linkEnded = (message: string) => setStep({ kind: 'invalid', message });
+  /** Asks the server where the setup is now, after a step it took. */
+  const reread = () => queryClient.invalidateQueries({ queryKey: SETUP_STATE });
 
-  return (
-    <CenteredCard wide>
-        {step.kind === 'loading' && <p aria-busy="true">Checking your link…</p>}
-        {step.kind === 'invalid' && <InvalidLink message={step.message} />}
-        {step.kind === 'problem' && <Problem message={step.message} onRetry={() => void advance()} />}
-        {step.kind === 'first-admin' && <FirstAdminStep onDone={advance} />}
-        {step.kind === 'password' && (
-          <PasswordStep
-            state={step.state}
-            onLinkEnded={linkEnded}
-            onDone={async (completed) => (completed ? setStep({ kind: 'done' }) : advance())}
-          />
-        )}
-        {step.kind === 'choose' && (
-          <ChooseStep onPasskey={() => setStep({ kind: 'passkey', state: step.state })} onApp={() => setStep({ kind: 'authenticator', state: step.state })} />
-        )}
-        {step.kind === 'passkey' && (
-          <PasskeyStep
-            state={step.state}
-            onLinkEnded={linkEnded}
-            onBack={() => setStep({ kind: 'authenticator', state: step.state })}
-            onConfirmed={(codes) => setStep({ kind: 'recovery-codes', codes })}
-          />
-        )}
-        {step.kind === 'authenticator' && (
-          <AuthenticatorStep state={step.state} onLinkEnded={linkEnded} onConfirmed={(codes) => setStep({ kind: 'recovery-codes', codes })} />
-        )}
-        {step.kind === 'recovery-codes' && <RecoveryCodesStep codes={step.codes} onDone={() => setStep({ kind: 'done' })} />}
-        {step.kind === 'done' && <Done />}
-    </CenteredCard>
-  );
+  // A fresh secret, made when the admin chooses the app (a click, never on render).
+  const createSecret = useMutation({
+    mutationFn: () => api<TotpEnrolment>('/setup/totp', { method: 'POST' }),
+    onSuccess: (enrolment) => setStep({ kind: 'authenticator', enrolment }),
+    onError: (failure) => {
+      if (failure instanceof ApiFailure && failure.code === 'invalid_token') linkEnded(failure.message);
+      else setSecretError(tooManyAttempts(t, failure) ?? describeFailure(failure));
+    },
+  });
+  const chooseApp = () => {
+    setSecretError(null);
+    createSecret.mutate();
+  };
+
+  const state = setup.data;
+  let content;
+  if (step?.kind === 'invalid') content = <InvalidLink message={step.message} />;
+  else if (step?.kind === 'done') content = <Done />;
+  else if (step?.kind === 'recovery-codes') content = <RecoveryCodesStep codes={step.codes} onDone={() => setStep({ kind: 'done' })} />;
+  else if (setup.isPending) content = <p aria-busy="true">{t('loading')}</p>;
+  else if (setup.isError) {
+    const error = setup.error;
+    content =
+      error instanceof ApiFailure && error.code === 'invalid_token' ? (
+        <InvalidLink message={error.message} />
+      ) : (
+        <Problem message={describeFailure(error)} busy={setup.isFetching} onRetry={() => void setup.refetch()} />
+      );
+  } else if (state && step?.kind === 'passkey') {
+    content = (
+      <PasskeyStep
+        state={state}
+        onLinkEnded={linkEnded}
+        onApp={chooseApp}
+        appPending={createSecret.isPending}
+        appError={secretError}
+        onConfirmed={(codes) => {
+          setupFinished(queryClient);
+          setStep({ kind: 'recovery-codes', codes });
+        }}
+      />
+    );
+  } else if (state && step?.kind === 'authenticator') {
+    content = (
+      <AuthenticatorStep
+        state={state}
+        enrolment={step.enrolment}
+        onLinkEnded={linkEnded}
+        onConfirmed={(codes) => {
+          setupFinished(queryClient);
+          setStep({ kind: 'recovery-codes', codes });
+        }}
+      />
+    );
+  } else if (state?.kind === 'bootstrap') content = <FirstAdminStep onDone={reread} />;
+  else if (state && !state.passwordSet) {
+    content = (
+      <PasswordStep
+        state={state}
+        onLinkEnded={linkEnded}
+        onDone={async (completed) => {
+          if (!completed) return reread();
+          setupFinished(queryClient);
+          setStep({ kind: 'done' });
+        }}
+      />
+    );
+  } else if (state) {
+    content = (
+      <ChooseStep
+        onPasskey={() => {
+          setSecretError(null);
+          setStep({ kind: 'passkey' });
+        }}
+        onApp={chooseApp}
+        appPending={createSecret.isPending}
+        error={secretError}
+      />
+    );
+  }
+
+  return <CenteredCard wide>{content}</CenteredCard>;
 }
 
 function Progress({ current, mfa }: { current: 1 | 2 | 3; mfa: boolean }) {
+  const { t } = useTranslation('setup');
   if (!mfa) return null;
-  const steps = ['Password', 'Passkey or app', 'Recovery codes'];
+  const steps = [t('progress.password'), t('progress.authenticator'), t('progress.recoveryCodes')];
   return (
-    <ol className="progress" aria-label="Setup steps">
+    <ol className="progress" aria-label={t('progress.label')}>
       {steps.map((label, index) => (
-        <li key={label} aria-current={index + 1 === current ? 'step' : undefined} className={index + 1 < current ? 'done' : undefined}>
+        <li key={index} aria-current={index + 1 === current ? 'step' : undefined} className={index + 1 < current ? 'done' : undefined}>
           {label}
         </li>
       ))}
@@ -136,14 +211,15 @@ function Progress({ current, mfa }: { current: 1 | 2 | 3; mfa: boolean }) {
 
 /** A link that cannot be used: the server's words say why, when known, and what to do. */
 function InvalidLink({ message }: { message: string }) {
+  const { t } = useTranslation('setup');
   return (
     <div>
-      <h1>This setup link cannot be used</h1>
+      <h1>{t('invalid.title')}</h1>
       <Notice kind="warning">
         <CommandText text={message} />
       </Notice>
       <p>
-        <a href="/login">Go to the login page</a>
+        <a href="/login">{t('goToLogin')}</a>
       </p>
     </div>
   );
@@ -154,106 +230,123 @@ function CommandText({ text }: { text: string }) {
   return <>{text.split(/`([^`]+)`/).map((part, index) => (index % 2 === 1 ? <code key={index}>{part}</code> : part))}</>;
 }
 
-function Problem({ message, onRetry }: { message: string; onRetry: () => void }) {
+function Problem({ message, busy, onRetry }: { message: string; busy: boolean; onRetry: () => void }) {
+  const { t } = useTranslation('setup');
   return (
     <div>
-      <h1>The setup could not be loaded</h1>
+      <h1>{t('problem.title')}</h1>
       <Notice kind="error">{message}</Notice>
-      <button type="button" className="button-primary button-wide" onClick={onRetry}>
-        Try again
+      <button type="button" className="button-primary button-wide" onClick={onRetry} disabled={busy}>
+        {t('problem.retry')}
       </button>
     </div>
   );
 }
 
 function FirstAdminStep({ onDone }: { onDone: () => Promise<void> }) {
+  const { t } = useTranslation('setup');
   const [email, setEmail] = useState('');
   const [name, setName] = useState('');
   const [password, setPassword] = useState('');
   const [errors, setErrors] = useState<Partial<Record<'email' | 'name' | 'password' | 'form', string>>>({});
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    try {
-      await api('/setup/first-admin', { method: 'POST', body: { email, name, password } });
-      await onDone();
-    } catch (error) {
+  const create = useMutation({
+    mutationFn: (body: { email: string; name: string; password: string }) => api('/setup/first-admin', { method: 'POST', body }),
+    onSuccess: () => onDone(),
+    onError: (error) => {
       const field = error instanceof ApiFailure ? error.field : undefined;
-      if (field === 'email' || field === 'name' || field === 'password') setErrors({ [field]: (error as Error).message });
-      else setErrors({ form: describeFailure(error) });
-    }
+      if (field === 'email' || field === 'name' || field === 'password') setErrors({ [field]: error.message });
+      else setErrors({ form: tooManyAttempts(t, error) ?? describeFailure(error) });
+    },
+  });
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    setErrors({});
+    create.mutate({ email, name, password });
   };
 
   return (
     <form onSubmit={submit} noValidate>
-      <h1>Create the first administrator</h1>
-      <p className="muted">This account manages all others. You will add a passkey or an authenticator app next.</p>
+      <h1>{t('firstAdmin.title')}</h1>
+      <p className="muted">{t('firstAdmin.intro')}</p>
       {errors.form && <Notice kind="error">{errors.form}</Notice>}
-      <Field label="Email" type="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} error={errors.email} autoFocus />
-      <Field label="Name" autoComplete="name" value={name} onChange={(e) => setName(e.target.value)} error={errors.name} />
+      <Field label={t('firstAdmin.email')} type="email" name="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} error={errors.email} autoFocus />
+      <Field label={t('firstAdmin.name')} name="name" autoComplete="name" value={name} onChange={(e) => setName(e.target.value)} error={errors.name} />
       <Field
-        label="Password"
+        label={t('firstAdmin.password')}
         type="password"
+        name="new-password"
         autoComplete="new-password"
         value={password}
         onChange={(e) => setPassword(e.target.value)}
         error={errors.password}
-        hint={`At least ${PASSWORD_MIN_CHARACTERS} characters. A few unrelated words make a good passphrase.`}
+        hint={t('firstAdmin.passwordHint', { min: formatNumber(PASSWORD_MIN_CHARACTERS) })}
       />
-      <button type="submit" className="button-primary button-wide">
-        Create administrator
+      <button type="submit" className="button-primary button-wide" disabled={create.isPending}>
+        {t('firstAdmin.submit')}
       </button>
     </form>
   );
 }
 
 function PasswordStep({ state, onDone, onLinkEnded }: { state: SetupState; onDone: (completed: boolean) => Promise<void>; onLinkEnded: (message: string) => void }) {
+  const { t } = useTranslation('setup');
   const [password, setPassword] = useState('');
   const [confirmation, setConfirmation] = useState('');
   const [errors, setErrors] = useState<Partial<Record<'password' | 'confirmation' | 'form', string>>>({});
-  const [busy, setBusy] = useState(false);
   const needsAuthenticator = state.mfaRequired && !state.totpEnrolled;
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    if (password !== confirmation) return setErrors({ confirmation: 'The two passwords are not the same.' });
-    setBusy(true);
-    setErrors({});
-    try {
-      await api('/setup/password', { method: 'POST', body: { password } });
-      await onDone(!needsAuthenticator);
-    } catch (error) {
+  const save = useMutation({
+    mutationFn: (password: string) => api('/setup/password', { method: 'POST', body: { password } }),
+    onSuccess: () => onDone(!needsAuthenticator),
+    onError: (error) => {
       if (error instanceof ApiFailure && error.field === 'password') setErrors({ password: error.message });
       else if (error instanceof ApiFailure && error.code === 'invalid_token') onLinkEnded(error.message);
-      else setErrors({ form: describeFailure(error) });
-    } finally {
-      setBusy(false);
-    }
+      else setErrors({ form: tooManyAttempts(t, error) ?? describeFailure(error) });
+    },
+  });
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (password !== confirmation) return setErrors({ confirmation: t('password.mismatch') });
+    setErrors({});
+    save.mutate(password);
   };
 
   return (
     <form onSubmit={submit} noValidate>
       <Progress current={1} mfa={needsAuthenticator} />
-      <h1>Set your password</h1>
+      <h1>{t('password.title')}</h1>
       <p className="muted">
-        For <strong>{state.email}</strong>.{' '}
-        {state.hasPassword ? 'You may keep your current password: type it again here.' : 'Choose the password you will log in with.'}
+        <Trans t={t} i18nKey="password.for" values={{ email: state.email }} components={{ strong: <strong /> }} />{' '}
+        {state.hasPassword ? t('password.keep') : t('password.choose')}
       </p>
-      {state.totpEnrolled && <p className="muted">Your authenticator app is already connected and stays as it is.</p>}
+      {state.totpEnrolled && <p className="muted">{t('password.appKept')}</p>}
       {errors.form && <Notice kind="error">{errors.form}</Notice>}
+      <UsernameForPassword email={state.email ?? ''} />
       <Field
-        label="New password"
+        label={t('password.new')}
         type="password"
+        name="new-password"
         autoComplete="new-password"
         value={password}
         onChange={(e) => setPassword(e.target.value)}
         error={errors.password}
-        hint={`At least ${PASSWORD_MIN_CHARACTERS} characters; spaces and any characters are welcome.`}
+        hint={t('password.hint', { min: formatNumber(PASSWORD_MIN_CHARACTERS) })}
         autoFocus
       />
-      <Field label="Confirm password" type="password" autoComplete="new-password" value={confirmation} onChange={(e) => setConfirmation(e.target.value)} error={errors.confirmation} />
-      <button type="submit" className="button-primary button-wide" disabled={busy}>
-        {needsAuthenticator ? 'Continue' : 'Set password'}
+      <Field
+        label={t('password.confirm')}
+        type="password"
+        name="confirm-password"
+        autoComplete="new-password"
+        value={confirmation}
+        onChange={(e) => setConfirmation(e.target.value)}
+        error={errors.confirmation}
+      />
+      <button type="submit" className="button-primary button-wide" disabled={save.isPending}>
+        {needsAuthenticator ? t('password.continue') : t('password.submit')}
       </button>
     </form>
   );
@@ -265,22 +358,29 @@ export function groupKey(secret: string): string {
 }
 
 /** After the password: a passkey or an authenticator app, either of which completes the setup. */
-function ChooseStep({ onPasskey, onApp }: { onPasskey: () => void; onApp: () => void }) {
+function ChooseStep({ onPasskey, onApp, appPending, error }: { onPasskey: () => void; onApp: () => void; appPending: boolean; error: string | null }) {
+  const { t } = useTranslation('setup');
   return (
     <div>
       <Progress current={2} mfa />
-      <h1>Choose how you will confirm it is you</h1>
-      <p className="muted">After your password, Latchkey asks for a second proof each time you log in. You can add more later in My authenticators.</p>
+      <h1>{t('choose.title')}</h1>
+      <p className="muted">{t('choose.intro')}</p>
+      {error && <Notice kind="error">{error}</Notice>}
       <div className="choice-list">
-        <button type="button" className="button-primary button-wide" onClick={onPasskey} autoFocus>
-          Use a passkey
+        <button type="button" className="button-primary button-wide" onClick={onPasskey} disabled={appPending} autoFocus>
+          {t('choose.passkey')}
         </button>
-        <p className="field-hint">Your device's fingerprint, face or screen lock, or a security key. Nothing to type.</p>
-        <button type="button" className="button-secondary button-wide" onClick={onApp}>
-          Use an authenticator app
+        <p className="field-hint">{t('choose.passkeyHint')}</p>
+        <button type="button" className="button-secondary button-wide" onClick={onApp} disabled={appPending} aria-busy={appPending || undefined}>
+          {t('choose.app')}
         </button>
-        <p className="field-hint">A six-digit code from Google Authenticator or a similar app on your phone.</p>
+        <p className="field-hint">{t('choose.appHint')}</p>
       </div>
+      {appPending && (
+        <p className="field-hint" role="status">
+          {t('choose.makingKey')}
+        </p>
+      )}
     </div>
   );
 }
@@ -289,120 +389,117 @@ function PasskeyStep({
   state,
   onConfirmed,
   onLinkEnded,
-  onBack,
+  onApp,
+  appPending,
+  appError,
 }: {
   state: SetupState;
   onConfirmed: (codes: string[]) => void;
   onLinkEnded: (message: string) => void;
-  onBack: () => void;
+  /** Switches to the app, which makes its secret first. */
+  onApp: () => void;
+  appPending: boolean;
+  appError: string | null;
 }) {
-  const [name, setName] = useState('Passkey');
+  const { t } = useTranslation('setup');
+  const [name, setName] = useState(() => t('passkey.defaultName'));
   const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    if (name.trim() === '') return setError('Give the passkey a name, such as "Laptop" or "YubiKey".');
-    setBusy(true);
-    setError(null);
-    try {
+  const register = useMutation({
+    mutationFn: async (name: string) => {
       const options = await api<PasskeyCreationOptions>('/setup/passkey/options', { method: 'POST' });
       const response = await createPasskey(options);
-      const result = await api<TotpConfirmation>('/setup/passkey', { method: 'POST', body: { name: name.trim(), response } });
-      onConfirmed(result.recoveryCodes ?? []);
-    } catch (failure) {
+      return api<TotpConfirmation>('/setup/passkey', { method: 'POST', body: { name, response } });
+    },
+    onSuccess: (result) => onConfirmed(result.recoveryCodes ?? []),
+    onError: (failure) => {
       if (failure instanceof ApiFailure && failure.code === 'invalid_token') onLinkEnded(failure.message);
-      else setError(describePasskeyFailure(failure));
-    } finally {
-      setBusy(false);
-    }
+      else setError(tooManyAttempts(t, failure) ?? describePasskeyFailure(failure));
+    },
+  });
+  const busy = register.isPending;
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (name.trim() === '') return setError(t('passkey.nameMissing'));
+    setError(null);
+    register.mutate(name.trim());
   };
 
   return (
     <form onSubmit={submit} noValidate>
       <Progress current={2} mfa />
-      <h1>Create your passkey</h1>
+      <h1>{t('passkey.title')}</h1>
       <p className="muted">
-        For <strong>{state.email}</strong>. Your browser asks you to confirm with your fingerprint, face, screen lock or security key. The passkey stays on that
-        device; Latchkey keeps only its public key.
+        <Trans t={t} i18nKey="passkey.intro" values={{ email: state.email }} components={{ strong: <strong /> }} />
       </p>
-      {error && <Notice kind="error">{error}</Notice>}
-      <Field label="Passkey name" name="passkey-name" value={name} maxLength={64} onChange={(e) => setName(e.target.value)} hint='So you can tell it apart later, such as "Laptop" or "YubiKey".' />
-      <button type="submit" className="button-primary button-wide" disabled={busy}>
-        {busy ? 'Waiting for your passkey…' : 'Create passkey'}
+      {(error ?? appError) && <Notice kind="error">{error ?? appError}</Notice>}
+      <Field label={t('passkey.name')} name="passkey-name" value={name} maxLength={64} onChange={(e) => setName(e.target.value)} hint={t('passkey.nameHint')} />
+      <button type="submit" className="button-primary button-wide" disabled={busy || appPending}>
+        {busy ? t('passkey.waiting') : t('passkey.submit')}
       </button>
       <p className="switch-factor">
-        <button type="button" className="button-link" onClick={onBack}>
-          Use an authenticator app instead
+        <button type="button" className="button-link" onClick={onApp} disabled={busy || appPending}>
+          {appPending ? t('choose.makingKey') : t('passkey.useApp')}
         </button>
       </p>
     </form>
   );
 }
 
-function AuthenticatorStep({ state, onConfirmed, onLinkEnded }: { state: SetupState; onConfirmed: (codes: string[]) => void; onLinkEnded: (message: string) => void }) {
-  const [enrolment, setEnrolment] = useState<TotpEnrolment | null>(null);
+function AuthenticatorStep({
+  state,
+  enrolment,
+  onConfirmed,
+  onLinkEnded,
+}: {
+  state: SetupState;
+  enrolment: TotpEnrolment;
+  onConfirmed: (codes: string[]) => void;
+  onLinkEnded: (message: string) => void;
+}) {
+  const { t } = useTranslation('setup');
   const [code, setCode] = useState('');
   const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
 
-  useEffect(() => {
-    api<TotpEnrolment>('/setup/totp', { method: 'POST' }).then(setEnrolment, (failure) => {
-      if (failure instanceof ApiFailure && failure.code === 'invalid_token') onLinkEnded(failure.message);
-      else setError(describeFailure(failure));
-    });
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, []);
+  const verify = useMutation({
+    mutationFn: (code: string) => api<TotpConfirmation>('/setup/totp/verify', { method: 'POST', body: { code } }),
+    onSuccess: (result) => onConfirmed(result.recoveryCodes ?? []),
+    onError: (failure) => {
+      if (failure instanceof ApiFailure && failure.code === 'invalid_code') setError(t('app.failed'));
+      else if (failure instanceof ApiFailure && failure.code === 'invalid_token') onLinkEnded(failure.message);
+      else setError(tooManyAttempts(t, failure) ?? describeFailure(failure));
+    },
+  });
 
-  const submit = async (event: FormEvent) => {
+  const submit = (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
     setError(null);
-    try {
-      const result = await api<TotpConfirmation>('/setup/totp/verify', { method: 'POST', body: { code: code.replace(/\s+/g, '') } });
-      onConfirmed(result.recoveryCodes ?? []);
-    } catch (failure) {
-      if (failure instanceof ApiFailure && failure.code === 'invalid_code') {
-        setError("That code didn't work. Check that your phone's clock is set automatically and enter the newest code.");
-      } else if (failure instanceof ApiFailure && failure.code === 'invalid_token') {
-        onLinkEnded(failure.message);
-      } else setError(describeFailure(failure));
-    } finally {
-      setBusy(false);
-    }
+    verify.mutate(code.replace(/\s+/g, ''));
   };
 
+  const email = state.email ?? '';
   return (
     <form onSubmit={submit} noValidate>
       <Progress current={2} mfa />
-      <h1>Connect your authenticator app</h1>
+      <h1>{t('app.title')}</h1>
       <ol className="instructions">
-        <li>Open Google Authenticator (or another authenticator app) on your phone and add an account.</li>
-        <li>Scan this QR code, or choose to enter a setup key and type the key below.</li>
-        <li>Enter the six-digit code the app shows for {state.email}.</li>
+        <li>{t('app.openApp')}</li>
+        <li>{t('app.scan')}</li>
+        <li>{t('app.enterCode', { email })}</li>
       </ol>
-      {enrolment ? (
-        <div className="qr-block">
-          <img
-            className="qr"
-            src={`data:image/svg+xml;base64,${btoa(enrolment.qrSvg)}`}
-            alt={`QR code for adding ${state.email} to an authenticator app`}
-            width="220"
-            height="220"
-          />
-          <div>
-            <p className="field-hint">Setup key (time based):</p>
-            <p className="secret-key" aria-label="Setup key">
-              <code>{groupKey(enrolment.secret)}</code>
-            </p>
-          </div>
+      <div className="qr-block">
+        <img className="qr" src={`data:image/svg+xml;base64,${btoa(enrolment.qrSvg)}`} alt={t('app.qrAlt', { email })} width="220" height="220" />
+        <div>
+          <p className="field-hint">{t('app.keyLabel')}</p>
+          <p className="secret-key" aria-label={t('app.key')}>
+            <code>{groupKey(enrolment.secret)}</code>
+          </p>
         </div>
-      ) : (
-        !error && <p aria-busy="true">Making your key…</p>
-      )}
+      </div>
       {error && <Notice kind="error">{error}</Notice>}
       <Field
-        label="Code from the app"
+        label={t('app.code')}
         name="code"
         inputMode="numeric"
         autoComplete="one-time-code"
@@ -412,40 +509,39 @@ function AuthenticatorStep({ state, onConfirmed, onLinkEnded }: { state: SetupSt
         onChange={(e) => setCode(e.target.value)}
         className="code-input"
       />
-      <button type="submit" className="button-primary button-wide" disabled={busy || !enrolment}>
-        Verify and activate
+      <button type="submit" className="button-primary button-wide" disabled={verify.isPending}>
+        {t('app.submit')}
       </button>
     </form>
   );
 }
 
 function RecoveryCodesStep({ codes, onDone }: { codes: string[]; onDone: () => void }) {
+  const { t } = useTranslation('setup');
   const [saved, setSaved] = useState(false);
   return (
     <div>
       <Progress current={3} mfa />
-      <h1>Save your recovery codes</h1>
-      <p className="muted">
-        If you lose your phone or your passkey, each of these codes lets you log in once in its place. They are shown only
-        now. Keep them somewhere safe, such as a password manager.
-      </p>
+      <h1>{t('recoveryCodes.title')}</h1>
+      <p className="muted">{t('recoveryCodes.intro')}</p>
       <RecoveryCodeList codes={codes} />
-      <Checkbox label="I have saved these codes" checked={saved} onChange={(e) => setSaved(e.target.checked)} />
+      <Checkbox label={t('recoveryCodes.saved')} checked={saved} onChange={(e) => setSaved(e.target.checked)} />
       <button type="button" className="button-primary button-wide" disabled={!saved} onClick={onDone}>
-        Finish
+        {t('recoveryCodes.finish')}
       </button>
     </div>
   );
 }
 
 function Done() {
+  const { t } = useTranslation('setup');
   return (
     <div>
-      <h1>You're all set</h1>
-      <Notice kind="success">Your account is ready. Log in with your email and password{' '}— and, if asked, your passkey or the code from your app.</Notice>
+      <h1>{t('done.title')}</h1>
+      <Notice kind="success">{t('done.notice')}</Notice>
       <p>
         <a className="button-primary button-wide as-button" href="/login">
-          Go to the login page
+          {t('goToLogin')}
         </a>
       </p>
     </div>

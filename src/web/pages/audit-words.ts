@@ -1,0 +1,276 @@
+/**
+ * The audit log in words: each event the server records (src/server, every `action:` given
+ * to recordAuditEvent or auditWrite) as a sentence in the console's language, from its
+ * action, outcome and details: "Grace Hopper logged in with a password and a one-time
+ * password". An action this file does not know still reads as a sentence that names it.
+ */
+import type { TFunction } from 'i18next';
+import type { AuditEvent } from '../../shared/api';
+import { currentLanguage } from '../i18n';
+import { dateAndTime } from '../lib/time';
+
+type Person = AuditEvent['actor'];
+
+/** A person by name, else by address; null when the event names nobody. */
+function nameOf(person: Person): string | null {
+  if (!person) return null;
+  return person.name.trim() || person.email;
+}
+
+function text(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+function whole(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+/** "a password and a one-time password": the factors of `password+totp`, in the reader's language. */
+function factorList(t: TFunction, factors: readonly string[]): string {
+  const words = factors.map((factor) => factorWord(t, factor));
+  return new Intl.ListFormat(currentLanguage(), { type: 'conjunction' }).format(words);
+}
+
+function factorWord(t: TFunction, factor: string): string {
+  switch (factor) {
+    case 'password':
+      return t('audit:factors.password');
+    case 'totp':
+      return t('audit:factors.totp');
+    case 'passkey':
+      return t('audit:factors.passkey');
+    case 'recovery_code':
+    case 'recovery':
+      return t('audit:factors.recoveryCode');
+    case 'remembered_browser':
+      return t('audit:factors.rememberedBrowser');
+    default:
+      return factor;
+  }
+}
+
+/** The kind of an authenticator as a noun: "authenticator app", "passkey". */
+function kindWord(t: TFunction, kind: unknown): string {
+  if (kind === 'totp') return t('audit:kinds.totp');
+  if (kind === 'passkey') return t('audit:kinds.passkey');
+  return String(kind ?? '—');
+}
+
+function roleWord(t: TFunction, role: unknown): string {
+  if (role === 'administrator') return t('audit:roles.administrator');
+  if (role === 'help_desk') return t('audit:roles.helpDesk');
+  if (role === 'read_only') return t('audit:roles.readOnly');
+  return String(role ?? '—');
+}
+
+/** Why a password was refused at login (src/server/login/password-step.ts). */
+function loginReason(t: TFunction, reason: unknown): string {
+  switch (reason) {
+    case 'wrong_password':
+      return t('audit:reasons.wrongPassword');
+    case 'no_password':
+      return t('audit:reasons.noPassword');
+    case 'suspended':
+      return t('audit:reasons.suspended');
+    case 'locked':
+      return t('audit:reasons.locked');
+    default:
+      return String(reason ?? '—');
+  }
+}
+
+/** What an `admin.update` changed, one phrase per field. */
+function adminChanges(t: TFunction, details: AuditEvent['details']): Array<{ alone: (actor: string, target: string) => string; phrase: string }> {
+  const changes: Array<{ alone: (actor: string, target: string) => string; phrase: string }> = [];
+  if (details.mfaRequired === true) {
+    changes.push({ alone: (actor, target) => t('audit:events.adminUpdate.mfaOn', { actor, target }), phrase: t('audit:changes.mfaOn') });
+  } else if (details.mfaRequired === false) {
+    changes.push({ alone: (actor, target) => t('audit:events.adminUpdate.mfaOff', { actor, target }), phrase: t('audit:changes.mfaOff') });
+  }
+  if (details.name === true) {
+    changes.push({ alone: (actor, target) => t('audit:events.adminUpdate.name', { actor, target }), phrase: t('audit:changes.name') });
+  }
+  if (details.role !== undefined) {
+    const role = roleWord(t, details.role);
+    changes.push({ alone: (actor, target) => t('audit:events.adminUpdate.role', { actor, target, role }), phrase: t('audit:changes.role', { role }) });
+  }
+  if (details.status === 'suspended') {
+    changes.push({ alone: (actor, target) => t('audit:events.adminUpdate.suspended', { actor, target }), phrase: t('audit:changes.suspended') });
+  } else if (details.status !== undefined) {
+    changes.push({ alone: (actor, target) => t('audit:events.adminUpdate.unsuspended', { actor, target }), phrase: t('audit:changes.unsuspended') });
+  }
+  return changes;
+}
+
+/** The sentence for `event`, in the language `t` speaks. */
+export function describeAuditEvent(t: TFunction, event: AuditEvent): string {
+  const d = event.details;
+  const someone = t('audit:people.someone');
+  const actor = nameOf(event.actor) ?? someone;
+  // Administrator changes without an administrator were made with the command line (src/server/cli.ts).
+  const operator = nameOf(event.actor) ?? t('audit:people.commandLine');
+  const target = nameOf(event.target) ?? text(d.name) ?? text(d.email) ?? t('audit:people.unknownAdministrator');
+  const targetEmail = event.target?.email ?? target;
+  const ip = event.ip ?? '—';
+  const { outcome } = event;
+  const generic = () =>
+    event.target && event.target.id !== event.actor?.id
+      ? t('audit:events.genericOn', { actor, action: event.action, target })
+      : t('audit:events.generic', { actor, action: event.action });
+
+  switch (event.action) {
+    case 'login': {
+      if (outcome !== 'success') return generic();
+      const factors = factorList(t, (text(d.factors) ?? 'password').split('+'));
+      const days = whole(d.rememberedDays);
+      if (days !== null) return t('audit:events.login.remembered', { actor, factors, count: days });
+      const due = whole(d.mfaEnrolmentDueAt) ?? text(d.mfaEnrolmentDueAt);
+      if (due !== null) return t('audit:events.login.grace', { actor, factors, due: dateAndTime(due) });
+      return t('audit:events.login.success', { actor, factors });
+    }
+    case 'login.password':
+      if (outcome === 'success') {
+        return d.next === 'mfa_enrolment' ? t('audit:events.loginPassword.enrolment', { actor }) : t('audit:events.loginPassword.secondStep', { actor });
+      }
+      if (outcome === 'denied' && d.reason === 'second_factor_locked') return t('audit:events.loginPassword.secondFactorLocked', { actor: target });
+      if (outcome === 'failure') {
+        if (!event.target || d.reason === 'unknown_email') return t('audit:events.loginPassword.unknownEmail');
+        return t('audit:events.loginPassword.failure', { target: targetEmail, reason: loginReason(t, d.reason) });
+      }
+      return generic();
+    case 'login.totp':
+    case 'login.passkey':
+    case 'login.recovery': {
+      const method = event.action.slice('login.'.length);
+      if (outcome === 'denied') {
+        const tried = method === 'totp' ? t('audit:methods.totp') : method === 'passkey' ? t('audit:methods.passkey') : t('audit:methods.recovery');
+        return t('audit:events.secondFactor.locked', { actor, method: tried });
+      }
+      if (outcome !== 'failure') return generic();
+      const attempt = whole(d.failuresThisLogin) ?? 1;
+      if (method === 'totp') return t('audit:events.secondFactor.wrongTotp', { actor, attempt });
+      if (method === 'passkey') return t('audit:events.secondFactor.wrongPasskey', { actor, attempt });
+      return t('audit:events.secondFactor.wrongRecovery', { actor, attempt });
+    }
+    case 'logout':
+      return t('audit:events.logout', { actor });
+    case 'step_up': {
+      if (outcome === 'success') {
+        const method = text(d.method) ?? 'password';
+        return t('audit:events.stepUp.success', { actor, factors: factorList(t, method === 'password' ? ['password'] : ['password', method]) });
+      }
+      const reason =
+        d.reason === 'wrong_password'
+          ? t('audit:reasons.wrongPassword')
+          : d.reason === 'wrong_code' && d.method === 'passkey'
+            ? t('audit:reasons.passkeyRefused')
+            : d.reason === 'wrong_code' && d.method === 'recovery'
+              ? t('audit:reasons.wrongRecoveryCode')
+              : d.reason === 'wrong_code'
+                ? t('audit:reasons.wrongTotp')
+                : d.reason === 'locked'
+                  ? t('audit:reasons.locked')
+                  : String(d.reason ?? '—');
+      return t('audit:events.stepUp.failure', { actor, reason });
+    }
+
+    case 'admin.create':
+      if (!event.actor && d.via === 'first-start link') return t('audit:events.adminCreate.firstStart', { target });
+      if (!event.actor) return t('audit:events.adminCreate.commandLine', { target });
+      return d.mfaRequired === true ? t('audit:events.adminCreate.withMfa', { actor, target }) : t('audit:events.adminCreate.plain', { actor, target });
+    case 'admin.update': {
+      const changes = adminChanges(t, d);
+      if (changes.length === 0) return t('audit:events.adminUpdate.nothing', { actor: operator, target });
+      if (changes.length === 1) return changes[0]!.alone(operator, target);
+      const list = new Intl.ListFormat(currentLanguage(), { type: 'conjunction' }).format(changes.map((change) => change.phrase));
+      return t('audit:events.adminUpdate.several', { actor: operator, target, changes: list });
+    }
+    case 'admin.setup_email':
+      return event.actor ? t('audit:events.adminSetupEmail.byAdmin', { actor, target }) : t('audit:events.adminSetupEmail.sent', { target });
+    case 'admin.unlock':
+      return t('audit:events.adminUnlock', { actor: operator, target });
+    case 'admin.reset_mfa':
+      return t('audit:events.adminResetMfa', { actor: operator, target, count: whole(d.authenticatorsRemoved) ?? 0 });
+    case 'admin.delete':
+      return d.status === 'invited' ? t('audit:events.adminDelete.invite', { actor: operator, target }) : t('audit:events.adminDelete.admin', { actor: operator, target });
+
+    case 'session.end':
+      if (outcome === 'denied') return t('audit:events.sessionEnd.guard', { target });
+      return t('audit:events.sessionEnd.mfaRequired', { target, count: whole(d.sessions) ?? 1 });
+    case 'session.revoke':
+      return d.current === true ? t('audit:events.sessionRevoke.current', { actor }) : t('audit:events.sessionRevoke.other', { actor });
+    case 'remembered_browser.forget':
+      return d.current === true ? t('audit:events.rememberedBrowserForget.current', { actor }) : t('audit:events.rememberedBrowserForget.other', { actor });
+    case 'password.change':
+      return outcome === 'success' ? t('audit:events.passwordChange.success', { actor }) : t('audit:events.passwordChange.failure', { actor });
+
+    case 'authenticator.add':
+      if (outcome === 'success') return d.kind === 'passkey' ? t('audit:events.authenticatorAdd.passkey', { actor }) : t('audit:events.authenticatorAdd.totp', { actor });
+      return d.kind === 'passkey' ? t('audit:events.authenticatorAdd.passkeyFailed', { actor }) : t('audit:events.authenticatorAdd.totpFailed', { actor });
+    case 'authenticator.rename':
+      return d.kind === 'passkey' ? t('audit:events.authenticatorRename.passkey', { actor }) : t('audit:events.authenticatorRename.totp', { actor });
+    case 'authenticator.remove':
+      if (d.last === true) return t('audit:events.authenticatorRemove.last', { actor, kind: kindWord(t, d.kind) });
+      return d.kind === 'passkey' ? t('audit:events.authenticatorRemove.passkey', { actor }) : t('audit:events.authenticatorRemove.totp', { actor });
+    case 'recovery_codes.regenerate':
+      return t('audit:events.recoveryCodesRegenerate', { actor });
+    case 'passkey.clone_suspected':
+      return t('audit:events.passkeyCloneSuspected', { target });
+
+    case 'api_key.create': {
+      const name = text(d.apiKey) ?? '—';
+      const days = whole(d.expiresInDays);
+      if (days === null) return t('audit:events.apiKeyCreate.plain', { actor, name });
+      return d.readOnly === true ? t('audit:events.apiKeyCreate.readOnly', { actor, name, count: days }) : t('audit:events.apiKeyCreate.full', { actor, name, count: days });
+    }
+    case 'api_key.revoke':
+      return t('audit:events.apiKeyRevoke', { actor, name: text(d.apiKey) ?? '—' });
+    case 'api_key.use':
+      return t('audit:events.apiKeyUse', { actor, name: text(d.apiKey) ?? '—', ip });
+
+    case 'throttle.address': {
+      const failures = whole(d.failures) ?? 0;
+      const until = text(d.lockedUntil);
+      return until ? t('audit:events.throttleAddress.until', { ip, failures, until: dateAndTime(until) }) : t('audit:events.throttleAddress.plain', { ip, failures });
+    }
+    case 'throttle.address_refused':
+      return t('audit:events.throttleAddressRefused', { ip, count: whole(d.refused) ?? 0 });
+    case 'throttle.account_locked':
+      return d.counter === 'second-factor'
+        ? t('audit:events.throttleAccountLocked.secondFactor', { target, failures: whole(d.failures) ?? 0 })
+        : t('audit:events.throttleAccountLocked.password', { target, failures: whole(d.failures) ?? 0 });
+
+    case 'policy.update': {
+      const on = d.mfaRequiredForAll === true;
+      const wasOn = d.wasRequiredForAll === true;
+      const days = whole(d.gracePeriodDays) ?? 0;
+      if (on && !wasOn) return days === 0 ? t('audit:events.policyUpdate.requiredNow', { actor }) : t('audit:events.policyUpdate.required', { actor, count: days });
+      if (!on && wasOn) return t('audit:events.policyUpdate.lifted', { actor });
+      return t('audit:events.policyUpdate.grace', { actor, count: days });
+    }
+    case 'audit.export': {
+      const format = d.format === 'csv' ? 'CSV' : d.format === 'ndjson' ? 'NDJSON' : String(d.format ?? '—');
+      const filtered = ['action', 'outcome', 'admin', 'since', 'until'].some((key) => key in d);
+      return filtered ? t('audit:events.auditExport.filtered', { actor, format }) : t('audit:events.auditExport.all', { actor, format });
+    }
+
+    case 'setup.password':
+      return t('audit:events.setupPassword', { actor });
+    case 'setup.totp':
+      return outcome === 'failure' ? t('audit:events.setupTotp', { actor }) : generic();
+    case 'setup.passkey':
+      return outcome === 'failure' ? t('audit:events.setupPasskey', { actor }) : generic();
+    case 'setup.complete':
+      return d.authenticatorAdded === true ? t('audit:events.setupComplete.withAuthenticator', { actor }) : t('audit:events.setupComplete.plain', { actor });
+
+    default:
+      return generic();
+  }
+}
+
+/** The details as they were recorded, for whoever needs the raw facts. */
+export function rawDetails(event: AuditEvent): string {
+  return Object.entries(event.details)
+    .map(([key, value]) => `${key}: ${String(value)}`)
+    .join(', ');
+}
