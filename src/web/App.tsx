@@ -7,8 +7,9 @@ import { AccountMenu } from './components/AccountMenu';
 import { Nav } from './components/Nav';
 import { ThemeToggle } from './components/Preferences';
 import { chooseLanguage } from './i18n';
-import { api, ApiFailure } from './lib/api';
+import { api } from './lib/api';
 import { queryKeys } from './lib/queries';
+import { fetchSession } from './lib/session';
 import { navigate, usePath } from './lib/router';
 import { AdministratorsPage } from './pages/AdministratorsPage';
 import { AuditPage } from './pages/AuditPage';
@@ -44,16 +45,6 @@ function SkipLink() {
 async function keepLanguage(language: Locale): Promise<void> {
   await chooseLanguage(language);
   await api('/auth/preferences', { method: 'PUT', body: { locale: language } }).catch(() => undefined);
-}
-
-/** The session as the server has it; null when there is none (401). */
-async function fetchSession(): Promise<SessionInfo | null> {
-  try {
-    return await api<SessionInfo>('/auth/session');
-  } catch (error) {
-    if (error instanceof ApiFailure && error.status === 401) return null;
-    throw error;
-  }
 }
 
 function stateOf(info: SessionInfo | null | undefined, failed: boolean): SessionState {

@@ -8,7 +8,8 @@ import { Checkbox, Field, Notice } from '../components/Field';
 import { useStepUp, type RequireProof } from '../components/StepUp';
 import { api, ApiFailure, describeFailure } from '../lib/api';
 import { queryKeys } from '../lib/queries';
-import { dateAndTime, exactTime, formatNumber, relativeTime } from '../lib/time';
+import { formatNumber, relativeTime } from '../lib/time';
+import { When } from '../components/When';
 
 /** As MAX_API_KEY_DAYS of the API (kept here so the console does not bundle the schemas). */
 const MAX_API_KEY_DAYS = 365;
@@ -22,19 +23,6 @@ const KEYS_CHANGED = [queryKeys.apiKeys, queryKeys.auditAll];
 function useInvalidate() {
   const queryClient = useQueryClient();
   return (keys: ReadonlyArray<readonly unknown[]>) => Promise.all(keys.map((queryKey) => queryClient.invalidateQueries({ queryKey }))).then(() => undefined);
-}
-
-/** How long ago or how long left, with the exact time below it (and in full as its title); `after` follows the first. */
-function When({ iso, words, after }: { iso: string; words: string; after?: string }) {
-  return (
-    <>
-      <time dateTime={iso} title={exactTime(iso)}>
-        {words}
-      </time>
-      {after && ` ${after}`}
-      <span className="when-exact">{dateAndTime(iso)}</span>
-    </>
-  );
 }
 
 /** "in 30 days", "today", "expired": how long a key has left, in whole days. */

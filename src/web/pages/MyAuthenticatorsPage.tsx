@@ -10,8 +10,9 @@ import { api, ApiFailure, describeFailure } from '../lib/api';
 import { useStepUp, type RequireProof } from '../components/StepUp';
 import { createPasskey, describePasskeyFailure } from '../lib/passkey';
 import { queryKeys } from '../lib/queries';
-import { dateAndTime, exactTime, formatNumber, relativeTime } from '../lib/time';
+import { formatNumber } from '../lib/time';
 import { groupKey } from './SetupPage';
+import { When } from '../components/When';
 
 interface NewTotp {
   id: string;
@@ -74,18 +75,6 @@ type Open =
   | { kind: 'remove'; authenticator: AuthenticatorSummary }
   | { kind: 'regenerate' }
   | { kind: 'codes'; codes: string[]; title: string };
-
-/** How long ago, with the exact time below it (and in full as its title). */
-function When({ iso }: { iso: string }) {
-  return (
-    <>
-      <time dateTime={iso} title={exactTime(iso)}>
-        {relativeTime(iso)}
-      </time>
-      <span className="when-exact">{dateAndTime(iso)}</span>
-    </>
-  );
-}
 
 /** My authenticators: the passkeys and apps I log in with, and my recovery codes. */
 export function MyAuthenticatorsPage() {

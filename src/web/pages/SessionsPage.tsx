@@ -1,13 +1,15 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import type { RememberedBrowser, RememberedBrowserList, SessionInfo, SessionSummary } from '../../shared/api';
+import type { RememberedBrowser, RememberedBrowserList, SessionSummary } from '../../shared/api';
 import { PASSWORD_MIN_CHARACTERS } from '../../shared/rules';
 import { Field, Notice } from '../components/Field';
 import { api, ApiFailure, describeFailure } from '../lib/api';
 import { describeBrowser } from '../lib/browser';
 import { queryKeys } from '../lib/queries';
-import { dateAndTime, exactTime, relativeTime } from '../lib/time';
+import { dateAndTime } from '../lib/time';
+import { When } from '../components/When';
+import { fetchSession } from '../lib/session';
 
 /** The remembered browsers: under My sessions' prefix, so whatever touches my sessions refreshes them too. */
 const rememberedBrowsersKey = [...queryKeys.mySessions, 'remembered-browsers'] as const;
@@ -17,18 +19,6 @@ type Message = { kind: 'success' | 'error'; text: string } | null;
 /** A browser as "Chrome 156 on Linux", with the User-Agent it sent as the title. */
 function BrowserName({ userAgent }: { userAgent: string | null }) {
   return <span title={userAgent ?? undefined}>{describeBrowser(userAgent)}</span>;
-}
-
-/** "3 hours ago" with the exact time beside it. */
-function When({ iso }: { iso: string }) {
-  return (
-    <>
-      <time dateTime={iso} title={exactTime(iso)}>
-        {relativeTime(iso)}
-      </time>
-      <span className="exact-time">{dateAndTime(iso)}</span>
-    </>
-  );
 }
 
 /** Where I am signed in, with Revoke; and my password. */
@@ -226,16 +216,6 @@ function RememberedBrowsers() {
   );
 }
 
-/** The same answer the shell keeps under queryKeys.session: the session, or null without one. */
-async function readSession(): Promise<SessionInfo | null> {
-  try {
-    return await api<SessionInfo>('/auth/session');
-  } catch (error) {
-    if (error instanceof ApiFailure && error.status === 401) return null;
-    throw error;
-  }
-}
-
 type PasswordErrors = Partial<Record<'currentPassword' | 'newPassword' | 'form', string>>;
 
 function ChangePassword() {
@@ -245,7 +225,7 @@ function ChangePassword() {
   const [newPassword, setNew] = useState('');
   const [errors, setErrors] = useState<PasswordErrors>({});
   // The address the password belongs to, for password managers: from the session the shell already holds.
-  const me = useQuery({ queryKey: queryKeys.session, queryFn: readSession });
+  const me = useQuery({ queryKey: queryKeys.session, queryFn: fetchSession });
   const email = me.data?.admin.email ?? '';
 
   const change = useMutation({
