@@ -12,7 +12,7 @@ import { passwordStep } from './support/flow.js';
 import { oathtoolTotp } from './support/oathtool.js';
 
 const DAY = 86_400_000;
-/** How long a second factor counts as a fresh proof (the issue: within the last 5 minutes). */
+/** How long a second factor counts as a fresh proof (within the last 5 minutes, as the roles and step-up rules say). */
 const FIVE_MINUTES = 5 * 60_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 

@@ -16,7 +16,7 @@ const ROLES: Role[] = ['administrator', 'help_desk', 'read_only'];
 const EVERYONE: Role[] = ROLES;
 
 /**
- * Who may call each route that needs a session, as the issue sets it out. A route of the API
+ * Who may call each route that needs a session, as src/shared/roles.ts sets it out. A route of the API
  * description that is missing here fails the first test, so each new route takes a side.
  */
 const MATRIX: Record<string, Role[]> = {
