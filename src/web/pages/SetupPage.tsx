@@ -29,27 +29,26 @@ type Step =
 type SetupT = TFunction<'setup'>;
 
 /**
- * Reads the token from the URL fragment and, before anything else runs, takes it out of the
- * address bar and this tab's history. The page then trades it for a cookie the server keeps
- * to the setup calls, after which the token in the link (and in the browser's history) no
- * longer works; reloading the page goes on with the cookie.
+ * Reads the token from the URL fragment of /setup and takes it out of the address bar and
+ * this tab's history, before the page sends anything. The page then trades it for a cookie
+ * the server keeps to the setup calls, after which the token in the link (and in the
+ * browser's history) no longer works; reloading the page goes on with the cookie. Any other
+ * address keeps its fragment: there it names a place on the page (the skip link's #content).
  */
 function takeTokenFromFragment(): string | null {
-  if (window.location.hash === '') return null;
+  if (window.location.pathname !== '/setup' || window.location.hash === '') return null;
   const match = /^#token=([A-Za-z0-9_.-]+)$/.exec(window.location.hash);
   window.history.replaceState(null, '', '/setup');
   return match ? match[1]! : null;
 }
 
-let tokenFromLink = takeTokenFromFragment();
-
 /**
  * The setup this browser is in: the link's token traded for the cookie, or the cookie alone.
- * The token is used once (a second run, as StrictMode's, reads with the cookie).
+ * The fragment is read here, when the setup page asks, so the token is used once (a second
+ * run, as StrictMode's, finds the fragment gone and reads with the cookie).
  */
 async function loadSetup(): Promise<SetupState> {
-  const token = tokenFromLink;
-  tokenFromLink = null;
+  const token = takeTokenFromFragment();
   let linkFailure: ApiFailure | null = null;
   if (token) {
     try {
@@ -95,8 +94,8 @@ export function SetupPage() {
   useEffect(() => {
     // A newer link opened in this tab changes only the fragment: the page starts over with it.
     const onHashChange = () => {
-      tokenFromLink = takeTokenFromFragment();
-      if (tokenFromLink) {
+      // The new query reads the token (and takes it out of the address bar).
+      if (/^#token=/.test(window.location.hash)) {
         setStep(null);
         setSecretError(null);
         void queryClient.resetQueries({ queryKey: SETUP_STATE });
