@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { spawn } from 'node:child_process';
-import { BIN, runLatchkey } from './support/process.js';
+import { BIN, freePort, runLatchkey } from './support/process.js';
 
 describe('the latchkey command line', () => {
   let dataDir: string;
@@ -130,6 +130,33 @@ describe('the latchkey command line', () => {
       process.kill(-child.pid!, 'SIGTERM');
       await closed;
     }
+  });
+
+  test('Item 1: without LATCHKEY_PUBLIC_URL, the first start on a terminal and first-admin-link print the same http://localhost:<port> address', async () => {
+    const port = await freePort();
+    const local = { LATCHKEY_DATA_DIR: dataDir, LATCHKEY_PORT: String(port) };
+    const command = [process.execPath, BIN, 'serve'].map((part) => `'${part}'`).join(' ');
+    const child = spawn('script', ['-qec', command, '/dev/null'], { env: { PATH: process.env.PATH ?? '', ...local }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    let firstStart: string | undefined;
+    try {
+      const deadline = Date.now() + 20_000;
+      while (!/Latchkey is listening on/.test(output) && Date.now() < deadline) await new Promise((done) => setTimeout(done, 50));
+      firstStart = /^ {2}(\S+)\/setup#token=[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\r?$/m.exec(output)?.[1];
+      assert.match(output, new RegExp(`; open http://localhost:${port}/\r?$`, 'm'));
+    } finally {
+      const closed = new Promise((done) => child.once('close', done));
+      process.kill(-child.pid!, 'SIGTERM');
+      await closed;
+    }
+    assert.equal(firstStart, `http://localhost:${port}`, output);
+
+    const printed = await runLatchkey(['first-admin-link'], local);
+    assert.equal(printed.code, 0, printed.stderr);
+    const onDemand = /^(\S+)\/setup#token=[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/m.exec(printed.stdout)?.[1];
+    assert.equal(onDemand, firstStart, printed.stdout);
   });
 
   test('a bad setting stops the command with what to fix', async () => {

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, test } from 'node:test';
+import { passkeysAvailableAt } from '../src/server/authenticators/passkey/ceremonies.js';
 import { ConfigError, loadConfig } from '../src/server/core/config.js';
+import { createHostCheck } from '../src/server/http/host-guard.js';
 
 describe('configuration from LATCHKEY_* variables', () => {
   test('the embedded defaults: SQLite under ./data, port 3000 on loopback, no SMTP', () => {
@@ -9,7 +11,7 @@ describe('configuration from LATCHKEY_* variables', () => {
     assert.deepEqual(config.database, { dialect: 'sqlite', filename: '/srv/latchkey/data/latchkey.db' });
     assert.equal(config.port, 3000);
     assert.equal(config.host, '127.0.0.1');
-    assert.equal(config.publicUrl.href, 'http://127.0.0.1:3000/');
+    assert.equal(config.publicUrl.href, 'http://localhost:3000/');
     assert.equal(config.smtpUrl, null);
     assert.equal(config.secureCookies, false);
     assert.equal(config.sessionIdleMinutes, 30);
@@ -25,6 +27,38 @@ describe('configuration from LATCHKEY_* variables', () => {
       dialect: 'sqlite',
       filename: path.resolve('/a', 'x/y.db'),
     });
+  });
+
+  test('Item 1: on a loopback address without LATCHKEY_PUBLIC_URL, links point to http://localhost:<port>, which the Host guard serves', () => {
+    for (const host of ['127.0.0.1', '127.0.1.1', '::1', 'localhost']) {
+      const config = loadConfig({ LATCHKEY_HOST: host, LATCHKEY_PORT: '4123' });
+      assert.equal(config.publicUrl.href, 'http://localhost:4123/', host);
+      // A host name, so a browser accepts it as the passkeys' relying party.
+      assert.equal(passkeysAvailableAt(config.publicUrl), true, host);
+      const served = createHostCheck(config);
+      assert.equal(served('localhost:4123'), true, host);
+      assert.equal(served('localhost.attacker.example:4123'), false, host);
+    }
+    assert.equal(loadConfig({}).mailFrom, 'Latchkey <latchkey@localhost>');
+  });
+
+  test('Item 1: on 0.0.0.0 or :: links point to localhost too; another address or name is kept; a public URL always wins', () => {
+    // The unspecified address is never a destination (RFC 1122 §3.2.1.3, RFC 4291 §2.5.2), so
+    // http://0.0.0.0:3000 is no link a browser should open. Its listener includes loopback, and
+    // localhost reaches it from this machine and from a container's host with the port
+    // published; everyone else needs LATCHKEY_PUBLIC_URL, which no default can guess.
+    assert.equal(loadConfig({ LATCHKEY_HOST: '0.0.0.0' }).publicUrl.href, 'http://localhost:3000/');
+    assert.equal(loadConfig({ LATCHKEY_HOST: '::' }).publicUrl.href, 'http://localhost:3000/');
+    // A particular address is the one other machines reach this one at: kept, and passkeys are
+    // not offered there (the console says why).
+    const lan = loadConfig({ LATCHKEY_HOST: '10.0.0.5' });
+    assert.equal(lan.publicUrl.href, 'http://10.0.0.5:3000/');
+    assert.equal(passkeysAvailableAt(lan.publicUrl), false);
+    assert.equal(passkeysAvailableAt(loadConfig({ LATCHKEY_HOST: 'fd00::5' }).publicUrl), false);
+    assert.equal(loadConfig({ LATCHKEY_HOST: 'lk.internal' }).publicUrl.href, 'http://lk.internal:3000/');
+    assert.equal(loadConfig({ LATCHKEY_PUBLIC_URL: 'http://127.0.0.1:3000' }).publicUrl.href, 'http://127.0.0.1:3000/');
+    assert.equal(passkeysAvailableAt(loadConfig({ LATCHKEY_PUBLIC_URL: 'http://10.0.0.5:3000' }).publicUrl), false);
+    assert.equal(passkeysAvailableAt(loadConfig({ LATCHKEY_PUBLIC_URL: 'https://lk.example.org' }).publicUrl), true);
   });
 
   test('an https public URL turns on secure cookies', () => {

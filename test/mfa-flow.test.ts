@@ -96,7 +96,7 @@ for (const dialect of dialects()) {
       assert.equal(state.statusCode, 200);
       assert.deepEqual(
         { ...(state.json() as object), expiresAt: undefined },
-        { kind: 'setup', email: 'grace@example.org', name: 'Grace Hopper', mfaRequired: true, passwordSet: false, hasPassword: true, totpEnrolled: false, expiresAt: undefined },
+        { kind: 'setup', email: 'grace@example.org', name: 'Grace Hopper', mfaRequired: true, passwordSet: false, hasPassword: true, totpEnrolled: false, expiresAt: undefined, passkeysAvailable: true },
       );
       const enrolment = await completeSetup(ctx, token, GRACE_PASSWORD);
       assert.equal(enrolment.recoveryCodes.length, 10);

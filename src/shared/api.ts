@@ -199,6 +199,11 @@ export const CodeBody = Type.Object({
 });
 export type CodeBody = Static<typeof CodeBody>;
 
+/** Read by the setup page and My authenticators, which explain instead of offering a passkey. */
+const PasskeysAvailable = Type.Boolean({
+  description: "False when the public URL's host is an IP address, for which browsers make no passkeys: LATCHKEY_PUBLIC_URL must name a host.",
+});
+
 export const SetupState = Type.Object({
   kind: Type.Union([Type.Literal('setup'), Type.Literal('bootstrap')], {
     description: '"bootstrap" for the first-administrator link printed at the first start.',
@@ -210,6 +215,7 @@ export const SetupState = Type.Object({
   hasPassword: Type.Boolean({ description: 'The account has a password already; the setup may give it again to keep it.' }),
   totpEnrolled: Type.Boolean(),
   expiresAt: Type.String({ format: 'date-time' }),
+  passkeysAvailable: PasskeysAvailable,
 });
 export type SetupState = Static<typeof SetupState>;
 
@@ -362,7 +368,7 @@ export const AuthenticatorSummary = Type.Object({
   lastUsedAt: Type.Union([Instant, Type.Null()]),
 });
 export type AuthenticatorSummary = Static<typeof AuthenticatorSummary>;
-export const AuthenticatorList = Type.Object({ authenticators: Type.Array(AuthenticatorSummary) });
+export const AuthenticatorList = Type.Object({ authenticators: Type.Array(AuthenticatorSummary), passkeysAvailable: PasskeysAvailable });
 export const AuthenticatorIdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 const AuthenticatorName = Type.String({
   maxLength: 256,

@@ -27,6 +27,7 @@ import {
   SessionList,
   TotpAdded,
 } from '../../shared/api.js';
+import { passkeysAvailableAt } from '../authenticators/passkey/ceremonies.js';
 import { clientFactsOf } from '../core/client.js';
 import { errorResponses } from '../core/openapi.js';
 import type { Deps } from '../db/deps.js';
@@ -160,7 +161,7 @@ export function accountRoutes(deps: Deps): FastifyPluginAsync {
           response: { 200: AuthenticatorList, ...errorResponses(401) },
         },
       },
-      async (request) => ({ authenticators: await listMyAuthenticators(deps, authenticated(request)) }),
+      async (request) => ({ authenticators: await listMyAuthenticators(deps, authenticated(request)), passkeysAvailable: passkeysAvailableAt(deps.config.publicUrl) }),
     );
 
     app.patch(

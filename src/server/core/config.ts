@@ -2,7 +2,7 @@
  * Configuration from LATCHKEY_* environment variables, read and validated once at
  * start-up. Every problem is reported at once, each with what to change.
  */
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import path from 'node:path';
 import { isLocale, LOCALES, type Locale } from '../../shared/locales.js';
 
@@ -92,6 +92,35 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 /** A DNS name: dot-separated labels of letters, digits, hyphens (and underscores, found on internal names). */
 const HOST_NAME = /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*$/;
 
+/** Loopback (127.0.0.0/8, ::1) and the unspecified addresses (0.0.0.0, ::). */
+const LOOPBACK_OR_ANY = new BlockList();
+LOOPBACK_OR_ANY.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK_OR_ANY.addAddress('0.0.0.0', 'ipv4');
+LOOPBACK_OR_ANY.addAddress('::1', 'ipv6');
+LOOPBACK_OR_ANY.addAddress('::', 'ipv6');
+
+/**
+ * Where people open the console when LATCHKEY_PUBLIC_URL is not set. A loopback address
+ * becomes `localhost`: a browser refuses an IP address as a WebAuthn relying party (W3C
+ * WebAuthn L3 §5.1.3: the caller's effective domain must be a valid domain, which an address
+ * is not), and http://localhost is a secure context (W3C Secure Contexts, "Is origin
+ * potentially trustworthy?"), so passkeys work on the address the first start prints.
+ *
+ * The unspecified address (0.0.0.0, ::) becomes `localhost` too. It names no host to connect
+ * to (RFC 1122 §3.2.1.3, RFC 4291 §2.5.2: never a destination), so a link to it works in no
+ * browser that follows those rules; the listener it opens includes loopback, so
+ * http://localhost:<port> reaches it from the machine itself and, with the port published,
+ * from a container's host. Other machines reach it under a name this server cannot know:
+ * that is what LATCHKEY_PUBLIC_URL is for. Any other address or name is kept as given, since
+ * it is the one other machines use to reach this one.
+ */
+function defaultPublicUrl(host: string, port: number): URL {
+  const version = isIP(host);
+  const local = version === 0 ? host.toLowerCase().replace(/\.$/, '') === 'localhost' : LOOPBACK_OR_ANY.check(host, version === 4 ? 'ipv4' : 'ipv6');
+  if (local) return new URL(`http://localhost:${port}`);
+  return new URL(`http://${host.includes(':') ? `[${host}]` : host}:${port}`);
+}
+
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
   const problems: string[] = [];
   const get = (name: string) => {
@@ -117,7 +146,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     host = '127.0.0.1';
   }
 
-  let publicUrl = new URL(`http://${host.includes(':') ? `[${host}]` : host}:${port}`);
+  let publicUrl = defaultPublicUrl(host, port);
   const rawPublicUrl = get('LATCHKEY_PUBLIC_URL');
   if (rawPublicUrl !== undefined) {
     try {

@@ -12,6 +12,7 @@ import { hasAuthenticator } from '../authenticators/registry.js';
 import { generateRecoveryCodes, replaceRecoveryCodes } from '../authenticators/recovery-codes/codes.js';
 import { beginTotpEnrolment as beginEnrolment, checkEnrolmentCode, confirmEnrolment, type TotpEnrolment } from '../authenticators/totp/enrolment.js';
 import { registrationOptionsFor, verifiedRegistrationFor } from '../authenticators/passkey/flows.js';
+import { passkeysAvailableAt } from '../authenticators/passkey/ceremonies.js';
 import { insertPasskey } from '../authenticators/passkey/repository.js';
 import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/server';
 import type { PasskeyAttestation } from '../../shared/api.js';
@@ -132,6 +133,7 @@ export interface SetupState {
   hasPassword: boolean;
   totpEnrolled: boolean;
   expiresAt: string;
+  passkeysAvailable: boolean;
 }
 
 export async function setupState(deps: Deps, ctx: SetupContext): Promise<SetupState> {
@@ -144,6 +146,7 @@ export async function setupState(deps: Deps, ctx: SetupContext): Promise<SetupSt
     hasPassword: ctx.admin ? ctx.admin.password_hash !== null : false,
     totpEnrolled: ctx.admin ? await hasAuthenticator(deps.db, ctx.admin.id) : false,
     expiresAt: new Date(ctx.token.expires_at).toISOString(),
+    passkeysAvailable: passkeysAvailableAt(deps.config.publicUrl),
   };
 }
 

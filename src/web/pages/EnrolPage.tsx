@@ -5,7 +5,8 @@ import { Notice } from '../components/Field';
 import { useStepUp } from '../components/StepUp';
 import { queryKeys } from '../lib/queries';
 import { dateAndTime } from '../lib/time';
-import { AddApp, AddPasskey, ShownOnce, type Added } from './MyAuthenticatorsPage';
+import { PasskeysUnavailable } from '../components/PasskeysUnavailable';
+import { AddApp, AddPasskey, ShownOnce, useMyAuthenticators, type Added } from './MyAuthenticatorsPage';
 
 interface EnrolPageProps {
   /** `required`: the session may do nothing else; `grace`: the password still logs in until `dueAt`. */
@@ -27,6 +28,7 @@ export function EnrolPage({ mode, dueAt, onEnrolled, onLogout }: EnrolPageProps)
   const [choice, setChoice] = useState<'passkey' | 'app' | null>(null);
   const [added, setAdded] = useState<Added | null>(null);
   const { requireProof, dialog } = useStepUp();
+  const passkeysAvailable = useMyAuthenticators().data?.passkeysAvailable !== false;
 
   const done = async (result: Added) => {
     // A first authenticator changes the admin's own list, the MFA coverage and the administrators' list, and is audited.
@@ -72,11 +74,14 @@ export function EnrolPage({ mode, dueAt, onEnrolled, onLogout }: EnrolPageProps)
           {choice === null ? (
             <>
               <p className="muted">{t('choose')}</p>
+              {!passkeysAvailable && <PasskeysUnavailable />}
               <div className="choice-list">
-                <button type="button" className="button-primary" onClick={() => setChoice('passkey')}>
-                  {t('usePasskey')}
-                </button>
-                <button type="button" className="button-secondary" onClick={() => setChoice('app')}>
+                {passkeysAvailable && (
+                  <button type="button" className="button-primary" onClick={() => setChoice('passkey')}>
+                    {t('usePasskey')}
+                  </button>
+                )}
+                <button type="button" className={passkeysAvailable ? 'button-secondary' : 'button-primary'} onClick={() => setChoice('app')}>
                   {t('useApp')}
                 </button>
               </div>

@@ -4,6 +4,7 @@ import { Trans, useTranslation } from 'react-i18next';
 import type { TFunction } from 'i18next';
 import type { AuthenticatorSummary, PasskeyCreationOptions } from '../../shared/api';
 import { Dialog } from '../components/Dialog';
+import { PasskeysUnavailable } from '../components/PasskeysUnavailable';
 import { Checkbox, Field, Notice } from '../components/Field';
 import { RecoveryCodeList } from '../components/RecoveryCodes';
 import { api, ApiFailure, describeFailure } from '../lib/api';
@@ -68,6 +69,14 @@ function useInvalidate() {
   return (keys: ReadonlyArray<readonly unknown[]>) => Promise.all(keys.map((queryKey) => queryClient.invalidateQueries({ queryKey }))).then(() => undefined);
 }
 
+/** My authenticators as the server lists them, and whether this address can offer passkeys at all. */
+export function useMyAuthenticators() {
+  return useQuery({
+    queryKey: queryKeys.myAuthenticators,
+    queryFn: () => api<{ authenticators: AuthenticatorSummary[]; passkeysAvailable: boolean }>('/auth/authenticators'),
+  });
+}
+
 type Open =
   | { kind: 'add-passkey' }
   | { kind: 'add-app' }
@@ -80,10 +89,7 @@ type Open =
 export function MyAuthenticatorsPage() {
   const invalidateSession = useInvalidate().bind(null, [queryKeys.session]);
   const { t } = useTranslation('authenticators');
-  const list = useQuery({
-    queryKey: queryKeys.myAuthenticators,
-    queryFn: async () => (await api<{ authenticators: AuthenticatorSummary[] }>('/auth/authenticators')).authenticators,
-  });
+  const list = useMyAuthenticators();
   const [message, setMessage] = useState<{ kind: 'success' | 'error'; text: string } | null>(null);
   const [open, setOpen] = useState<Open | null>(null);
   const { requireProof, dialog: stepUpDialog } = useStepUp();
@@ -95,22 +101,27 @@ export function MyAuthenticatorsPage() {
     setOpen(codes && codes.length > 0 ? { kind: 'codes', codes, title: t('recovery.saveTitle') } : null);
   };
 
-  const authenticators = list.data;
+  const authenticators = list.data?.authenticators;
+  // Offered until the server says otherwise, so the usual page does not shift once the list arrives.
+  const passkeysAvailable = list.data?.passkeysAvailable !== false;
 
   return (
     <section className="panel" aria-labelledby="authenticators-title">
       <div className="panel-header">
         <h1 id="authenticators-title">{t('title')}</h1>
         <div className="button-row">
-          <button type="button" className="button-primary" onClick={() => setOpen({ kind: 'add-passkey' })}>
-            {t('addPasskeyButton')}
-          </button>
-          <button type="button" className="button-secondary" onClick={() => setOpen({ kind: 'add-app' })}>
+          {passkeysAvailable && (
+            <button type="button" className="button-primary" onClick={() => setOpen({ kind: 'add-passkey' })}>
+              {t('addPasskeyButton')}
+            </button>
+          )}
+          <button type="button" className={passkeysAvailable ? 'button-secondary' : 'button-primary'} onClick={() => setOpen({ kind: 'add-app' })}>
             {t('addAppButton')}
           </button>
         </div>
       </div>
       <p className="muted">{t('intro')}</p>
+      {!passkeysAvailable && <PasskeysUnavailable />}
       {message && <Notice kind={message.kind}>{message.text}</Notice>}
       {list.isError && <Notice kind="error">{describeFailure(list.error)}</Notice>}
       {authenticators === undefined ? (

@@ -5,6 +5,7 @@ import type { TFunction } from 'i18next';
 import type { PasskeyCreationOptions, SetupState, TotpConfirmation, TotpEnrolment } from '../../shared/api';
 import { PASSWORD_MIN_CHARACTERS } from '../../shared/rules';
 import { CenteredCard } from '../components/CenteredCard';
+import { PasskeysUnavailable } from '../components/PasskeysUnavailable';
 import { Checkbox, Field, Notice, UsernameForPassword } from '../components/Field';
 import { RecoveryCodeList } from '../components/RecoveryCodes';
 import { api, ApiFailure, describeFailure, describeWait } from '../lib/api';
@@ -179,6 +180,7 @@ export function SetupPage() {
   } else if (state) {
     content = (
       <ChooseStep
+        passkeysAvailable={state.passkeysAvailable}
         onPasskey={() => {
           setSecretError(null);
           setStep({ kind: 'passkey' });
@@ -357,7 +359,20 @@ export function groupKey(secret: string): string {
 }
 
 /** After the password: a passkey or an authenticator app, either of which completes the setup. */
-function ChooseStep({ onPasskey, onApp, appPending, error }: { onPasskey: () => void; onApp: () => void; appPending: boolean; error: string | null }) {
+function ChooseStep({
+  passkeysAvailable,
+  onPasskey,
+  onApp,
+  appPending,
+  error,
+}: {
+  /** False when the server's address is an IP address: the app is the one choice, and the page says why. */
+  passkeysAvailable: boolean;
+  onPasskey: () => void;
+  onApp: () => void;
+  appPending: boolean;
+  error: string | null;
+}) {
   const { t } = useTranslation('setup');
   return (
     <div>
@@ -365,12 +380,24 @@ function ChooseStep({ onPasskey, onApp, appPending, error }: { onPasskey: () => 
       <h1>{t('choose.title')}</h1>
       <p className="muted">{t('choose.intro')}</p>
       {error && <Notice kind="error">{error}</Notice>}
+      {!passkeysAvailable && <PasskeysUnavailable />}
       <div className="choice-list">
-        <button type="button" className="button-primary button-wide" onClick={onPasskey} disabled={appPending} autoFocus>
-          {t('choose.passkey')}
-        </button>
-        <p className="field-hint">{t('choose.passkeyHint')}</p>
-        <button type="button" className="button-secondary button-wide" onClick={onApp} disabled={appPending} aria-busy={appPending || undefined}>
+        {passkeysAvailable && (
+          <>
+            <button type="button" className="button-primary button-wide" onClick={onPasskey} disabled={appPending} autoFocus>
+              {t('choose.passkey')}
+            </button>
+            <p className="field-hint">{t('choose.passkeyHint')}</p>
+          </>
+        )}
+        <button
+          type="button"
+          className={passkeysAvailable ? 'button-secondary button-wide' : 'button-primary button-wide'}
+          onClick={onApp}
+          disabled={appPending}
+          aria-busy={appPending || undefined}
+          autoFocus={!passkeysAvailable}
+        >
           {t('choose.app')}
         </button>
         <p className="field-hint">{t('choose.appHint')}</p>

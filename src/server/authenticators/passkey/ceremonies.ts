@@ -5,6 +5,7 @@
  * origin, compared whole: an assertion made for a look-alike site does not verify here,
  * which is what makes a passkey phishing-resistant (NIST SP 800-63B rev. 4 §3.2.5).
  */
+import { isIP } from 'node:net';
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import type { PasskeyAssertion, PasskeyAttestation } from '../../../shared/api.js';
 import { randomBytes, type RandomSource } from '../../core/ports.js';
@@ -24,6 +25,15 @@ const webauthn = () => import('@simplewebauthn/server');
 
 export function relyingPartyOf(publicUrl: URL, name: string): RelyingParty {
   return { id: publicUrl.hostname, origin: publicUrl.origin, name };
+}
+
+/**
+ * False when the public URL's host is an IP address: a browser makes and uses passkeys only
+ * for a host name (W3C WebAuthn L3 §5.1.3 and §5.1.4.1: the effective domain must be a valid
+ * domain, and an address is none), so the console explains instead of offering them.
+ */
+export function passkeysAvailableAt(publicUrl: URL): boolean {
+  return isIP(publicUrl.hostname.replace(/^\[(.*)\]$/, '$1')) === 0;
 }
 
 /** A fresh challenge: 32 random bytes, base64url, as the options carry it. */
