@@ -180,7 +180,7 @@ export function App() {
         ) : path === '/api-keys' ? (
           <ApiKeysPage />
         ) : path === '/settings' ? (
-          <SettingsPage self={session.session.admin} />
+          <SettingsPage self={session.session.admin} mfaEnrolmentDueAt={dueAt} />
         ) : path === '/sessions' ? (
           <SessionsPage onLoggedOut={() => { endSession(); navigate('/login', true); }} />
         ) : (

@@ -9,12 +9,17 @@ import { PasskeysUnavailable } from '../components/PasskeysUnavailable';
 import { AddApp, AddPasskey, ShownOnce, useMyAuthenticators, type Added } from './MyAuthenticatorsPage';
 
 interface EnrolPageProps {
-  /** `required`: the session may do nothing else; `grace`: the password still logs in until `dueAt`. */
-  mode: 'required' | 'grace';
+  /**
+   * `required`: the session may do nothing else; `grace`: the password still logs in until `dueAt`;
+   * `before-policy`: from Settings, before saving a policy that would otherwise end this session.
+   */
+  mode: 'required' | 'grace' | 'before-policy';
   dueAt?: string | undefined;
   /** After the recovery codes were saved: the session is a full one now. */
   onEnrolled: () => Promise<void>;
   onLogout?: () => void;
+  /** Back to the page that offered it, with nothing set up. */
+  onCancel?: () => void;
 }
 
 /**
@@ -22,7 +27,7 @@ interface EnrolPageProps {
  * authenticator app, then the recovery codes. The first authenticator turns the session
  * into a full one (the server sets its new cookie).
  */
-export function EnrolPage({ mode, dueAt, onEnrolled, onLogout }: EnrolPageProps) {
+export function EnrolPage({ mode, dueAt, onEnrolled, onLogout, onCancel }: EnrolPageProps) {
   const { t } = useTranslation('enrol');
   const queryClient = useQueryClient();
   const [choice, setChoice] = useState<'passkey' | 'app' | null>(null);
@@ -60,6 +65,8 @@ export function EnrolPage({ mode, dueAt, onEnrolled, onLogout }: EnrolPageProps)
         <>
           {mode === 'required' ? (
             <Notice kind="warning">{t('required')}</Notice>
+          ) : mode === 'before-policy' ? (
+            <p>{t('beforePolicy')}</p>
           ) : (
             <p>
               {t('grace')}
@@ -90,6 +97,13 @@ export function EnrolPage({ mode, dueAt, onEnrolled, onLogout }: EnrolPageProps)
             <AddPasskey requireProof={requireProof} onAdded={done} onCancel={() => setChoice(null)} />
           ) : (
             <AddApp requireProof={requireProof} onAdded={done} onCancel={() => setChoice(null)} />
+          )}
+          {onCancel && choice === null && (
+            <p className="switch-factor">
+              <button type="button" className="button-link" onClick={onCancel}>
+                {t('back')}
+              </button>
+            </p>
           )}
           {onLogout && (
             <p className="switch-factor">

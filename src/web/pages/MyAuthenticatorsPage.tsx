@@ -70,11 +70,13 @@ function useInvalidate() {
 }
 
 /** My authenticators as the server lists them, and whether this address can offer passkeys at all. */
+export const myAuthenticatorsQuery = {
+  queryKey: queryKeys.myAuthenticators,
+  queryFn: () => api<{ authenticators: AuthenticatorSummary[]; passkeysAvailable: boolean }>('/auth/authenticators'),
+};
+
 export function useMyAuthenticators() {
-  return useQuery({
-    queryKey: queryKeys.myAuthenticators,
-    queryFn: () => api<{ authenticators: AuthenticatorSummary[]; passkeysAvailable: boolean }>('/auth/authenticators'),
-  });
+  return useQuery(myAuthenticatorsQuery);
 }
 
 type Open =

@@ -2,8 +2,11 @@ import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Trans, useTranslation } from 'react-i18next';
 import type { Policy, PolicyBody } from '../../shared/api';
+import { Dialog } from '../components/Dialog';
 import { Checkbox, Field, Notice } from '../components/Field';
 import { useStepUp } from '../components/StepUp';
+import { EnrolPage } from './EnrolPage';
+import { myAuthenticatorsQuery, useMyAuthenticators } from './MyAuthenticatorsPage';
 import { api, ApiFailure, describeFailure } from '../lib/api';
 import { queryKeys } from '../lib/queries';
 import { dateAndTime, exactTime, formatNumber, relativeTime } from '../lib/time';
@@ -18,6 +21,22 @@ const MAX_GRACE_PERIOD_DAYS = 30;
  */
 const POLICY_CHANGED = [queryKeys.policy, queryKeys.coverage, queryKeys.admins, queryKeys.auditAll, queryKeys.session];
 
+const DAY_MS = 86_400_000;
+
+/**
+ * Whether saving `change` ends my own session at once. Without an authenticator my session is
+ * a password-only one, which the server ends as soon as my enrolment deadline has passed
+ * (sessions/policy.ts). Switched on now, the deadline is now plus the grace days (the later of
+ * the switch and my creation, which is before now); while it is already on, saving keeps its
+ * start, so my current deadline moves by the change in days.
+ */
+function endsMySession(current: Policy, change: PolicyBody, myDueAt: string | null | undefined, hasAuthenticator: boolean, now: number): boolean {
+  if (hasAuthenticator || !change.mfaRequiredForAll) return false;
+  const due =
+    current.mfaRequiredForAll && myDueAt ? Date.parse(myDueAt) + (change.gracePeriodDays - current.gracePeriodDays) * DAY_MS : now + change.gracePeriodDays * DAY_MS;
+  return due <= now;
+}
+
 /** A point in time as the exact time, with how long ago in the sentence. */
 function timeParts(iso: string) {
   return {
@@ -26,8 +45,15 @@ function timeParts(iso: string) {
   };
 }
 
-/** Settings: the MFA policy for every administrator. */
-export function SettingsPage({ self }: { self: { role: Role } }) {
+/**
+ * Settings: the MFA policy for every administrator. A policy that would end my own session
+ * (I have no authenticator and it leaves me no time) says so before saving and offers Set up
+ * now, the grace banner's enrolment, in place: the form keeps what I changed, and afterwards
+ * saving keeps me logged in. Saving anyway stays possible after a confirmation, because the
+ * way back in remains (the password leads to enrolment, docs/decisions/006) and an
+ * administrator may mean to apply the rule to themselves too.
+ */
+export function SettingsPage({ self, mfaEnrolmentDueAt }: { self: { role: Role }; mfaEnrolmentDueAt?: string | null | undefined }) {
   const { t } = useTranslation('settings');
   const queryClient = useQueryClient();
   const mayChange = can(self, 'policy.update');
@@ -39,6 +65,9 @@ export function SettingsPage({ self }: { self: { role: Role } }) {
   const [message, setMessage] = useState<{ kind: 'success' | 'error'; text: string } | null>(null);
   const [daysError, setDaysError] = useState<string | undefined>();
   const { requireProof, dialog } = useStepUp();
+  const mine = useMyAuthenticators();
+  const [settingUp, setSettingUp] = useState(false);
+  const [confirming, setConfirming] = useState<PolicyBody | null>(null);
 
   const save = useMutation({
     mutationFn: (body: PolicyBody) => api<Policy>('/policy', { method: 'PUT', body }),
@@ -56,18 +85,32 @@ export function SettingsPage({ self }: { self: { role: Role } }) {
     return t('savedRequired', { count: saved.gracePeriodDays, days: formatNumber(saved.gracePeriodDays) });
   };
 
+  const validDays = /^\d+$/.test(days.trim()) && Number(days) <= MAX_GRACE_PERIOD_DAYS;
+  const endsMine = (change: PolicyBody, hasAuthenticator: boolean) =>
+    policy.data !== undefined && endsMySession(policy.data, change, mfaEnrolmentDueAt, hasAuthenticator, Date.now());
+  // Said as soon as the form holds such a policy, before anything is saved.
+  const warn = mayChange && validDays && mine.data !== undefined && endsMine({ mfaRequiredForAll: required, gracePeriodDays: Number(days) }, mine.data.authenticators.length > 0);
+
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const gracePeriodDays = Number(days);
-    if (!/^\d+$/.test(days.trim()) || gracePeriodDays > MAX_GRACE_PERIOD_DAYS) {
+    if (!validDays) {
       setDaysError(t('gracePeriodInvalid', { min: formatNumber(0), max: formatNumber(MAX_GRACE_PERIOD_DAYS) }));
       return;
     }
     setDaysError(undefined);
     setMessage(null);
+    const change = { mfaRequiredForAll: required, gracePeriodDays };
+    // Asked of the server when the list is not here yet, so a quick click cannot skip the confirmation.
+    const { authenticators } = await queryClient.ensureQueryData(myAuthenticatorsQuery).catch(() => ({ authenticators: [] }));
+    if (endsMine(change, authenticators.length > 0)) setConfirming(change);
+    else await store(change);
+  };
+
+  const store = async (change: PolicyBody) => {
     await requireProof(
       async () => {
-        const saved = await save.mutateAsync({ mfaRequiredForAll: required, gracePeriodDays });
+        const saved = await save.mutateAsync(change);
         setMessage({ kind: 'success', text: outcome(saved) });
       },
       (error) => {
@@ -78,6 +121,27 @@ export function SettingsPage({ self }: { self: { role: Role } }) {
   };
 
   const current = policy.data;
+
+  if (settingUp) {
+    return (
+      <EnrolPage
+        mode="before-policy"
+        onCancel={() => setSettingUp(false)}
+        onEnrolled={async () => {
+          // The first authenticator replaced this session with one that has a second factor.
+          await queryClient.invalidateQueries({ queryKey: queryKeys.session });
+          setSettingUp(false);
+          setMessage({ kind: 'success', text: t('endsSession.enrolled') });
+        }}
+      />
+    );
+  }
+
+  const setUpNow = () => {
+    setConfirming(null);
+    setMessage(null);
+    setSettingUp(true);
+  };
 
   return (
     <section className="panel narrow" aria-labelledby="settings-title">
@@ -115,8 +179,18 @@ export function SettingsPage({ self }: { self: { role: Role } }) {
               <Trans t={t} i18nKey="lastChanged" {...timeParts(current.updatedAt)} />
             </p>
           )}
+          {warn && (
+            <>
+              <Notice kind="warning">{t('endsSession.warning')}</Notice>
+              <div className="button-row">
+                <button type="button" className="button-primary" onClick={setUpNow}>
+                  {t('common:shell.setUpNow')}
+                </button>
+              </div>
+            </>
+          )}
           {mayChange ? (
-            <button type="submit" className="button-primary" disabled={save.isPending}>
+            <button type="submit" className={warn ? 'button-secondary' : 'button-primary'} disabled={save.isPending}>
               {t('save')}
             </button>
           ) : (
@@ -124,6 +198,29 @@ export function SettingsPage({ self }: { self: { role: Role } }) {
           )}
         </form>
       )}
+      <Dialog title={t('endsSession.confirmTitle')} open={confirming !== null} onClose={() => setConfirming(null)}>
+        <p>{t('endsSession.confirmText')}</p>
+        <div className="dialog-actions">
+          <button type="button" className="button-secondary" onClick={() => setConfirming(null)}>
+            {t('endsSession.cancel')}
+          </button>
+          <button
+            type="button"
+            className="button-danger"
+            onClick={() => {
+              const change = confirming;
+              setConfirming(null);
+              if (change) void store(change);
+            }}
+          >
+            {t('endsSession.saveAnyway')}
+          </button>
+          {/* Focus rests on the way that keeps the session, not on the one that ends it. */}
+          <button type="button" className="button-primary" onClick={setUpNow} data-autofocus>
+            {t('common:shell.setUpNow')}
+          </button>
+        </div>
+      </Dialog>
       {dialog}
     </section>
   );
