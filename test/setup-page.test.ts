@@ -107,6 +107,46 @@ for (const dialect of dialects()) {
       assert.match(none.json().error.message, /^Open the link in your setup email to continue\./);
     });
 
+    test('Item 3: a dead link and a weak password answer a reason beside the code and the message', async () => {
+      const reasonOf = (response: LightMyRequestResponse) => {
+        const { code, message, reason } = response.json().error;
+        assert.equal(typeof message, 'string');
+        return `${code}/${reason}`;
+      };
+      assert.equal(reasonOf(await ctx.app.inject({ method: 'GET', url: '/api/v1/setup' })), 'invalid_token/no_link');
+      assert.equal(reasonOf(await setupCall(ctx, 'cut-short.abc', 'GET', '')), 'invalid_token/malformed');
+      const cookie = setupCookie(await exchange(token))!.value;
+      assert.equal(reasonOf(await setupCall(ctx, token, 'GET', '')), 'invalid_token/superseded', 'a traded link');
+      const weak = await withCookie(cookie, 'POST', '/password', { password: 'short' });
+      assert.equal(reasonOf(weak), 'weak_password/too_short');
+      assert.equal(weak.json().error.field, 'password');
+      await withCookie(cookie, 'POST', '/password', { password: STRONG_PASSWORD });
+      await withCookie(cookie, 'POST', '/totp');
+      for (let i = 0; i < 10; i++) await withCookie(cookie, 'POST', '/totp/verify', { code: '000000' });
+      assert.equal(reasonOf(await withCookie(cookie, 'GET', '')), 'invalid_token/too_many_failures');
+      const { token: later } = await issueSetupToken(ctx.db, cryptoRandom, ctx.clock.now(), { adminId: graceId, purpose: 'setup', ttlMs: 3_600_000 });
+      ctx.clock.advance(3_600_000);
+      assert.equal(reasonOf(await setupCall(ctx, later, 'GET', '')), 'invalid_token/expired');
+
+      const fresh = await createTestContext(dialect);
+      try {
+        const link = tokenFromLink((await issueBootstrapLinkIfEmpty(fresh.deps))!);
+        assert.equal(reasonOf(await setupCall(fresh, `${link.split('.')[0]}.${'A'.repeat(43)}`, 'GET', '')), 'invalid_token/first_admin_invalid');
+        fresh.clock.advance(24 * 3_600_000);
+        assert.equal(reasonOf(await setupCall(fresh, link, 'GET', '')), 'invalid_token/first_admin_expired');
+      } finally {
+        await fresh.close();
+      }
+      const bootstrap = await createTestContext(dialect);
+      try {
+        const link = tokenFromLink((await issueBootstrapLinkIfEmpty(bootstrap.deps))!);
+        await seedAdmin(bootstrap, { email: 'ada@example.org', name: 'Ada Lovelace' });
+        assert.equal(reasonOf(await setupCall(bootstrap, link, 'GET', '')), 'invalid_token/first_admin_exists');
+      } finally {
+        await bootstrap.close();
+      }
+    });
+
     test('a dead first-administrator link points to `latchkey first-admin-link`', async () => {
       const fresh = await createTestContext(dialect);
       try {

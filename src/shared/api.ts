@@ -92,6 +92,12 @@ export const ErrorBody = Type.Object(
       code: Type.String({ description: 'Stable, snake_case; see the error table.' }),
       message: Type.String(),
       field: Type.Optional(Type.String({ description: 'The request field at fault, when there is one.' })),
+      reason: Type.Optional(
+        Type.String({
+          description:
+            'Why, for a code with several causes; stable like `code`. `invalid_token` (a setup link): `no_link`, `malformed`, `superseded`, `used`, `expired`, `too_many_failures`, `suspended`, `first_admin_exists`, `first_admin_expired`, `first_admin_invalid`. `weak_password`: `too_short`, `too_long`, `common_password`, `context_word`, `repetitive`. See the error table.',
+        }),
+      ),
     }),
   },
   { $id: 'Error' },

@@ -163,7 +163,7 @@ export async function changePassword(
   }
   await refundWrite(deps.db, reserved)!.execute();
   const problem = findPasswordProblem(input.newPassword, { email: admin.email, name: admin.name });
-  if (problem) throw new DomainError('weak_password', PASSWORD_PROBLEM_MESSAGES[problem], 'newPassword');
+  if (problem) throw DomainError.because('weak_password', problem, PASSWORD_PROBLEM_MESSAGES[problem], 'newPassword');
   const passwordHash = await deps.hasher.hash(input.newPassword);
   const at = deps.clock.now();
   const replacement = newSession(deps.random, sessionPolicy(deps.config), at, {

@@ -42,6 +42,14 @@ export const ERROR_CATALOG = {
     status: 403,
     message: 'Confirm it is you first: enter your password and a code from your authenticator app, or use a passkey (it counts for 5 minutes).',
   },
+  api_key_scope: {
+    status: 403,
+    message: 'This API key\'s scope does not allow this. Delete, suspend, Reset MFA, roles and the policy need a key with the sensitive scope.',
+  },
+  fresh_second_factor_required: {
+    status: 403,
+    message: 'A key with the sensitive scope is made after a second factor proven in the last 5 minutes: confirm it is you with your authenticator app or a passkey.',
+  },
   mfa_enrolment_required: {
     status: 403,
     message: 'Multi-factor authentication is required for this account: set up a passkey or an authenticator app first.',
@@ -92,6 +100,11 @@ export class DomainError extends Error {
   readonly status: number;
   /** Sent as Retry-After on 429 and 503 answers. */
   retryAfterSeconds?: number;
+  /**
+   * Why, for a code with several causes (`invalid_token`, `weak_password`): a stable word a
+   * script or the console branches on, since `message` is English and may be reworded.
+   */
+  reason?: string;
   constructor(
     readonly code: ErrorCode,
     message?: string,
@@ -103,6 +116,12 @@ export class DomainError extends Error {
     this.status = status ?? ERROR_CATALOG[code].status;
   }
 
+  static because(code: ErrorCode, reason: string, message?: string, field?: string): DomainError {
+    const error = new DomainError(code, message, field);
+    error.reason = reason;
+    return error;
+  }
+
   static retryAfter(code: ErrorCode, retryAfterMs: number, message?: string): DomainError {
     const error = new DomainError(code, message);
     error.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
@@ -110,6 +129,6 @@ export class DomainError extends Error {
   }
 }
 
-export function errorBody(code: string, message: string, field?: string) {
-  return { error: field === undefined ? { code, message } : { code, message, field } };
+export function errorBody(code: string, message: string, field?: string, reason?: string) {
+  return { error: { code, message, ...(field === undefined ? {} : { field }), ...(reason === undefined ? {} : { reason }) } };
 }

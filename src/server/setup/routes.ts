@@ -49,26 +49,57 @@ const ASK_FOR_EMAIL =
   'Ask another administrator to send you a new email with Resend Email. If nobody else can log in, run `latchkey admin setup-link --email <your email>` on the server to print a new link.';
 const FIRST_ADMIN_LINK = 'Run `latchkey first-admin-link` on the server to print a new link for the first administrator.';
 
+/**
+ * Why a setup link cannot be used, as `error.reason` of `invalid_token` (docs/errors.md): the
+ * console words each reason itself, in its reader's language. A first-administrator link has
+ * reasons of its own, since its holder can only print a new link on the server.
+ */
+export type DeadLinkCode =
+  | 'no_link'
+  | 'malformed'
+  | 'superseded'
+  | 'used'
+  | 'expired'
+  | 'too_many_failures'
+  | 'suspended'
+  | 'first_admin_exists'
+  | 'first_admin_expired'
+  | 'first_admin_invalid';
+
 /** What the page tells someone whose link cannot be used: why, when that is known, and what to do. */
-async function deadLinkMessage(deps: Deps, presented: string | null): Promise<string> {
-  if (presented === null) return 'Open the link in your setup email to continue. This browser holds no setup in progress.';
+async function deadLink(deps: Deps, presented: string | null): Promise<DomainError> {
+  const answer = (reason: DeadLinkCode, message: string) => DomainError.because('invalid_token', reason, message);
+  if (presented === null) return answer('no_link', 'Open the link in your setup email to continue. This browser holds no setup in progress.');
   const { reason, row } = await whyUnusable(deps.db, deps.clock.now(), presented);
-  const advice = row?.purpose === 'bootstrap' ? FIRST_ADMIN_LINK : ASK_FOR_EMAIL;
+  const firstAdmin = row?.purpose === 'bootstrap';
+  const advice = firstAdmin ? FIRST_ADMIN_LINK : ASK_FOR_EMAIL;
   switch (reason) {
     case 'used':
-      return 'This setup is already complete: the link was used. Log in with your email and password.';
+      return answer('used', 'This setup is already complete: the link was used. Log in with your email and password.');
     case 'too_many_failures':
-      return `This link ended after too many wrong codes. ${advice}`;
-    case 'expired':
-      return `This link expired at ${new Date(row!.expires_at).toISOString().replace('T', ' ').replace(/:\d\d\.\d{3}Z$/, ' UTC')}. ${advice}`;
+      return answer('too_many_failures', `This link ended after too many wrong codes. ${advice}`);
+    case 'expired': {
+      const at = new Date(row!.expires_at).toISOString().replace('T', ' ').replace(/:\d\d\.\d{3}Z$/, ' UTC');
+      return answer(firstAdmin ? 'first_admin_expired' : 'expired', `This link expired at ${at}. ${advice}`);
+    }
+    case 'malformed':
     case 'unknown':
-      if (row?.purpose === 'bootstrap' && (await countAdmins(deps.db)) > 0) return 'The first administrator exists already. Log in, or ask an administrator to add you.';
-      if (row) return 'This account is suspended. Ask another administrator to lift the suspension and send you a new email.';
+      if (firstAdmin && (await countAdmins(deps.db)) > 0) return answer('first_admin_exists', 'The first administrator exists already. Log in, or ask an administrator to add you.');
+      if (row) return answer('suspended', 'This account is suspended. Ask another administrator to lift the suspension and send you a new email.');
       // With no administrator yet, the only links there can be are first-administrator ones.
       if ((await countAdmins(deps.db)) === 0) {
-        return `This link is not valid: a newer one was printed, it was opened already in another browser, or it was copied incompletely. ${FIRST_ADMIN_LINK}`;
+        return answer(
+          'first_admin_invalid',
+          `This link is not valid: a newer one was printed, it was opened already in another browser, or it was copied incompletely. ${FIRST_ADMIN_LINK}`,
+        );
       }
-      return `This link is not valid: it was replaced by a newer email, opened already in another browser, or copied incompletely. Use the link in your newest setup email. ${ASK_FOR_EMAIL}`;
+      if (reason === 'malformed') {
+        return answer('malformed', `This link is not valid: it is incomplete, perhaps cut short when it was copied. Open the link from your newest setup email as it is. ${ASK_FOR_EMAIL}`);
+      }
+      return answer(
+        'superseded',
+        `This link is not valid: it was replaced by a newer email, opened already in another browser, or copied incompletely. Use the link in your newest setup email. ${ASK_FOR_EMAIL}`,
+      );
   }
 }
 
@@ -90,7 +121,7 @@ export function setupRoutes(deps: Deps): FastifyPluginAsync {
       ctx = await resolveSetup(deps, presented === null ? undefined : `Bearer ${presented}`);
     } catch (error) {
       if (!(error instanceof DomainError) || error.code !== 'invalid_token') throw error;
-      throw new DomainError('invalid_token', await deadLinkMessage(deps, presented));
+      throw await deadLink(deps, presented);
     }
     await refundAddress(deps, clientFactsOf(request));
     return ctx;
@@ -133,7 +164,7 @@ export function setupRoutes(deps: Deps): FastifyPluginAsync {
       async (request, reply) => {
         const ctx = await resolve(request);
         const handle = await exchangeSetupToken(deps.db, deps.random, ctx.token);
-        if (handle === null) throw new DomainError('invalid_token', await deadLinkMessage(deps, bearerToken(request.headers.authorization)));
+        if (handle === null) throw await deadLink(deps, bearerToken(request.headers.authorization));
         reply.header('cache-control', 'no-store');
         setSetupCookie(reply, handle, ctx.token.expires_at);
         return setupState(deps, ctx);

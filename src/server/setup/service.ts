@@ -157,7 +157,7 @@ function requireAdmin(ctx: SetupContext): AdminRow {
 
 async function checkedPasswordHash(deps: Deps, password: string, context: { email: string; name: string }): Promise<string> {
   const problem = findPasswordProblem(password, context);
-  if (problem) throw new DomainError('weak_password', PASSWORD_PROBLEM_MESSAGES[problem], 'password');
+  if (problem) throw DomainError.because('weak_password', problem, PASSWORD_PROBLEM_MESSAGES[problem], 'password');
   return deps.hasher.hash(password);
 }
 

@@ -61,15 +61,16 @@ export async function findUsableSetupToken(db: Db, now: number, token: string): 
 }
 
 /** Why a link this string names cannot be used, as far as the holder of its secret may learn. */
-export type DeadLinkReason = 'unknown' | 'expired' | 'used' | 'too_many_failures';
+export type DeadLinkReason = 'unknown' | 'malformed' | 'expired' | 'used' | 'too_many_failures';
 
 /**
- * A reason is told only to whoever presents the row's secret; any other string is
- * `unknown`, so a guess learns nothing about the links that exist.
+ * A reason is told only to whoever presents the row's secret; any other string of a link's
+ * form is `unknown`, so a guess learns nothing about the links that exist. A string not of
+ * that form (a link cut short when copied) is `malformed`, which anyone can tell.
  */
 export async function whyUnusable(db: Db, now: number, token: string): Promise<{ reason: DeadLinkReason; row: SetupTokenRow | null }> {
   const parsed = parseToken(token);
-  if (!parsed) return { reason: 'unknown', row: null };
+  if (!parsed) return { reason: 'malformed', row: null };
   const row = await db.selectFrom('setup_tokens').selectAll().where('id', '=', parsed.id).executeTakeFirst();
   if (!row || !secretMatches(parsed.secret, row.secret_hash)) return { reason: 'unknown', row: null };
   if (row.used_at !== null) return { reason: 'used', row };

@@ -1,7 +1,12 @@
 /** The console's only way to the server: same-origin JSON requests with the session cookie. */
 import type { ErrorBody } from '../../shared/api';
 import i18next from '../i18n';
+import { sentenceFor } from './errors';
 
+/**
+ * A refusal of the server. `message` is the console's own sentence for its code and reason
+ * (lib/errors.ts), in the reader's language; the server's English words are not kept.
+ */
 export class ApiFailure extends Error {
   constructor(
     readonly status: number,
@@ -9,6 +14,7 @@ export class ApiFailure extends Error {
     message: string,
     readonly field?: string,
     readonly retryAfterSeconds?: number,
+    readonly reason?: string,
   ) {
     super(message);
   }
@@ -45,9 +51,10 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
     throw new ApiFailure(
       response.status,
       error?.code ?? 'unexpected_response',
-      error?.message ?? i18next.t('common:errors.unexpected', { status: response.status }),
+      error?.code ? sentenceFor(error.code, error.reason) : i18next.t('common:errors.unexpected', { status: response.status }),
       error?.field,
       Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
+      error?.reason,
     );
   }
   return data as T;

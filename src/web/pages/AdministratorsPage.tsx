@@ -113,7 +113,7 @@ export function setupEmailSentence(mail: SetupEmail | null): string {
   }
 }
 
-/** The page's own sentence for the refusals it expects; any other failure as the server worded it. */
+/** The page's own sentence for the refusals it expects; any other failure in the console's words for its code. */
 function describeAdminFailure(error: unknown): string {
   if (error instanceof ApiFailure) {
     switch (error.code) {

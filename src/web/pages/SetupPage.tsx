@@ -210,7 +210,7 @@ function Progress({ current, mfa }: { current: 1 | 2 | 3; mfa: boolean }) {
   );
 }
 
-/** A link that cannot be used: the server's words say why, when known, and what to do. */
+/** A link that cannot be used: why, when known, and what to do, worded for the server's reason (lib/errors.ts). */
 function InvalidLink({ message }: { message: string }) {
   const { t } = useTranslation('setup');
   return (
@@ -226,7 +226,7 @@ function InvalidLink({ message }: { message: string }) {
   );
 }
 
-/** Shows `latchkey …` commands in the server's words as code. */
+/** Shows the `latchkey …` commands of a sentence as code. */
 function CommandText({ text }: { text: string }) {
   return <>{text.split(/`([^`]+)`/).map((part, index) => (index % 2 === 1 ? <code key={index}>{part}</code> : part))}</>;
 }
