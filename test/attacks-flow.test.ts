@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { issueSetupToken } from '../src/server/setup/tokens.js';
-import { createTestContext, dialects, login, seedAdmin, STRONG_PASSWORD, type TestContext } from './support/context.js';
+import { createTestContext, dialects, login, productionHasher, seedAdmin, STRONG_PASSWORD, type TestContext } from './support/context.js';
 import { codeAt, enrolledAdmin, fullLogin, mailTo } from './support/attack-kit.js';
 import { passwordStep, secondFactor, setupCall } from './support/flow.js';
 
@@ -227,14 +227,20 @@ for (const dialect of dialects()) {
     });
 
     test('#31 a database dump holds sealed secrets and argon2id hashes with unique salts', async () => {
-      const admin = await enrolledAdmin(ctx);
-      await enrolledAdmin(ctx, 'alan@example.org', 'alan has a passphrase too');
-      const [totp] = await ctx.db.selectFrom('totp_authenticators').selectAll().where('admin_id', '=', admin.id).execute();
-      assert.ok(!JSON.stringify(totp).includes(admin.secret));
-      assert.match(totp!.secret_sealed, /^v1\.[0-9a-f]{12}\./);
-      const hashes = (await ctx.db.selectFrom('admins').select('password_hash').execute()).map((r) => r.password_hash!);
-      for (const hash of hashes) assert.match(hash, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
-      assert.equal(new Set(hashes.map((h) => h.split('$')[4])).size, hashes.length, 'unique salts');
+      // The server's own hasher, with the OWASP parameters the dump must show.
+      const own = await createTestContext(dialect, { hasher: productionHasher() });
+      try {
+        const admin = await enrolledAdmin(own);
+        await enrolledAdmin(own, 'alan@example.org', 'alan has a passphrase too');
+        const [totp] = await own.db.selectFrom('totp_authenticators').selectAll().where('admin_id', '=', admin.id).execute();
+        assert.ok(!JSON.stringify(totp).includes(admin.secret));
+        assert.match(totp!.secret_sealed, /^v1\.[0-9a-f]{12}\./);
+        const hashes = (await own.db.selectFrom('admins').select('password_hash').execute()).map((r) => r.password_hash!);
+        for (const hash of hashes) assert.match(hash, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+        assert.equal(new Set(hashes.map((h) => h.split('$')[4])).size, hashes.length, 'unique salts');
+      } finally {
+        await own.close();
+      }
     });
 
     test('#32 enabling, removing and password changes are notified by email with what to do if it was not them', async () => {

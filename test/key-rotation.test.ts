@@ -25,7 +25,7 @@ import { deliverDueMail } from '../src/server/mail/worker.js';
 import { openRuntime, type Runtime } from '../src/server/runtime.js';
 import { createPostgresDatabase, dialects, dropPostgresDatabase, TestClock, TEST_PUBLIC_URL, type TestContext } from './support/context.js';
 import { completeSetup, tokenFromLink } from './support/flow.js';
-import { oathtoolTotp } from './support/oathtool.js';
+import { totpAt } from './support/totp-codes.js';
 import { runLatchkey } from './support/process.js';
 import { startSmtpServer, type TestSmtpServer } from './support/smtp.js';
 
@@ -89,7 +89,7 @@ for (const dialect of dialects()) {
         method: 'POST',
         url: '/api/v1/auth/mfa/totp',
         headers: { cookie: `${cookie.name}=${cookie.value}` },
-        payload: { code: oathtoolTotp(secret, clock.now()) },
+        payload: { code: totpAt(secret, clock.now()) },
       });
     };
     const sealedValues = async (db: Db) => [

@@ -1,13 +1,13 @@
 /**
  * The seed article end to end over HTTP: Enable MFA, Save Administrator, Resend Email,
  * the email received by a real SMTP server, the link followed, the same password kept,
- * the QR code read back, codes computed by oathtool, then login with a one-time password.
+ * the QR code read back, codes computed as an authenticator app does, then login with a one-time password.
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { createTestContext, dialects, login, seedAdmin, type TestContext } from './support/context.js';
 import { completeSetup, deliverMail, passwordStep, secondFactor, setupCall, setupLinkFrom, tokenFromLink } from './support/flow.js';
-import { oathtoolTotp } from './support/oathtool.js';
+import { totpAt } from './support/totp-codes.js';
 import { startSmtpServer, type TestSmtpServer } from './support/smtp.js';
 
 const GRACE_PASSWORD = 'grace keeps this passphrase';
@@ -90,7 +90,7 @@ for (const dialect of dialects()) {
       assert.match(setupLinkFrom(mail!), /^http:\/\/latchkey\.test\//);
     });
 
-    test('the setup: same password kept, QR code scanned, first code from oathtool, ten recovery codes', async () => {
+    test('the setup: same password kept, QR code scanned, first code from the app, ten recovery codes', async () => {
       const token = tokenFromLink(setupLinkFrom(await enableMfaAndResendEmail()));
       const state = await setupCall(ctx, token, 'GET', '');
       assert.equal(state.statusCode, 200);
@@ -117,7 +117,7 @@ for (const dialect of dialects()) {
       const pw = await setupCall(ctx, token, 'POST', '/password', { password: GRACE_PASSWORD });
       assert.equal(pw.cookies.length, 0);
       const totp = await setupCall(ctx, token, 'POST', '/totp');
-      const verify = await setupCall(ctx, token, 'POST', '/totp/verify', { code: oathtoolTotp(totp.json().secret, ctx.clock.now()) });
+      const verify = await setupCall(ctx, token, 'POST', '/totp/verify', { code: totpAt(totp.json().secret, ctx.clock.now()) });
       assert.equal(verify.statusCode, 200);
       assert.equal(verify.cookies.length, 0, 'no cookie is set');
       const sessions = await ctx.db.selectFrom('sessions').selectAll().where('admin_id', '=', graceId).execute();
@@ -137,7 +137,7 @@ for (const dialect of dialects()) {
       const session = await ctx.app.inject({ method: 'GET', url: '/api/v1/auth/session', headers: { cookie: pending } });
       assert.equal(session.json().status, 'mfa_required');
 
-      const done = await secondFactor(ctx, pending, 'totp', oathtoolTotp(secret, ctx.clock.now()));
+      const done = await secondFactor(ctx, pending, 'totp', totpAt(secret, ctx.clock.now()));
       assert.equal(done.statusCode, 200);
       assert.deepEqual(done.json(), { status: 'authenticated' });
       const full = done.cookies.find((c) => c.name === 'latchkey_session')!;
@@ -151,7 +151,7 @@ for (const dialect of dialects()) {
     test('a code is accepted once: the same code for a second login is refused', async () => {
       const { secret } = await enrolGrace();
       ctx.clock.advance(60_000);
-      const code = oathtoolTotp(secret, ctx.clock.now());
+      const code = totpAt(secret, ctx.clock.now());
       const first = await passwordStep(ctx, 'grace@example.org', GRACE_PASSWORD);
       assert.equal((await secondFactor(ctx, first.cookie, 'totp', code)).statusCode, 200);
       const second = await passwordStep(ctx, 'grace@example.org', GRACE_PASSWORD);
@@ -163,9 +163,9 @@ for (const dialect of dialects()) {
     test('after a step is accepted, the still-valid code of the step before it is refused', async () => {
       const { secret } = await enrolGrace();
       ctx.clock.advance(120_000);
-      const earlier = oathtoolTotp(secret, ctx.clock.now() - 30_000);
+      const earlier = totpAt(secret, ctx.clock.now() - 30_000);
       const first = await passwordStep(ctx, 'grace@example.org', GRACE_PASSWORD);
-      assert.equal((await secondFactor(ctx, first.cookie, 'totp', oathtoolTotp(secret, ctx.clock.now()))).statusCode, 200);
+      assert.equal((await secondFactor(ctx, first.cookie, 'totp', totpAt(secret, ctx.clock.now()))).statusCode, 200);
       const second = await passwordStep(ctx, 'grace@example.org', GRACE_PASSWORD);
       assert.equal((await secondFactor(ctx, second.cookie, 'totp', earlier)).statusCode, 401);
     });
@@ -173,7 +173,7 @@ for (const dialect of dialects()) {
     test('two logins racing with the same code: exactly one wins', async () => {
       const { secret } = await enrolGrace();
       ctx.clock.advance(60_000);
-      const code = oathtoolTotp(secret, ctx.clock.now());
+      const code = totpAt(secret, ctx.clock.now());
       const pendings = [];
       for (let i = 0; i < 4; i++) pendings.push((await passwordStep(ctx, 'grace@example.org', GRACE_PASSWORD)).cookie);
       const results = await Promise.all(pendings.map((cookie) => secondFactor(ctx, cookie, 'totp', code)));
@@ -253,7 +253,7 @@ for (const dialect of dialects()) {
       const { secret } = await enrolGrace();
       const { cookie } = await passwordStep(ctx, 'grace@example.org', GRACE_PASSWORD);
       ctx.clock.advance(5 * 60_000);
-      const late = await secondFactor(ctx, cookie, 'totp', oathtoolTotp(secret, ctx.clock.now()));
+      const late = await secondFactor(ctx, cookie, 'totp', totpAt(secret, ctx.clock.now()));
       assert.equal(late.statusCode, 401);
       assert.equal(late.json().error.code, 'no_pending_login');
     });
@@ -262,7 +262,7 @@ for (const dialect of dialects()) {
       const { secret } = await enrolGrace();
       ctx.clock.advance(60_000);
       const { cookie } = await passwordStep(ctx, 'grace@example.org', GRACE_PASSWORD);
-      const right = oathtoolTotp(secret, ctx.clock.now());
+      const right = totpAt(secret, ctx.clock.now());
       const wrong = right === '000000' ? '111111' : '000000';
       for (let i = 0; i < 5; i++) assert.equal((await secondFactor(ctx, cookie, 'totp', wrong)).json().error.code, 'invalid_code');
       const sixth = await secondFactor(ctx, cookie, 'totp', right);
@@ -273,7 +273,7 @@ for (const dialect of dialects()) {
     test('the audit log follows every step and holds no code, password, seed or token', async () => {
       const { secret, recoveryCodes } = await enrolGrace();
       ctx.clock.advance(60_000);
-      const code = oathtoolTotp(secret, ctx.clock.now());
+      const code = totpAt(secret, ctx.clock.now());
       const { cookie } = await passwordStep(ctx, 'grace@example.org', GRACE_PASSWORD);
       await secondFactor(ctx, cookie, 'totp', code);
       const events = await ctx.db.selectFrom('audit_events').selectAll().where('target_admin_id', '=', graceId).orderBy('id').execute();

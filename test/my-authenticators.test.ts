@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import { createTestContext, dialects, login, seedAdmin, sessionCookieFrom, type TestContext } from './support/context.js';
 import { enrolledAdmin, mailTo, type EnrolledAdmin } from './support/attack-kit.js';
 import { passwordStep, secondFactor } from './support/flow.js';
-import { oathtoolTotp } from './support/oathtool.js';
+import { totpAt } from './support/totp-codes.js';
 import { decodeQrSvg } from './support/qr.js';
 
 /** How long a second factor counts as a fresh proof (issue: step-up within 5 minutes). */
@@ -28,7 +28,7 @@ for (const dialect of dialects()) {
     /** The code of the app with this secret, 30 s on, so that no code is refused as a replay. */
     const nextCode = (secret: string) => {
       ctx.clock.advance(30_000);
-      return oathtoolTotp(secret, ctx.clock.now());
+      return totpAt(secret, ctx.clock.now());
     };
 
     /** Password and a code from the app with this secret: a full session's cookie. */
@@ -55,7 +55,7 @@ for (const dialect of dialects()) {
       const { id, secret, qrSvg } = started.json();
       const scanned = new URL(decodeQrSvg(qrSvg)).searchParams.get('secret')!;
       assert.equal(scanned, secret);
-      const confirmed = await call(cookie, 'POST', `/api/v1/auth/authenticators/totp/${id}/confirm`, { code: oathtoolTotp(scanned, ctx.clock.now()) });
+      const confirmed = await call(cookie, 'POST', `/api/v1/auth/authenticators/totp/${id}/confirm`, { code: totpAt(scanned, ctx.clock.now()) });
       assert.equal(confirmed.statusCode, 200, confirmed.body);
       return { id: id as string, secret: scanned, answer: confirmed.json() };
     }
@@ -191,7 +191,7 @@ for (const dialect of dialects()) {
       const wrongPassword = await stepUp(cookie, 'not the password at all', nextCode(grace.secret));
       assert.equal(wrongPassword.statusCode, 401);
       assert.deepEqual(wrongPassword.json().error, { code: 'invalid_credentials', message: 'The password is not correct.', field: 'password' });
-      const wrongCode = await stepUp(cookie, grace.password, '000000' === oathtoolTotp(grace.secret, ctx.clock.now()) ? '111111' : '000000');
+      const wrongCode = await stepUp(cookie, grace.password, '000000' === totpAt(grace.secret, ctx.clock.now()) ? '111111' : '000000');
       assert.equal(wrongCode.statusCode, 401);
       assert.equal(wrongCode.json().error.code, 'invalid_code');
       assert.equal(wrongCode.json().error.field, 'code');
@@ -205,7 +205,7 @@ for (const dialect of dialects()) {
 
       // Five more wrong passwords: the account locks, at step-up and at login alike.
       for (let i = 0; i < 5; i++) assert.equal((await stepUp(cookie, `wrong password number ${i}`, '000000')).statusCode, 401);
-      const locked = await stepUp(cookie, grace.password, oathtoolTotp(grace.secret, ctx.clock.now()));
+      const locked = await stepUp(cookie, grace.password, totpAt(grace.secret, ctx.clock.now()));
       assert.equal(locked.statusCode, 429, locked.body);
       assert.ok(Number(locked.headers['retry-after']) > 0);
       const atLogin = await passwordStep(ctx, grace.email, grace.password);

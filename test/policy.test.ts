@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import { createTestContext, dialects, login, seedAdmin, sessionCookieFrom, STRONG_PASSWORD, type TestContext } from './support/context.js';
 import { codeAt, enrolledAdmin, fullLogin, type EnrolledAdmin } from './support/attack-kit.js';
 import { passwordStep } from './support/flow.js';
-import { oathtoolTotp } from './support/oathtool.js';
+import { totpAt } from './support/totp-codes.js';
 
 const DAY = 86_400_000;
 /** How long a second factor counts as a fresh proof (within the last 5 minutes, as the roles and step-up rules say). */
@@ -224,7 +224,7 @@ for (const dialect of dialects()) {
         const started = await call(grace.cookie, 'POST', '/api/v1/auth/authenticators/totp', { name: 'Pixel app' });
         assert.equal(started.statusCode, 200, started.body);
         const { id, secret } = started.json();
-        const confirmed = await call(grace.cookie, 'POST', `/api/v1/auth/authenticators/totp/${id}/confirm`, { code: oathtoolTotp(secret, ctx.clock.now()) });
+        const confirmed = await call(grace.cookie, 'POST', `/api/v1/auth/authenticators/totp/${id}/confirm`, { code: totpAt(secret, ctx.clock.now()) });
         assert.equal(confirmed.statusCode, 200, confirmed.body);
         assert.equal(confirmed.json().recoveryCodes.length, 10);
         assert.equal(confirmed.json().sessionToken, undefined, 'the new session is in the cookie only');
@@ -269,7 +269,7 @@ for (const dialect of dialects()) {
       const step = await passwordStep(ctx, 'grace@example.org', STRONG_PASSWORD);
       assert.equal(step.response.json().status, 'authenticated');
       const started = (await call(step.cookie, 'POST', '/api/v1/auth/authenticators/totp', { name: 'Pixel app' })).json();
-      const confirmed = await call(step.cookie, 'POST', `/api/v1/auth/authenticators/totp/${started.id}/confirm`, { code: oathtoolTotp(started.secret, ctx.clock.now()) });
+      const confirmed = await call(step.cookie, 'POST', `/api/v1/auth/authenticators/totp/${started.id}/confirm`, { code: totpAt(started.secret, ctx.clock.now()) });
       assert.equal(confirmed.statusCode, 200, confirmed.body);
       const full = sessionCookieFrom(confirmed)!;
       assert.deepEqual((await call(full, 'GET', '/api/v1/auth/session')).json().status, 'authenticated');
@@ -322,7 +322,7 @@ for (const dialect of dialects()) {
           prepare: async (actor, cookie) => {
             // A second app (the login's proof is fresh), so that one may go while MFA is required.
             const started = (await call(cookie, 'POST', '/api/v1/auth/authenticators/totp', { name: 'Spare phone' })).json();
-            const confirmed = await call(cookie, 'POST', `/api/v1/auth/authenticators/totp/${started.id}/confirm`, { code: oathtoolTotp(started.secret, ctx.clock.now()) });
+            const confirmed = await call(cookie, 'POST', `/api/v1/auth/authenticators/totp/${started.id}/confirm`, { code: totpAt(started.secret, ctx.clock.now()) });
             assert.equal(confirmed.statusCode, 200, confirmed.body);
             return { method: 'DELETE', url: `/api/v1/auth/authenticators/${started.id}`, ok: 204 };
           },

@@ -4,7 +4,7 @@ import { cryptoRandom } from '../src/server/core/ports.js';
 import { issueSetupToken } from '../src/server/setup/tokens.js';
 import { createTestContext, dialects, seedAdmin, STRONG_PASSWORD, type TestContext } from './support/context.js';
 import { completeSetup, passwordStep, secondFactor } from './support/flow.js';
-import { oathtoolTotp } from './support/oathtool.js';
+import { totpAt } from './support/totp-codes.js';
 
 for (const dialect of dialects()) {
   describe(`the words for a code that was already used (${dialect})`, () => {
@@ -19,7 +19,7 @@ for (const dialect of dialects()) {
       const { token } = await issueSetupToken(ctx.db, cryptoRandom, ctx.clock.now(), { adminId: grace.id, purpose: 'setup', ttlMs: 3_600_000 });
       const { secret } = await completeSetup(ctx, token, STRONG_PASSWORD);
       ctx.clock.advance(30_000);
-      const code = oathtoolTotp(secret, ctx.clock.now());
+      const code = totpAt(secret, ctx.clock.now());
 
       const first = await passwordStep(ctx, 'grace@example.org', STRONG_PASSWORD);
       assert.equal((await secondFactor(ctx, first.cookie, 'totp', code)).statusCode, 200);

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createPostgresDatabase, dialects, dropPostgresDatabase } from './support/context.js';
 import { runLatchkey, startServer, type RunningServer } from './support/process.js';
-import { oathtoolTotp } from './support/oathtool.js';
+import { totpAt } from './support/totp-codes.js';
 import { startSmtpServer, type TestSmtpServer } from './support/smtp.js';
 
 for (const dialect of dialects()) {
@@ -115,7 +115,7 @@ for (const dialect of dialects()) {
       assert.equal((await call('/password', { password: 'grace chooses a passphrase' })).status, 204);
       const enrolment = (await (await call('/totp', undefined)).json()) as { secret: string };
       seed = enrolment.secret;
-      const verify = await call('/totp/verify', { code: oathtoolTotp(seed, Date.now()) });
+      const verify = await call('/totp/verify', { code: totpAt(seed, Date.now()) });
       assert.equal(verify.status, 200);
 
       const login = await fetch(`${server.baseUrl}/api/v1/auth/login`, {
@@ -126,7 +126,7 @@ for (const dialect of dialects()) {
       assert.equal(((await login.json()) as { status: string }).status, 'mfa_required');
       const pending = login.headers.getSetCookie()[0]!.split(';')[0]!;
       // The enrolment spent the current step; the next step's code is the next valid one.
-      const next = oathtoolTotp(seed, Date.now() + 30_000);
+      const next = totpAt(seed, Date.now() + 30_000);
       const second = await fetch(`${server.baseUrl}/api/v1/auth/mfa/totp`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', cookie: pending },

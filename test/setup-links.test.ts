@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import { issueBootstrapLinkIfEmpty } from '../src/server/setup/bootstrap.js';
 import { createTestContext, dialects, login, seedAdmin, STRONG_PASSWORD, type TestContext } from './support/context.js';
 import { completeSetup, passwordStep, secondFactor, setupCall, tokenFromLink } from './support/flow.js';
-import { oathtoolTotp } from './support/oathtool.js';
+import { totpAt } from './support/totp-codes.js';
 
 const NEW_PASSWORD = 'a brand new passphrase for grace';
 
@@ -98,10 +98,10 @@ for (const dialect of dialects()) {
       const first = (await setupCall(ctx, token, 'POST', '/totp')).json();
       const second = (await setupCall(ctx, token, 'POST', '/totp')).json();
       assert.notEqual(first.secret, second.secret);
-      const stale = await setupCall(ctx, token, 'POST', '/totp/verify', { code: oathtoolTotp(first.secret, ctx.clock.now()) });
+      const stale = await setupCall(ctx, token, 'POST', '/totp/verify', { code: totpAt(first.secret, ctx.clock.now()) });
       assert.equal(stale.statusCode, 400);
       assert.equal(stale.json().error.code, 'invalid_code');
-      const fresh = await setupCall(ctx, token, 'POST', '/totp/verify', { code: oathtoolTotp(second.secret, ctx.clock.now()) });
+      const fresh = await setupCall(ctx, token, 'POST', '/totp/verify', { code: totpAt(second.secret, ctx.clock.now()) });
       assert.equal(fresh.statusCode, 200);
     });
 
@@ -132,7 +132,7 @@ for (const dialect of dialects()) {
       const token = await resend();
       await setupCall(ctx, token, 'POST', '/password', { password: NEW_PASSWORD });
       const { secret } = (await setupCall(ctx, token, 'POST', '/totp')).json();
-      const right = oathtoolTotp(secret, ctx.clock.now());
+      const right = totpAt(secret, ctx.clock.now());
       const wrong = right === '000000' ? '111111' : '000000';
       for (let i = 0; i < 10; i++) assert.equal((await setupCall(ctx, token, 'POST', '/totp/verify', { code: wrong })).statusCode, 400);
       assert.equal((await setupCall(ctx, token, 'POST', '/totp/verify', { code: right })).statusCode, 404);
@@ -152,7 +152,7 @@ for (const dialect of dialects()) {
       ctx.clock.advance(60_000);
       const { cookie, response } = await passwordStep(ctx, 'grace@example.org', NEW_PASSWORD);
       assert.equal(response.json().status, 'mfa_required', 'the reset password still needs the app');
-      assert.equal((await secondFactor(ctx, cookie, 'totp', oathtoolTotp(secret, ctx.clock.now()))).statusCode, 200, 'the old app still works');
+      assert.equal((await secondFactor(ctx, cookie, 'totp', totpAt(secret, ctx.clock.now()))).statusCode, 200, 'the old app still works');
     });
 
     test('completing a setup ends every session of the account', async () => {
@@ -222,12 +222,12 @@ for (const dialect of dialects()) {
       assert.equal(created.json().passwordSet, true);
       assert.equal(created.json().mfaRequired, true);
       const totp = await setupCall(ctx, token, 'POST', '/totp');
-      const verify = await setupCall(ctx, token, 'POST', '/totp/verify', { code: oathtoolTotp(totp.json().secret, ctx.clock.now()) });
+      const verify = await setupCall(ctx, token, 'POST', '/totp/verify', { code: totpAt(totp.json().secret, ctx.clock.now()) });
       assert.equal(verify.statusCode, 200);
       ctx.clock.advance(60_000);
       const { cookie, response } = await passwordStep(ctx, 'root@example.org', NEW_PASSWORD);
       assert.equal(response.json().status, 'mfa_required');
-      assert.equal((await secondFactor(ctx, cookie, 'totp', oathtoolTotp(totp.json().secret, ctx.clock.now()))).statusCode, 200);
+      assert.equal((await secondFactor(ctx, cookie, 'totp', totpAt(totp.json().secret, ctx.clock.now()))).statusCode, 200);
     });
 
     test('no first-administrator link once an administrator exists, and an old one stops working', async () => {

@@ -11,7 +11,7 @@ import { cryptoRandom } from '../src/server/core/ports.js';
 import { issueBootstrapLinkIfEmpty } from '../src/server/setup/bootstrap.js';
 import { issueSetupToken } from '../src/server/setup/tokens.js';
 import { createTestContext, dialects, seedAdmin, STRONG_PASSWORD, type TestContext } from './support/context.js';
-import { oathtoolTotp } from './support/oathtool.js';
+import { totpAt } from './support/totp-codes.js';
 import { setupCall, tokenFromLink } from './support/flow.js';
 
 function setupCookie(response: LightMyRequestResponse) {
@@ -66,7 +66,7 @@ for (const dialect of dialects()) {
       assert.equal((await withCookie(cookie.value, 'GET', '')).json().passwordSet, true, 'a reload after the password goes on to the authenticator');
       const enrolment = await withCookie(cookie.value, 'POST', '/totp');
       assert.equal(enrolment.statusCode, 200);
-      const verified = await withCookie(cookie.value, 'POST', '/totp/verify', { code: oathtoolTotp(enrolment.json().secret, ctx.clock.now()) });
+      const verified = await withCookie(cookie.value, 'POST', '/totp/verify', { code: totpAt(enrolment.json().secret, ctx.clock.now()) });
       assert.equal(verified.statusCode, 200, verified.body);
       assert.equal(verified.json().recoveryCodes.length, 10);
 

@@ -14,6 +14,7 @@ import {
 } from '../src/server/authenticators/totp/algorithm.js';
 import { cryptoRandom, type RandomSource } from '../src/server/core/ports.js';
 import { oathtoolTotp } from './support/oathtool.js';
+import { totpAt } from './support/totp-codes.js';
 
 const ascii = (s: string) => new Uint8Array(Buffer.from(s, 'ascii'));
 
@@ -108,6 +109,16 @@ describe('secrets, URIs and oathtool agreement', () => {
       const secret = newTotpSecret(cryptoRandom);
       const at = Date.parse('2026-01-01T00:00:00Z') + i * 7_777_777;
       assert.equal(codeAtStep(secret, timeStep(at, 30), GA), oathtoolTotp(base32Secret(secret), at));
+    }
+  });
+
+  test('the codes the other tests type (otpauth, in process) agree with oathtool and with Latchkey', () => {
+    for (let i = 0; i < 20; i++) {
+      const secret = newTotpSecret(cryptoRandom);
+      const at = Date.parse('2026-11-27T12:00:00Z') + i * 3_333_333;
+      const expected = oathtoolTotp(base32Secret(secret), at);
+      assert.equal(totpAt(base32Secret(secret), at), expected);
+      assert.equal(codeAtStep(secret, timeStep(at, 30), GA), expected);
     }
   });
 });

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { chromiumMissingReason, launchChromium } from '../support/browser.js';
-import { oathtoolTotp } from '../support/oathtool.js';
+import { totpAt } from '../support/totp-codes.js';
 import { freePort, runLatchkey, startServer, type RunningServer } from '../support/process.js';
 
 const missing = chromiumMissingReason();
@@ -73,7 +73,7 @@ describe('axe on every page, light and dark, English and German', { skip: missin
       fetch(`${base}/api/v1/setup${url}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body ?? {}) });
     assert.equal((await call('/password', { password: PASSWORD })).status, 204);
     const { secret } = (await (await call('/totp')).json()) as { secret: string };
-    assert.equal((await call('/totp/verify', { code: oathtoolTotp(secret, Date.now()) })).status, 200);
+    assert.equal((await call('/totp/verify', { code: totpAt(secret, Date.now()) })).status, 200);
     // Hedy's link is not used: the setup page's first step.
     setupLink = /(http\S+\/setup#token=\S+)/.exec(await admin('hedy@example.org', 'Hedy Lamarr', ['--mfa-required'], null))![1]!;
     browser = await launchChromium();

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { chromiumMissingReason, launchChromium } from '../support/browser.js';
-import { oathtoolTotp } from '../support/oathtool.js';
+import { totpAt } from '../support/totp-codes.js';
 import { decodeQrPng } from '../support/png-qr.js';
 import { freePort, runLatchkey, startServer, type RunningServer } from '../support/process.js';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
@@ -189,14 +189,14 @@ describe('the console in Chromium', { skip: missing ?? false }, () => {
 
     const code = page.getByLabel('Code from the app');
     assert.equal(await code.getAttribute('autocomplete'), 'one-time-code');
-    const right = oathtoolTotp(graceSecret, Date.now());
+    const right = totpAt(graceSecret, Date.now());
     const wrong = right === '000000' ? '111111' : '000000';
     await code.fill(wrong);
     await page.getByRole('button', { name: 'Verify and activate' }).click();
     await page.getByText("That code didn't work.").waitFor();
     assert.equal(await code.inputValue(), wrong, 'the field keeps what was typed');
 
-    await code.fill(oathtoolTotp(graceSecret, Date.now()));
+    await code.fill(totpAt(graceSecret, Date.now()));
     await page.getByRole('button', { name: 'Verify and activate' }).click();
     await page.getByRole('heading', { name: 'Save your recovery codes' }).waitFor();
     recoveryCodes = await page.getByRole('list', { name: 'Recovery codes' }).locator('code').allInnerTexts();
@@ -228,7 +228,7 @@ describe('the console in Chromium', { skip: missing ?? false }, () => {
     assert.equal(await otp.getAttribute('inputmode'), 'numeric');
     await shot(page, '08-one-time-password');
 
-    const next = oathtoolTotp(graceSecret, Date.now() + 30_000);
+    const next = totpAt(graceSecret, Date.now() + 30_000);
     const wrong = next === '000000' ? '111111' : '000000';
     await page.getByLabel('One-time password').fill(wrong);
     await page.getByRole('button', { name: 'Verify' }).click();
@@ -518,7 +518,7 @@ describe('a first start, on the embedded defaults', { skip: missing ?? false }, 
       const qr = page.getByRole('img', { name: /QR code for adding ada@example\.org/ });
       await qr.waitFor();
       const secret = new URL(decodeQrPng(await qr.screenshot())).searchParams.get('secret')!;
-      await page.getByLabel('Code from the app').fill(oathtoolTotp(secret, Date.now()));
+      await page.getByLabel('Code from the app').fill(totpAt(secret, Date.now()));
       await page.getByRole('button', { name: 'Verify and activate' }).click();
       await page.getByLabel('I have saved these codes').check();
       await page.getByRole('button', { name: 'Finish' }).click();
@@ -526,7 +526,7 @@ describe('a first start, on the embedded defaults', { skip: missing ?? false }, 
       await page.getByLabel('Email').fill('ada@example.org');
       await page.getByLabel('Password').fill(ADA_PASSWORD);
       await page.getByRole('button', { name: 'Log in' }).click();
-      await page.getByLabel('One-time password').fill(oathtoolTotp(secret, Date.now() + 30_000));
+      await page.getByLabel('One-time password').fill(totpAt(secret, Date.now() + 30_000));
       await page.getByRole('button', { name: 'Verify' }).click();
       await page.getByRole('button', { name: 'Open Administrators' }).click();
       await page.getByText(/emails are being saved to the local mailbox folder/).waitFor();

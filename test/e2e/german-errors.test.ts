@@ -12,7 +12,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ERROR_CATALOG } from '../../src/server/core/errors.js';
 import { PASSWORD_PROBLEM_MESSAGES } from '../../src/server/core/passwords.js';
 import { chromiumMissingReason, launchChromium } from '../support/browser.js';
-import { oathtoolTotp } from '../support/oathtool.js';
+import { totpAt } from '../support/totp-codes.js';
 import { decodeQrPng } from '../support/png-qr.js';
 import { freePort, runLatchkey, startServer, type RunningServer } from '../support/process.js';
 
@@ -127,10 +127,10 @@ describe('the German console never shows the server\'s English', { skip: missing
     const qr = page.getByRole('img', { name: /QR-Code/ });
     await qr.waitFor();
     const secret = new URL(decodeQrPng(await qr.screenshot())).searchParams.get('secret')!;
-    await page.getByLabel('Code aus der App').fill(oathtoolTotp(secret, Date.now() - 3_600_000));
+    await page.getByLabel('Code aus der App').fill(totpAt(secret, Date.now() - 3_600_000));
     await page.getByRole('button', { name: 'Prüfen und aktivieren' }).click();
     await showsGerman(page, setupDe.app.failed);
-    await page.getByLabel('Code aus der App').fill(oathtoolTotp(secret, Date.now()));
+    await page.getByLabel('Code aus der App').fill(totpAt(secret, Date.now()));
     await page.getByRole('button', { name: 'Prüfen und aktivieren' }).click();
     await page.getByRole('heading', { name: 'Wiederherstellungscodes speichern' }).waitFor();
     await page.reload();
@@ -145,7 +145,7 @@ describe('the German console never shows the server\'s English', { skip: missing
     await showsGerman(page, loginDe.errors.invalidCredentials);
     await page.getByLabel('Passwort').fill(GRACE_PASSWORD);
     await page.getByRole('button', { name: 'Anmelden' }).click();
-    await page.getByLabel('Einmalpasswort').fill(oathtoolTotp(secret, Date.now() - 3_600_000));
+    await page.getByLabel('Einmalpasswort').fill(totpAt(secret, Date.now() - 3_600_000));
     await page.getByRole('button', { name: 'Prüfen' }).click();
     await showsGerman(page, loginDe.totp.failed);
     await context.close();

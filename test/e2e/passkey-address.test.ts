@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { chromiumMissingReason, launchChromium } from '../support/browser.js';
-import { oathtoolTotp } from '../support/oathtool.js';
+import { totpAt } from '../support/totp-codes.js';
 import { decodeQrPng } from '../support/png-qr.js';
 import { freePort, runLatchkey, startServer, type RunningServer } from '../support/process.js';
 
@@ -106,7 +106,7 @@ describe('passkeys and the address of the console, in Chromium', { skip: missing
     const qr = page.getByRole('img', { name: /QR code for adding ada@example\.org/ });
     await qr.waitFor();
     const secret = new URL(decodeQrPng(await qr.screenshot())).searchParams.get('secret')!;
-    await page.getByLabel('Code from the app').fill(oathtoolTotp(secret, Date.now()));
+    await page.getByLabel('Code from the app').fill(totpAt(secret, Date.now()));
     await page.getByRole('button', { name: 'Verify and activate' }).click();
     await page.getByLabel('I have saved these codes').check();
     await page.getByRole('button', { name: 'Finish' }).click();
@@ -114,7 +114,7 @@ describe('passkeys and the address of the console, in Chromium', { skip: missing
     await page.getByLabel('Email').fill('ada@example.org');
     await page.getByLabel('Password').fill(ADA_PASSWORD);
     await page.getByRole('button', { name: 'Log in' }).click();
-    await page.getByLabel('One-time password').fill(oathtoolTotp(secret, Date.now() + 30_000));
+    await page.getByLabel('One-time password').fill(totpAt(secret, Date.now() + 30_000));
     await page.getByRole('button', { name: 'Verify' }).click();
     await page.getByRole('heading', { name: 'Welcome, Ada Lovelace' }).waitFor();
 

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { chromiumMissingReason, launchChromium } from '../support/browser.js';
-import { oathtoolTotp } from '../support/oathtool.js';
+import { totpAt } from '../support/totp-codes.js';
 import { decodeQrPng } from '../support/png-qr.js';
 import { freePort, runLatchkey, startServer, type RunningServer } from '../support/process.js';
 import { createPostgresDatabase, dialects, dropPostgresDatabase } from '../support/context.js';
@@ -173,7 +173,7 @@ for (const dialect of dialects()) {
       const qr = alanPage.getByRole('img', { name: /QR code for adding alan@example\.org/ });
       await qr.waitFor();
       alanSecret = new URL(decodeQrPng(await qr.screenshot())).searchParams.get('secret')!;
-      await alanPage.getByLabel('Code from the app').fill(oathtoolTotp(alanSecret, Date.now()));
+      await alanPage.getByLabel('Code from the app').fill(totpAt(alanSecret, Date.now()));
       await alanPage.getByRole('button', { name: 'Verify and activate' }).click();
       const firstCodes = await saveCodes(alanPage);
 
@@ -199,7 +199,7 @@ for (const dialect of dialects()) {
       await alanPage.waitForFunction("document.activeElement?.getAttribute('autocomplete') === 'current-password'");
       assert.equal(await proof.locator('input[autocomplete="username"]').inputValue(), 'alan@example.org');
       await proof.getByLabel('Current password').fill('not the password of alan');
-      await proof.getByLabel('Code from your app').fill(oathtoolTotp(alanSecret, Date.now() + 30_000));
+      await proof.getByLabel('Code from your app').fill(totpAt(alanSecret, Date.now() + 30_000));
       await proof.getByRole('button', { name: 'Confirm' }).click();
       await proof.getByText('The password is not correct.').waitFor();
       await proof.getByLabel('Current password').fill(ALAN_PASSWORD);
@@ -212,7 +212,7 @@ for (const dialect of dialects()) {
       const pixelSecret = new URL(decodeQrPng(await newQr.screenshot())).searchParams.get('secret')!;
       assert.notEqual(pixelSecret, alanSecret);
       assert.equal((await add.getByLabel('Setup key').innerText()).replace(/\s+/g, ''), pixelSecret);
-      await add.getByLabel('Code from the app').fill(oathtoolTotp(pixelSecret, Date.now()));
+      await add.getByLabel('Code from the app').fill(totpAt(pixelSecret, Date.now()));
       await add.getByRole('button', { name: 'Verify and add' }).click();
       await alanPage.getByText('Added the authenticator app Pixel app.').waitFor();
       await rows.filter({ hasText: 'Pixel app' }).waitFor();

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { chromiumMissingReason, launchChromium } from '../support/browser.js';
-import { oathtoolTotp } from '../support/oathtool.js';
+import { totpAt } from '../support/totp-codes.js';
 import { decodeQrPng } from '../support/png-qr.js';
 import { freePort, runLatchkey, startServer, type RunningServer } from '../support/process.js';
 
@@ -85,7 +85,7 @@ describe('a policy that would end my own session, in Chromium', { skip: missing 
     const qr = ada.getByRole('img', { name: 'QR code for adding your account to an authenticator app' });
     await qr.waitFor();
     const secret = new URL(decodeQrPng(await qr.screenshot())).searchParams.get('secret')!;
-    await ada.getByLabel('Code from the app').fill(oathtoolTotp(secret, Date.now()));
+    await ada.getByLabel('Code from the app').fill(totpAt(secret, Date.now()));
     await ada.getByRole('button', { name: 'Verify and add' }).click();
     await ada.getByRole('heading', { name: 'Save your recovery codes' }).waitFor();
     await ada.getByLabel('I have saved these codes').check();

@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import type { Browser, Page } from 'playwright-core';
 import { chromiumMissingReason, launchChromium } from '../support/browser.js';
-import { oathtoolTotp } from '../support/oathtool.js';
+import { totpAt } from '../support/totp-codes.js';
 import { decodeQrPng } from '../support/png-qr.js';
 import { freePort, runLatchkey, startServer, type RunningServer } from '../support/process.js';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
@@ -95,7 +95,7 @@ describe('the MFA policy in Chromium', { skip: missing ?? false }, () => {
     const uri = decodeQrPng(await qr.screenshot());
     assert.ok(uri.startsWith(`otpauth://totp/Latchkey:${encodeURIComponent(email)}`), uri);
     const secret = new URL(uri).searchParams.get('secret')!;
-    await page.getByLabel('Code from the app').fill(oathtoolTotp(secret, Date.now()));
+    await page.getByLabel('Code from the app').fill(totpAt(secret, Date.now()));
     await page.getByRole('button', { name: 'Verify and add' }).click();
     await page.getByRole('heading', { name: 'Save your recovery codes' }).waitFor();
     assert.equal(await page.getByRole('list', { name: 'Recovery codes' }).locator('code').count(), 10);
@@ -258,7 +258,7 @@ describe('the MFA policy in Chromium', { skip: missing ?? false }, () => {
     await details.getByRole('button', { name: 'Suspend' }).click();
     const proof = ada.getByRole('dialog', { name: 'Confirm it is you' });
     await proof.getByLabel('Current password').fill(PASSWORDS['ada@example.org']!);
-    await proof.getByLabel('Code from your app').fill(oathtoolTotp(adaSecret, Date.now() + 30_000));
+    await proof.getByLabel('Code from your app').fill(totpAt(adaSecret, Date.now() + 30_000));
     await proof.getByRole('button', { name: 'Confirm' }).click();
     await ada.getByText('Suspended linus@example.org; their sessions have ended.').waitFor();
     const linus = (await (await ada.request.get(`${base}/api/v1/admins`)).json()).admins.find((a: { email: string }) => a.email === 'linus@example.org');

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { chromiumMissingReason, launchChromium } from '../support/browser.js';
-import { oathtoolTotp } from '../support/oathtool.js';
+import { totpAt } from '../support/totp-codes.js';
 import { decodeQrPng } from '../support/png-qr.js';
 import { freePort, runLatchkey, startServer, type RunningServer } from '../support/process.js';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
@@ -114,7 +114,7 @@ describe('the setup page in Chromium', { skip: missing ?? false }, () => {
     const qr = page.getByRole('img', { name: /QR code for adding hedy@example\.org/ });
     await qr.waitFor();
     graceSecret = new URL(decodeQrPng(await qr.screenshot())).searchParams.get('secret')!;
-    await page.getByLabel('Code from the app').fill(oathtoolTotp(graceSecret, Date.now()));
+    await page.getByLabel('Code from the app').fill(totpAt(graceSecret, Date.now()));
     await page.getByRole('button', { name: 'Verify and activate' }).click();
     await page.getByRole('heading', { name: 'Save your recovery codes' }).waitFor();
     await page.reload();
@@ -152,7 +152,7 @@ describe('the setup page in Chromium', { skip: missing ?? false }, () => {
 
   test('Hedy logs in, logs out, and the same code again is called already used; a lockout shows its date, time and zone', async () => {
     const { page } = await newPage({ timezoneId: 'America/New_York' });
-    const code = oathtoolTotp(graceSecret, Date.now() + 30_000);
+    const code = totpAt(graceSecret, Date.now() + 30_000);
     for (const attempt of [1, 2]) {
       await page.goto(`${base}/login`);
       await page.getByLabel('Email').fill('hedy@example.org');
@@ -222,7 +222,7 @@ describe('the setup page in Chromium', { skip: missing ?? false }, () => {
       assert.equal(secretsMade.length, 1, 'one click, one secret (StrictMode runs no request twice)');
       const secret = new URL(decodeQrPng(await qr.screenshot())).searchParams.get('secret')!;
       assert.equal((await page.getByLabel('Einrichtungsschlüssel', { exact: true }).innerText()).replace(/\s+/g, ''), secret);
-      await page.getByLabel('Code aus der App').fill(oathtoolTotp(secret, Date.now()));
+      await page.getByLabel('Code aus der App').fill(totpAt(secret, Date.now()));
       await page.getByRole('button', { name: 'Prüfen und aktivieren' }).click();
       await page.getByRole('heading', { name: 'Wiederherstellungscodes speichern' }).waitFor();
       assert.equal(await page.getByRole('list', { name: 'Wiederherstellungscodes' }).locator('code').count(), 10);
@@ -244,7 +244,7 @@ describe('the setup page in Chromium', { skip: missing ?? false }, () => {
       await page.getByLabel('Diesen Browser 30 Tage lang merken').waitFor();
       await page.getByRole('button', { name: 'Stattdessen einen Wiederherstellungscode verwenden' }).waitFor();
       await shot(page, 'de-one-time-password');
-      await page.getByLabel('Einmalpasswort').fill(oathtoolTotp(secret, Date.now() + 30_000));
+      await page.getByLabel('Einmalpasswort').fill(totpAt(secret, Date.now() + 30_000));
       await page.getByRole('button', { name: 'Prüfen' }).click();
       await page.getByRole('button', { name: 'katherine@example.org' }).waitFor();
     } finally {

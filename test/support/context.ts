@@ -8,9 +8,11 @@ import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import pg from 'pg';
 import pino from 'pino';
+import { sql } from 'kysely';
+import { after } from 'node:test';
 import { buildApp, LOG_REDACT_PATHS } from '../../src/server/app.js';
 import { createSecretBox } from '../../src/server/core/secret-box.js';
-import { boundHasher, createArgon2Hasher, type PasswordHasher } from '../../src/server/core/passwords.js';
+import { boundHasher, createArgon2Hasher, OWASP_ARGON2ID, type PasswordHasher } from '../../src/server/core/passwords.js';
 import { loadConfig, type Config } from '../../src/server/core/config.js';
 import { openDatabase, type DatabaseOptions } from '../../src/server/db/connect.js';
 import { migrateToLatest } from '../../src/server/db/migrate.js';
@@ -123,12 +125,140 @@ export interface ContextOptions {
   hasher?: PasswordHasher;
 }
 
-/** One hasher for the whole test process: the OWASP parameters, as in production. */
-const sharedHasher = createArgon2Hasher();
-/** Each app gets its own bound, as each server process has. */
-const boundedShared = () => boundHasher(sharedHasher);
+/**
+ * argon2id at its smallest cost: the same code path as production (normalisation, the
+ * encoded hash, verification), at a fraction of a millisecond. The hasher's own tests, the
+ * attack-list tests that time or inspect hashing, and the bench use `productionHasher()`.
+ */
+export const TEST_ARGON2ID = { memoryCost: 64, timeCost: 1, parallelism: 1 } as const;
+const fastHasher = createArgon2Hasher(TEST_ARGON2ID);
+/** The OWASP parameters, as a server uses them, bounded as one server bounds them. */
+export function productionHasher(): PasswordHasher {
+  return boundHasher(createArgon2Hasher(OWASP_ARGON2ID));
+}
+
+/**
+ * Built apps kept for the rest of the test file, by dialect and settings. Building one
+ * (routes, schemas, a migrated database) costs 0.3–0.7 s, a test a few milliseconds, so
+ * each file builds an app once and `close()` gives it back with its data reset: every table
+ * emptied and refilled with what the migrations put there, the clock, logs, metrics and the
+ * deps as they were built. An app a test changed beyond that (closed it, listened with it,
+ * or lost its database) is closed instead. A context with its own database options, random
+ * source or hasher is built for its test alone, as before.
+ */
+const idle = new Map<string, Pooled[]>();
+const everyPooled = new Set<Pooled>();
+
+interface Pooled {
+  key: string;
+  context: TestContext;
+  closeForReal(): Promise<void>;
+  reset(): Promise<void>;
+}
+
+after(async () => {
+  for (const pooled of everyPooled) await pooled.closeForReal().catch(() => undefined);
+  everyPooled.clear();
+  idle.clear();
+});
 
 export async function createTestContext(dialect: DialectName, options: ContextOptions = {}): Promise<TestContext> {
+  const shareable = options.database === undefined && options.random === undefined && options.hasher === undefined;
+  if (!shareable) return buildTestContext(dialect, options);
+  const key = `${dialect} ${JSON.stringify(Object.entries(options.env ?? {}).sort())}`;
+  const reused = idle.get(key)?.pop();
+  const pooled = reused ?? (await buildPooled(key, dialect, options));
+  return { ...pooled.context, close: () => giveBack(pooled) };
+}
+
+async function giveBack(pooled: Pooled): Promise<void> {
+  try {
+    await pooled.reset();
+  } catch {
+    everyPooled.delete(pooled);
+    await pooled.closeForReal().catch(() => undefined);
+    return;
+  }
+  const list = idle.get(pooled.key) ?? [];
+  list.push(pooled);
+  idle.set(pooled.key, list);
+}
+
+async function buildPooled(key: string, dialect: DialectName, options: ContextOptions): Promise<Pooled> {
+  const context = await buildTestContext(dialect, options);
+  const seeded = await snapshotTables(context.db, dialect);
+  const builtAt = context.clock.now();
+  const builtDeps = { ...context.deps };
+  let appClosed = false;
+  // A test that closes the app itself leaves one that cannot serve the next test.
+  const closeApp = context.app.close.bind(context.app);
+  context.app.close = ((...args: never[]) => {
+    appClosed = true;
+    return (closeApp as (...a: never[]) => unknown)(...args);
+  }) as typeof context.app.close;
+  const pooled: Pooled = {
+    key,
+    context,
+    closeForReal: context.close,
+    async reset() {
+      if (appClosed || context.app.server.listening) throw new Error('this app cannot be reused');
+      await restoreTables(context.db, dialect, seeded);
+      context.clock.set(builtAt);
+      context.logs.text = '';
+      for (const name of Object.keys(context.deps) as Array<keyof Deps>) if (!(name in builtDeps)) delete context.deps[name];
+      Object.assign(context.deps, builtDeps);
+      context.deps.metrics?.registry.resetMetrics();
+    },
+  };
+  everyPooled.add(pooled);
+  return pooled;
+}
+
+type Snapshot = Map<string, Array<Record<string, unknown>>>;
+
+/** Every table's rows as the migrations left them (the policy row, say). */
+async function snapshotTables(db: Db, dialect: DialectName): Promise<Snapshot> {
+  const snapshot: Snapshot = new Map();
+  for (const table of await dataTables(db, dialect)) {
+    const rows = await sql<Record<string, unknown>>`select * from ${sql.table(table)}`.execute(db);
+    snapshot.set(table, rows.rows);
+  }
+  return snapshot;
+}
+
+async function dataTables(db: Db, dialect: DialectName): Promise<string[]> {
+  const rows =
+    dialect === 'sqlite'
+      ? await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like 'kysely_%'`.execute(db)
+      : await sql<{ name: string }>`select tablename as name from pg_tables where schemaname = current_schema() and tablename not like 'kysely_%'`.execute(db);
+  return rows.rows.map((row) => row.name).sort();
+}
+
+async function restoreTables(db: Db, dialect: DialectName, snapshot: Snapshot): Promise<void> {
+  const tables = [...snapshot.keys()];
+  if (dialect === 'sqlite') {
+    // Foreign keys are checked per statement; with them off, the order of the deletes is free.
+    await sql`pragma foreign_keys = off`.execute(db);
+    try {
+      for (const table of tables) await sql`delete from ${sql.table(table)}`.execute(db);
+      await sql`delete from sqlite_sequence`.execute(db).catch(() => undefined);
+      await refill(db, snapshot);
+    } finally {
+      await sql`pragma foreign_keys = on`.execute(db);
+    }
+    return;
+  }
+  await sql`truncate ${sql.join(tables.map((table) => sql.table(table)))} restart identity cascade`.execute(db);
+  await refill(db, snapshot);
+}
+
+async function refill(db: Db, snapshot: Snapshot): Promise<void> {
+  for (const [table, rows] of snapshot) {
+    if (rows.length > 0) await db.insertInto(table as never).values(rows as never).execute();
+  }
+}
+
+async function buildTestContext(dialect: DialectName, options: ContextOptions): Promise<TestContext> {
   const database = await createTestDatabase(dialect, options.database);
   const config = loadConfig({
     LATCHKEY_PUBLIC_URL: TEST_PUBLIC_URL,
@@ -145,7 +275,8 @@ export async function createTestContext(dialect: DialectName, options: ContextOp
     config,
     clock,
     random,
-    hasher: options.hasher ?? boundedShared(),
+    // Each app gets its own bound, as each server process has.
+    hasher: options.hasher ?? boundHasher(fastHasher),
     secretBox: createSecretBox(random, Buffer.from(config.secretKey!, 'base64')),
     logger,
   };

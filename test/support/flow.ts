@@ -5,7 +5,7 @@ import { createSmtpTransport } from '../../src/server/mail/transport.js';
 import { deliverDueMail, type DeliveryReport } from '../../src/server/mail/worker.js';
 import type { TestContext } from './context.js';
 import { decodeQrSvg } from './qr.js';
-import { oathtoolTotp } from './oathtool.js';
+import { totpAt } from './totp-codes.js';
 
 /** One pass of the real mail worker, sending through the SMTP server at `smtpUrl`. */
 export async function deliverMail(ctx: TestContext, smtpUrl: string): Promise<DeliveryReport> {
@@ -52,7 +52,7 @@ export async function completeSetup(ctx: TestContext, token: string, password: s
   assert.equal(decodeQrSvg(qrSvg), otpauthUri, 'the QR code holds the otpauth URI');
   const scanned = new URL(decodeQrSvg(qrSvg)).searchParams.get('secret')!;
   assert.equal(scanned, secret, 'the key shown as text is the one in the QR code');
-  const verify = await setupCall(ctx, token, 'POST', '/totp/verify', { code: oathtoolTotp(scanned, ctx.clock.now()) });
+  const verify = await setupCall(ctx, token, 'POST', '/totp/verify', { code: totpAt(scanned, ctx.clock.now()) });
   assert.equal(verify.statusCode, 200, verify.body);
   return { secret: scanned, recoveryCodes: verify.json().recoveryCodes, otpauthUri };
 }
