@@ -8,6 +8,10 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { createTestContext, dialects, login, seedAdmin, type TestContext } from './support/context.js';
 import { mailTo } from './support/attack-kit.js';
+import { usageOf } from '../src/server/sessions/api-keys.js';
+import { buildApp } from '../src/server/app.js';
+import type { FastifyInstance } from 'fastify';
+import type { Deps } from '../src/server/db/deps.js';
 
 const DAY = 86_400_000;
 const FIVE_MINUTES = 5 * 60_000;
@@ -24,6 +28,8 @@ for (const dialect of dialects()) {
     });
     afterEach(() => ctx.close());
 
+    /** What `serve` does each second: this instance's key counts and last uses go to the database. */
+    const settle = () => usageOf(ctx.deps).settle(ctx.db, ctx.clock.now());
     const call = (cookie: string, method: Method, url: string, payload?: object) =>
       ctx.app.inject({ method, url, headers: { cookie }, ...(payload ? { payload } : {}) });
     const withKey = (token: string, method: Method, url: string, payload?: object, headers: Record<string, string> = {}) =>
@@ -103,9 +109,12 @@ for (const dialect of dialects()) {
       const grace = await seedAdmin(ctx, { email: 'grace@example.org' });
       const graceCookie = await login(ctx, 'grace@example.org');
       const { token: graces } = await makeKey(graceCookie);
-      assert.equal((await withKey(graces, 'PUT', '/api/v1/policy', { mfaRequiredForAll: false, gracePeriodDays: 7 })).statusCode, 200);
+      const add = (email: string) => withKey(graces, 'POST', '/api/v1/admins', { email, name: 'Added by a script' });
+      assert.equal((await add('first@example.org')).statusCode, 201);
       assert.equal((await call(ada, 'PATCH', `/api/v1/admins/${grace.id}`, { role: 'help_desk' })).statusCode, 200);
-      assert.equal((await withKey(graces, 'PUT', '/api/v1/policy', { mfaRequiredForAll: false, gracePeriodDays: 7 })).statusCode, 403, 'the demoted owner’s key can do no more than the help desk');
+      const demoted = await add('second@example.org');
+      assert.equal(demoted.statusCode, 403, 'the demoted owner’s key can do no more than the help desk');
+      assert.equal(demoted.json().error.message, 'This needs the administrator role; you have the help desk role.');
     });
 
     test('#70 a key ends when it expires, is revoked, or its owner is suspended or deleted', async () => {
@@ -139,10 +148,14 @@ for (const dialect of dialects()) {
     test('use is recorded (last use and address, once a minute) and audited once per address, not per request', async () => {
       const { apiKey, token } = await makeKey(ada);
       for (let i = 0; i < 5; i++) assert.equal((await withKey(token, 'GET', '/api/v1/admins')).statusCode, 200);
+      assert.equal((await call(ada, 'GET', '/api/v1/api-keys')).json().apiKeys[0].lastUsedAt, null, 'a request writes nothing');
+      await settle();
       const listed = (await call(ada, 'GET', '/api/v1/api-keys')).json().apiKeys[0];
       assert.equal(listed.lastUsedAt, new Date(ctx.clock.now()).toISOString());
       assert.equal(listed.lastIp, '127.0.0.1');
       await ctx.app.inject({ method: 'GET', url: '/api/v1/admins', headers: { authorization: `Bearer ${token}` }, remoteAddress: '192.0.2.7' });
+      for (let i = 0; i < 3; i++) await withKey(token, 'GET', '/api/v1/admins');
+      await settle();
       const uses = await ctx.db.selectFrom('audit_events').selectAll().where('action', '=', 'api_key.use').execute();
       assert.deepEqual(uses.map((e) => e.ip), ['127.0.0.1', '192.0.2.7']);
       assert.ok(uses.every((e) => JSON.parse(e.details!).prefix === apiKey.prefix));
@@ -160,6 +173,46 @@ for (const dialect of dialects()) {
       assert.equal((await withKey(other, 'GET', '/api/v1/policy')).statusCode, 200, 'other keys are not held back');
       ctx.clock.advance(60_000);
       assert.equal((await withKey(token, 'GET', '/api/v1/policy')).statusCode, 200);
+    });
+
+    test('Item 6: the 300 a minute are one limit across instances, short by at most one settlement of the others', async () => {
+      const { token } = await makeKey(ada);
+      // A second instance on the same database: its own app and its own counts in memory.
+      const { metrics: _metrics, apiKeyUsage: _usage, ...shared } = ctx.deps;
+      const otherDeps: Deps = { ...shared };
+      const other = await buildApp(otherDeps);
+      try {
+        const on = async (app: FastifyInstance, n: number) => {
+          const answers: number[] = [];
+          for (let i = 0; i < n; i++) answers.push((await app.inject({ method: 'GET', url: '/api/v1/policy', headers: { authorization: `Bearer ${token}` } })).statusCode);
+          return answers;
+        };
+        const settleBoth = async () => {
+          await usageOf(ctx.deps).settle(ctx.db, ctx.clock.now());
+          await usageOf(otherDeps).settle(ctx.db, ctx.clock.now());
+        };
+        assert.deepEqual(new Set(await on(ctx.app, 150)), new Set([200]));
+        await settleBoth();
+        ctx.clock.advance(1_000);
+        assert.deepEqual(new Set(await on(other, 150)), new Set([200]), 'the second instance takes the other half');
+        await settleBoth();
+        ctx.clock.advance(1_000);
+        const first = await on(ctx.app, 1);
+        const second = await on(other, 1);
+        assert.deepEqual([...first, ...second], [429, 429], 'both know the key has spent its minute: not 300 on each');
+        const row = await ctx.db.selectFrom('api_keys').select('rate_count').where('id', '=', (await ctx.db.selectFrom('api_keys').select('id').executeTakeFirstOrThrow()).id).executeTakeFirstOrThrow();
+        assert.equal(Number(row.rate_count), 300, 'the row holds every instance’s count');
+        // Between settlements an instance knows only what the row said at its last request:
+        // the slack is what the others counted in that second.
+        ctx.clock.advance(60_000);
+        assert.deepEqual(new Set(await on(ctx.app, 200)), new Set([200]));
+        await settleBoth();
+        const before = await on(other, 101);
+        assert.deepEqual(new Set(before.slice(0, 100)), new Set([200]));
+        assert.equal(before[100], 429, 'the second instance stops at 300 in all, read from the row at its request');
+      } finally {
+        await other.close();
+      }
     });
 
     test('#70 wrong tokens are 401 and count against the address until it is locked', async () => {

@@ -220,6 +220,8 @@ for (const dialect of dialects()) {
       const { error } = response.json();
       assert.equal(error.code, 'mail_failed');
       assert.match(error.message, /^The test email was not sent through smtp:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/);
+      assert.equal(error.reason, 'unreachable', 'a stable word the console translates');
+      assert.equal(error.detail, 'ECONNREFUSED', 'the system code, without the message around it');
       assertNoCredentials(response.body);
       assertNoCredentials(c.logs.text);
       const audit = await c.db.selectFrom('audit_events').selectAll().where('action', '=', 'mail.test').execute();
@@ -235,6 +237,8 @@ for (const dialect of dialects()) {
       assert.equal(response.statusCode, 502, response.body);
       assert.equal(response.json().error.code, 'mail_failed');
       assert.match(response.json().error.message, /535/);
+      assert.equal(response.json().error.reason, 'authentication');
+      assert.equal(response.json().error.detail, 'EAUTH 535');
       assertNoCredentials(response.body);
       assert.equal(smtp.messages.length, 0);
     });

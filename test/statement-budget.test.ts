@@ -14,6 +14,7 @@ import { confirmTotp, createPendingTotp } from '../src/server/authenticators/tot
 import { createTestContext, dialects, login, seedAdmin, type TestContext } from './support/context.js';
 import { codeAt, enrolledAdmin } from './support/attack-kit.js';
 import { passwordStep, secondFactor } from './support/flow.js';
+import { usageOf } from '../src/server/sessions/api-keys.js';
 
 /** The budget of a complete MFA login on PostgreSQL (docs/decisions/004-login-core.md). */
 const POSTGRES_BUDGET = { writes: 5, commits: 3 };
@@ -135,6 +136,43 @@ for (const dialect of dialects()) {
         [['ada@example.org', ['Pixel app', 'Spare phone']], ['grace@example.org', ['Work phone', 'Password manager', 'Tablet']]],
       );
       assert.deepEqual(several.counts, none.counts);
+    });
+
+    test('Item 5: a request with an API key costs two reads and no write; its use is settled by one write, not one a request', async (t) => {
+      await seedAdmin(ctx, { email: 'ada@example.org' });
+      const cookie = await login(ctx, 'ada@example.org');
+      const made = await ctx.app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: { cookie }, payload: { name: 'Nightly sync', expiresInDays: 30 } });
+      assert.equal(made.statusCode, 201, made.body);
+      const headers = { authorization: `Bearer ${made.json().token}` };
+      const perRequest = [];
+      for (let i = 0; i < 5; i++) {
+        meter.reset();
+        const response = await ctx.app.inject({ method: 'GET', url: '/api/v1/policy', headers });
+        assert.equal(response.statusCode, 200);
+        perRequest.push({ ...meter.counts(), keyStatements: meter.statements().filter((q) => /api_keys|throttle_counters/.test(q)).length });
+      }
+      t.diagnostic(`${dialect}: a request with a key: ${JSON.stringify(perRequest[0])}`);
+      for (const counts of perRequest) {
+        assert.equal(counts.writes, 0, 'no write');
+        assert.equal(counts.commits, 0, 'no commit');
+        assert.equal(counts.keyStatements, 2, 'two reads find the key and its address: the throttle row, the key with its owner');
+        assert.equal(counts.reads, 3, 'and the route reads the policy');
+      }
+      meter.reset();
+      await usageOf(ctx.deps).settle(ctx.db, ctx.clock.now());
+      const settled = meter.counts();
+      assert.ok(settled.writes <= 2, `the settlement: the count and last use in one UPDATE, the first address's audit row (${settled.writes})`);
+      const row = await ctx.db.selectFrom('api_keys').select(['rate_count', 'last_used_at']).executeTakeFirstOrThrow();
+      assert.equal(Number(row.rate_count), 5, 'the five requests are counted');
+      assert.equal(Number(row.last_used_at), ctx.clock.now());
+      ctx.clock.advance(1_000);
+      await ctx.app.inject({ method: 'GET', url: '/api/v1/policy', headers });
+      meter.reset();
+      await usageOf(ctx.deps).settle(ctx.db, ctx.clock.now());
+      assert.equal(meter.counts().writes, 1, 'a second later, one UPDATE for the count; the last use waits for its minute');
+      const later = await ctx.db.selectFrom('api_keys').select(['rate_count', 'last_used_at']).executeTakeFirstOrThrow();
+      assert.equal(Number(later.rate_count), 6);
+      assert.equal(Number(later.last_used_at), ctx.clock.now() - 1_000, 'last use is written at most once a minute');
     });
 
     test('the meter counts what it sees: a read, a write on its own, a transaction that writes', async () => {

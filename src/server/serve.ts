@@ -9,6 +9,8 @@ import { awaitsFirstAdmin, issueBootstrapLinkIfEmpty } from './setup/bootstrap.j
 import { createMailboxTransport, createSmtpTransport, mailboxFolder } from './mail/transport.js';
 import { startMailWorker } from './mail/worker.js';
 import { runMaintenance } from './maintenance.js';
+import { API_KEY_SETTLE_INTERVAL_MS } from './sessions/api-key-usage.js';
+import { usageOf } from './sessions/api-keys.js';
 
 /** Where `serve` prints what the person starting it must read (the first-start link). */
 export interface Terminal {
@@ -34,6 +36,22 @@ export async function serve(config: Config, io: Terminal): Promise<void> {
     );
   }, 10 * 60_000);
   maintenance.unref();
+  // The API keys' counts meet the other instances' here (sessions/api-key-usage.ts).
+  const usage = usageOf(runtime.deps);
+  let settling = false;
+  const settleUsage = async () => {
+    if (settling) return;
+    settling = true;
+    try {
+      await usage.settle(runtime.deps.db, runtime.deps.clock.now());
+    } catch (error) {
+      app.log.error({ err: error }, 'settling API key usage failed');
+    } finally {
+      settling = false;
+    }
+  };
+  const settlement = setInterval(() => void settleUsage(), API_KEY_SETTLE_INTERVAL_MS);
+  settlement.unref();
   if (config.trustProxy.length > 0 && config.maxConnectionsPerAddress > 0) {
     // The cap is counted on the socket's address, known before any X-Forwarded-For: behind
     // a proxy it is the proxy's address, so the cap holds for all clients together.
@@ -51,7 +69,9 @@ export async function serve(config: Config, io: Terminal): Promise<void> {
     closing = true;
     app.log.info({ signal }, 'shutting down');
     clearInterval(maintenance);
+    clearInterval(settlement);
     await app.close();
+    await settleUsage();
     await worker.stop();
     await runtime.close();
   };

@@ -6,6 +6,7 @@ import { Type, type Static } from '@sinclair/typebox';
 
 import { EMAIL_MAX_LENGTH, EMAIL_PATTERN, NAME_MAX_LENGTH, NAME_PATTERN, PASSWORD_FIELD_MAX_LENGTH } from './rules.js';
 import { LOCALES } from './locales.js';
+import { API_KEY_SCOPES, SENSITIVE_API_KEY_MAX_DAYS } from './roles.js';
 
 export { EMAIL_MAX_LENGTH, NAME_MAX_LENGTH, PASSWORD_FIELD_MAX_LENGTH } from './rules.js';
 
@@ -95,7 +96,12 @@ export const ErrorBody = Type.Object(
       reason: Type.Optional(
         Type.String({
           description:
-            'Why, for a code with several causes; stable like `code`. `invalid_token` (a setup link): `no_link`, `malformed`, `superseded`, `used`, `expired`, `too_many_failures`, `suspended`, `first_admin_exists`, `first_admin_expired`, `first_admin_invalid`. `weak_password`: `too_short`, `too_long`, `common_password`, `context_word`, `repetitive`. See the error table.',
+            'Why, for a code with several causes; stable like `code`. `invalid_token` (a setup link): `no_link`, `malformed`, `superseded`, `used`, `expired`, `too_many_failures`, `suspended`, `first_admin_exists`, `first_admin_expired`, `first_admin_invalid`. `weak_password`: `too_short`, `too_long`, `common_password`, `context_word`, `repetitive`. `mail_failed`: `unreachable`, `unknown_host`, `timeout`, `authentication`, `tls`, `rejected`, `mailbox_folder`, `other`. See the error table.',
+        }),
+      ),
+      detail: Type.Optional(
+        Type.String({
+          description: 'A technical identifier from another system, never a sentence: for `mail_failed`, the error code and SMTP reply code, such as `ECONNREFUSED` or `EAUTH 535`.',
         }),
       ),
     }),
@@ -485,11 +491,18 @@ export const Policy = Type.Object({
 export type Policy = Static<typeof Policy>;
 
 export const MAX_API_KEY_DAYS = 365;
+const ApiKeyScopeSchema = Type.Union(
+  API_KEY_SCOPES.map((scope) => Type.Literal(scope)),
+  {
+    description: `What the key may do. \`read\`: read everything, as the read-only role. \`manage\` (the default): your role's everyday changes (add and update administrators, Resend Email, Unlock, Send test email). \`sensitive\`: also delete, suspend, Reset MFA, roles and the policy; it needs a second factor proven in the last 5 minutes to make, and expires within ${SENSITIVE_API_KEY_MAX_DAYS} days.`,
+  },
+);
 export const CreateApiKeyBody = Type.Object(
   {
     name: AuthenticatorName,
     expiresInDays: Type.Integer({ minimum: 1, maximum: MAX_API_KEY_DAYS, description: 'The key stops working this many days from now.' }),
-    readOnly: Type.Optional(Type.Boolean({ default: false, description: 'The key acts with the read-only role, whatever your role is.' })),
+    readOnly: Type.Optional(Type.Boolean({ description: 'The same as `scope: "read"`; kept for scripts written before scopes.' })),
+    scope: Type.Optional(ApiKeyScopeSchema),
   },
   { additionalProperties: false },
 );
@@ -499,7 +512,8 @@ export const ApiKey = Type.Object(
     id: Type.String(),
     name: Type.String(),
     prefix: Type.String({ description: 'The first characters of the token, to tell keys apart; never enough to use.' }),
-    readOnly: Type.Boolean(),
+    readOnly: Type.Boolean({ description: 'True for the `read` scope.' }),
+    scope: ApiKeyScopeSchema,
     createdAt: Instant,
     expiresAt: Instant,
     lastUsedAt: Type.Union([Instant, Type.Null()]),

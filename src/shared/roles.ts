@@ -59,3 +59,19 @@ export function refusalFor(actor: { role: Role }, action: Action, target?: { rol
 export function can(actor: { role: Role }, action: Action, target?: { role: Role }): boolean {
   return refusalFor(actor, action, target) === null;
 }
+
+/**
+ * What an API key may do, chosen when it is made (docs/decisions/008-api-key-scopes.md):
+ * - `read`: read everything, as the read-only role;
+ * - `manage`: the owner's role for everyday changes: add and update administrators, Resend
+ *   Email, Unlock, Send test email;
+ * - `sensitive`: also what a console session may do only after a fresh proof: delete,
+ *   suspend, Reset MFA, roles, the policy. Such a key is made after a fresh second factor
+ *   and lives at most `SENSITIVE_API_KEY_MAX_DAYS`.
+ */
+export type ApiKeyScope = 'read' | 'manage' | 'sensitive';
+
+export const API_KEY_SCOPES: readonly ApiKeyScope[] = ['read', 'manage', 'sensitive'];
+
+/** A key that can delete administrators is one more secret to rotate often. */
+export const SENSITIVE_API_KEY_MAX_DAYS = 30;

@@ -183,7 +183,10 @@ describe('roles and deletion in Chromium', { skip: missing ?? false }, () => {
     const make = hal.getByRole('dialog', { name: 'Make an API key' });
     await make.getByLabel('Name').fill('Weekly report');
     await make.getByLabel('Expires in (days)').fill('30');
-    await make.getByLabel('Read-only: the key can read, and change nothing').check();
+    const scopes = make.getByRole('group', { name: 'What the key may do' });
+    assert.equal(await scopes.getByRole('radio', { name: 'Manage' }).isChecked(), true, 'manage is the default');
+    await scopes.getByRole('radio', { name: 'Read' }).check();
+    await shot(hal, '30-api-key-scope');
     await make.getByRole('button', { name: 'Make key' }).click();
     const shown = hal.getByRole('dialog', { name: 'Your new API key' });
     const token = (await shown.getByLabel('API key').innerText()).trim();
@@ -193,7 +196,7 @@ describe('roles and deletion in Chromium', { skip: missing ?? false }, () => {
     await shown.getByRole('button', { name: 'Done' }).click();
     const row = hal.locator('table.api-keys tbody tr', { hasText: 'Weekly report' });
     await row.waitFor();
-    assert.match(await row.innerText(), /latchkey_pat_\S{6}…\tRead-only/);
+    assert.match(await row.innerText(), /latchkey_pat_\S{6}…\tRead\t/);
     assert.ok(!(await hal.content()).includes(token.split('.')[1]!), 'the page no longer holds the secret');
 
     // A script, with no cookie: it reads, and a change is refused for the read-only role.
@@ -214,7 +217,7 @@ describe('roles and deletion in Chromium', { skip: missing ?? false }, () => {
     await dePage.getByRole('button', { name: 'API-Schlüssel erstellen' }).waitFor();
     const deRow = dePage.locator('table.api-keys tbody tr', { hasText: 'Weekly report' });
     await deRow.getByText(/ von 127\.0\.0\.1|von ::1|von ::ffff:127\.0\.0\.1/).waitFor();
-    assert.match(await deRow.innerText(), /latchkey_pat_\S{6}…\tNur lesen\t/);
+    assert.match(await deRow.innerText(), /latchkey_pat_\S{6}…\tLesen\t/);
     assert.match(await deRow.innerText(), /\tin 30 Tagen\n/, 'how long the key has left, in German');
     await deRow.getByRole('button', { name: 'Weekly report widerrufen' }).waitFor();
     await german.close();

@@ -12,9 +12,20 @@ import { DAY_MS } from '../directory/mfa-policy.js';
 import { issueApiKeyToken, type ApiKeyRow } from '../sessions/api-keys.js';
 import { queueSecurityNotice } from '../mail/notices.js';
 import { findAdminById } from '../directory/admins.js';
+import type { SessionRow } from '../sessions/repository.js';
+import { FRESH_PROOF_MS, hasFreshProof } from '../stepup/service.js';
+import { SENSITIVE_API_KEY_MAX_DAYS, type ApiKeyScope } from '../../shared/roles.js';
 
 /** Enough for every script one person looks after; each is one more secret to rotate. */
 export const MAX_API_KEYS = 20;
+
+/** The scope asked for: `scope`, or `read` for the older `readOnly: true`; `manage` when neither says. */
+function scopeOf(input: CreateApiKeyBody): ApiKeyScope {
+  if (input.readOnly === true && input.scope !== undefined && input.scope !== 'read') {
+    throw new DomainError('invalid_request', 'readOnly: true is the read scope; give one or the other.', 'scope');
+  }
+  return input.scope ?? (input.readOnly === true ? 'read' : 'manage');
+}
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -23,7 +34,8 @@ export function presentApiKey(row: ApiKeyRow): ApiKey {
     id: row.id,
     name: row.name,
     prefix: row.prefix,
-    readOnly: row.read_only === 1,
+    readOnly: row.scope === 'read',
+    scope: row.scope,
     createdAt: new Date(row.created_at).toISOString(),
     expiresAt: new Date(row.expires_at).toISOString(),
     lastUsedAt: iso(row.last_used_at),
@@ -36,9 +48,17 @@ export async function listApiKeys(deps: Deps, adminId: string): Promise<ApiKey[]
   return rows.map(presentApiKey);
 }
 
-export async function createApiKey(deps: Deps, adminId: string, input: CreateApiKeyBody, client: ClientFacts): Promise<{ apiKey: ApiKey; token: string }> {
+export async function createApiKey(deps: Deps, session: Pick<SessionRow, 'admin_id' | 'second_factor_at'>, input: CreateApiKeyBody, client: ClientFacts): Promise<{ apiKey: ApiKey; token: string }> {
+  const adminId = session.admin_id;
   const name = authenticatorName(input.name);
+  const scope = scopeOf(input);
   const now = deps.clock.now();
+  if (scope === 'sensitive') {
+    if (input.expiresInDays > SENSITIVE_API_KEY_MAX_DAYS) {
+      throw new DomainError('invalid_request', `A key with the sensitive scope expires within ${SENSITIVE_API_KEY_MAX_DAYS} days.`, 'expiresInDays');
+    }
+    if (!hasFreshProof({ stepped_up_at: session.second_factor_at }, now, FRESH_PROOF_MS)) throw new DomainError('fresh_second_factor_required');
+  }
   const issued = issueApiKeyToken(deps.random);
   const row: ApiKeyRow = {
     id: issued.id,
@@ -46,11 +66,14 @@ export async function createApiKey(deps: Deps, adminId: string, input: CreateApi
     name,
     prefix: issued.prefix,
     secret_hash: issued.secretHash,
-    read_only: input.readOnly === true ? 1 : 0,
+    read_only: scope === 'read' ? 1 : 0,
+    scope,
     created_at: now,
     expires_at: now + input.expiresInDays * DAY_MS,
     last_used_at: null,
     last_ip: null,
+    rate_window: 0,
+    rate_count: 0,
   };
   await deps.db.transaction().execute(async (trx) => {
     const { n } = await trx.selectFrom('api_keys').select((eb) => eb.fn.countAll<number | string>().as('n')).where('admin_id', '=', adminId).executeTakeFirstOrThrow();
@@ -63,7 +86,7 @@ export async function createApiKey(deps: Deps, adminId: string, input: CreateApi
       actorAdminId: adminId,
       targetAdminId: adminId,
       ip: client.ip,
-      details: { apiKey: name, prefix: row.prefix, expiresInDays: input.expiresInDays, readOnly: row.read_only === 1 },
+      details: { apiKey: name, prefix: row.prefix, expiresInDays: input.expiresInDays, scope, readOnly: scope === 'read' },
     });
     const owner = await findAdminById(trx, adminId);
     if (owner) await queueSecurityNotice(trx, deps, now, owner, { changes: ['api_key_created'], apiKeyName: name }, client.ip);

@@ -105,6 +105,12 @@ export class DomainError extends Error {
    * script or the console branches on, since `message` is English and may be reworded.
    */
   reason?: string;
+  /**
+   * A technical identifier from another system, shown beside the console's own sentence: for
+   * `mail_failed`, the error code and the SMTP reply code ("ECONNREFUSED", "EAUTH 535"). Never
+   * a sentence and never a credential.
+   */
+  detail?: string;
   constructor(
     readonly code: ErrorCode,
     message?: string,
@@ -129,6 +135,14 @@ export class DomainError extends Error {
   }
 }
 
-export function errorBody(code: string, message: string, field?: string, reason?: string) {
-  return { error: { code, message, ...(field === undefined ? {} : { field }), ...(reason === undefined ? {} : { reason }) } };
+export function errorBody(code: string, message: string, field?: string, reason?: string, detail?: string) {
+  return {
+    error: {
+      code,
+      message,
+      ...(field === undefined ? {} : { field }),
+      ...(reason === undefined ? {} : { reason }),
+      ...(detail === undefined ? {} : { detail }),
+    },
+  };
 }

@@ -6,6 +6,28 @@ import type { Metrics } from '../core/metrics.js';
 import type { Db } from './schema.js';
 import type { Clock, RandomSource } from '../core/ports.js';
 
+/** The facts of an API key's row that a request read, as its usage needs them. */
+export interface KeySeen {
+  id: string;
+  admin_id: string;
+  name: string;
+  prefix: string;
+  last_used_at: number | null;
+  last_ip: string | null;
+  rate_window: number;
+  rate_count: number;
+}
+
+/** Requests made with API keys, counted in memory between settlements (sessions/api-key-usage.ts). */
+export interface ApiKeyUsage {
+  /** Counts a request of `key` from `ip` at `now`: null, or the seconds to wait when the key is over its limit. No I/O. */
+  count(key: KeySeen, ip: string | null, now: number): number | null;
+  /** Adds this instance's counts to the rows and reads back the totals; writes last uses and audits new addresses. */
+  settle(db: Db, now: number): Promise<void>;
+  /** Forgets every count (a test's fresh start). */
+  forget(): void;
+}
+
 /** Everything the services need from the outside world, wired once by the composition root. */
 export interface Deps {
   db: Db;
@@ -21,6 +43,8 @@ export interface Deps {
   mailWorkerLastPass?: () => number;
   /** The Prometheus series (core/metrics.ts); buildApp makes a registry when none is given. */
   metrics?: Metrics;
+  /** This instance's count of API key requests; made on first use when not given. `serve` settles it each second. */
+  apiKeyUsage?: ApiKeyUsage;
   /** Where the built console lives; dist/web by default. */
   consoleDir?: string;
   /** Optional: a logger to use instead of a new pino instance (tests capture logs with it). */

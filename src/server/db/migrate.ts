@@ -20,6 +20,7 @@ import * as m011 from './migrations/011_roles.js';
 import * as m012 from './migrations/012_former_admins.js';
 import * as m013 from './migrations/013_api_keys.js';
 import * as m014 from './migrations/014_admin_locale.js';
+import * as m015 from './migrations/015_api_key_scopes.js';
 
 export const migrations: Record<string, Migration> = {
   '001_foundation': m001,
@@ -36,6 +37,7 @@ export const migrations: Record<string, Migration> = {
   '012_former_admins': m012,
   '013_api_keys': m013,
   '014_admin_locale': m014,
+  '015_api_key_scopes': m015,
 };
 
 export interface MigrationOutcome {

@@ -2,7 +2,8 @@
  * Table shapes as Kysely sees them. Times are integer milliseconds since the epoch
  * (UTC) on both dialects; booleans are 0/1 integers, which both dialects store alike.
  */
-import type { Generated, Kysely } from 'kysely';
+import type { ColumnType, Generated, Kysely } from 'kysely';
+import type { ApiKeyScope } from '../../shared/roles.js';
 
 export type AdminStatus = 'invited' | 'active' | 'suspended';
 export type AdminRole = 'administrator' | 'help_desk' | 'read_only';
@@ -205,6 +206,11 @@ export interface ApiKeysTable {
   expires_at: number;
   last_used_at: number | null;
   last_ip: string | null;
+  /** What the key may do: `read`, `manage` or `sensitive` (shared/api-key-scopes.ts). */
+  scope: ColumnType<ApiKeyScope, ApiKeyScope | undefined, ApiKeyScope>;
+  /** The minute (ms since the epoch / 60 000) that `rate_count` counts requests in, over all instances. */
+  rate_window: ColumnType<number, number | undefined, number>;
+  rate_count: ColumnType<number, number | undefined, number>;
 }
 
 /** What is kept of a deleted administrator: how the audit log names them. */

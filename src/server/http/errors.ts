@@ -67,7 +67,7 @@ export function registerErrorHandling(app: FastifyInstance, metrics?: Metrics): 
     if (error instanceof DomainError) {
       if (error.status === 429) metrics?.throttleRefusals.inc({ route: request.routeOptions.url ?? 'unmatched', code: error.code });
       if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
-      return reply.code(error.status).send(errorBody(error.code, error.message, error.field, error.reason));
+      return reply.code(error.status).send(errorBody(error.code, error.message, error.field, error.reason, error.detail));
     }
     if (error instanceof HasherBusyError) {
       metrics?.hashRefusals.inc();

@@ -11,7 +11,7 @@ import { withoutCredentials } from './credentials.js';
 import { mailLocaleOf } from './i18n.js';
 import { testMail } from './templates.js';
 import { createMailboxTransport, createSmtpTransport, mailboxFolder, type MailTransport } from './transport.js';
-import { describeSendError } from './worker.js';
+import { classifySendError, describeSendError } from './worker.js';
 
 export type TransportKind = 'smtp' | 'mailbox';
 
@@ -60,7 +60,10 @@ export async function sendTestEmail(
     const reason = withoutCredentials(describeSendError(error), deps.config.smtpUrl);
     await audit('failure', { transport: kind, error: reason });
     deps.logger?.warn({ transport: transport.description, error: reason }, 'the test email was not sent');
-    throw new DomainError('mail_failed', `The test email was not sent through ${transport.description}: ${reason}`);
+    const { reason: why, detail } = classifySendError(error);
+    const failure = DomainError.because('mail_failed', why, `The test email was not sent through ${transport.description}: ${reason}`);
+    failure.detail = detail;
+    throw failure;
   } finally {
     transport.close();
   }

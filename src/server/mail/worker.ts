@@ -72,6 +72,47 @@ function isPermanentRejection(error: unknown): boolean {
   return typeof responseCode === 'number' && responseCode >= 500 && command === 'RCPT TO';
 }
 
+/** Why a message was not sent, as a stable word: `error.reason` of `mail_failed`. */
+export type MailFailureReason = 'unreachable' | 'unknown_host' | 'timeout' | 'authentication' | 'tls' | 'rejected' | 'mailbox_folder' | 'other';
+
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE']);
+const UNKNOWN_HOST = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EDNS']);
+const TIMEOUT = new Set(['ETIMEDOUT', 'ETIMEOUT', 'ECONNECTION_TIMEOUT']);
+const FOLDER = new Set(['EACCES', 'EPERM', 'ENOSPC', 'EROFS', 'ENOENT', 'EISDIR', 'ENOTDIR']);
+
+/**
+ * Sorts a send error into a reason the console words in the reader's language, and keeps the
+ * codes a mail administrator searches for (the error code and the SMTP reply code, RFC 5321
+ * §4.2) as `detail`. nodemailer wraps socket errors as ESOCKET with the system code in the
+ * message, so the message is searched for a system code too; no other word of it is kept.
+ */
+export function classifySendError(error: unknown): { reason: MailFailureReason; detail: string | undefined } {
+  const { code, responseCode, message } = error as { code?: unknown; responseCode?: unknown; message?: unknown };
+  const codes = [typeof code === 'string' ? code : undefined, ...(typeof message === 'string' ? (message.match(/\bE[A-Z_]{3,}\b/g) ?? []) : [])]
+    .filter((c): c is string => c !== undefined && /^[A-Z0-9_]{2,40}$/.test(c));
+  const system = codes.find((c) => c !== 'ESOCKET' && c !== 'ECONNECTION') ?? codes[0];
+  const reply = typeof responseCode === 'number' && Number.isInteger(responseCode) ? responseCode : undefined;
+  const detail = [system, reply].filter((part) => part !== undefined).join(' ') || undefined;
+  const has = (set: Set<string>) => codes.some((c) => set.has(c));
+  const reason: MailFailureReason =
+    code === 'EAUTH' || reply === 530 || reply === 534 || reply === 535
+      ? 'authentication'
+      : code === 'ETLS' || codes.some((c) => c.startsWith('ERR_TLS') || c.startsWith('ERR_SSL') || c.includes('CERT')) || (typeof message === 'string' && /certificate|self[- ]signed/i.test(message))
+        ? 'tls'
+        : has(TIMEOUT)
+          ? 'timeout'
+          : has(UNKNOWN_HOST)
+            ? 'unknown_host'
+            : has(UNREACHABLE)
+              ? 'unreachable'
+              : reply !== undefined && reply >= 400
+                ? 'rejected'
+                : has(FOLDER)
+                  ? 'mailbox_folder'
+                  : 'other';
+  return { reason, detail };
+}
+
 export function describeSendError(error: unknown): string {
   const { code, responseCode, message } = error as { code?: string; responseCode?: number; message?: string };
   return [code, responseCode, message].filter((part) => part !== undefined).join(' ').slice(0, 500);

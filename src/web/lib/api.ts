@@ -51,7 +51,7 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
     throw new ApiFailure(
       response.status,
       error?.code ?? 'unexpected_response',
-      error?.code ? sentenceFor(error.code, error.reason) : i18next.t('common:errors.unexpected', { status: response.status }),
+      error?.code ? sentenceFor(error.code, error.reason, error.detail) : i18next.t('common:errors.unexpected', { status: response.status }),
       error?.field,
       Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
       error?.reason,

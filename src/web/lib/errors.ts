@@ -15,7 +15,14 @@ function known(key: string): boolean {
   return i18next.exists(key, { ns: 'errors' });
 }
 
-export function sentenceFor(code: string, reason: string | undefined): string {
+/** The sentence for a refusal and, where the server sent one, its technical detail after it. */
+export function sentenceFor(code: string, reason: string | undefined, detail?: string): string {
+  const sentence = sentenceOf(code, reason);
+  return detail ? i18next.t('errors:withDetail', { sentence, detail }) : sentence;
+}
+
+function sentenceOf(code: string, reason: string | undefined): string {
+  if (code === 'mail_failed' && reason !== undefined && known(`mail.${reason}`)) return i18next.t(`errors:mail.${reason}`);
   if (code === 'invalid_token' && reason !== undefined && known(`setupLink.${reason}`)) return i18next.t(`errors:setupLink.${reason}`);
   if (code === 'weak_password' && reason !== undefined && known(`password.${reason}`)) {
     return i18next.t(`errors:password.${reason}`, { min: formatNumber(PASSWORD_MIN_CHARACTERS), max: formatNumber(PASSWORD_MAX_CHARACTERS) });

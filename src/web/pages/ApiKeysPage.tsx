@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Trans, useTranslation } from 'react-i18next';
 import type { TFunction } from 'i18next';
 import type { ApiKey } from '../../shared/api';
+import { SENSITIVE_API_KEY_MAX_DAYS } from '../../shared/roles';
 import { Dialog } from '../components/Dialog';
 import { Checkbox, Field, Notice } from '../components/Field';
 import { useStepUp, type RequireProof } from '../components/StepUp';
@@ -13,6 +14,8 @@ import { When } from '../components/When';
 
 /** As MAX_API_KEY_DAYS of the API (kept here so the console does not bundle the schemas). */
 const MAX_API_KEY_DAYS = 365;
+type Scope = ApiKey['scope'];
+const SCOPES: readonly Scope[] = ['read', 'manage', 'sensitive'];
 /** As the API's longest key name. */
 const API_KEY_NAME_MAX_LENGTH = 64;
 const DAY_MS = 86_400_000;
@@ -100,7 +103,9 @@ export function ApiKeysPage() {
                 <td data-label={t('column.key')} className="api-key-prefix">
                   <code>{key.prefix}…</code>
                 </td>
-                <td data-label={t('column.access')}>{key.readOnly ? t('access.readOnly') : t('access.role')}</td>
+                <td data-label={t('column.access')}>
+                  <span className={`tag scope-${key.scope}`}>{t(`scope.${key.scope}.label`)}</span>
+                </td>
                 <td data-label={t('column.made')}>
                   <When iso={key.createdAt} words={relativeTime(key.createdAt)} />
                 </td>
@@ -159,11 +164,11 @@ function MakeKey({ requireProof, onMade, onCancel }: { requireProof: RequireProo
   const invalidate = useInvalidate();
   const [name, setName] = useState('');
   const [days, setDays] = useState('90');
-  const [readOnly, setReadOnly] = useState(false);
+  const [scope, setScope] = useState<Scope>('manage');
   const [errors, setErrors] = useState<Partial<Record<'name' | 'days' | 'form', string>>>({});
 
   const make = useMutation({
-    mutationFn: (body: { name: string; expiresInDays: number; readOnly: boolean }) => api<{ token: string; apiKey: ApiKey }>('/api-keys', { method: 'POST', body }),
+    mutationFn: (body: { name: string; expiresInDays: number; scope: Scope }) => api<{ token: string; apiKey: ApiKey }>('/api-keys', { method: 'POST', body }),
     onSuccess: () => invalidate(KEYS_CHANGED),
   });
 
@@ -171,11 +176,12 @@ function MakeKey({ requireProof, onMade, onCancel }: { requireProof: RequireProo
     event.preventDefault();
     const found: typeof errors = {};
     if (name.trim() === '') found.name = t('form.nameMissing');
-    if (!/^\d+$/.test(days.trim()) || Number(days) < 1 || Number(days) > MAX_API_KEY_DAYS) found.days = t('form.daysInvalid', { min: formatNumber(1), max: formatNumber(MAX_API_KEY_DAYS) });
+    const maxDays = scope === 'sensitive' ? SENSITIVE_API_KEY_MAX_DAYS : MAX_API_KEY_DAYS;
+    if (!/^\d+$/.test(days.trim()) || Number(days) < 1 || Number(days) > maxDays) found.days = t('form.daysInvalid', { min: formatNumber(1), max: formatNumber(maxDays) });
     if (found.name || found.days) return setErrors(found);
     setErrors({});
     await requireProof(
-      async () => onMade(await make.mutateAsync({ name: name.trim(), expiresInDays: Number(days), readOnly })),
+      async () => onMade(await make.mutateAsync({ name: name.trim(), expiresInDays: Number(days), scope })),
       (error) => {
         if (error instanceof ApiFailure && error.field === 'name') setErrors({ name: error.message });
         else if (error instanceof ApiFailure && error.field === 'expiresInDays') setErrors({ days: error.message });
@@ -199,9 +205,31 @@ function MakeKey({ requireProof, onMade, onCancel }: { requireProof: RequireProo
         value={days}
         onChange={(e) => setDays(e.target.value)}
         error={errors.days}
-        hint={t('form.daysHint', { min: formatNumber(1), max: formatNumber(MAX_API_KEY_DAYS) })}
+        hint={t('form.daysHint', { min: formatNumber(1), max: formatNumber(scope === 'sensitive' ? SENSITIVE_API_KEY_MAX_DAYS : MAX_API_KEY_DAYS) })}
       />
-      <Checkbox label={t('form.readOnly')} checked={readOnly} onChange={(e) => setReadOnly(e.target.checked)} />
+      <fieldset className="scope-choice">
+        <legend>{t('form.scope')}</legend>
+        {SCOPES.map((option) => (
+          <div className="radio-row" key={option}>
+            <input
+              type="radio"
+              id={`scope-${option}`}
+              name="scope"
+              value={option}
+              checked={scope === option}
+              aria-describedby={`scope-${option}-hint`}
+              onChange={() => {
+                setScope(option);
+                if (option === 'sensitive' && Number(days) > SENSITIVE_API_KEY_MAX_DAYS) setDays(String(SENSITIVE_API_KEY_MAX_DAYS));
+              }}
+            />
+            <label htmlFor={`scope-${option}`}>{t(`scope.${option}.label`)}</label>
+            <p className="muted field-hint" id={`scope-${option}-hint`}>
+              {t(`scope.${option}.hint`, { days: formatNumber(SENSITIVE_API_KEY_MAX_DAYS) })}
+            </p>
+          </div>
+        ))}
+      </fieldset>
       <div className="dialog-actions">
         <button type="button" className="button-secondary" onClick={onCancel}>
           {t('cancel')}
