@@ -304,12 +304,22 @@ describe('at most LATCHKEY_MAX_CONNECTIONS_PER_ADDRESS open connections from one
 });
 
 describe('LATCHKEY_MAX_CONNECTIONS_PER_ADDRESS=0 turns the cap off (behind a reverse proxy every connection is the proxy\'s)', () => {
-  test('#51 twenty connections from one address are all served', async () => {
+  test('Item 8: #51 more connections from one address than the default cap of 64 are all served, and none is refused', async () => {
     const ctx = await createTestContext('sqlite', { env: { LATCHKEY_MAX_CONNECTIONS_PER_ADDRESS: '0' } });
     const held: Conn[] = [];
     try {
+      assert.equal(ctx.deps.config.maxConnectionsPerAddress, 0, 'the setting is read as "no cap"');
       const port = await listening(ctx);
-      for (let i = 0; i < 20; i++) held.push(await served(port));
+      // 0 read as "unset" would give the default cap, and the 65th connection would be closed.
+      const beyondDefault = loadConfig({}).maxConnectionsPerAddress + 6;
+      for (let i = 0; i < beyondDefault; i++) held.push(await served(port));
+      // Each of them still answers: none was closed after its first answer.
+      for (const conn of held) {
+        conn.socket.write(health());
+        await waitForText(conn, /\{"status":"ok"\}[\s\S]*\r\n\r\n\{"status":"ok"\}$/, 5_000, 'a second answer on a held connection');
+      }
+      assert.equal(held.filter((conn) => conn.socket.destroyed).length, 0);
+      assert.ok(!ctx.logs.text.includes('too many connections from one address'), 'no connection was refused');
     } finally {
       destroySockets();
       await ctx.close();
