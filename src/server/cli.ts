@@ -12,7 +12,6 @@ import { ConfigError, loadConfig } from './core/config.js';
 import { openDatabase } from './db/connect.js';
 import { DomainError } from './core/errors.js';
 import { describeTightened, openRuntime, secureDataFolder, type Tightened } from './runtime.js';
-import { serve } from './serve.js';
 import { issueSetupToken, setupLink } from './setup/tokens.js';
 import { issueBootstrapLinkIfEmpty } from './setup/bootstrap.js';
 import type { MailboxMessage } from './mail/mailbox.js';
@@ -122,9 +121,12 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
     }
     const config = loadConfig(io.env);
     switch (command) {
-      case 'serve':
+      case 'serve': {
+        // Loaded here: the HTTP server's modules would cost every other command about 0.3 s.
+        const { serve } = await import('./serve.js');
         await serve(config, io);
         return 0;
+      }
       case 'migrate': {
         warnTightened(io, secureDataFolder(config));
         const db = openDatabase(config.database);
