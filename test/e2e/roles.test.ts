@@ -186,7 +186,7 @@ describe('roles and deletion in Chromium', { skip: missing ?? false }, () => {
     const scopes = make.getByRole('group', { name: 'What the key may do' });
     assert.equal(await scopes.getByRole('radio', { name: 'Manage' }).isChecked(), true, 'manage is the default');
     await scopes.getByRole('radio', { name: 'Read' }).check();
-    await shot(hal, '30-api-key-scope');
+    await shot(hal, '31a-api-key-scope');
     await make.getByRole('button', { name: 'Make key' }).click();
     const shown = hal.getByRole('dialog', { name: 'Your new API key' });
     const token = (await shown.getByLabel('API key').innerText()).trim();
