@@ -3,41 +3,28 @@
  * skip link's #content), and only /setup reads a setup token from it.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { chromiumMissingReason, launchChromium } from '../support/browser.js';
-import { freePort, runLatchkey, startServer, type RunningServer } from '../support/process.js';
+import { chromiumMissingReason } from '../support/browser.js';
+import { runLatchkey } from '../support/process.js';
+import { startConsoleServer, type ConsoleServer } from '../support/console-server.js';
 
 const missing = chromiumMissingReason();
 const ADA_PASSWORD = 'ada keeps a long passphrase';
 const LINK = /(http:\/\/127\.0\.0\.1:\d+\/setup#token=[A-Za-z0-9_.-]+)/;
 
 describe('console addresses with a fragment in Chromium', { skip: missing ?? false }, () => {
-  let server: RunningServer;
+  let lk: ConsoleServer;
   let browser: Browser;
-  let dataDir: string;
   let env: Record<string, string>;
   let base: string;
 
   before(async () => {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-e2e-fragments-'));
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    env = { LATCHKEY_DATA_DIR: dataDir, LATCHKEY_PORT: String(port), LATCHKEY_PUBLIC_URL: base, LATCHKEY_LOG_LEVEL: 'warn' };
-    server = await startServer(env);
-    const created = await runLatchkey(['admin', 'create', '--email', 'ada@example.org', '--name', 'Ada Lovelace', '--password-stdin'], env, `${ADA_PASSWORD}\n`);
-    assert.equal(created.code, 0, created.stderr);
-    browser = await launchChromium();
+    lk = await startConsoleServer({ name: 'fragments', firstAdmin: { email: 'ada@example.org', name: 'Ada Lovelace', password: ADA_PASSWORD } });
+    ({ browser, env, base } = lk);
   });
 
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-  });
+  after(() => lk?.stop());
 
   async function loggedIn(): Promise<Page> {
     const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });

@@ -5,16 +5,16 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ERROR_CATALOG } from '../../src/server/core/errors.js';
 import { PASSWORD_PROBLEM_MESSAGES } from '../../src/server/core/passwords.js';
-import { chromiumMissingReason, launchChromium } from '../support/browser.js';
+import { chromiumMissingReason } from '../support/browser.js';
 import { totpAt } from '../support/totp-codes.js';
 import { decodeQrPng } from '../support/png-qr.js';
-import { freePort, runLatchkey, startServer, type RunningServer } from '../support/process.js';
+import { runLatchkey } from '../support/process.js';
+import { startConsoleServer, type ConsoleServer } from '../support/console-server.js';
 
 const missing = chromiumMissingReason();
 const ADA_PASSWORD = 'ada keeps a long passphrase';
@@ -39,30 +39,19 @@ function sentences(text: string): string[] {
 const CATALOG_SENTENCES = [...Object.values(ERROR_CATALOG).map((entry) => entry.message), ...Object.values(PASSWORD_PROBLEM_MESSAGES)].flatMap(sentences);
 
 describe('the German console never shows the server\'s English', { skip: missing ?? false }, () => {
-  let server: RunningServer;
+  let lk: ConsoleServer;
   let browser: Browser;
-  let dataDir: string;
   let env: Record<string, string>;
   let base: string;
   /** Every `error.message` the server sent to the German pages. */
   const received = new Set<string>();
 
   before(async () => {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-e2e-german-errors-'));
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    env = { LATCHKEY_DATA_DIR: dataDir, LATCHKEY_PORT: String(port), LATCHKEY_PUBLIC_URL: base, LATCHKEY_LOG_LEVEL: 'warn' };
-    server = await startServer(env);
-    const created = await runLatchkey(['admin', 'create', '--email', 'ada@example.org', '--name', 'Ada Lovelace', '--password-stdin'], env, `${ADA_PASSWORD}\n`);
-    assert.equal(created.code, 0, created.stderr);
-    browser = await launchChromium();
+    lk = await startConsoleServer({ name: 'german-errors', firstAdmin: { email: 'ada@example.org', name: 'Ada Lovelace', password: ADA_PASSWORD } });
+    ({ browser, env, base } = lk);
   });
 
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-  });
+  after(() => lk?.stop());
 
   async function germanPage(): Promise<{ context: BrowserContext; page: Page }> {
     const context = await browser.newContext({ locale: 'de-DE', viewport: { width: 1280, height: 860 } });

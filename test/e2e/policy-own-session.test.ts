@@ -5,44 +5,30 @@
  * saves with her session going on.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { chromiumMissingReason, launchChromium } from '../support/browser.js';
+import { chromiumMissingReason } from '../support/browser.js';
 import { totpAt } from '../support/totp-codes.js';
 import { decodeQrPng } from '../support/png-qr.js';
-import { freePort, runLatchkey, startServer, type RunningServer } from '../support/process.js';
+import { startConsoleServer, type ConsoleServer } from '../support/console-server.js';
 
 const missing = chromiumMissingReason();
 const ADA_PASSWORD = 'ada keeps a long passphrase';
 const WARNING = 'You have no passkey or authenticator app yet. Under this policy your time to set one up is already over, so saving it ends your own session at once';
 
 describe('a policy that would end my own session, in Chromium', { skip: missing ?? false }, () => {
-  let server: RunningServer;
+  let lk: ConsoleServer;
   let browser: Browser;
-  let dataDir: string;
   let base: string;
   let ada: Page;
 
   before(async () => {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-e2e-own-session-'));
-    const port = await freePort();
-    base = `http://localhost:${port}`;
-    const env = { LATCHKEY_DATA_DIR: dataDir, LATCHKEY_LOG_LEVEL: 'warn', LATCHKEY_PORT: String(port), LATCHKEY_PUBLIC_URL: base };
-    server = await startServer(env);
-    const created = await runLatchkey(['admin', 'create', '--email', 'ada@example.org', '--name', 'Ada Lovelace', '--password-stdin'], env, `${ADA_PASSWORD}\n`);
-    assert.equal(created.code, 0, created.stderr);
-    browser = await launchChromium();
+    lk = await startConsoleServer({ name: 'own-session', host: 'localhost', firstAdmin: { email: 'ada@example.org', name: 'Ada Lovelace', password: ADA_PASSWORD } });
+    ({ browser, base } = lk);
     ada = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
   });
 
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-  });
+  after(() => lk?.stop());
 
   /** The policy as the server holds it, read with Ada's session. */
   async function savedPolicy() {
