@@ -215,6 +215,19 @@ for (const dialect of dialects()) {
       }
     });
 
+    test('Item 6: a settlement the database refuses loses no count: the next one writes it', async () => {
+      const { token } = await makeKey(ada);
+      for (let i = 0; i < 3; i++) assert.equal((await withKey(token, 'GET', '/api/v1/policy')).statusCode, 200);
+      const down = { updateTable: () => { throw new Error('the database is down'); }, transaction: () => { throw new Error('the database is down'); } } as unknown as typeof ctx.db;
+      await assert.rejects(usageOf(ctx.deps).settle(down, ctx.clock.now()), /the database is down/);
+      await settle();
+      const row = await ctx.db.selectFrom('api_keys').select(['rate_count', 'last_used_at']).executeTakeFirstOrThrow();
+      assert.equal(Number(row.rate_count), 3, 'the three requests are counted once');
+      assert.equal(Number(row.last_used_at), ctx.clock.now());
+      const uses = await ctx.db.selectFrom('audit_events').select('id').where('action', '=', 'api_key.use').execute();
+      assert.equal(uses.length, 1, 'the first use from the address is audited once');
+    });
+
     test('#70 wrong tokens are 401 and count against the address until it is locked', async () => {
       const { token } = await makeKey(ada);
       const forged = `${token.slice(0, -4)}AAAA`;

@@ -79,7 +79,11 @@ export function createApiKeyUsage(limit = API_KEY_REQUESTS_PER_MINUTE): ApiKeyUs
     },
 
     async settle(db, now) {
-      for (const { id, window, count } of endedMinutes.splice(0)) await addCount(db, id, window, count, null);
+      while (endedMinutes.length > 0) {
+        const { id, window, count } = endedMinutes[0]!;
+        await addCount(db, id, window, count, null);
+        endedMinutes.shift();
+      }
       const current = windowOf(now);
       for (const [id, usage] of keys) {
         const touch =
@@ -93,7 +97,15 @@ export function createApiKeyUsage(limit = API_KEY_REQUESTS_PER_MINUTE): ApiKeyUs
         const addresses = [...usage.newAddresses];
         usage.unsettled = 0;
         usage.newAddresses.clear();
-        const total = await addCount(db, id, usage.window, added, touch ? { at: usage.lastUsedAt, ip: usage.lastIp, usage, addresses } : null);
+        let total: number | null;
+        try {
+          total = await addCount(db, id, usage.window, added, touch ? { at: usage.lastUsedAt, ip: usage.lastIp, usage, addresses } : null);
+        } catch (error) {
+          // The database did not take it: the count and the addresses wait for the next settlement.
+          usage.unsettled += added;
+          for (const address of addresses) usage.newAddresses.add(address);
+          throw error;
+        }
         if (total === null) {
           keys.delete(id); // the key was revoked or its owner deleted
           continue;
