@@ -34,6 +34,7 @@ import { registerHostGuard } from './http/host-guard.js';
 import { registerOriginGuard } from './http/origin-guard.js';
 import { registerSecurityHeaders, securityHeaders } from './http/security-headers.js';
 import { decorateAuth } from './sessions/guard.js';
+import { sharedCompilers } from './http/schema-compilers.js';
 
 /** Bodies are small JSON objects; 64 KiB leaves room and bounds memory per request. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -108,6 +109,8 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
         allErrors: false,
       },
     },
+    // Compiled once per process, not once per app (http/schema-compilers.ts).
+    schemaController: { compilersFactory: sharedCompilers },
     routerOptions: { ignoreTrailingSlash: true },
     // X-Request-Id: kept when well formed, made otherwise (http/request-id.ts).
     requestIdHeader: false,
