@@ -4,10 +4,9 @@
 # tsc is single-threaded, so the server's type check runs beside the console's type check and
 # the build; the build's tsc skips checking what the first tsc checks (--noCheck).
 #
-# Test files run three at a time (LATCHKEY_TEST_CONCURRENCY to change it): a browser test
-# spends half its time waiting on Chromium and the server it started, and each file has
-# databases of its own, so files do not share state. The browser tests, the package install
-# and the process tests go first: the longest files started first finish with the others.
+# Four test processes run at a time (LATCHKEY_TEST_CONCURRENCY to change it): a browser test
+# spends half its time waiting on Chromium and the server it started, and each process has
+# databases of its own, so processes do not share state.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shopt -s globstar nullglob
@@ -21,10 +20,17 @@ wait "$server_check" || status=$?
 wait "$build" || status=$?
 [ "$status" -eq 0 ] || exit "$status"
 
-first=(test/e2e/*.test.ts test/package.test.ts test/cli.test.ts test/cli-mail.test.ts test/backup.test.ts test/file-modes.test.ts)
-files=("${first[@]}")
+# Files that start servers, command lines or Chromium keep a process each. The rest share a
+# few processes (scripts/test-groups.mjs), which go first: the longest started first finish
+# with the others.
+own=(test/e2e/*.test.ts test/package.test.ts test/cli.test.ts test/cli-mail.test.ts test/backup.test.ts
+  test/file-modes.test.ts test/server-process.test.ts test/instances.test.ts test/migrate.test.ts test/key-rotation.test.ts)
+shared=()
 for file in test/**/*.test.ts; do
-  case " ${first[*]} " in *" $file "*) ;; *) files+=("$file") ;; esac
+  case " ${own[*]} " in *" $file "*) ;; *) shared+=("$file") ;; esac
 done
+listed=$(node scripts/test-groups.mjs "${LATCHKEY_TEST_GROUPS:-2}" .test-groups "${shared[@]}")
+mapfile -t groups <<<"$listed"
 
-exec node --import tsx --test --test-concurrency="${LATCHKEY_TEST_CONCURRENCY:-3}" --test-timeout=600000 --test-reporter=spec "${files[@]}"
+exec node --import tsx --test --test-concurrency="${LATCHKEY_TEST_CONCURRENCY:-4}" --test-timeout=600000 --test-reporter=spec \
+  "${groups[@]}" "${own[@]}"
