@@ -95,10 +95,29 @@ describe('axe on every page, light and dark, English and German', { skip: missin
     assert.equal(response.status(), 200, await response.text());
   };
 
-  /** Waits for the page to settle: its heading shown and no request in flight. */
+  /**
+   * Waits for the page to settle: its heading shown, nothing marked busy, and no request in
+   * flight across two frames (a response's render may start the next request). Counting the
+   * page's own requests ends the wait the moment it holds, where `networkidle` always waits
+   * another 500 ms.
+   */
+  const inFlight = new WeakMap<Page, { count: number }>();
+  const track = (page: Page) => {
+    const state = { count: 0 };
+    inFlight.set(page, state);
+    page.on('request', () => void state.count++);
+    page.on('requestfinished', () => void state.count--);
+    page.on('requestfailed', () => void state.count--);
+    return page;
+  };
   const settle = async (page: Page) => {
+    const state = inFlight.get(page);
+    assert.ok(state, 'a page to settle is tracked from its start');
     await page.locator('h1').first().waitFor();
-    await page.waitForLoadState('networkidle');
+    for (;;) {
+      await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))');
+      if (state.count === 0 && (await page.locator('[aria-busy="true"]').count()) === 0) return;
+    }
   };
 
   const check = async (page: Page, name: string, variant: (typeof VARIANTS)[number], failures: string[]) => {
@@ -115,7 +134,7 @@ describe('axe on every page, light and dark, English and German', { skip: missin
   test('the check can fail: text made too faint is reported as a contrast violation', async () => {
     const context = await contextFor(VARIANTS[0]);
     try {
-      const page = await context.newPage();
+      const page = track(await context.newPage());
       await page.goto(`${base}/login`);
       await settle(page);
       assert.deepEqual(await axeViolations(page), []);
@@ -133,7 +152,7 @@ describe('axe on every page, light and dark, English and German', { skip: missin
       const failures: string[] = [];
       const context = await contextFor(variant);
       try {
-        const page = await context.newPage();
+        const page = track(await context.newPage());
         await page.goto(`${base}/login`);
         await check(page, 'login', variant, failures);
 
@@ -141,14 +160,14 @@ describe('axe on every page, light and dark, English and German', { skip: missin
         await check(page, 'setup', variant, failures);
 
         // Grace after her password: the one-time password step.
-        const grace = await (await contextFor(variant)).newPage();
+        const grace = track(await (await contextFor(variant)).newPage());
         await logIn(grace.context(), 'grace@example.org');
         await grace.goto(`${base}/login`);
         await check(grace, 'login-code', variant, failures);
         await grace.context().close();
 
         // Alan must set up MFA before anything else: the enrolment page.
-        const alan = await (await contextFor(variant)).newPage();
+        const alan = track(await (await contextFor(variant)).newPage());
         await logIn(alan.context(), 'alan@example.org');
         await alan.goto(`${base}/enrol`);
         await check(alan, 'enrol', variant, failures);
