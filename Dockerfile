@@ -16,7 +16,8 @@ COPY package.json package-lock.json ./
 # Only the build's tools are needed here: no install scripts (the native modules are
 # installed in the runtime stage, and `prepare` would build before the sources are copied).
 RUN npm ci --ignore-scripts --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json tsconfig.web.json vite.config.ts ./
+COPY tsconfig.json tsconfig.web.json vite.config.ts ./
+COPY scripts/build-server.mjs ./scripts/
 COPY bin ./bin
 COPY src ./src
 COPY README.md LICENSE CHANGELOG.md ./

@@ -2,7 +2,7 @@
 # `npm test`: type-check, build, then every test file.
 #
 # tsc is single-threaded, so the server's type check runs beside the console's type check and
-# the build; the build's tsc skips checking what the first tsc checks (--noCheck).
+# the build (esbuild bundles the server, vite the console).
 #
 # Four test processes run at a time (LATCHKEY_TEST_CONCURRENCY to change it): a browser test
 # spends half its time waiting on Chromium and the server it started, and each process has
@@ -13,7 +13,7 @@ shopt -s globstar nullglob
 
 npx tsc -p tsconfig.json &
 server_check=$!
-(npx tsc -p tsconfig.web.json && npx tsc -p tsconfig.build.json --noCheck && npx vite build --logLevel warn) &
+(npx tsc -p tsconfig.web.json && node scripts/build-server.mjs && npx vite build --logLevel warn) &
 build=$!
 status=0
 wait "$server_check" || status=$?

@@ -21,6 +21,7 @@ import { backupSqlite, BackupError, inspectSqliteBackup, postgresBackupAdvice, r
 import { createSecretBox, loadSecretKey } from './core/secret-box.js';
 import { migrateToLatest, migrations } from './db/migrate.js';
 import { cryptoRandom, randomBytes } from './core/ports.js';
+import { packageRoot } from './core/package-root.js';
 import { Value } from '@sinclair/typebox/value';
 import { AdminRole, Email, Name } from '../shared/api.js';
 
@@ -67,9 +68,9 @@ export function helpFor(words: string[]): string {
   return `Usage:\n${matching.map((entry) => entry.join('\n')).join('\n')}\n\nSettings come from LATCHKEY_* environment variables; see the README.`;
 }
 
-/** The version in package.json, the same from the source and from dist/. */
+/** The version in package.json, the same from the source and from the bundle. */
 export function version(): string {
-  const file = new URL('../../package.json', import.meta.url);
+  const file = path.join(packageRoot(), 'package.json');
   return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version;
 }
 

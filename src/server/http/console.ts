@@ -6,13 +6,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
+import { packageRoot } from '../core/package-root.js';
 import { LOCALES, matchLocale, parseAcceptLanguage, type Locale } from '../../shared/locales.js';
 
-/** dist/web, found the same way from src/server (tests) and dist/server (the build). */
-export const DEFAULT_CONSOLE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../dist/web');
+/** dist/web in Latchkey's own folder, from the source (tests) and from the bundle alike. */
+export const DEFAULT_CONSOLE_DIR = path.join(packageRoot(), 'dist/web');
 
 /** The console's own paths; anything else outside /api is a 404. */
 export const CONSOLE_PAGES = ['/', '/login', '/admins', '/audit', '/sessions', '/authenticators', '/settings', '/enrol', '/api-keys', '/setup'];
