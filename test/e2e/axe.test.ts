@@ -11,14 +11,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { chromiumMissingReason, launchChromium } from '../support/browser.js';
+import { chromiumMissingReason, launchChromium, photograph } from '../support/browser.js';
 import { totpAt } from '../support/totp-codes.js';
 import { freePort, runLatchkey, startServer, type RunningServer } from '../support/process.js';
 
 const missing = chromiumMissingReason();
 const AXE_SOURCE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
-const shotsDir = process.env.LATCHKEY_SCREENSHOT_DIR ?? null;
 const PASSWORD = 'a long passphrase for the checks';
 
 const VARIANTS = [
@@ -125,9 +124,9 @@ describe('axe on every page, light and dark, English and German', { skip: missin
     assert.equal(await page.evaluate('document.documentElement.lang'), variant.locale.slice(0, 2), `${name}: <html lang>`);
     assert.equal(await page.evaluate('document.documentElement.dataset.theme'), variant.scheme, `${name}: the scheme`);
     for (const violation of await axeViolations(page)) failures.push(`${name} [${variant.locale}, ${variant.scheme}] ${violation}`);
-    if (shotsDir && (variant.locale === 'de-DE' || variant.scheme === 'dark')) {
+    if (variant.locale === 'de-DE' || variant.scheme === 'dark') {
       const prefix = variant.locale === 'de-DE' ? (variant.scheme === 'dark' ? 'de-dark' : 'de') : 'dark';
-      await page.screenshot({ path: path.join(shotsDir, `${prefix}-${name}.png`), fullPage: true });
+      await photograph(page, `${prefix}-${name}`);
     }
   };
 

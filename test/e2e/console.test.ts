@@ -11,15 +11,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { chromiumMissingReason, launchChromium } from '../support/browser.js';
+import { chromiumMissingReason, launchChromium, photograph } from '../support/browser.js';
 import { totpAt } from '../support/totp-codes.js';
 import { decodeQrPng } from '../support/png-qr.js';
 import { freePort, runLatchkey, startServer, type RunningServer } from '../support/process.js';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
 
 const missing = chromiumMissingReason();
-/** `npm run screenshots` sets this to docs/screenshots; otherwise they go to a temporary folder. */
-const shotsDir = process.env.LATCHKEY_SCREENSHOT_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-shots-'));
 const ADA_PASSWORD = 'ada keeps a long passphrase';
 const GRACE_PASSWORD = 'grace keeps her passphrase';
 
@@ -33,7 +31,6 @@ describe('the console in Chromium', { skip: missing ?? false }, () => {
   const cspViolations: string[] = [];
 
   before(async () => {
-    fs.mkdirSync(shotsDir, { recursive: true });
     smtp = await startSmtpServer();
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-e2e-'));
     const port = await freePort();
@@ -67,7 +64,6 @@ describe('the console in Chromium', { skip: missing ?? false }, () => {
     return { context, page };
   }
 
-  const shot = (page: Page, name: string) => page.screenshot({ path: path.join(shotsDir, `${name}.png`), fullPage: true });
 
   async function passwordLogin(page: Page, email: string, password: string) {
     await page.goto(`${base}/login`);
@@ -84,7 +80,7 @@ describe('the console in Chromium', { skip: missing ?? false }, () => {
   test('1. Ada logs in with email and password', async () => {
     ({ page: adaPage } = await newPage());
     await adaPage.goto(`${base}/login`);
-    await shot(adaPage, '01-login');
+    await photograph(adaPage, '01-login');
     await passwordLogin(adaPage, 'ada@example.org', ADA_PASSWORD);
     await adaPage.getByRole('heading', { name: 'Welcome, Ada Lovelace' }).waitFor();
     await adaPage.getByRole('button', { name: 'ada@example.org' }).waitFor();
@@ -113,7 +109,7 @@ describe('the console in Chromium', { skip: missing ?? false }, () => {
     assert.match((await lastLogin.getAttribute('title')) ?? '', /\d{4}/, 'the full date is on hover');
     assert.match(await adaRow.locator('td[data-label="Last login"]').innerText(), /^seconds ago\s+[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2}/, 'the exact time is shown below the relative one');
     assert.match(await rows.filter({ hasText: 'grace@example.org' }).innerText(), /Never/);
-    await shot(adaPage, '02-administrators');
+    await photograph(adaPage, '02-administrators');
   });
 
   test('3. select Grace, Details, tick the box, Save Administrator', async () => {
@@ -127,7 +123,7 @@ describe('the console in Chromium', { skip: missing ?? false }, () => {
     const box = dialog.getByLabel('Enable MultiFactor Authentication for Admin Login');
     assert.equal(await box.isChecked(), false);
     await box.check();
-    await shot(adaPage, '03-details');
+    await photograph(adaPage, '03-details');
     await dialog.getByRole('button', { name: 'Save Administrator' }).click();
     await adaPage.getByText('Saved grace@example.org.').waitFor();
     await adaPage.locator('table.admins tbody tr', { hasText: 'grace@example.org' }).filter({ hasText: 'Required, not enrolled' }).waitFor();
@@ -171,7 +167,7 @@ describe('the console in Chromium', { skip: missing ?? false }, () => {
     await page.getByRole('heading', { name: 'Set your password' }).waitFor();
     assert.equal(new URL(page.url()).hash, '', 'the token is taken out of the address bar');
     await page.getByText('You may keep your current password').waitFor();
-    await shot(page, '04-setup-password');
+    await photograph(page, '04-setup-password');
     await page.getByLabel('New password').fill(GRACE_PASSWORD);
     await page.getByLabel('Confirm password').fill(GRACE_PASSWORD);
     await page.getByRole('button', { name: 'Continue' }).click();
@@ -185,7 +181,7 @@ describe('the console in Chromium', { skip: missing ?? false }, () => {
     graceSecret = new URL(uri).searchParams.get('secret')!;
     const shownKey = await page.getByLabel('Setup key').innerText();
     assert.equal(shownKey, graceSecret.match(/.{4}/g)!.join(' '), 'the key is shown in groups of four');
-    await shot(page, '05-setup-authenticator');
+    await photograph(page, '05-setup-authenticator');
 
     const code = page.getByLabel('Code from the app');
     assert.equal(await code.getAttribute('autocomplete'), 'one-time-code');
@@ -203,7 +199,7 @@ describe('the console in Chromium', { skip: missing ?? false }, () => {
     assert.equal(recoveryCodes.length, 10);
     await page.getByRole('button', { name: 'Copy codes' }).waitFor();
     await page.getByRole('button', { name: 'Download codes' }).waitFor();
-    await shot(page, '06-recovery-codes');
+    await photograph(page, '06-recovery-codes');
     const finish = page.getByRole('button', { name: 'Finish' });
     assert.equal(await finish.isDisabled(), true);
     await page.getByLabel('I have saved these codes').check();
@@ -216,7 +212,7 @@ describe('the console in Chromium', { skip: missing ?? false }, () => {
     await page.goto(setupLink);
     await page.getByRole('heading', { name: 'This setup link cannot be used' }).waitFor();
     await page.getByText(/opened already in another browser[\s\S]*Resend Email/).waitFor();
-    await shot(page, '07-link-expired');
+    await photograph(page, '07-link-expired');
   });
 
   test('6. Grace logs in with email, password and the one-time password; a wrong code shows the error', async () => {
@@ -226,7 +222,7 @@ describe('the console in Chromium', { skip: missing ?? false }, () => {
     await otp.waitFor();
     assert.equal(await otp.getAttribute('autocomplete'), 'one-time-code');
     assert.equal(await otp.getAttribute('inputmode'), 'numeric');
-    await shot(page, '08-one-time-password');
+    await photograph(page, '08-one-time-password');
 
     const next = totpAt(graceSecret, Date.now() + 30_000);
     const wrong = next === '000000' ? '111111' : '000000';
@@ -275,7 +271,7 @@ describe('the console in Chromium', { skip: missing ?? false }, () => {
     await page.getByRole('heading', { name: 'Administrators' }).waitFor();
     const width = (await page.evaluate('document.documentElement.scrollWidth')) as number;
     assert.ok(width <= 390, `no sideways scrolling at a phone width (${width}px)`);
-    await shot(page, '09-administrators-phone');
+    await photograph(page, '09-administrators-phone');
     await page.getByRole('button', { name: 'alan@example.org' }).click();
     await page.getByRole('menuitem', { name: 'Log out' }).click();
     await page.getByRole('heading', { name: 'Log in' }).waitFor();
@@ -301,7 +297,7 @@ describe('the console in Chromium', { skip: missing ?? false }, () => {
       const labels = await adaLogin.locator('td').evaluateAll((cells) => cells.map((cell) => (globalThis as unknown as Styles).getComputedStyle(cell, '::before').content));
       assert.deepEqual(labels, ['"When"', '"Event"', '"Outcome"', '"Who"', '"On whom"', '"From"']);
       assert.ok(((await adaPage.evaluate('document.documentElement.scrollWidth')) as number) <= 390, 'no sideways scrolling at a phone width');
-      await shot(adaPage, '11-audit-log-phone');
+      await photograph(adaPage, '11-audit-log-phone');
     } finally {
       await adaPage.setViewportSize({ width: 1280, height: 860 });
     }
@@ -310,7 +306,7 @@ describe('the console in Chromium', { skip: missing ?? false }, () => {
     await rows.filter({ hasText: 'setup.totp' }).first().waitFor();
     await adaPage.waitForFunction("![...document.querySelectorAll('table.list tbody tr')].some((r) => r.textContent.includes('success'))");
     await rows.filter({ hasText: 'Grace Hopper entered a wrong one-time password (failed attempt 1 of this login)' }).first().waitFor();
-    await shot(adaPage, '11-audit-log');
+    await photograph(adaPage, '11-audit-log');
     // Download: the events of the filters on screen, as a file the server names.
     await adaPage.getByLabel('File format').selectOption('csv');
     const [download] = await Promise.all([adaPage.waitForEvent('download'), adaPage.getByRole('link', { name: 'Download' }).click()]);
@@ -391,7 +387,7 @@ describe('the console in Chromium', { skip: missing ?? false }, () => {
     await adaPage.getByRole('button', { name: 'Details' }).click();
     const dialog = adaPage.getByRole('dialog', { name: 'Administrator details' });
     await dialog.getByText(/Locked after failed logins until/).waitFor();
-    await shot(adaPage, '12-locked-details');
+    await photograph(adaPage, '12-locked-details');
     await dialog.getByRole('button', { name: 'Unlock' }).click();
     await adaPage.getByText('Unlocked alan@example.org.').waitFor();
     await adaPage.keyboard.press('Escape');
@@ -407,7 +403,7 @@ describe('the console in Chromium', { skip: missing ?? false }, () => {
     const rows = adaPage.locator('table.list tbody tr');
     await rows.nth(1).waitFor();
     assert.equal(await rows.count(), 2);
-    await shot(adaPage, '13-my-sessions');
+    await photograph(adaPage, '13-my-sessions');
     // A browser reads as its name, version and system (ua-parser-js on Chromium's User-Agent); the header itself is the title.
     const browserName = rows.filter({ hasText: 'this browser' }).locator('td').first().locator('[title]');
     assert.match(await browserName.innerText(), /^Chrome( Headless)? \d+ on Linux$/);
@@ -483,7 +479,7 @@ describe('the console in Chromium', { skip: missing ?? false }, () => {
       const labels = await adaRow.locator('td:not(.select-cell)').evaluateAll((cells) => cells.map((cell) => (globalThis as unknown as { getComputedStyle(e: unknown, p: string): { content: string } }).getComputedStyle(cell, '::before').content));
       assert.deepEqual(labels, ['"E-Mail"', '"Name"', '"Rolle"', '"Status"', '"MFA"', '"Letzte Anmeldung"', '"Einrichtungs-E-Mail"']);
       assert.ok(((await page.evaluate('document.documentElement.scrollWidth')) as number) <= 390, 'no sideways scrolling at a phone width');
-      await shot(page, '09-administrators-phone-de');
+      await photograph(page, '09-administrators-phone-de');
     } finally {
       await context.request.post(`${base}/api/v1/auth/logout`).catch(() => undefined);
       await context.close();
@@ -509,7 +505,7 @@ describe('a first start, on the embedded defaults', { skip: missing ?? false }, 
       const page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
       await page.goto(link);
       await page.getByRole('heading', { name: 'Create the first administrator' }).waitFor();
-      await page.screenshot({ path: path.join(shotsDir, '00-first-administrator.png') });
+      await photograph(page, '00-first-administrator', { fullPage: false });
       await page.getByLabel('Email').fill('ada@example.org');
       await page.getByLabel('Name').fill('Ada Lovelace');
       await page.getByLabel('Password').fill(ADA_PASSWORD);
@@ -531,7 +527,7 @@ describe('a first start, on the embedded defaults', { skip: missing ?? false }, 
       await page.getByRole('button', { name: 'Open Administrators' }).click();
       await page.getByText(/emails are being saved to the local mailbox folder/).waitFor();
       assert.match(await page.locator('.notice-info').innerText(), new RegExp(path.join(dataDir, 'mailbox').replace(/[/.]/g, '\\$&').slice(-20)));
-      await page.screenshot({ path: path.join(shotsDir, '10-mailbox-notice.png') });
+      await photograph(page, '10-mailbox-notice', { fullPage: false });
     } finally {
       await browser.close();
       await server.stop();

@@ -9,12 +9,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { chromiumMissingReason, launchChromium } from '../support/browser.js';
+import { chromiumMissingReason, launchChromium, photograph } from '../support/browser.js';
 import { freePort, runLatchkey, startServer, type RunningServer } from '../support/process.js';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
 
 const missing = chromiumMissingReason();
-const shotsDir = process.env.LATCHKEY_SCREENSHOT_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-shots-'));
 const ADA_PASSWORD = 'ada keeps a long passphrase';
 
 describe('mail in the Administrators window', { skip: missing ?? false }, () => {
@@ -27,7 +26,6 @@ describe('mail in the Administrators window', { skip: missing ?? false }, () => 
   let base: string;
 
   before(async () => {
-    fs.mkdirSync(shotsDir, { recursive: true });
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-e2e-mail-'));
     // Nothing listens here yet: the mail server is down.
     smtpPort = await freePort();
@@ -74,7 +72,7 @@ describe('mail in the Administrators window', { skip: missing ?? false }, () => 
     await page.getByRole('button', { name: 'Details' }).click();
     const details = page.getByRole('dialog', { name: 'Administrator details' });
     await details.getByText(/^Setup email: not delivered: .*ECONNREFUSED.*\. Next try at \w{3} \d+, \d{4}, \d+:\d\d [AP]M .+\.$/).waitFor();
-    await page.screenshot({ path: path.join(shotsDir, '14-setup-email-not-delivered.png'), fullPage: true });
+    await photograph(page, '14-setup-email-not-delivered');
     await page.keyboard.press('Escape');
     await details.waitFor({ state: 'hidden' });
   });
@@ -120,7 +118,7 @@ describe('mail in the Administrators window', { skip: missing ?? false }, () => 
     const test = mails.slice(before).find((m) => m.subject === 'Latchkey test email');
     assert.ok(test, 'the test email arrived');
     assert.deepEqual(!Array.isArray(test.to) && test.to ? test.to.value.map((a) => a.address) : null, ['ada@example.org']);
-    await page.screenshot({ path: path.join(shotsDir, '15-test-email-sent.png'), fullPage: true });
+    await photograph(page, '15-test-email-sent');
   });
 
   test('with the mail server down again, Send test email shows its error', async () => {

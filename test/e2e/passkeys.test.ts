@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { chromiumMissingReason, launchChromium } from '../support/browser.js';
+import { chromiumMissingReason, launchChromium, photograph } from '../support/browser.js';
 import { totpAt } from '../support/totp-codes.js';
 import { decodeQrPng } from '../support/png-qr.js';
 import { freePort, runLatchkey, startServer, type RunningServer } from '../support/process.js';
@@ -20,8 +20,6 @@ import { createPostgresDatabase, dialects, dropPostgresDatabase } from '../suppo
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
 
 const missing = chromiumMissingReason();
-/** `npm run screenshots` sets this to docs/screenshots; otherwise they go to a temporary folder. */
-const shotsDir = process.env.LATCHKEY_SCREENSHOT_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-shots-'));
 const ADA_PASSWORD = 'ada keeps a long passphrase';
 const GRACE_PASSWORD = 'grace chooses a long passphrase';
 const ALAN_PASSWORD = 'alan chooses a long passphrase';
@@ -38,7 +36,6 @@ for (const dialect of dialects()) {
     let databaseUrl: string | undefined;
 
     before(async () => {
-      fs.mkdirSync(shotsDir, { recursive: true });
       smtp = await startSmtpServer();
       dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-e2e-passkeys-'));
       const port = await freePort();
@@ -77,7 +74,7 @@ for (const dialect of dialects()) {
 
     // The pages are the same on both databases: the screenshots are taken on the first.
     const shot = async (page: Page, name: string) => {
-      if (dialect === dialects()[0]) await page.screenshot({ path: path.join(shotsDir, `${name}.png`), fullPage: true });
+      if (dialect === dialects()[0]) await photograph(page, name);
     };
 
     /** An administrator who must use MFA, invited from the command line; the link comes by email. */

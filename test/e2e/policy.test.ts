@@ -12,15 +12,13 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import type { Browser, Page } from 'playwright-core';
-import { chromiumMissingReason, launchChromium } from '../support/browser.js';
+import { chromiumMissingReason, launchChromium, photograph } from '../support/browser.js';
 import { totpAt } from '../support/totp-codes.js';
 import { decodeQrPng } from '../support/png-qr.js';
 import { freePort, runLatchkey, startServer, type RunningServer } from '../support/process.js';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
 
 const missing = chromiumMissingReason();
-/** `npm run screenshots` sets this to docs/screenshots; otherwise they go to a temporary folder. */
-const shotsDir = process.env.LATCHKEY_SCREENSHOT_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-shots-'));
 const PASSWORDS: Record<string, string> = {
   'ada@example.org': 'ada keeps a long passphrase',
   'grace@example.org': 'grace keeps a long passphrase',
@@ -38,7 +36,6 @@ describe('the MFA policy in Chromium', { skip: missing ?? false }, () => {
   let adaSecret = '';
 
   before(async () => {
-    fs.mkdirSync(shotsDir, { recursive: true });
     smtp = await startSmtpServer();
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-e2e-policy-'));
     const port = await freePort();
@@ -65,7 +62,6 @@ describe('the MFA policy in Chromium', { skip: missing ?? false }, () => {
     return context.newPage();
   }
 
-  const shot = (page: Page, name: string) => page.screenshot({ path: path.join(shotsDir, `${name}.png`), fullPage: true });
 
   async function logIn(page: Page, email: string) {
     await page.goto(`${base}/login`);
@@ -150,7 +146,7 @@ describe('the MFA policy in Chromium', { skip: missing ?? false }, () => {
     const proof = ada.getByRole('dialog', { name: 'Confirm it is you' });
     await proof.getByLabel('Current password').waitFor();
     assert.equal(await proof.getByLabel('Code from your app').count(), 0, 'Ada has no authenticator: her password is the proof');
-    await shot(ada, '24-step-up-password');
+    await photograph(ada, '24-step-up-password');
     await proof.getByLabel('Current password').fill('not her password at all');
     await proof.getByRole('button', { name: 'Confirm' }).click();
     await proof.getByText('The password is not correct.').waitFor();
@@ -158,7 +154,7 @@ describe('the MFA policy in Chromium', { skip: missing ?? false }, () => {
     await proof.getByRole('button', { name: 'Confirm' }).click();
     await ada.getByText('Saved. Every administrator must use MFA; those without an authenticator have 7 days to set one up.').waitFor();
     await ada.getByText(/^Required for everyone since /).waitFor();
-    await shot(ada, '23-settings-policy');
+    await photograph(ada, '23-settings-policy');
 
     // The same page for a browser in German.
     const german = await browser.newContext({ locale: 'de-DE', viewport: { width: 1280, height: 860 } });
@@ -180,7 +176,7 @@ describe('the MFA policy in Chromium', { skip: missing ?? false }, () => {
     const due = Date.parse((await banner.locator('time').getAttribute('datetime'))!);
     assert.ok(Math.abs(due - (Date.now() + 7 * DAY)) < 60_000, `due in 7 days: ${new Date(due).toISOString()}`);
     assert.match(await banner.innerText(), /Set up a passkey or an authenticator app by [A-Z][a-z]{2} \d{1,2}, \d{4}/);
-    await shot(ada, '25-grace-banner');
+    await photograph(ada, '25-grace-banner');
     const mailsBefore = smtp.messages.length;
     await banner.getByRole('button', { name: 'Set up now' }).click();
     await ada.getByRole('heading', { name: 'Set up multi-factor authentication' }).waitFor();
@@ -202,7 +198,7 @@ describe('the MFA policy in Chromium', { skip: missing ?? false }, () => {
     assert.deepEqual((await rows.allInnerTexts()).map((r) => r.split('\t')[2]), ['grace@example.org', 'linus@example.org']);
     assert.match(await rows.first().innerText(), /Required by [A-Z][a-z]{2} \d/);
     await coverage.getByLabel('Select grace@example.org').check();
-    await shot(ada, '26-home-mfa-coverage');
+    await photograph(ada, '26-home-mfa-coverage');
     const before = smtp.messages.length;
     await coverage.getByRole('button', { name: 'Enable MFA and send setup email' }).click();
     await coverage.getByText('Enabled MFA for grace@example.org and sent a setup email.').waitFor();
@@ -226,7 +222,7 @@ describe('the MFA policy in Chromium', { skip: missing ?? false }, () => {
     await grace.goto(`${base}/admins`);
     await grace.getByRole('heading', { name: 'Set up multi-factor authentication' }).waitFor();
     assert.equal(new URL(grace.url()).pathname, '/enrol');
-    await shot(grace, '27-enrolment-required');
+    await photograph(grace, '27-enrolment-required');
     // The same session in a German browser: the enrolment page in German.
     const german = await browser.newContext({ locale: 'de-DE', viewport: { width: 1280, height: 860 } });
     try {

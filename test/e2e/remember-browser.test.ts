@@ -9,14 +9,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { chromiumMissingReason, launchChromium } from '../support/browser.js';
+import { chromiumMissingReason, launchChromium, photograph } from '../support/browser.js';
 import { totpAt } from '../support/totp-codes.js';
 import { decodeQrPng } from '../support/png-qr.js';
 import { freePort, runLatchkey, startServer, type RunningServer } from '../support/process.js';
 
 const missing = chromiumMissingReason();
-/** `npm run screenshots` sets this to docs/screenshots; otherwise they go to a temporary folder. */
-const shotsDir = process.env.LATCHKEY_SCREENSHOT_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-shots-'));
 const ADA_PASSWORD = 'ada keeps a long passphrase';
 
 describe('remembering a browser in Chromium', { skip: missing ?? false }, () => {
@@ -27,7 +25,6 @@ describe('remembering a browser in Chromium', { skip: missing ?? false }, () => 
   let secret = '';
 
   before(async () => {
-    fs.mkdirSync(shotsDir, { recursive: true });
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-e2e-remember-'));
     const port = await freePort();
     const env = { LATCHKEY_DATA_DIR: dataDir, LATCHKEY_LOG_LEVEL: 'warn', LATCHKEY_PORT: String(port), LATCHKEY_PUBLIC_URL: `http://127.0.0.1:${port}` };
@@ -104,7 +101,7 @@ describe('remembering a browser in Chromium', { skip: missing ?? false }, () => 
     assert.match(row, /this browser/);
     assert.equal((row.match(/\w{3} \d{1,2}, \d{4}, \d{1,2}:\d{2}/g) ?? []).length, 3, `remembered, last used and until as dates: ${row}`);
     await page.getByRole('heading', { name: 'Remembered browsers' }).scrollIntoViewIfNeeded();
-    await page.screenshot({ path: path.join(shotsDir, '22-remembered-browsers.png'), fullPage: true });
+    await photograph(page, '22-remembered-browsers');
 
     await section.getByRole('button', { name: /^Forget/ }).click();
     await section.getByText('This browser was forgotten: your next login asks for your second factor.').waitFor();

@@ -10,12 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { chromiumMissingReason, launchChromium } from '../support/browser.js';
+import { chromiumMissingReason, launchChromium, photograph } from '../support/browser.js';
 import { freePort, runLatchkey, startServer, type RunningServer } from '../support/process.js';
 
 const missing = chromiumMissingReason();
-/** `npm run screenshots` sets this to docs/screenshots; otherwise they go to a temporary folder. */
-const shotsDir = process.env.LATCHKEY_SCREENSHOT_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-shots-'));
 const PASSWORDS: Record<string, string> = {
   'ada@example.org': 'ada keeps a long passphrase',
   'hal@example.org': 'hal keeps a long passphrase',
@@ -30,7 +28,6 @@ describe('roles and deletion in Chromium', { skip: missing ?? false }, () => {
   let ada: Page;
 
   before(async () => {
-    fs.mkdirSync(shotsDir, { recursive: true });
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-e2e-roles-'));
     const port = await freePort();
     base = `http://localhost:${port}`;
@@ -57,7 +54,6 @@ describe('roles and deletion in Chromium', { skip: missing ?? false }, () => {
     return context.newPage();
   }
 
-  const shot = (page: Page, name: string) => page.screenshot({ path: path.join(shotsDir, `${name}.png`), fullPage: true });
 
   async function logIn(page: Page, email: string) {
     await page.goto(`${base}/login`);
@@ -80,7 +76,7 @@ describe('roles and deletion in Chromium', { skip: missing ?? false }, () => {
     const role = details.getByLabel('Role');
     assert.equal(await role.inputValue(), 'administrator');
     await role.selectOption('help_desk');
-    await shot(ada, '28-details-role');
+    await photograph(ada, '28-details-role');
     await details.getByRole('button', { name: 'Save Administrator' }).click();
     await ada.getByText('Saved hal@example.org.').waitFor();
     assert.equal(await roleCell(ada, 'hal@example.org'), 'Help desk');
@@ -132,7 +128,7 @@ describe('roles and deletion in Chromium', { skip: missing ?? false }, () => {
     assert.equal(await details.getByRole('button', { name: 'Save Administrator' }).count(), 0);
     assert.equal(await details.getByRole('button', { name: 'Suspend' }).count(), 0);
     assert.equal(await details.getByRole('button', { name: 'Delete administrator' }).count(), 0);
-    await shot(hal, '29-details-help-desk');
+    await photograph(hal, '29-details-help-desk');
     // The server says the same whatever the console shows.
     const refused = await hal.request.fetch(`${base}/api/v1/policy`, {
       method: 'PUT',
@@ -150,7 +146,7 @@ describe('roles and deletion in Chromium', { skip: missing ?? false }, () => {
     const details = await openDetails(ada, 'linus@example.org');
     await details.getByRole('button', { name: 'Delete administrator' }).click();
     await details.getByText('It cannot be undone.', { exact: false }).waitFor();
-    await shot(ada, '30-delete-administrator');
+    await photograph(ada, '30-delete-administrator');
     await details.getByRole('button', { name: 'Confirm delete administrator' }).click();
     await ada.getByText('Deleted linus@example.org. Their events stay in the audit log.').waitFor();
     assert.equal(await ada.locator('table.admins tbody tr', { hasText: 'linus@example.org' }).count(), 0);
@@ -186,12 +182,12 @@ describe('roles and deletion in Chromium', { skip: missing ?? false }, () => {
     const scopes = make.getByRole('group', { name: 'What the key may do' });
     assert.equal(await scopes.getByRole('radio', { name: 'Manage' }).isChecked(), true, 'manage is the default');
     await scopes.getByRole('radio', { name: 'Read' }).check();
-    await shot(hal, '31a-api-key-scope');
+    await photograph(hal, '31a-api-key-scope');
     await make.getByRole('button', { name: 'Make key' }).click();
     const shown = hal.getByRole('dialog', { name: 'Your new API key' });
     const token = (await shown.getByLabel('API key').innerText()).trim();
     assert.match(token, /^latchkey_pat_[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/);
-    await shot(hal, '31-api-key-made');
+    await photograph(hal, '31-api-key-made');
     await shown.getByLabel('I have saved this key').check();
     await shown.getByRole('button', { name: 'Done' }).click();
     const row = hal.locator('table.api-keys tbody tr', { hasText: 'Weekly report' });
@@ -212,7 +208,7 @@ describe('roles and deletion in Chromium', { skip: missing ?? false }, () => {
       await row.waitFor();
     }
     await lastUse.waitFor({ timeout: 1_000 });
-    await shot(hal, '32-api-keys');
+    await photograph(hal, '32-api-keys');
 
     // The same page for a browser in German.
     const german = await browser.newContext({ locale: 'de-DE', viewport: { width: 1280, height: 860 } });

@@ -10,14 +10,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { chromiumMissingReason, launchChromium } from '../support/browser.js';
+import { chromiumMissingReason, launchChromium, photograph } from '../support/browser.js';
 import { totpAt } from '../support/totp-codes.js';
 import { decodeQrPng } from '../support/png-qr.js';
 import { freePort, runLatchkey, startServer, type RunningServer } from '../support/process.js';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
 
 const missing = chromiumMissingReason();
-const shotsDir = process.env.LATCHKEY_SCREENSHOT_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-shots-'));
 const ADA_PASSWORD = 'ada keeps a long passphrase';
 const LINK = /(http:\/\/127\.0\.0\.1:\d+\/setup#token=[A-Za-z0-9_.-]+)/;
 
@@ -30,7 +29,6 @@ describe('the setup page in Chromium', { skip: missing ?? false }, () => {
   let base: string;
 
   before(async () => {
-    fs.mkdirSync(shotsDir, { recursive: true });
     smtp = await startSmtpServer();
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-e2e-setup-'));
     const port = await freePort();
@@ -54,7 +52,6 @@ describe('the setup page in Chromium', { skip: missing ?? false }, () => {
     return { context, page: await context.newPage() };
   }
 
-  const shot = (page: Page, name: string) => page.screenshot({ path: path.join(shotsDir, `${name}.png`), fullPage: true });
 
   /** An invited administrator (no password yet) and the link the command line prints for them. */
   async function invite(email: string, name: string): Promise<string> {
@@ -103,7 +100,7 @@ describe('the setup page in Chromium', { skip: missing ?? false }, () => {
     await page.reload();
     await page.getByRole('heading', { name: 'Set your password' }).waitFor();
     await page.getByLabel('New password').waitFor();
-    await shot(page, 'setup-after-reload');
+    await photograph(page, 'setup-after-reload');
     await page.getByLabel('New password').fill('hedy chooses a long passphrase');
     await page.getByLabel('Confirm password').fill('hedy chooses a long passphrase');
     await page.getByRole('button', { name: 'Continue' }).click();
@@ -121,7 +118,7 @@ describe('the setup page in Chromium', { skip: missing ?? false }, () => {
     await page.getByRole('heading', { name: 'This setup link cannot be used' }).waitFor();
     await page.getByText('This setup is already complete: the link was used. Log in with your email and password.').waitFor();
     assert.equal(await page.getByText('Ask an administrator').count(), 0);
-    await shot(page, 'setup-complete-reload');
+    await photograph(page, 'setup-complete-reload');
   });
 
   test('a dead first-administrator link tells how to print a new one', async () => {
@@ -168,7 +165,7 @@ describe('the setup page in Chromium', { skip: missing ?? false }, () => {
       }
     }
     await page.getByText(/This code was already used, and a code works only once\. Wait for the next code in your app/).waitFor();
-    await shot(page, 'code-already-used');
+    await photograph(page, 'code-already-used');
 
     for (let i = 0; i < 6; i++) {
       await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'hedy@example.org', password: 'a wrong guess at hedy' }) });
@@ -185,7 +182,7 @@ describe('the setup page in Chromium', { skip: missing ?? false }, () => {
     const locked = ada.page.getByRole('dialog', { name: 'Administrator details' }).getByText(/Locked after failed logins until/);
     await locked.waitFor();
     assert.match(await locked.innerText(), /until [A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2} [AP]M E[SD]T\./);
-    await shot(ada.page, 'locked-until');
+    await photograph(ada.page, 'locked-until');
   });
 
   test('in German, the setup page shows its steps in German, makes one secret per click, and the login page asks for E-Mail, Passwort and the Einmalpasswort', async () => {
@@ -227,7 +224,7 @@ describe('the setup page in Chromium', { skip: missing ?? false }, () => {
       await page.getByRole('heading', { name: 'Wiederherstellungscodes speichern' }).waitFor();
       assert.equal(await page.getByRole('list', { name: 'Wiederherstellungscodes' }).locator('code').count(), 10);
       await page.getByRole('button', { name: 'Codes kopieren' }).waitFor();
-      await shot(page, 'de-setup-recovery-codes');
+      await photograph(page, 'de-setup-recovery-codes');
       await page.getByLabel('Ich habe diese Codes gespeichert').check();
       await page.getByRole('button', { name: 'Fertig' }).click();
       await page.getByRole('heading', { name: 'Alles eingerichtet' }).waitFor();
@@ -243,7 +240,7 @@ describe('the setup page in Chromium', { skip: missing ?? false }, () => {
       await page.getByRole('heading', { name: 'Einmalpasswort eingeben' }).waitFor();
       await page.getByLabel('Diesen Browser 30 Tage lang merken').waitFor();
       await page.getByRole('button', { name: 'Stattdessen einen Wiederherstellungscode verwenden' }).waitFor();
-      await shot(page, 'de-one-time-password');
+      await photograph(page, 'de-one-time-password');
       await page.getByLabel('Einmalpasswort').fill(totpAt(secret, Date.now() + 30_000));
       await page.getByRole('button', { name: 'Prüfen' }).click();
       await page.getByRole('button', { name: 'katherine@example.org' }).waitFor();

@@ -4,7 +4,8 @@
  * the reason, elsewhere.
  */
 import fs from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.LATCHKEY_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -30,4 +31,18 @@ export function chromiumMissingReason(): string | null {
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+}
+
+/** Where `npm run screenshots` puts the console's pictures (docs/screenshots); null in a test run. */
+export const SCREENSHOT_DIR = process.env.LATCHKEY_SCREENSHOT_DIR ?? null;
+
+/**
+ * A picture of the page for the docs, taken only by `npm run screenshots`. The tests assert on
+ * what they read from the page, never on a picture, and a full-page PNG costs Chromium about
+ * 0.2 s of CPU; a QR code a test reads back is photographed by the test itself.
+ */
+export async function photograph(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<void> {
+  if (!SCREENSHOT_DIR) return;
+  fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: options.fullPage ?? true });
 }
