@@ -9,6 +9,38 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.LATCHKEY_CHROMIUM ?? '/usr/bin/chromium';
 
+/**
+ * Chromium 156 renders each window's address-bar dropdown (the omnibox popup and its AI Mode
+ * box) as a page of its own, in a renderer of its own, as soon as the window opens: in headless
+ * Chromium, where nobody ever sees it, it cost 1.6 s of CPU for every browser context, three
+ * times what the console's own page cost.
+ */
+export const UNUSED_WINDOW_FEATURES = ['WebUIOmniboxPopup', 'WebUIOmniboxAimPopup'];
+
+/**
+ * The features playwright-core disables itself (chromiumSwitches.ts). Chromium reads only the
+ * last --disable-features on its command line, so ours repeats them; test/browser-args.test.ts
+ * fails when a new playwright-core disables one that is missing here.
+ */
+export const PLAYWRIGHT_DISABLED_FEATURES = [
+  'AvoidUnnecessaryBeforeUnloadCheckSync',
+  'DestroyProfileOnBrowserClose',
+  'HttpsUpgrades',
+  'HttpsFirstBalancedModeAutoEnable',
+  'LensOverlay',
+  'MediaRouter',
+  'PaintHolding',
+  'ThirdPartyStoragePartitioning',
+  'AvoidCorsURLLoaderRestartOnRedirect',
+  'TcpPortRandomizationWin',
+  'OptimizationHints',
+  'NetworkTimeServiceQuerying',
+  'AimEnabled',
+  'PreconnectToSearch',
+  'msForceBrowserSignIn',
+  'msEdgeUpdateLaunchServicesPreferredVersion',
+];
+
 export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
@@ -18,6 +50,7 @@ export const CHROMIUM_ARGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+  `--disable-features=${[...PLAYWRIGHT_DISABLED_FEATURES, ...UNUSED_WINDOW_FEATURES].join(',')}`,
 ];
 
 /** Null when the browser is missing and this is not CI; throws under CI. */
