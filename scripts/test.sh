@@ -4,9 +4,10 @@
 # tsc is single-threaded, so the server's type check runs beside the console's type check and
 # the build (esbuild bundles the server, vite the console).
 #
-# Four test processes run at a time (LATCHKEY_TEST_CONCURRENCY to change it): a browser test
-# spends half its time waiting on Chromium and the server it started, and each process has
-# databases of its own, so processes do not share state.
+# Three test processes run at a time (LATCHKEY_TEST_CONCURRENCY to change it): a browser test
+# spends part of its time waiting on Chromium and the server it started, and each process has
+# databases of its own, so processes do not share state. On 2 cores, 3 at a time took 344 s,
+# 2 took 372 s and 4 took 396 s: beyond 3, the processes only slow each other down.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shopt -s globstar nullglob
@@ -32,5 +33,5 @@ done
 listed=$(node scripts/test-groups.mjs "${LATCHKEY_TEST_GROUPS:-2}" .test-groups "${shared[@]}")
 mapfile -t groups <<<"$listed"
 
-exec node --import tsx --test --test-concurrency="${LATCHKEY_TEST_CONCURRENCY:-4}" --test-timeout=600000 --test-reporter=spec \
+exec node --import tsx --test --test-concurrency="${LATCHKEY_TEST_CONCURRENCY:-3}" --test-timeout=600000 --test-reporter=spec \
   "${groups[@]}" "${own[@]}"
