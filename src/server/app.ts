@@ -189,9 +189,11 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   registerMetrics(app, deps, metrics);
 
   const dummyHash = createDummyHash(deps.hasher, deps.random);
-  // Made now, while the hasher is idle, so that the first unknown email under load does not
-  // have to wait for a place to make it.
-  void dummyHash.get().catch(() => undefined);
+  // Made before the app answers, while the hasher is idle: a flood that came while it was
+  // still being made would find one of the hasher's places taken by it, and a login that
+  // had been given a place could then be refused as busy. If it fails, the first unknown
+  // email makes it.
+  await dummyHash.get().catch(() => undefined);
   await app.register(authRoutes(deps, dummyHash), { prefix: '/api/v1/auth' });
   await app.register(accountRoutes(deps), { prefix: '/api/v1/auth' });
   await app.register(stepUpRoutes(deps, dummyHash), { prefix: '/api/v1/auth' });
