@@ -33,6 +33,7 @@ export const LAYERS: Record<string, number> = {
   stepup: 3,
   policy: 3,
   apikeys: 3,
+  applications: 3,
   http: 4,
   'server-root': 5,
 };

@@ -9,7 +9,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { HelmetOptions } from 'helmet';
 import { sql } from 'kysely';
-import { Admin, ApiKey, ErrorBody } from '../shared/api.js';
+import { Admin, ApiKey, Application, ErrorBody } from '../shared/api.js';
 import { adminRoutes } from './admins/routes.js';
 import { createDummyHash } from './login/password-step.js';
 import { authRoutes } from './login/routes.js';
@@ -17,6 +17,7 @@ import { accountRoutes } from './account/routes.js';
 import { stepUpRoutes } from './stepup/routes.js';
 import { policyRoutes } from './policy/routes.js';
 import { apiKeyRoutes } from './apikeys/routes.js';
+import { applicationRoutes } from './applications/routes.js';
 import { registerRequestIdEcho, requestIdGenerator } from './http/request-id.js';
 import { registerProbes } from './http/probes.js';
 import { registerMetrics } from './http/metrics.js';
@@ -134,6 +135,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
 
   app.addSchema(Admin);
   app.addSchema(ApiKey);
+  app.addSchema(Application);
   app.addSchema(ErrorBody);
   await app.register(swagger, {
     openapi: {
@@ -153,6 +155,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
         { name: 'audit', description: 'The audit log (a full session required)' },
         { name: 'system', description: 'Facts about this installation' },
         { name: 'api-keys', description: 'My API keys for scripts (from a console session)' },
+        { name: 'applications', description: 'The admin tools Latchkey guards: OpenID Connect clients and origins behind forward authentication' },
         { name: 'health', description: 'Readiness for load balancers' },
       ],
       components: {
@@ -201,6 +204,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(adminRoutes(deps), { prefix: '/api/v1/admins' });
   await app.register(policyRoutes(deps), { prefix: '/api/v1/policy' });
   await app.register(apiKeyRoutes(deps), { prefix: '/api/v1/api-keys' });
+  await app.register(applicationRoutes(deps), { prefix: '/api/v1/applications' });
   await app.register(setupRoutes(deps), { prefix: '/api/v1/setup' });
   await app.register(systemRoutes(deps), { prefix: '/api/v1/system' });
   await app.register(mailRoutes(deps), { prefix: '/api/v1/mail' });

@@ -528,3 +528,80 @@ export const ApiKeyCreated = Type.Object({
   token: Type.String({ description: 'Shown once: `Authorization: Bearer <token>`. Only its hash is kept.' }),
 });
 export const ApiKeyIdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+
+/**
+ * Applications: the organisation's other admin tools that Latchkey guards (API.md, third
+ * wave). An `oidc` application signs its admins in through Latchkey's OpenID Connect
+ * provider; a `forward_auth` one sits behind a reverse proxy that asks Latchkey about each
+ * request.
+ */
+export const APPLICATION_KINDS = ['oidc', 'forward_auth'] as const;
+export type ApplicationKind = (typeof APPLICATION_KINDS)[number];
+export const ASSURANCE_LEVELS = ['password', 'mfa', 'phishing_resistant'] as const;
+export type AssuranceLevel = (typeof ASSURANCE_LEVELS)[number];
+export const APPLICATION_NAME_MAX_LENGTH = 100;
+export const MAX_REDIRECT_URIS = 10;
+export const APPLICATION_URL_MAX_LENGTH = 2000;
+/** The longest maximum age of a login an application may ask for: 30 days. */
+export const MAX_AUTH_AGE_SECONDS = 30 * 86_400;
+
+const ApplicationKindSchema = Type.Union(
+  APPLICATION_KINDS.map((kind) => Type.Literal(kind)),
+  { description: '`oidc`: the tool signs in with OpenID Connect (client id and secret). `forward_auth`: a reverse proxy asks Latchkey about each request to the tool.' },
+);
+const AssuranceSchema = Type.Union(
+  ASSURANCE_LEVELS.map((level) => Type.Literal(level)),
+  { description: 'How strongly the admin must have proved who they are: `password`, `mfa` (a second factor), or `phishing_resistant` (a passkey).' },
+);
+const ApplicationUrl = Type.String({ minLength: 1, maxLength: APPLICATION_URL_MAX_LENGTH });
+const ApplicationName = Type.String({ minLength: 1, maxLength: APPLICATION_NAME_MAX_LENGTH, pattern: NAME_PATTERN, examples: ['Grafana'] });
+const ApplicationFields = {
+  name: ApplicationName,
+  redirectUris: Type.Optional(
+    Type.Array(ApplicationUrl, {
+      maxItems: MAX_REDIRECT_URIS,
+      description: '`oidc` only: the exact addresses the tool may be sent back to after a login, compared character for character.',
+    }),
+  ),
+  url: Type.Optional(Type.String({ ...ApplicationUrl, description: '`forward_auth` only: the protected origin (scheme, host and port), such as `https://grafana.example.org`.' })),
+  allowedRoles: Type.Array(AdminRole, { minItems: 1, maxItems: 3, uniqueItems: true, description: 'The roles let in.' }),
+  requiredAssurance: AssuranceSchema,
+  maxAuthAgeSeconds: Type.Optional(
+    Type.Union([Type.Integer({ minimum: 0, maximum: MAX_AUTH_AGE_SECONDS }), Type.Null()], { description: 'A login older than this many seconds is asked again; null or absent: any login of a live session.' }),
+  ),
+};
+export const CreateApplicationBody = Type.Object({ ...ApplicationFields, kind: ApplicationKindSchema }, { additionalProperties: false });
+export type CreateApplicationBody = Static<typeof CreateApplicationBody>;
+export const UpdateApplicationBody = Type.Partial(Type.Object(ApplicationFields), { additionalProperties: false });
+export type UpdateApplicationBody = Static<typeof UpdateApplicationBody>;
+export const Application = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    kind: ApplicationKindSchema,
+    redirectUris: Type.Array(Type.String()),
+    url: Type.Union([Type.String(), Type.Null()]),
+    allowedRoles: Type.Array(AdminRole),
+    requiredAssurance: AssuranceSchema,
+    maxAuthAgeSeconds: Type.Union([Type.Integer(), Type.Null()]),
+    clientId: Type.Union([Type.String(), Type.Null()], { description: '`oidc` only: the client id the tool is configured with.' }),
+    secretCreatedAt: Type.Union([Instant, Type.Null()], { description: '`oidc` only: when the client secret in use was made. The secret itself is never answered again.' }),
+    createdAt: Instant,
+    updatedAt: Instant,
+  },
+  { $id: 'Application' },
+);
+export type Application = Static<typeof Application>;
+export const ApplicationList = Type.Object({ applications: Type.Array(Type.Ref(Application)) });
+export const ApplicationEnvelope = Type.Object({ application: Type.Ref(Application) });
+export const ApplicationCreated = Type.Object({
+  application: Type.Ref(Application),
+  clientId: Type.Optional(Type.String()),
+  clientSecret: Type.Optional(Type.String({ description: 'Shown once: only its hash is kept. POST …/{id}/secret makes a new one.' })),
+});
+export const ApplicationSecret = Type.Object({
+  application: Type.Ref(Application),
+  clientId: Type.String(),
+  clientSecret: Type.String({ description: 'Shown once; the previous secret stops working at once.' }),
+});
+export const ApplicationIdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });

@@ -25,7 +25,8 @@ export type Action =
   | 'admin.unlock'
   | 'admin.reset_mfa'
   | 'policy.update'
-  | 'mail.test';
+  | 'mail.test'
+  | 'application.manage';
 
 const ALLOWED: Record<Action, readonly Role[]> = {
   read: ROLES,
@@ -38,6 +39,8 @@ const ALLOWED: Record<Action, readonly Role[]> = {
   'admin.reset_mfa': ['administrator', 'help_desk'],
   'policy.update': ['administrator'],
   'mail.test': ['administrator', 'help_desk'],
+  // Adding, changing and deleting the applications Latchkey guards, and their secrets.
+  'application.manage': ['administrator'],
 };
 
 /** The actions the help desk takes only on administrators who are not of the administrator role. */

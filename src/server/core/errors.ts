@@ -10,6 +10,7 @@ export const ERROR_CATALOG = {
     status: 400,
     message: 'Enter one plain email address such as ada@example.org: no name, angle brackets, quotes, commas, colons, semicolons or spaces.',
   },
+  invalid_application_address: { status: 400, message: 'An address of the application is not valid.' },
   weak_password: { status: 400, message: 'The password does not meet the password rules.' },
   invalid_authenticator_name: {
     status: 400,
@@ -56,7 +57,9 @@ export const ERROR_CATALOG = {
   },
   not_found: { status: 404, message: 'There is nothing at this address.' },
   admin_not_found: { status: 404, message: 'No administrator has this id.' },
+  application_not_found: { status: 404, message: 'No application has this id.' },
   invalid_token: { status: 404, message: 'This link is not valid: it is unknown, used, replaced by a newer one, or expired.' },
+  application_origin_taken: { status: 409, message: 'Another application already guards this address.' },
   email_taken: { status: 409, message: 'An administrator with this email already exists.' },
   admin_suspended: { status: 409, message: 'This administrator is suspended; lift the suspension first.' },
   last_administrator: {

@@ -21,6 +21,7 @@ import * as m012 from './migrations/012_former_admins.js';
 import * as m013 from './migrations/013_api_keys.js';
 import * as m014 from './migrations/014_admin_locale.js';
 import * as m015 from './migrations/015_api_key_scopes.js';
+import * as m016 from './migrations/016_applications.js';
 
 export const migrations: Record<string, Migration> = {
   '001_foundation': m001,
@@ -38,6 +39,7 @@ export const migrations: Record<string, Migration> = {
   '013_api_keys': m013,
   '014_admin_locale': m014,
   '015_api_key_scopes': m015,
+  '016_applications': m016,
 };
 
 export interface MigrationOutcome {

@@ -4,6 +4,7 @@
  */
 import type { ColumnType, Generated, Kysely } from 'kysely';
 import type { ApiKeyScope } from '../../shared/roles.js';
+import type { ApplicationKind, AssuranceLevel } from '../../shared/api.js';
 
 export type AdminStatus = 'invited' | 'active' | 'suspended';
 export type AdminRole = 'administrator' | 'help_desk' | 'read_only';
@@ -191,6 +192,29 @@ export interface ThrottleCountersTable {
   locked_until: number | null;
 }
 
+export interface ApplicationsTable {
+  id: string;
+  name: string;
+  /** `oidc` or `forward_auth`. */
+  kind: ApplicationKind;
+  /** JSON array of the exact redirect URIs (`oidc`); `[]` otherwise. */
+  redirect_uris: string;
+  /** The protected origin (`forward_auth`), as URL.origin gives it; null otherwise. */
+  origin: string | null;
+  /** JSON array of the roles let in. */
+  allowed_roles: string;
+  required_assurance: AssuranceLevel;
+  max_auth_age_seconds: number | null;
+  /** `oidc` only: the client id, unique. */
+  client_id: string | null;
+  /** `oidc` only: SHA-256 (hex) of the client secret; the secret itself is never stored. */
+  client_secret_hash: string | null;
+  secret_created_at: number | null;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface ApiKeysTable {
   /** The token's id half (22 base64url characters). */
   id: string;
@@ -226,6 +250,7 @@ export interface Database {
   admins: AdminsTable;
   former_admins: FormerAdminsTable;
   api_keys: ApiKeysTable;
+  applications: ApplicationsTable;
   sessions: SessionsTable;
   setup_tokens: SetupTokensTable;
   audit_events: AuditEventsTable;
