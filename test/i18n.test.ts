@@ -68,7 +68,7 @@ test('a string has the same placeholders and markup in every language', () => {
 });
 
 /** Words that are the same in German: names, and terms German uses as they are. */
-const SAME_IN_GERMAN = /^(Latchkey|E-?Mail|Passkey|Passkeys|API|Status|Details|Name|Administrator|Token|Browser|Login|Admin|OK|NDJSON|CSV|TOTP|IP|Help Desk|Code|Codes|English|Deutsch|Sessions?|Audit)$/i;
+const SAME_IN_GERMAN = /^(Latchkey|E-?Mail|Passkey|Passkeys|API|Status|Details|Name|Administrator|Token|Browser|Login|Admin|OK|NDJSON|CSV|TOTP|IP|Help Desk|Code|Codes|English|Deutsch|Sessions?|Audit|OpenID Connect)$/i;
 
 test('no German string is an English one left untranslated', () => {
   const german = languages.get('de')!;

@@ -56,6 +56,12 @@ const MATRIX: Record<string, Role[]> = {
   'GET /api/v1/api-keys': EVERYONE,
   'POST /api/v1/api-keys': EVERYONE,
   'DELETE /api/v1/api-keys/{id}': EVERYONE,
+  'GET /api/v1/applications': EVERYONE,
+  'POST /api/v1/applications': ['administrator'],
+  'GET /api/v1/applications/{id}': EVERYONE,
+  'PATCH /api/v1/applications/{id}': ['administrator'],
+  'DELETE /api/v1/applications/{id}': ['administrator'],
+  'POST /api/v1/applications/{id}/secret': ['administrator'],
 };
 /** Routes that need no session: the login, its second step, the setup link's, the health check. */
 const WITHOUT_SESSION = /^(GET \/api\/health|GET \/healthz|GET \/readyz|GET \/metrics|POST \/api\/v1\/auth\/login|POST \/api\/v1\/auth\/mfa\/|(GET|POST) \/api\/v1\/setup)/;

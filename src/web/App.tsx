@@ -21,6 +21,7 @@ import { SetupPage } from './pages/SetupPage';
 import { EnrolPage } from './pages/EnrolPage';
 import { SettingsPage } from './pages/SettingsPage';
 import { ApiKeysPage } from './pages/ApiKeysPage';
+import { ApplicationsPage } from './pages/ApplicationsPage';
 import { dateAndTime } from './lib/time';
 
 export type SessionState =
@@ -179,6 +180,8 @@ export function App() {
           <MyAuthenticatorsPage />
         ) : path === '/api-keys' ? (
           <ApiKeysPage />
+        ) : path === '/applications' ? (
+          <ApplicationsPage role={session.session.admin.role} />
         ) : path === '/settings' ? (
           <SettingsPage self={session.session.admin} mfaEnrolmentDueAt={dueAt} />
         ) : path === '/sessions' ? (

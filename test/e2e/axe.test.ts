@@ -179,6 +179,7 @@ describe('axe on every page, light and dark, English and German', { skip: missin
           ['/audit', 'audit'],
           ['/settings', 'settings'],
           ['/api-keys', 'api-keys'],
+          ['/applications', 'applications'],
           ['/sessions', 'sessions'],
           ['/authenticators', 'authenticators'],
         ] as const) {
@@ -193,6 +194,13 @@ describe('axe on every page, light and dark, English and German', { skip: missin
         await page.getByRole('button', { name: 'Details', exact: true }).click();
         await page.locator('dialog[open]').waitFor();
         await check(page, 'details-dialog', variant, failures);
+
+        // The Add application dialog, open over the Applications page.
+        await page.goto(`${base}/applications`);
+        await settle(page);
+        await page.locator('.panel-header .button-primary').click();
+        await page.locator('dialog[open]').waitFor();
+        await check(page, 'add-application-dialog', variant, failures);
 
         // The account menu, open.
         await page.goto(`${base}/`);

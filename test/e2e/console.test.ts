@@ -88,7 +88,7 @@ describe('the console in Chromium', { skip: missing ?? false }, () => {
 
   test('2. the navigation lists the console\'s places, and her email opens her personal menu', async () => {
     const nav = adaPage.getByRole('navigation', { name: 'Console' });
-    assert.deepEqual(await nav.getByRole('link').allInnerTexts(), ['Home', 'Administrators', 'Audit log', 'Settings', 'API keys']);
+    assert.deepEqual(await nav.getByRole('link').allInnerTexts(), ['Home', 'Administrators', 'Applications', 'Audit log', 'Settings', 'API keys']);
     await adaPage.getByRole('button', { name: 'ada@example.org' }).click();
     const menu = adaPage.getByRole('menu');
     assert.deepEqual(

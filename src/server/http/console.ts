@@ -15,7 +15,7 @@ import { LOCALES, matchLocale, parseAcceptLanguage, type Locale } from '../../sh
 export const DEFAULT_CONSOLE_DIR = path.join(packageRoot(), 'dist/web');
 
 /** The console's own paths; anything else outside /api is a 404. */
-export const CONSOLE_PAGES = ['/', '/login', '/admins', '/audit', '/sessions', '/authenticators', '/settings', '/enrol', '/api-keys', '/setup'];
+export const CONSOLE_PAGES = ['/', '/login', '/admins', '/audit', '/sessions', '/authenticators', '/settings', '/enrol', '/api-keys', '/applications', '/setup'];
 
 /** The page with its `<html>` element's lang attribute set to `locale` (added when it has none). */
 export function withPageLanguage(html: string, locale: Locale): string {

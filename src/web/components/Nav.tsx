@@ -6,6 +6,7 @@ import { navigate } from '../lib/router';
 const PLACES: Array<{ path: string; key: string; roles?: readonly Role[] }> = [
   { path: '/', key: 'nav.home' },
   { path: '/admins', key: 'nav.administrators' },
+  { path: '/applications', key: 'nav.applications' },
   { path: '/audit', key: 'nav.audit' },
   { path: '/settings', key: 'nav.settings' },
   { path: '/api-keys', key: 'nav.apiKeys' },

@@ -23,6 +23,7 @@ export function sentenceFor(code: string, reason: string | undefined, detail?: s
 
 function sentenceOf(code: string, reason: string | undefined): string {
   if (code === 'mail_failed' && reason !== undefined && known(`mail.${reason}`)) return i18next.t(`errors:mail.${reason}`);
+  if (code === 'invalid_application_address' && reason !== undefined && known(`applicationAddress.${reason}`)) return i18next.t(`errors:applicationAddress.${reason}`);
   if (code === 'invalid_token' && reason !== undefined && known(`setupLink.${reason}`)) return i18next.t(`errors:setupLink.${reason}`);
   if (code === 'weak_password' && reason !== undefined && known(`password.${reason}`)) {
     return i18next.t(`errors:password.${reason}`, { min: formatNumber(PASSWORD_MIN_CHARACTERS), max: formatNumber(PASSWORD_MAX_CHARACTERS) });

@@ -14,6 +14,7 @@ export const queryKeys = {
   mySessions: ['my-sessions'] as const,
   myAuthenticators: ['my-authenticators'] as const,
   apiKeys: ['api-keys'] as const,
+  applications: ['applications'] as const,
   policy: ['policy'] as const,
   coverage: ['coverage'] as const,
   mail: ['mail'] as const,

@@ -76,6 +76,7 @@ export function AuditPage() {
     ['password.', t('actionFilters.password')],
     ['authenticator.', t('actionFilters.authenticator')],
     ['api_key.', t('actionFilters.apiKey')],
+    ['application.', t('actionFilters.application')],
     ['step_up', t('actionFilters.stepUp')],
     ['policy.', t('actionFilters.policy')],
     ['audit.', t('actionFilters.export')],

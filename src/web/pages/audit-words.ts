@@ -56,6 +56,14 @@ function kindWord(t: TFunction, kind: unknown): string {
   return String(kind ?? '—');
 }
 
+/** "the login required and the roles let in": the fields an application's change named. */
+function applicationFields(t: TFunction, changed: string | null): string {
+  if (!changed) return '—';
+  const words = changed.split(',').map((field) => (APPLICATION_FIELDS.has(field) ? t(`audit:applicationFields.${field}`) : field));
+  return new Intl.ListFormat(currentLanguage(), { type: 'conjunction' }).format(words);
+}
+const APPLICATION_FIELDS = new Set(['name', 'redirectUris', 'url', 'allowedRoles', 'requiredAssurance', 'maxAuthAgeSeconds']);
+
 function roleWord(t: TFunction, role: unknown): string {
   if (role === 'administrator') return t('audit:roles.administrator');
   if (role === 'help_desk') return t('audit:roles.helpDesk');
@@ -223,6 +231,14 @@ export function describeAuditEvent(t: TFunction, event: AuditEvent): string {
       if (days === null) return t('audit:events.apiKeyCreate.plain', { actor, name });
       return d.readOnly === true ? t('audit:events.apiKeyCreate.readOnly', { actor, name, count: days }) : t('audit:events.apiKeyCreate.full', { actor, name, count: days });
     }
+    case 'application.create':
+      return t('audit:events.applicationCreate', { actor, name: text(d.application) ?? '—' });
+    case 'application.update':
+      return t('audit:events.applicationUpdate', { actor, name: text(d.application) ?? '—', changed: applicationFields(t, text(d.changed)) });
+    case 'application.secret':
+      return t('audit:events.applicationSecret', { actor, name: text(d.application) ?? '—' });
+    case 'application.delete':
+      return t('audit:events.applicationDelete', { actor, name: text(d.application) ?? '—' });
     case 'api_key.revoke':
       return t('audit:events.apiKeyRevoke', { actor, name: text(d.apiKey) ?? '—' });
     case 'api_key.use':
