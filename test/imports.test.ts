@@ -35,6 +35,7 @@ export const LAYERS: Record<string, number> = {
   apikeys: 3,
   applications: 3,
   http: 4,
+  gateway: 4,
   'server-root': 5,
 };
 

@@ -62,9 +62,10 @@ const MATRIX: Record<string, Role[]> = {
   'PATCH /api/v1/applications/{id}': ['administrator'],
   'DELETE /api/v1/applications/{id}': ['administrator'],
   'POST /api/v1/applications/{id}/secret': ['administrator'],
+  'GET /api/v1/gateway/return': EVERYONE,
 };
-/** Routes that need no session: the login, its second step, the setup link's, the health check. */
-const WITHOUT_SESSION = /^(GET \/api\/health|GET \/healthz|GET \/readyz|GET \/metrics|POST \/api\/v1\/auth\/login|POST \/api\/v1\/auth\/mfa\/|(GET|POST) \/api\/v1\/setup)/;
+/** Routes that need no session: the login, its second step, the setup link's, the health check, forward authentication (it answers for the cookie it is given). */
+const WITHOUT_SESSION = /^(GET \/api\/health|GET \/healthz|GET \/readyz|GET \/metrics|POST \/api\/v1\/auth\/login|POST \/api\/v1\/auth\/mfa\/|(GET|POST) \/api\/v1\/setup|GET \/api\/v1\/gateway\/(forward-auth|auth-request))/;
 
 for (const dialect of dialects()) {
   describe(`roles (${dialect})`, () => {

@@ -18,6 +18,7 @@ import { stepUpRoutes } from './stepup/routes.js';
 import { policyRoutes } from './policy/routes.js';
 import { apiKeyRoutes } from './apikeys/routes.js';
 import { applicationRoutes } from './applications/routes.js';
+import { gatewayRoutes } from './gateway/routes.js';
 import { registerRequestIdEcho, requestIdGenerator } from './http/request-id.js';
 import { registerProbes } from './http/probes.js';
 import { registerMetrics } from './http/metrics.js';
@@ -155,6 +156,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
         { name: 'audit', description: 'The audit log (a full session required)' },
         { name: 'system', description: 'Facts about this installation' },
         { name: 'api-keys', description: 'My API keys for scripts (from a console session)' },
+        { name: 'gateway', description: 'Forward authentication for reverse proxies in front of the guarded tools' },
         { name: 'applications', description: 'The admin tools Latchkey guards: OpenID Connect clients and origins behind forward authentication' },
         { name: 'health', description: 'Readiness for load balancers' },
       ],
@@ -205,6 +207,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(policyRoutes(deps), { prefix: '/api/v1/policy' });
   await app.register(apiKeyRoutes(deps), { prefix: '/api/v1/api-keys' });
   await app.register(applicationRoutes(deps), { prefix: '/api/v1/applications' });
+  await app.register(gatewayRoutes(deps), { prefix: '/api/v1/gateway' });
   await app.register(setupRoutes(deps), { prefix: '/api/v1/setup' });
   await app.register(systemRoutes(deps), { prefix: '/api/v1/system' });
   await app.register(mailRoutes(deps), { prefix: '/api/v1/mail' });

@@ -61,6 +61,11 @@ export async function findApplicationByClientId(db: Db, clientId: string): Promi
   return db.selectFrom('applications').selectAll().where('client_id', '=', clientId).executeTakeFirst();
 }
 
+/** The forward-auth application that guards this origin (one indexed read), if any. */
+export async function findGuardedApplication(db: Db, origin: string): Promise<ApplicationRow | undefined> {
+  return db.selectFrom('applications').selectAll().where('origin', '=', origin).where('kind', '=', 'forward_auth').executeTakeFirst();
+}
+
 export interface Actor {
   adminId: string;
   ip: ClientFacts['ip'];

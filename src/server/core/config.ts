@@ -39,6 +39,12 @@ export interface Config {
   maxConnectionsPerAddress: number;
   /** Host names served besides the public URL's, lower-case; IP addresses and localhost always are. */
   allowedHosts: string[];
+  /**
+   * LATCHKEY_COOKIE_DOMAIN: the session cookie's Domain, so that it reaches the hosts that
+   * forward authentication guards (`.example.org` for grafana.example.org and
+   * login.example.org); null: the cookie stays on the console's own host.
+   */
+  cookieDomain: string | null;
   /** The bearer token that lets a client other than a local one read `/metrics`; null: only local clients may. */
   metricsToken: string | null;
   /** Keys that sealed secrets before the current one, during a rotation (`latchkey keys rotate`). */
@@ -231,6 +237,18 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     }
   }
 
+  const rawCookieDomain = get('LATCHKEY_COOKIE_DOMAIN')?.trim().toLowerCase();
+  let cookieDomain: string | null = null;
+  if (rawCookieDomain) {
+    const bare = rawCookieDomain.replace(/^\./, '');
+    const consoleHost = publicUrl.hostname.toLowerCase();
+    if (!HOST_NAME.test(bare) || !bare.includes('.')) {
+      problems.push(`LATCHKEY_COOKIE_DOMAIN=${JSON.stringify(rawCookieDomain)} must be a domain name such as example.org: the console's host and the guarded hosts lie under it.`);
+    } else if (consoleHost !== bare && !consoleHost.endsWith(`.${bare}`)) {
+      problems.push(`LATCHKEY_COOKIE_DOMAIN=${JSON.stringify(rawCookieDomain)} must contain the console's own host, ${consoleHost} (from LATCHKEY_PUBLIC_URL): a browser refuses a cookie for another domain.`);
+    } else cookieDomain = bare;
+  }
+
   const config: Config = {
     port,
     host,
@@ -262,6 +280,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     // NAT address and bounds what one client can hold open (each about 60 KiB).
     maxConnectionsPerAddress: integer('LATCHKEY_MAX_CONNECTIONS_PER_ADDRESS', 64, 0, 100_000),
     allowedHosts,
+    cookieDomain,
     metricsToken,
     previousSecretKeys,
     defaultLocale,

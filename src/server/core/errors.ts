@@ -10,6 +10,7 @@ export const ERROR_CATALOG = {
     status: 400,
     message: 'Enter one plain email address such as ada@example.org: no name, angle brackets, quotes, commas, colons, semicolons or spaces.',
   },
+  return_address_refused: { status: 400, message: 'This address is not one Latchkey sends a login back to: no application guards it.' },
   invalid_application_address: { status: 400, message: 'An address of the application is not valid.' },
   weak_password: { status: 400, message: 'The password does not meet the password rules.' },
   invalid_authenticator_name: {
@@ -34,6 +35,9 @@ export const ERROR_CATALOG = {
   forbidden_origin: { status: 403, message: 'Requests from another site are refused.' },
   forbidden_self_action: { status: 403, message: 'You cannot do this to your own account.' },
   forbidden: { status: 403, message: 'Your role does not allow this.' },
+  forbidden_application: { status: 403, message: 'Your role is not let into this application.' },
+  unknown_application: { status: 403, message: 'No application guards this address, so Latchkey vouches for nobody there.' },
+  passkey_login_required: { status: 403, message: 'This application needs a login with a passkey: log out, and log in with your passkey.' },
   metrics_token_required: { status: 401, message: 'Reading the metrics from another machine needs Authorization: Bearer with the token of LATCHKEY_METRICS_TOKEN.' },
   metrics_local_only: {
     status: 403,

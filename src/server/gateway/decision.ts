@@ -1,0 +1,60 @@
+/**
+ * What Latchkey answers a reverse proxy about one request to a guarded tool (forward
+ * authentication), and whether the console may send a browser back to an address after its
+ * login. Both rest on the same facts: the application that owns the address's origin, and
+ * the session's admin, role, factors and age. Pure: the routes read the rows.
+ *
+ * A session proves `password`, `mfa` (a second factor at login, a remembered browser or a
+ * later step-up) or `phishing_resistant` (a passkey at login). Its age is that of its
+ * latest proof: the login, or the last step-up.
+ */
+import type { AssuranceLevel } from '../../shared/api.js';
+import type { Role } from '../../shared/roles.js';
+import type { ApplicationRow } from '../applications/service.js';
+import type { AdminRow } from '../directory/admins.js';
+import type { SessionRow } from '../sessions/repository.js';
+
+const RANK: Record<AssuranceLevel, number> = { password: 0, mfa: 1, phishing_resistant: 2 };
+
+export function sessionAssurance(session: Pick<SessionRow, 'factors' | 'second_factor_at'>): AssuranceLevel {
+  const factors = session.factors.split(',');
+  if (factors.includes('passkey')) return 'phishing_resistant';
+  if (session.second_factor_at !== null || factors.length > 1) return 'mfa';
+  return 'password';
+}
+
+/** When the session last proved who is behind it: its login, or its latest step-up. */
+export function sessionProvedAt(session: Pick<SessionRow, 'created_at' | 'stepped_up_at'>): number {
+  return Math.max(session.created_at, session.stepped_up_at ?? 0);
+}
+
+export type Decision =
+  /** Let the request through, with who it is. */
+  | { kind: 'allow'; admin: AdminRow }
+  /** No session, or one too weak or too old: the browser goes to the console's login. */
+  | { kind: 'login'; reason: 'no_session' | 'assurance' | 'max_age' }
+  /** A session whose role the application does not let in: nothing a new login changes. */
+  | { kind: 'deny'; reason: 'role' }
+  /** No application guards this origin: no identity for it, ever. */
+  | { kind: 'unknown_application' };
+
+export function decide(application: ApplicationRow | undefined, auth: { session: SessionRow; admin: AdminRow } | null, now: number): Decision {
+  if (!application) return { kind: 'unknown_application' };
+  if (!auth) return { kind: 'login', reason: 'no_session' };
+  const roles = JSON.parse(application.allowed_roles) as Role[];
+  if (!roles.includes(auth.admin.role)) return { kind: 'deny', reason: 'role' };
+  if (RANK[sessionAssurance(auth.session)] < RANK[application.required_assurance]) return { kind: 'login', reason: 'assurance' };
+  if (application.max_auth_age_seconds !== null && now - sessionProvedAt(auth.session) > application.max_auth_age_seconds * 1000) return { kind: 'login', reason: 'max_age' };
+  return { kind: 'allow', admin: auth.admin };
+}
+
+/** The origin of an absolute http(s) address, or null for anything else. */
+export function originOf(address: string | undefined): string | null {
+  if (!address) return null;
+  try {
+    const url = new URL(address);
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url.origin : null;
+  } catch {
+    return null;
+  }
+}
