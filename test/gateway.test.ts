@@ -97,11 +97,21 @@ for (const dialect of dialects()) {
       }
       const https = await forwardAuth(cookie, '/', { 'x-forwarded-proto': 'https' });
       assert.equal(https.json().error.code, 'unknown_application', 'https://grafana… is not http://grafana…');
-      for (const headers of [{ 'x-forwarded-proto': 'ftp' }, { 'x-forwarded-host': '' }, { 'x-forwarded-uri': 'http://evil.example/' }]) {
+      for (const headers of [{ 'x-forwarded-proto': 'ftp' }, { 'x-forwarded-host': '' }, { 'x-forwarded-uri': 'http://evil.example/' }] as Array<Record<string, string>>) {
         const response = await forwardAuth(cookie, '/', headers);
         assert.equal(response.statusCode, 400, JSON.stringify(headers));
         assert.equal(response.json().error.code, 'invalid_request');
       }
+    });
+
+    test('#16 a login waiting for its second factor gets no identity: the browser is sent to finish it', async () => {
+      await guard({ requiredAssurance: 'password' });
+      const step = await ctx.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: grace.email, password: grace.password } });
+      assert.equal(step.json().status, 'mfa_required');
+      const pending = step.cookies.find((c) => c.name === 'latchkey_session')!;
+      const response = await forwardAuth(`latchkey_session=${pending.value}`);
+      assert.equal(response.statusCode, 302);
+      assert.equal(response.headers['remote-user'], undefined);
     });
 
     test('a role the application does not let in is refused, and no new login changes that', async () => {
@@ -167,7 +177,9 @@ for (const dialect of dialects()) {
       await guard();
       const ask = (cookie: string | undefined, original: string) =>
         ctx.app.inject({ method: 'GET', url: '/api/v1/gateway/auth-request', headers: { host: '127.0.0.1', 'x-original-url': original, ...(cookie ? { cookie } : {}) } });
-      assert.equal((await ask(undefined, `${GRAFANA}/`)).statusCode, 401);
+      const anonymous = await ask(undefined, `${GRAFANA}/d?a=1&b=2`);
+      assert.equal(anonymous.statusCode, 401);
+      assert.equal(anonymous.headers.location, `${CONSOLE}/?rd=${encodeURIComponent(`${GRAFANA}/d?a=1&b=2`)}`, 'where nginx sends the browser, encoded');
       const cookie = await graceSession();
       const allowed = await ask(cookie, `${GRAFANA}/explore`);
       assert.equal(allowed.statusCode, 200);

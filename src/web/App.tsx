@@ -4,6 +4,7 @@ import { Trans, useTranslation } from 'react-i18next';
 import type { SessionInfo } from '../shared/api';
 import { isLocale, type Locale } from '../shared/locales';
 import { AccountMenu } from './components/AccountMenu';
+import { ReturnToApplication } from './components/ReturnToApplication';
 import { Nav } from './components/Nav';
 import { ThemeToggle } from './components/Preferences';
 import { chooseLanguage } from './i18n';
@@ -170,6 +171,7 @@ export function App() {
         </div>
       )}
       <main className="content" id="content" tabIndex={-1}>
+        <ReturnToApplication />
         {path === '/enrol' && dueAt ? (
           <EnrolPage mode="grace" dueAt={dueAt} onEnrolled={enrolled} />
         ) : path === '/admins' ? (

@@ -4,9 +4,12 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import './i18n';
 import { App } from './App';
 import { startTheme } from './lib/theme';
+import { keepReturnAddress } from './lib/return-address';
 import './styles.css';
 
 startTheme();
+// Before the first render, so the address bar holds no return address the pages would read.
+keepReturnAddress();
 
 /**
  * Server state (TanStack Query). Answers are kept fresh by invalidation after each change,

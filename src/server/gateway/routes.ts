@@ -64,6 +64,7 @@ function refusal(reply: FastifyReply, code: 'unknown_application' | 'forbidden_a
 
 export function gatewayRoutes(deps: Deps): FastifyPluginAsync {
   const consoleAddress = deps.config.publicUrl.href.replace(/\/$/, '');
+  const loginAddress = (address: string) => `${consoleAddress}/?rd=${encodeURIComponent(address)}`;
   const judge = async (request: FastifyRequest, address: string) => {
     const application = await findGuardedApplication(deps.db, originOf(address)!);
     // No application, no session read: an unguarded host learns nothing of the cookie.
@@ -95,7 +96,7 @@ export function gatewayRoutes(deps: Deps): FastifyPluginAsync {
           case 'allow':
             return sendIdentity(reply, decision);
           case 'login':
-            return reply.header('cache-control', 'no-store').redirect(`${consoleAddress}/?rd=${encodeURIComponent(address)}`, 302);
+            return reply.header('cache-control', 'no-store').redirect(loginAddress(address), 302);
           case 'deny':
             return refusal(reply, 'forbidden_application');
           case 'unknown_application':
@@ -112,7 +113,7 @@ export function gatewayRoutes(deps: Deps): FastifyPluginAsync {
           tags,
           summary: 'Forward authentication for nginx auth_request',
           description:
-            'Reads `X-Original-URL` and the session cookie. 200 with `Remote-User`, `Remote-Email`, `Remote-Name` and `Remote-Groups`; 401 without a fitting session (send the browser to the console with `error_page 401`); 403 `forbidden_application` or `unknown_application`.',
+            'Reads `X-Original-URL` and the session cookie. 200 with `Remote-User`, `Remote-Email`, `Remote-Name` and `Remote-Groups`; 401 without a fitting session, with the console\'s login address (and `rd`) in `Location` for `error_page 401 =302 $upstream_http_location`; 403 `forbidden_application` or `unknown_application`.',
           response: errorResponses(401, 403),
         },
       },
@@ -125,7 +126,9 @@ export function gatewayRoutes(deps: Deps): FastifyPluginAsync {
           case 'allow':
             return sendIdentity(reply, decision);
           case 'login':
-            return refusal(reply, 'not_authenticated');
+            // nginx cannot URL-encode: `auth_request_set $login $upstream_http_location;
+            // error_page 401 =302 $login;` sends the browser to the console with this.
+            return refusal(reply.header('location', loginAddress(original)), 'not_authenticated');
           case 'deny':
             return refusal(reply, 'forbidden_application');
           case 'unknown_application':
