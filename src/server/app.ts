@@ -19,6 +19,7 @@ import { policyRoutes } from './policy/routes.js';
 import { apiKeyRoutes } from './apikeys/routes.js';
 import { applicationRoutes } from './applications/routes.js';
 import { gatewayRoutes } from './gateway/routes.js';
+import { registerOidcProvider } from './gateway/oidc-routes.js';
 import { registerRequestIdEcho, requestIdGenerator } from './http/request-id.js';
 import { registerProbes } from './http/probes.js';
 import { registerMetrics } from './http/metrics.js';
@@ -208,6 +209,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(apiKeyRoutes(deps), { prefix: '/api/v1/api-keys' });
   await app.register(applicationRoutes(deps), { prefix: '/api/v1/applications' });
   await app.register(gatewayRoutes(deps), { prefix: '/api/v1/gateway' });
+  registerOidcProvider(app, deps);
   await app.register(setupRoutes(deps), { prefix: '/api/v1/setup' });
   await app.register(systemRoutes(deps), { prefix: '/api/v1/system' });
   await app.register(mailRoutes(deps), { prefix: '/api/v1/mail' });

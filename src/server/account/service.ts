@@ -11,7 +11,7 @@ import { auditWrite, recordAuditEvent } from '../db/audit.js';
 import type { Deps } from '../db/deps.js';
 import { securityNoticeWrite } from '../mail/notices.js';
 import { isLive, parseFactors, sessionPolicy } from '../sessions/policy.js';
-import { deleteSession, insertSessionWrite, newSession, type SessionWithAdmin } from '../sessions/repository.js';
+import { deleteSession, deleteSessionsOfAdmin, insertSessionWrite, newSession, type SessionWithAdmin } from '../sessions/repository.js';
 import { addressKey } from '../throttle/attempts.js';
 import { ACCOUNT_POLICY, readThrottle, refundWrite, refusal, reserveAttempts, throttleKeys, type CountedKey } from '../throttle/counters.js';
 import { writeTogether } from '../db/together.js';
@@ -177,7 +177,7 @@ export async function changePassword(
   });
   await deps.db.transaction().execute(async (trx) => {
     await trx.updateTable('admins').set({ password_hash: passwordHash, password_changed_at: at, updated_at: at }).where('id', '=', admin.id).execute();
-    await trx.deleteFrom('sessions').where('admin_id', '=', admin.id).execute();
+    await deleteSessionsOfAdmin(trx, admin.id);
     await writeTogether(trx, [
       forgetRememberedBrowsersWrite(trx, admin.id),
       insertSessionWrite(trx, replacement.session),

@@ -22,6 +22,7 @@ import * as m013 from './migrations/013_api_keys.js';
 import * as m014 from './migrations/014_admin_locale.js';
 import * as m015 from './migrations/015_api_key_scopes.js';
 import * as m016 from './migrations/016_applications.js';
+import * as m017 from './migrations/017_oidc.js';
 
 export const migrations: Record<string, Migration> = {
   '001_foundation': m001,
@@ -40,6 +41,7 @@ export const migrations: Record<string, Migration> = {
   '014_admin_locale': m014,
   '015_api_key_scopes': m015,
   '016_applications': m016,
+  '017_oidc': m017,
 };
 
 export interface MigrationOutcome {

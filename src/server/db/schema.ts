@@ -215,6 +215,31 @@ export interface ApplicationsTable {
   updated_at: number;
 }
 
+/** One stored object of the OpenID Connect provider (oidc-provider's adapter). */
+export interface OidcPayloadsTable {
+  /** oidc-provider's model: `AuthorizationCode`, `Grant`, `Session`, `RefreshToken`, … */
+  model: string;
+  id: string;
+  /** The object as oidc-provider gave it, JSON. */
+  payload: string;
+  grant_id: string | null;
+  uid: string | null;
+  user_code: string | null;
+  /** The administrator a grant, session, code or token is of: what ending their sessions revokes. */
+  account_id: string | null;
+  expires_at: number | null;
+  consumed_at: number | null;
+}
+
+/** A signing key of the OpenID Connect provider: its private JWK sealed with the secret box. */
+export interface OidcKeysTable {
+  kid: string;
+  sealed_jwk: string;
+  created_at: number;
+  /** When a newer key took over; published until the tokens it signed have expired. */
+  retired_at: number | null;
+}
+
 export interface ApiKeysTable {
   /** The token's id half (22 base64url characters). */
   id: string;
@@ -251,6 +276,8 @@ export interface Database {
   former_admins: FormerAdminsTable;
   api_keys: ApiKeysTable;
   applications: ApplicationsTable;
+  oidc_payloads: OidcPayloadsTable;
+  oidc_keys: OidcKeysTable;
   sessions: SessionsTable;
   setup_tokens: SetupTokensTable;
   audit_events: AuditEventsTable;

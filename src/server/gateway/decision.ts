@@ -38,13 +38,32 @@ export type Decision =
   /** No application guards this origin: no identity for it, ever. */
   | { kind: 'unknown_application' };
 
-export function decide(application: ApplicationRow | undefined, auth: { session: SessionRow; admin: AdminRow } | null, now: number): Decision {
+/**
+ * What one sign-in asks beyond the application's own rules (OpenID Connect's `acr_values`,
+ * `max_age` and `prompt=login`): the stronger of the two and the shorter age apply.
+ */
+export interface SignInRequest {
+  minimumAssurance?: AssuranceLevel;
+  maxAgeSeconds?: number;
+  /** `prompt=login`: the login must have been proved after this instant (ms). */
+  provedAfter?: number;
+}
+
+export function strongest(a: AssuranceLevel, b: AssuranceLevel | undefined): AssuranceLevel {
+  return b !== undefined && RANK[b] > RANK[a] ? b : a;
+}
+
+export function decide(application: ApplicationRow | undefined, auth: { session: SessionRow; admin: AdminRow } | null, now: number, request: SignInRequest = {}): Decision {
   if (!application) return { kind: 'unknown_application' };
   if (!auth) return { kind: 'login', reason: 'no_session' };
   const roles = JSON.parse(application.allowed_roles) as Role[];
   if (!roles.includes(auth.admin.role)) return { kind: 'deny', reason: 'role' };
-  if (RANK[sessionAssurance(auth.session)] < RANK[application.required_assurance]) return { kind: 'login', reason: 'assurance' };
-  if (application.max_auth_age_seconds !== null && now - sessionProvedAt(auth.session) > application.max_auth_age_seconds * 1000) return { kind: 'login', reason: 'max_age' };
+  const required = strongest(application.required_assurance, request.minimumAssurance);
+  if (RANK[sessionAssurance(auth.session)] < RANK[required]) return { kind: 'login', reason: 'assurance' };
+  const ages = [application.max_auth_age_seconds, request.maxAgeSeconds ?? null].filter((age): age is number => age !== null);
+  const provedAt = sessionProvedAt(auth.session);
+  if (ages.length > 0 && now - provedAt > Math.min(...ages) * 1000) return { kind: 'login', reason: 'max_age' };
+  if (request.provedAfter !== undefined && provedAt < request.provedAfter) return { kind: 'login', reason: 'max_age' };
   return { kind: 'allow', admin: auth.admin };
 }
 

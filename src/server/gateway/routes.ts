@@ -25,7 +25,8 @@ import { errorResponses } from '../core/openapi.js';
 import { DomainError, errorBody, ERROR_CATALOG } from '../core/errors.js';
 import type { Deps } from '../db/deps.js';
 import { authenticated, loadFullSession, requireFullSession } from '../sessions/guard.js';
-import { decide, originOf, type Decision } from './decision.js';
+import { decide, originOf, strongest, type Decision } from './decision.js';
+import { authorizationAt, interactionUidOf } from './oidc-routes.js';
 import { findGuardedApplication } from '../applications/service.js';
 
 const header = (request: FastifyRequest, name: string): string | undefined => {
@@ -152,14 +153,20 @@ export function gatewayRoutes(deps: Deps): FastifyPluginAsync {
           },
         },
         async (request) => {
-          const origin = originOf(request.query.rd);
-          const application = origin ? await findGuardedApplication(deps.db, origin) : undefined;
+          const { rd } = request.query;
+          // A sign-in of an OpenID Connect application waiting at its login step, or a tool
+          // behind forward authentication.
+          const uid = interactionUidOf(deps, rd);
+          const pending = uid ? await authorizationAt(deps.db, deps.clock.now(), uid) : null;
+          const origin = originOf(rd);
+          const application = pending ? pending.application : origin ? await findGuardedApplication(deps.db, origin) : undefined;
           if (!application) throw new DomainError('return_address_refused');
-          const auth = authenticated(request);
-          const decision = decide(application, auth, deps.clock.now());
-          if (decision.kind === 'allow') return { url: new URL(request.query.rd).href, application: application.name };
+          const decision = decide(application, authenticated(request), deps.clock.now(), pending?.request);
+          // An OpenID Connect step itself says access_denied to the tool, so the console goes there.
+          if (decision.kind === 'allow' || (pending && decision.kind === 'deny')) return { url: new URL(rd).href, application: application.name };
           if (decision.kind === 'deny') throw new DomainError('forbidden_application');
-          if (decision.kind === 'login' && decision.reason === 'assurance' && application.required_assurance === 'phishing_resistant') throw new DomainError('passkey_login_required');
+          const required = strongest(application.required_assurance, pending?.request.minimumAssurance);
+          if (decision.kind === 'login' && decision.reason === 'assurance' && required === 'phishing_resistant') throw new DomainError('passkey_login_required');
           throw new DomainError('step_up_required');
         },
       );

@@ -130,8 +130,15 @@ export async function deleteSession(db: Db, id: string): Promise<boolean> {
   return Number(result.numDeletedRows) > 0;
 }
 
+/**
+ * Ends every session of the admin, and with them what the OpenID Connect provider gave on
+ * their behalf (grants, codes, access and refresh tokens, its own sessions: rows of
+ * `oidc_payloads` carry the admin's id), so a tool signed in through Latchkey loses its
+ * tokens at the same moment (SECURITY.md row 80).
+ */
 export async function deleteSessionsOfAdmin(db: Db, adminId: string): Promise<number> {
   const result = await db.deleteFrom('sessions').where('admin_id', '=', adminId).executeTakeFirst();
+  await db.deleteFrom('oidc_payloads').where('account_id', '=', adminId).execute();
   return Number(result.numDeletedRows);
 }
 

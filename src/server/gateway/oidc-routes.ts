@@ -1,0 +1,142 @@
+/**
+ * The OpenID Connect provider in the Fastify app: oidc-provider answers discovery and its
+ * endpoints under `/oidc/` (Fastify hands it the raw request before reading the body), and
+ * Latchkey answers the one step it owns, the login (`GET /oidc/interaction/{uid}`).
+ *
+ * Every authorization goes through that step, whatever oidc-provider's own session says:
+ * Latchkey's session is the only one, so a suspension, a role change or an application
+ * asking for more is met at the next sign-in. The step:
+ * - without a full Latchkey session, sends the browser to the console's login with the
+ *   step as `rd`, and the console comes back to it;
+ * - with a session too weak or too old for the application, `acr_values`, `max_age` or
+ *   `prompt=login`, does the same: the console asks for a fresh proof (`/gateway/return`);
+ * - with a role the application does not let in, or a deleted application, ends the
+ *   authorization with `error=access_denied`, never a code;
+ * - otherwise finishes the login with the session's `amr`, `acr` and `auth_time`.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type Provider from 'oidc-provider';
+import type { AssuranceLevel } from '../../shared/api.js';
+import { findApplicationByClientId, type ApplicationRow } from '../applications/service.js';
+import type { Deps } from '../db/deps.js';
+import type { Db } from '../db/schema.js';
+import { loadFullSession } from '../sessions/guard.js';
+import type { SessionRow } from '../sessions/repository.js';
+import { decide, sessionAssurance, sessionProvedAt, strongest, type SignInRequest } from './decision.js';
+import { ACR_VALUES, createProvider, issuerOf, OIDC_PREFIX } from './oidc-provider.js';
+
+const LEVEL_OF_ACR = new Map(Object.entries(ACR_VALUES).map(([level, acr]) => [acr, level as AssuranceLevel]));
+
+/** RFC 8176 values for the session's factors; a remembered browser proves nothing now, so it adds none. */
+export function amrOf(session: Pick<SessionRow, 'factors'>): string[] {
+  const words = new Set<string>();
+  for (const factor of session.factors.split(',')) {
+    if (factor === 'password') words.add('pwd');
+    if (factor === 'totp' || factor === 'recovery_code') words.add('otp');
+    // A passkey is a proof of possession of a key; whether it sits in hardware is not known here.
+    if (factor === 'passkey') words.add('hwk');
+  }
+  if (words.size > 1) words.add('mfa');
+  return [...words];
+}
+
+interface StoredInteraction {
+  params: Record<string, unknown>;
+  iat?: number;
+}
+
+/** What a pending authorization asks: its application and the request's own demands. */
+export async function authorizationAt(db: Db, now: number, uid: string): Promise<{ application: ApplicationRow | undefined; request: SignInRequest } | null> {
+  const row = await db.selectFrom('oidc_payloads').select(['payload', 'expires_at']).where('model', '=', 'Interaction').where('id', '=', uid).executeTakeFirst();
+  if (!row || (row.expires_at !== null && row.expires_at <= now)) return null;
+  const interaction = JSON.parse(row.payload) as StoredInteraction;
+  const clientId = interaction.params.client_id;
+  const application = typeof clientId === 'string' ? await findApplicationByClientId(db, clientId) : undefined;
+  return { application: application?.kind === 'oidc' ? application : undefined, request: requestOf(interaction) };
+}
+
+function requestOf(interaction: StoredInteraction): SignInRequest {
+  const { params } = interaction;
+  const request: SignInRequest = {};
+  const acrs = typeof params.acr_values === 'string' ? params.acr_values.split(' ') : [];
+  for (const acr of acrs) {
+    const level = LEVEL_OF_ACR.get(acr);
+    if (level) request.minimumAssurance = strongest(request.minimumAssurance ?? 'password', level);
+  }
+  const maxAge = typeof params.max_age === 'string' || typeof params.max_age === 'number' ? Number(params.max_age) : NaN;
+  if (Number.isInteger(maxAge) && maxAge >= 0) request.maxAgeSeconds = maxAge;
+  if (typeof params.prompt === 'string' && params.prompt.split(' ').includes('login') && interaction.iat !== undefined) request.provedAfter = interaction.iat * 1000;
+  return request;
+}
+
+/** The console's address for this step, as `rd`: where the login comes back to. */
+export function interactionAddress(deps: Deps, uid: string): string {
+  return `${issuerOf(deps)}${OIDC_PREFIX}/interaction/${encodeURIComponent(uid)}`;
+}
+
+const INTERACTION_PATH = new RegExp(`^${OIDC_PREFIX}/interaction/([A-Za-z0-9_-]{1,100})$`);
+
+/** The uid when `address` is one of this console's interaction steps. */
+export function interactionUidOf(deps: Deps, address: string): string | null {
+  try {
+    const url = new URL(address);
+    if (url.origin !== new URL(issuerOf(deps)).origin || url.search !== '' || url.hash !== '') return null;
+    return INTERACTION_PATH.exec(url.pathname)?.[1] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Mounts the provider. It is made at its first request, not with the app: its module, its
+ * keys and its configuration cost nothing to an installation that guards no OpenID Connect
+ * application (and to each test that builds an app).
+ */
+export function registerOidcProvider(app: FastifyInstance, deps: Deps): void {
+  let made: Promise<{ provider: Provider; callback: ReturnType<Provider['callback']> }> | null = null;
+  const ready = () =>
+    (made ??= createProvider(deps).then(
+      (provider) => ({ provider, callback: provider.callback() }),
+      (error: unknown) => {
+        made = null;
+        throw error;
+      },
+    ));
+  const handOff = async (request: FastifyRequest, reply: FastifyReply) => {
+    const { callback } = await ready();
+    reply.hijack();
+    callback(request.raw, reply.raw);
+  };
+  const passThrough = { onRequest: handOff, schema: { hide: true } } as const;
+  app.get('/.well-known/openid-configuration', passThrough, async () => undefined);
+  app.route({ method: ['GET', 'POST', 'HEAD', 'OPTIONS'], url: `${OIDC_PREFIX}/*`, ...passThrough, handler: async () => undefined });
+
+  app.get<{ Params: { uid: string } }>(`${OIDC_PREFIX}/interaction/:uid`, { schema: { hide: true } }, async (request, reply) => {
+    const { provider } = await ready();
+    const details = await provider.interactionDetails(request.raw, reply.raw).catch(() => null);
+    if (!details || details.uid !== request.params.uid) {
+      return reply.code(400).type('text/html').send('<!doctype html><title>Latchkey</title><p>This sign-in has expired or was opened in another browser. Go back to the tool and sign in again.</p>');
+    }
+    const pending = await authorizationAt(deps.db, deps.clock.now(), details.uid);
+    const finish = async (result: Parameters<Provider['interactionFinished']>[2]) => {
+      reply.hijack();
+      await provider.interactionFinished(request.raw, reply.raw, result, { mergeWithLastSubmission: false });
+    };
+    if (!pending?.application) return finish({ error: 'access_denied', error_description: 'The application no longer exists in Latchkey.' });
+    const auth = await loadFullSession(deps, request);
+    const decision = decide(pending.application, auth, deps.clock.now(), pending.request);
+    if (decision.kind === 'deny') return finish({ error: 'access_denied', error_description: 'Your role is not let into this application.' });
+    if (decision.kind !== 'allow' || !auth) {
+      return reply.header('cache-control', 'no-store').redirect(`${issuerOf(deps)}/?rd=${encodeURIComponent(interactionAddress(deps, details.uid))}`, 302);
+    }
+    return finish({
+      login: {
+        accountId: auth.admin.id,
+        acr: ACR_VALUES[sessionAssurance(auth.session)],
+        amr: amrOf(auth.session),
+        ts: Math.floor(sessionProvedAt(auth.session) / 1000),
+        remember: false,
+      },
+    });
+  });
+}
