@@ -6,7 +6,7 @@
  * - clients are Latchkey's `oidc` applications, their redirect URIs matched exactly;
  * - the login is Latchkey's own (oidc/interaction.ts), and a registered application gets no
  *   consent page;
- * - refresh tokens (with `offline_access`) rotate at each use;
+ * - refresh tokens rotate at each use;
  * - the ID token carries `email`, `email_verified`, `name`, `latchkey_role`, `auth_time`,
  *   `amr` (RFC 8176) and `acr` (ACR_VALUES).
  */
@@ -102,7 +102,10 @@ export async function createProvider(deps: Deps): Promise<Provider> {
       RefreshToken: 14 * 86_400,
     },
     rotateRefreshToken: true,
-    issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
+    // A refresh token with every sign-in: oidc-provider drops `offline_access` unless the
+    // request says prompt=consent (OIDC Core §11), and Latchkey asks no consent. It rotates at
+    // each use and dies with the admin's sessions (sessions/repository.ts).
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     findAccount: async (_ctx, id) => {
       const admin = await findAdminById(db, id);
       if (!admin || admin.status !== 'active') return undefined;

@@ -1,0 +1,154 @@
+/**
+ * The OpenID Connect provider over HTTP, on both databases and across two instances of one
+ * database: the authorization code flow as a browser and a tool walk it (cookies carried by
+ * hand), with the state in the database, so a code made by one instance is exchanged at the
+ * other; refresh tokens rotate; suspension revokes what was given (SECURITY.md row 80); a
+ * deleted application is refused.
+ */
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { createTestContext, dialects, login, seedAdmin, type TestContext } from './support/context.js';
+import { enrolledAdmin, fullLogin, restartedApp, type EnrolledAdmin } from './support/attack-kit.js';
+
+const ISSUER = 'http://login.example.org';
+const REDIRECT = 'https://tool.example.net/callback';
+const b64url = (buffer: Buffer) => buffer.toString('base64url');
+
+/** A browser's cookies, by name, as the responses set them. */
+class Jar {
+  private cookies = new Map<string, string>();
+  take(response: LightMyRequestResponse): void {
+    for (const cookie of response.cookies) {
+      if (cookie.value === '' || (cookie.expires && cookie.expires.getTime() < Date.now())) this.cookies.delete(cookie.name);
+      else this.cookies.set(cookie.name, cookie.value);
+    }
+  }
+  header(): string {
+    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+  }
+}
+
+for (const dialect of dialects()) {
+  describe(`the OpenID Connect provider (${dialect})`, () => {
+    let ctx: TestContext;
+    let grace: EnrolledAdmin;
+    let graceCookie: string;
+    let client: { clientId: string; clientSecret: string; id: string };
+    let other: FastifyInstance | null = null;
+
+    beforeEach(async () => {
+      ctx = await createTestContext(dialect, { env: { LATCHKEY_PUBLIC_URL: ISSUER } });
+      grace = await enrolledAdmin(ctx);
+      const login = await fullLogin(ctx, grace);
+      graceCookie = `latchkey_session=${login.cookies.find((c) => c.name === 'latchkey_session')!.value}`;
+      const made = await ctx.app.inject({
+        method: 'POST',
+        url: '/api/v1/applications',
+        headers: { cookie: graceCookie, host: 'login.example.org', origin: ISSUER },
+        payload: { name: 'Dashboards', kind: 'oidc', redirectUris: [REDIRECT], allowedRoles: ['administrator'], requiredAssurance: 'mfa' },
+      });
+      assert.equal(made.statusCode, 201, made.body);
+      client = { clientId: made.json().clientId, clientSecret: made.json().clientSecret, id: made.json().application.id };
+    });
+    afterEach(async () => {
+      await other?.close();
+      other = null;
+      await ctx.close();
+    });
+
+    /** Follows the browser's redirects on the provider's own origin, starting from the authorization request. */
+    async function signIn(app: FastifyInstance, jar: Jar, scope = 'openid email offline_access') {
+      const verifier = b64url(randomBytes(32));
+      const challenge = b64url(createHash('sha256').update(verifier).digest());
+      const query = new URLSearchParams({ client_id: client.clientId, redirect_uri: REDIRECT, response_type: 'code', scope, code_challenge: challenge, code_challenge_method: 'S256', state: 'st', nonce: 'nn' });
+      let url = `/oidc/auth?${query}`;
+      for (let hop = 0; hop < 8; hop++) {
+        const response = await app.inject({ method: 'GET', url, headers: { host: 'login.example.org', cookie: jar.header() } });
+        jar.take(response);
+        const location = response.headers.location as string | undefined;
+        assert.ok(location && response.statusCode >= 300 && response.statusCode < 400, `${url}: ${response.statusCode} ${response.body.slice(0, 300)}`);
+        const next = new URL(location, ISSUER);
+        if (next.origin !== ISSUER) return { answer: next, verifier };
+        url = `${next.pathname}${next.search}`;
+      }
+      throw new Error('too many redirects');
+    }
+
+    const token = (app: FastifyInstance, form: Record<string, string>) =>
+      app.inject({
+        method: 'POST',
+        url: '/oidc/token',
+        headers: { host: 'login.example.org', 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.clientSecret)}`).toString('base64')}` },
+        payload: new URLSearchParams(form).toString(),
+      });
+
+    test('a code made by one instance is exchanged at another: the provider keeps its state in the database', async () => {
+      const jar = new Jar();
+      jar.take({ cookies: [{ name: 'latchkey_session', value: graceCookie.split('=')[1]! }] } as unknown as LightMyRequestResponse);
+      const { answer, verifier } = await signIn(ctx.app, jar);
+      assert.equal(answer.origin + answer.pathname, REDIRECT);
+      const code = answer.searchParams.get('code');
+      assert.ok(code, answer.href);
+      other = await restartedApp(ctx);
+      const exchanged = await token(other, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier });
+      assert.equal(exchanged.statusCode, 200, exchanged.body);
+      const body = exchanged.json();
+      assert.ok(body.id_token && body.access_token && body.refresh_token);
+      const claims = JSON.parse(Buffer.from(body.id_token.split('.')[1], 'base64url').toString());
+      assert.deepEqual({ sub: claims.sub, email: claims.email, amr: claims.amr, acr: claims.acr }, { sub: grace.id, email: grace.email, amr: ['pwd', 'otp', 'mfa'], acr: 'urn:latchkey:acr:mfa' });
+      const rows = await ctx.db.selectFrom('oidc_payloads').select('model').execute();
+      assert.ok(new Set(rows.map((r) => r.model)).has('Grant'), 'the grant is a row');
+      const keys = await ctx.db.selectFrom('oidc_keys').selectAll().execute();
+      assert.equal(keys.length, 1);
+      assert.ok(!keys[0]!.sealed_jwk.includes('"d"'), 'the private key is sealed');
+    });
+
+    test('a wrong PKCE verifier or client secret gets no token; refresh tokens rotate', async () => {
+      const jar = new Jar();
+      jar.take({ cookies: [{ name: 'latchkey_session', value: graceCookie.split('=')[1]! }] } as unknown as LightMyRequestResponse);
+      const { answer, verifier } = await signIn(ctx.app, jar);
+      const code = answer.searchParams.get('code')!;
+      const wrong = await token(ctx.app, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: b64url(randomBytes(32)) });
+      assert.equal(wrong.json().error, 'invalid_grant', 'the verifier does not match the challenge');
+      const second = await signIn(ctx.app, jar);
+      const saved = client.clientSecret;
+      client.clientSecret = `${saved.slice(0, -1)}A`;
+      const badSecret = await token(ctx.app, { grant_type: 'authorization_code', code: second.answer.searchParams.get('code')!, redirect_uri: REDIRECT, code_verifier: second.verifier });
+      assert.equal(badSecret.statusCode, 401);
+      assert.equal(badSecret.json().error, 'invalid_client');
+      client.clientSecret = saved;
+      const third = await signIn(ctx.app, jar);
+      const tokens = (await token(ctx.app, { grant_type: 'authorization_code', code: third.answer.searchParams.get('code')!, redirect_uri: REDIRECT, code_verifier: third.verifier })).json();
+      const refreshed = await token(ctx.app, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token });
+      assert.equal(refreshed.statusCode, 200, refreshed.body);
+      assert.notEqual(refreshed.json().refresh_token, tokens.refresh_token, 'a new refresh token each time');
+      const replayed = await token(ctx.app, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token });
+      assert.equal(replayed.json().error, 'invalid_grant', 'the old one is spent');
+      assert.ok(verifier);
+    });
+
+    test('#80 suspension ends the refresh token and the access token; a deleted application is refused', async () => {
+      const jar = new Jar();
+      jar.take({ cookies: [{ name: 'latchkey_session', value: graceCookie.split('=')[1]! }] } as unknown as LightMyRequestResponse);
+      const { answer, verifier } = await signIn(ctx.app, jar);
+      const tokens = (await token(ctx.app, { grant_type: 'authorization_code', code: answer.searchParams.get('code')!, redirect_uri: REDIRECT, code_verifier: verifier })).json();
+      const userinfo = () => ctx.app.inject({ method: 'GET', url: '/oidc/me', headers: { host: 'login.example.org', authorization: `Bearer ${tokens.access_token}` } });
+      assert.equal((await userinfo()).statusCode, 200);
+      // Another administrator suspends Grace.
+      await seedAdmin(ctx, { email: 'ada@example.org' });
+      const adaCookie = await login(ctx, 'ada@example.org');
+      const suspended = await ctx.app.inject({ method: 'PATCH', url: `/api/v1/admins/${grace.id}`, headers: { cookie: adaCookie, host: 'login.example.org', origin: ISSUER }, payload: { status: 'suspended' } });
+      assert.equal(suspended.statusCode, 200, suspended.body);
+      assert.equal((await userinfo()).statusCode, 401, 'the access token is revoked');
+      const refreshed = await token(ctx.app, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token });
+      assert.equal(refreshed.json().error, 'invalid_grant', 'the refresh token is revoked');
+      // A deleted application: its client is unknown at once.
+      await ctx.app.inject({ method: 'DELETE', url: `/api/v1/applications/${client.id}`, headers: { cookie: adaCookie, host: 'login.example.org', origin: ISSUER } });
+      const gone = await ctx.app.inject({ method: 'GET', url: `/oidc/auth?client_id=${client.clientId}&redirect_uri=${encodeURIComponent(REDIRECT)}&response_type=code&scope=openid`, headers: { host: 'login.example.org' } });
+      assert.equal(gone.statusCode, 400);
+      assert.ok(!String(gone.headers.location ?? '').includes('code='));
+    });
+  });
+}
