@@ -4,6 +4,7 @@
  * queued mail while an instance serves logins, an interrupted rotation resumes, and after
  * it an instance with the new key alone starts and one with the old key alone refuses.
  */
+import { cookieKey, signingKeys } from '../src/server/gateway/oidc-keys.js';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -95,6 +96,8 @@ for (const dialect of dialects()) {
     const sealedValues = async (db: Db) => [
       ...(await db.selectFrom('totp_authenticators').select('secret_sealed as sealed').execute()),
       ...(await db.selectFrom('outbox').select('body_sealed as sealed').where('body_sealed', 'is not', null).execute()),
+      ...(await db.selectFrom('oidc_keys').select('sealed_jwk as sealed').execute()),
+      ...(await db.selectFrom('settings').select('value as sealed').where('name', '=', 'oidc_cookie_key').execute()),
     ].map((row) => row.sealed!);
 
     before(async () => {
@@ -134,10 +137,13 @@ for (const dialect of dialects()) {
     });
 
     test('an interrupted rotation, run while logins go on, resumes and re-seals everything', async () => {
-      const both = instances[1]!;
+      const [old, both] = instances as [Instance, Instance];
+      // The OpenID Connect provider's keys, made by the instance with the old key alone.
+      await signingKeys(old.runtime.deps.db, old.runtime.deps.secretBox, clock, cryptoRandom);
+      await cookieKey(old.runtime.deps.db, old.runtime.deps.secretBox, cryptoRandom);
       const { db, secretBox } = both.runtime.deps;
       const stale = (await sealedValues(db)).filter((value) => value.startsWith(`v1.${keyIdOf(OLD_KEY)}.`)).length;
-      assert.ok(stale >= 3, `a seed and the queued emails are under the old key (${stale})`);
+      assert.ok(stale >= 5, `a seed, the queued emails and the provider's keys are under the old key (${stale})`);
       await assert.rejects(
         rotateSealedValues(db, secretBox, {
           batchSize: 1,
@@ -154,8 +160,10 @@ for (const dialect of dialects()) {
       const [report, login] = await Promise.all([rotateSealedValues(db, secretBox, { batchSize: 2 }), logIn(both)]);
       assert.equal(login.statusCode, 200, 'a login during the rotation succeeds');
       assert.equal(report.recorded, true);
-      assert.equal(report.totpSeeds + report.mailBodies, stale - 1);
-      assert.deepEqual(report.unopenable, { totpSeeds: [], mailBodies: [] });
+      assert.equal(report.totpSeeds + report.mailBodies + report.providerKeys, stale - 1);
+      assert.ok(report.providerKeys >= 1, 'the provider keys are among them');
+      assert.deepEqual(report.unopenable, { totpSeeds: [], mailBodies: [], providerKeys: [] });
+      assert.equal((await signingKeys(db, secretBox, clock, cryptoRandom)).length, 1, 'the signing key opens under the new key');
       assert.equal((await recordedKey()).value, keyIdOf(NEW_KEY));
       for (const value of await sealedValues(db)) assert.ok(value.startsWith(`v1.${keyIdOf(NEW_KEY)}.`), value.slice(0, 16));
     });
@@ -214,6 +222,19 @@ describe('latchkey keys', () => {
     assert.notEqual(first.stdout, second.stdout);
   });
 
+  test('rotate on a data folder with its own key makes a new signing key, and says how to rotate the secret key too', async () => {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-keys-signing-'));
+    try {
+      const env = { LATCHKEY_DATA_DIR: folder, LATCHKEY_LOG_LEVEL: 'warn' };
+      const rotated = await runLatchkey(['keys', 'rotate'], env);
+      assert.equal(rotated.code, 0, rotated.stderr);
+      assert.match(rotated.stdout, /A new OpenID Connect signing key \([\w-]+\) signs from now on/);
+      assert.match(rotated.stderr, /To rotate the secret key too, give the new key in LATCHKEY_SECRET_KEY and the old one in LATCHKEY_SECRET_KEY_PREVIOUS/);
+    } finally {
+      fs.rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
   test('rotate re-seals a data folder, says what to do next, and is a no-op when run again', async () => {
     const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-keys-cli-'));
     try {
@@ -222,18 +243,19 @@ describe('latchkey keys', () => {
       assert.equal(created.code, 0, created.stderr);
 
       const without = await runLatchkey(['keys', 'rotate'], { LATCHKEY_DATA_DIR: folder });
-      assert.equal(without.code, 1);
-      assert.match(without.stderr, /needs the new key in LATCHKEY_SECRET_KEY and the old one in LATCHKEY_SECRET_KEY_PREVIOUS/);
+      assert.equal(without.code, 1, 'the folder’s own key is not the one the database was sealed with');
+      assert.match(without.stderr, /give the old one in LATCHKEY_SECRET_KEY_PREVIOUS and run `latchkey keys rotate`/);
 
       const newEnv = { ...oldEnv, LATCHKEY_SECRET_KEY: NEW_KEY, LATCHKEY_SECRET_KEY_PREVIOUS: OLD_KEY };
       const rotated = await runLatchkey(['keys', 'rotate'], newEnv);
       assert.equal(rotated.code, 0, rotated.stderr);
-      assert.match(rotated.stdout, /Re-sealed 0 TOTP seeds and 1 queued emails under the key [0-9a-f]{12}\./);
+      assert.match(rotated.stdout, /A new OpenID Connect signing key \([\w-]+\) signs from now on; the previous ones stay in the JWKS for 60 minutes/);
+      assert.match(rotated.stdout, /Re-sealed 0 TOTP seeds, 1 queued emails and 0 OpenID Connect provider keys under the key [0-9a-f]{12}\./);
       assert.match(rotated.stdout, /Remove LATCHKEY_SECRET_KEY_PREVIOUS/);
       assert.ok(!rotated.stdout.includes(OLD_KEY) && !rotated.stderr.includes(OLD_KEY) && !rotated.stdout.includes(NEW_KEY), 'no key is printed');
 
       const again = await runLatchkey(['keys', 'rotate'], newEnv);
-      assert.match(again.stdout, /Re-sealed 0 TOTP seeds and 0 queued emails/);
+      assert.match(again.stdout, /Re-sealed 0 TOTP seeds, 0 queued emails and 0 OpenID Connect provider keys/);
       const oldAgain = await runLatchkey(['admin', 'setup-link', '--email', 'ada@example.org'], oldEnv);
       assert.equal(oldAgain.code, 1);
       assert.match(oldAgain.stderr, /LATCHKEY_SECRET_KEY_PREVIOUS and run `latchkey keys rotate`/);

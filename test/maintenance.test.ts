@@ -20,6 +20,12 @@ for (const dialect of dialects()) {
       const live = await login(ctx, 'grace@example.org');
       await passwordStep(ctx, 'ada@example.org', 'a wrong password for ada');
       await passwordStep(ctx, 'nobody@example.org', 'a wrong password for nobody');
+      // What the OpenID Connect provider left: a code long dead, and a grant still good.
+      const at = ctx.clock.now();
+      await ctx.db.insertInto('oidc_payloads').values([
+        { model: 'AuthorizationCode', id: 'dead-code', payload: '{}', grant_id: 'g1', uid: null, user_code: null, account_id: null, expires_at: at + 60_000, consumed_at: null },
+        { model: 'Grant', id: 'live-grant', payload: '{}', grant_id: 'live-grant', uid: null, user_code: null, account_id: null, expires_at: at + 14 * 24 * 3_600_000, consumed_at: null },
+      ]).execute();
       ctx.clock.advance(2 * 24 * 3_600_000);
       const fresh = await login(ctx, 'grace@example.org');
 
@@ -28,6 +34,8 @@ for (const dialect of dialects()) {
       assert.equal(report.setupLinks, 1, "the invited admin's expired link went");
       assert.equal(report.passkeyChallenges, 0, 'no passkey challenge was asked for');
       assert.equal(report.rememberedBrowsers, 0, 'no browser was remembered');
+      assert.equal(report.providerState, 1, 'the dead code went');
+      assert.deepEqual((await ctx.db.selectFrom('oidc_payloads').select('id').execute()).map((r) => r.id), ['live-grant']);
       const keys = (await ctx.db.selectFrom('throttle_counters').select('key').execute()).map((r) => r.key);
       assert.ok(!keys.includes(throttleKeys.password('nobody@example.org')), 'an unknown address protects nothing');
       assert.ok(keys.includes(throttleKeys.password('ada@example.org')), "Ada's two-day-old failure still counts");

@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { createTestContext, dialects, login, seedAdmin, type TestContext } from './support/context.js';
 import { enrolledAdmin, fullLogin, restartedApp, type EnrolledAdmin } from './support/attack-kit.js';
+import { rotateSigningKey } from '../src/server/gateway/oidc-keys.js';
 
 const ISSUER = 'http://login.example.org';
 const REDIRECT = 'https://tool.example.net/callback';
@@ -127,6 +128,25 @@ for (const dialect of dialects()) {
       const replayed = await token(ctx.app, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token });
       assert.equal(replayed.json().error, 'invalid_grant', 'the old one is spent');
       assert.ok(verifier);
+    });
+
+    test('a rotated signing key: the new one signs at once on every instance, the old one stays in the JWKS for an hour', async () => {
+      const jwks = async () => ((await ctx.app.inject({ method: 'GET', url: '/oidc/jwks', headers: { host: 'login.example.org' } })).json().keys as Array<{ kid: string; d?: string }>);
+      const jar = new Jar();
+      jar.take({ cookies: [{ name: 'latchkey_session', value: graceCookie.split('=')[1]! }] } as unknown as LightMyRequestResponse);
+      // A minute on, so this instance looks at the keys in the database (it checks once a minute).
+      ctx.clock.advance(61_000);
+      const [first] = await jwks();
+      assert.ok(first && first.d === undefined, 'the JWKS publishes public keys only');
+      assert.deepEqual((await ctx.db.selectFrom('oidc_keys').select('kid').execute()).map((row) => row.kid), [first.kid], 'the key made at first use');
+      const kid = await rotateSigningKey(ctx.db, ctx.deps.secretBox, ctx.clock, ctx.deps.random);
+      ctx.clock.advance(61_000);
+      assert.deepEqual((await jwks()).map((key) => key.kid), [kid, first.kid], 'both published, the new one first');
+      const { answer, verifier } = await signIn(ctx.app, jar);
+      const idToken = (await token(ctx.app, { grant_type: 'authorization_code', code: answer.searchParams.get('code')!, redirect_uri: REDIRECT, code_verifier: verifier })).json().id_token as string;
+      assert.equal(JSON.parse(Buffer.from(idToken.split('.')[0]!, 'base64url').toString()).kid, kid, 'the new key signs');
+      ctx.clock.advance(3_600_000);
+      assert.deepEqual((await jwks()).map((key) => key.kid), [kid], 'an hour later the old key is gone');
     });
 
     test('#80 suspension ends the refresh token and the access token; a deleted application is refused', async () => {

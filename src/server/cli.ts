@@ -17,6 +17,7 @@ import { issueBootstrapLinkIfEmpty } from './setup/bootstrap.js';
 import type { MailboxMessage } from './mail/mailbox.js';
 import { mailboxFolder } from './mail/transport.js';
 import { rotateSealedValues } from './keys.js';
+import { ID_TOKEN_TTL_SECONDS, rotateSigningKey } from './gateway/oidc-keys.js';
 import { backupSqlite, BackupError, inspectSqliteBackup, postgresBackupAdvice, restoreSqlite, type BackupSummary } from './backup.js';
 import { createSecretBox, loadSecretKey } from './core/secret-box.js';
 import { migrateToLatest, migrations } from './db/migrate.js';
@@ -45,8 +46,10 @@ Commands:
   restore FILE                            Put a backup made by latchkey backup in place of the SQLite database, after
                                           checking it; the server must be stopped; the database there is kept aside
   keys generate                           Print a new random secret key (base64, 32 bytes) for LATCHKEY_SECRET_KEY
-  keys rotate                             Re-seal the TOTP seeds and queued mail under LATCHKEY_SECRET_KEY, opening
-                                          them with LATCHKEY_SECRET_KEY_PREVIOUS; safe while instances run, and
+  keys rotate                             Make a new OpenID Connect signing key (the old ones stay published an
+                                          hour); with LATCHKEY_SECRET_KEY, also re-seal the TOTP seeds, queued mail
+                                          and provider keys under it, opening them with LATCHKEY_SECRET_KEY_PREVIOUS;
+                                          safe while instances run (they pick the new key up within a minute), and
                                           run again to resume
   mail list [--to E]                      List the emails in the local mailbox folder (no LATCHKEY_SMTP_URL):
                                           date, to, subject, file
@@ -401,18 +404,21 @@ async function runKeysCommand(argv: string[], io: CliIo, config: ReturnType<type
   const [sub, ...args] = argv;
   if (sub !== 'rotate') throw new UsageError(sub ? `Unknown keys command "${sub}".` : 'Name a keys command: generate or rotate.');
   if (args.length > 0) throw new UsageError('keys rotate takes no arguments.');
-  if (config.secretKey === null) {
-    io.stderr('keys rotate needs the new key in LATCHKEY_SECRET_KEY and the old one in LATCHKEY_SECRET_KEY_PREVIOUS (make a key with: latchkey keys generate).');
-    return 1;
-  }
   const runtime = await openRuntime(config);
   warnTightened(io, runtime.tightened);
   try {
-    const { db, secretBox } = runtime.deps;
+    const { db, secretBox, clock, random } = runtime.deps;
+    // The provider's signing key first: it needs no new secret key.
+    const kid = await rotateSigningKey(db, secretBox, clock, random);
+    io.stdout(`A new OpenID Connect signing key (${kid}) signs from now on; the previous ones stay in the JWKS for ${ID_TOKEN_TTL_SECONDS / 60} minutes, until the ID tokens they signed have expired.`);
+    if (config.secretKey === null) {
+      io.stderr('To rotate the secret key too, give the new key in LATCHKEY_SECRET_KEY and the old one in LATCHKEY_SECRET_KEY_PREVIOUS (make a key with: latchkey keys generate), and run this again.');
+      return 0;
+    }
     const report = await rotateSealedValues(db, secretBox, {
-      onBatch: (progress) => io.stderr(`Re-sealed so far: ${progress.totpSeeds} TOTP seeds, ${progress.mailBodies} queued emails.`),
+      onBatch: (progress) => io.stderr(`Re-sealed so far: ${progress.totpSeeds} TOTP seeds, ${progress.mailBodies} queued emails, ${progress.providerKeys} provider keys.`),
     });
-    io.stdout(`Re-sealed ${report.totpSeeds} TOTP seeds and ${report.mailBodies} queued emails under the key ${secretBox.keyId}.`);
+    io.stdout(`Re-sealed ${report.totpSeeds} TOTP seeds, ${report.mailBodies} queued emails and ${report.providerKeys} OpenID Connect provider keys under the key ${secretBox.keyId}.`);
     const lostSeeds = report.unopenable.totpSeeds;
     if (lostSeeds.length > 0) {
       const admins = await db.selectFrom('admins').select('email').where('id', 'in', lostSeeds.map((seed) => seed.adminId)).execute();

@@ -1,6 +1,7 @@
 /**
  * Key rotation: `latchkey keys rotate` re-seals every sealed value (TOTP seeds, queued mail
- * bodies) under the current secret key, then records that key as the database's.
+ * bodies, the OpenID Connect provider's signing and cookie keys) under the current secret
+ * key, then records that key as the database's.
  *
  * It is safe while instances run: each value is re-sealed with one conditional UPDATE
  * (`WHERE` the value is still the one read), so a value another instance changed meanwhile
@@ -15,11 +16,13 @@ import type { Db } from './db/schema.js';
 export interface RotationProgress {
   totpSeeds: number;
   mailBodies: number;
+  /** The OpenID Connect provider's signing keys and cookie key. */
+  providerKeys: number;
 }
 
 export interface RotationReport extends RotationProgress {
   /** Values no key given opens (sealed under a key that is lost): reported, never touched. */
-  unopenable: { totpSeeds: Array<{ id: string; adminId: string }>; mailBodies: string[] };
+  unopenable: { totpSeeds: Array<{ id: string; adminId: string }>; mailBodies: string[]; providerKeys: string[] };
   /** Whether the database now records the current key as its own. */
   recorded: boolean;
 }
@@ -102,7 +105,39 @@ const MAIL_BODIES: SealedColumn = {
   },
 };
 
-const SEALED_COLUMNS: Record<keyof RotationProgress, SealedColumn> = { totpSeeds: TOTP_SEEDS, mailBodies: MAIL_BODIES };
+/** The provider's signing keys (sealed with their kid) and its cookie key (a settings row). */
+const PROVIDER_KEYS: SealedColumn = {
+  stale: async (db, prefix, afterId, limit) => {
+    const signing = await db
+      .selectFrom('oidc_keys')
+      .select(['kid', 'sealed_jwk'])
+      .where('sealed_jwk', 'not like', `${prefix}%`)
+      .where('kid', '>', afterId.startsWith('key:') ? afterId.slice(4) : '')
+      .orderBy('kid')
+      .limit(limit)
+      .execute();
+    const rows: SealedRow[] = signing.map((row) => ({ id: `key:${row.kid}`, sealed: row.sealed_jwk, associatedData: `oidc_key:${row.kid}` }));
+    if (rows.length < limit && afterId < 'setting:') {
+      const cookie = await db.selectFrom('settings').select('value').where('name', '=', 'oidc_cookie_key').where('value', 'not like', `${prefix}%`).executeTakeFirst();
+      if (cookie) rows.push({ id: 'setting:oidc_cookie_key', sealed: cookie.value, associatedData: 'oidc_cookie_key' });
+    }
+    return rows;
+  },
+  replace: async (db, row, sealed) => {
+    const result = row.id.startsWith('key:')
+      ? await db.updateTable('oidc_keys').set({ sealed_jwk: sealed }).where('kid', '=', row.id.slice(4)).where('sealed_jwk', '=', row.sealed).executeTakeFirst()
+      : await db.updateTable('settings').set({ value: sealed }).where('name', '=', 'oidc_cookie_key').where('value', '=', row.sealed).executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  },
+  countStale: async (db, prefix) => {
+    const keys = await db.selectFrom('oidc_keys').select((eb) => eb.fn.countAll<number | string>().as('n')).where('sealed_jwk', 'not like', `${prefix}%`).executeTakeFirstOrThrow();
+    const cookie = await db.selectFrom('settings').select('name').where('name', '=', 'oidc_cookie_key').where('value', 'not like', `${prefix}%`).executeTakeFirst();
+    return Number(keys.n) + (cookie ? 1 : 0);
+  },
+};
+
+const SEALED_COLUMNS: Record<keyof RotationProgress, SealedColumn> = { totpSeeds: TOTP_SEEDS, mailBodies: MAIL_BODIES, providerKeys: PROVIDER_KEYS };
+const total = (progress: RotationProgress) => progress.totpSeeds + progress.mailBodies + progress.providerKeys;
 
 /** Re-seals the column's stale values, a batch per transaction; returns the ids of those that did not open. */
 async function rotateColumn(db: Db, box: SecretBox, column: SealedColumn, batchSize: number, counted: (n: number) => void): Promise<string[]> {
@@ -139,20 +174,21 @@ async function rotateColumn(db: Db, box: SecretBox, column: SealedColumn, batchS
  */
 export async function rotateSealedValues(db: Db, box: SecretBox, options: RotationOptions = {}): Promise<RotationReport> {
   const batchSize = options.batchSize ?? 200;
-  const progress: RotationProgress = { totpSeeds: 0, mailBodies: 0 };
-  let unopenable: Record<keyof RotationProgress, string[]> = { totpSeeds: [], mailBodies: [] };
+  const progress: RotationProgress = { totpSeeds: 0, mailBodies: 0, providerKeys: 0 };
+  let unopenable: Record<keyof RotationProgress, string[]> = { totpSeeds: [], mailBodies: [], providerKeys: [] };
   for (let pass = 0; pass < 5; pass++) {
-    const before = progress.totpSeeds + progress.mailBodies;
-    unopenable = { totpSeeds: [], mailBodies: [] };
+    const before = total(progress);
+    unopenable = { totpSeeds: [], mailBodies: [], providerKeys: [] };
     for (const name of Object.keys(SEALED_COLUMNS) as Array<keyof RotationProgress>) {
       unopenable[name] = await rotateColumn(db, box, SEALED_COLUMNS[name], batchSize, (n) => {
         progress[name] += n;
         options.onBatch?.({ ...progress });
       });
     }
-    if (progress.totpSeeds + progress.mailBodies === before) break;
+    if (total(progress) === before) break;
   }
-  const remaining = (await TOTP_SEEDS.countStale(db, prefixOf(box.keyId))) + (await MAIL_BODIES.countStale(db, prefixOf(box.keyId)));
+  let remaining = 0;
+  for (const column of Object.values(SEALED_COLUMNS)) remaining += await column.countStale(db, prefixOf(box.keyId));
   const recorded = remaining === 0;
   if (recorded) await db.updateTable('settings').set({ value: box.keyId }).where('name', '=', 'secret_key_id').execute();
   const seeds = unopenable.totpSeeds.length
@@ -160,7 +196,7 @@ export async function rotateSealedValues(db: Db, box: SecretBox, options: Rotati
     : [];
   return {
     ...progress,
-    unopenable: { totpSeeds: seeds.map((row) => ({ id: row.id, adminId: row.admin_id })), mailBodies: unopenable.mailBodies },
+    unopenable: { totpSeeds: seeds.map((row) => ({ id: row.id, adminId: row.admin_id })), mailBodies: unopenable.mailBodies, providerKeys: unopenable.providerKeys },
     recorded,
   };
 }

@@ -1,7 +1,7 @@
 /**
  * Housekeeping that keeps the tables from growing without bound: dead sessions, remembered
  * browsers past their days, and setup
- * links, passkey challenges past their 5 minutes, old sent mail, throttle counters that no longer protect anything, and audit events
+ * links, passkey challenges past their 5 minutes, the OpenID Connect provider's expired codes and tokens, old sent mail, throttle counters that no longer protect anything, and audit events
  * older than LATCHKEY_AUDIT_RETENTION_DAYS. It also closes the lock episodes of addresses
  * whose lock has run out, so their counts of refused requests reach the audit log. Run by
  * `latchkey serve` every few minutes; safe on several instances at once.
@@ -25,6 +25,8 @@ export interface MaintenanceReport {
   throttleCounters: number;
   lockEpisodes: number;
   auditEvents: number;
+  /** Codes, tokens, grants and interactions of the OpenID Connect provider past their time. */
+  providerState: number;
 }
 
 export async function runMaintenance(deps: Pick<Deps, 'db' | 'clock' | 'config'>): Promise<MaintenanceReport> {
@@ -40,6 +42,7 @@ export async function runMaintenance(deps: Pick<Deps, 'db' | 'clock' | 'config'>
     .deleteFrom('outbox')
     .where((eb) => eb.or([eb('sent_at', '<=', now - 30 * DAY_MS), eb('failed_at', '<=', now - 30 * DAY_MS)]))
     .executeTakeFirst();
+  const providerState = await deps.db.deleteFrom('oidc_payloads').where('expires_at', '<=', now).executeTakeFirst();
   const episodes = await closeFinishedEpisodes(deps.db, now);
   const retentionDays = deps.config.auditRetentionDays;
   const audit = retentionDays === 0 ? null : await deps.db.deleteFrom('audit_events').where('at', '<', now - retentionDays * DAY_MS).executeTakeFirst();
@@ -70,5 +73,6 @@ export async function runMaintenance(deps: Pick<Deps, 'db' | 'clock' | 'config'>
     throttleCounters: Number(counters.numDeletedRows),
     lockEpisodes: episodes,
     auditEvents: Number(audit?.numDeletedRows ?? 0),
+    providerState: Number(providerState.numDeletedRows),
   };
 }

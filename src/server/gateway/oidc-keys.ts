@@ -49,6 +49,20 @@ export async function signingKeys(db: Db, secretBox: SecretBox, clock: Clock, ra
     .map((row) => JSON.parse(secretBox.open(row.sealed_jwk, sealedAs(row.kid))) as JWK);
 }
 
+/**
+ * The kids to publish now, newest first, read without opening a key: an instance compares
+ * them with its provider's and makes a new provider when they differ (a rotation, or a
+ * retired key whose time is up).
+ */
+export async function publishedKids(db: Db, clock: Clock): Promise<string> {
+  const now = clock.now();
+  const rows = await db.selectFrom('oidc_keys').select(['kid', 'retired_at']).orderBy('created_at', 'desc').orderBy('kid', 'desc').execute();
+  return rows
+    .filter((row) => row.retired_at === null || row.retired_at + ID_TOKEN_TTL_SECONDS * 1000 > now)
+    .map((row) => `${row.kid}${row.retired_at === null ? '' : '-'}`)
+    .join(',');
+}
+
 /** `latchkey keys rotate`: a new signing key; the others are retired now, and published for a while. */
 export async function rotateSigningKey(db: Db, secretBox: SecretBox, clock: Clock, random: RandomSource): Promise<string> {
   const now = clock.now();

@@ -24,6 +24,9 @@ import { loadFullSession } from '../sessions/guard.js';
 import type { SessionRow } from '../sessions/repository.js';
 import { decide, sessionAssurance, sessionProvedAt, strongest, type SignInRequest } from './decision.js';
 import { ACR_VALUES, createProvider, issuerOf, OIDC_PREFIX } from './oidc-provider.js';
+import { publishedKids } from './oidc-keys.js';
+
+const KEY_CHECK_INTERVAL_MS = 60_000;
 
 const LEVEL_OF_ACR = new Map(Object.entries(ACR_VALUES).map(([level, acr]) => [acr, level as AssuranceLevel]));
 
@@ -93,15 +96,28 @@ export function interactionUidOf(deps: Deps, address: string): string | null {
  * application (and to each test that builds an app).
  */
 export function registerOidcProvider(app: FastifyInstance, deps: Deps): void {
-  let made: Promise<{ provider: Provider; callback: ReturnType<Provider['callback']> }> | null = null;
-  const ready = () =>
-    (made ??= createProvider(deps).then(
-      (provider) => ({ provider, callback: provider.callback() }),
+  let made: Promise<{ provider: Provider; callback: ReturnType<Provider['callback']>; kids: string }> | null = null;
+  let checkedAt = -Infinity;
+  const build = () =>
+    createProvider(deps).then(
+      async (provider) => ({ provider, callback: provider.callback(), kids: await publishedKids(deps.db, deps.clock) }),
       (error: unknown) => {
         made = null;
         throw error;
       },
-    ));
+    );
+  // Its keys are configuration: once a minute, an instance looks whether `latchkey keys
+  // rotate` (run anywhere) changed the keys to publish, and makes a new provider if so. Its
+  // state is all in the database, so nothing is lost by that.
+  const ready = async () => {
+    made ??= build();
+    const current = await made;
+    if (deps.clock.now() - checkedAt >= KEY_CHECK_INTERVAL_MS) {
+      checkedAt = deps.clock.now();
+      if ((await publishedKids(deps.db, deps.clock)) !== current.kids) made = build();
+    }
+    return made;
+  };
   const handOff = async (request: FastifyRequest, reply: FastifyReply) => {
     const { callback } = await ready();
     reply.hijack();
