@@ -10,7 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { createTestContext, dialects, login, seedAdmin, type TestContext } from './support/context.js';
-import { enrolledAdmin, fullLogin, restartedApp, type EnrolledAdmin } from './support/attack-kit.js';
+import { codeAt, enrolledAdmin, fullLogin, restartedApp, type EnrolledAdmin } from './support/attack-kit.js';
 import { rotateSigningKey } from '../src/server/gateway/oidc-keys.js';
 
 const ISSUER = 'http://login.example.org';
@@ -59,19 +59,27 @@ for (const dialect of dialects()) {
       await ctx.close();
     });
 
-    /** Follows the browser's redirects on the provider's own origin, starting from the authorization request. */
-    async function signIn(app: FastifyInstance, jar: Jar, scope = 'openid email offline_access') {
+    /**
+     * Follows the browser's redirects on the provider's own origin, from the authorization
+     * request: to the tool's redirect URI (`answer`), or to the console's login page (`atConsole`).
+     */
+    async function signIn(app: FastifyInstance, jar: Jar, extra: Record<string, string> = {}) {
       const verifier = b64url(randomBytes(32));
       const challenge = b64url(createHash('sha256').update(verifier).digest());
-      const query = new URLSearchParams({ client_id: client.clientId, redirect_uri: REDIRECT, response_type: 'code', scope, code_challenge: challenge, code_challenge_method: 'S256', state: 'st', nonce: 'nn' });
-      let url = `/oidc/auth?${query}`;
+      const query = new URLSearchParams({ client_id: client.clientId, redirect_uri: REDIRECT, response_type: 'code', scope: 'openid email offline_access', code_challenge: challenge, code_challenge_method: 'S256', state: 'st', nonce: 'nn', ...extra });
+      return { ...(await follow(app, jar, `/oidc/auth?${query}`)), verifier };
+    }
+
+    async function follow(app: FastifyInstance, jar: Jar, start: string): Promise<{ answer: URL; atConsole?: undefined } | { atConsole: URL; answer?: undefined }> {
+      let url = start;
       for (let hop = 0; hop < 8; hop++) {
         const response = await app.inject({ method: 'GET', url, headers: { host: 'login.example.org', cookie: jar.header() } });
         jar.take(response);
+        if (response.statusCode === 200 && url.startsWith('/?rd=')) return { atConsole: new URL(url, ISSUER) };
         const location = response.headers.location as string | undefined;
         assert.ok(location && response.statusCode >= 300 && response.statusCode < 400, `${url}: ${response.statusCode} ${response.body.slice(0, 300)}`);
         const next = new URL(location, ISSUER);
-        if (next.origin !== ISSUER) return { answer: next, verifier };
+        if (next.origin !== ISSUER) return { answer: next };
         url = `${next.pathname}${next.search}`;
       }
       throw new Error('too many redirects');
@@ -89,9 +97,9 @@ for (const dialect of dialects()) {
       const jar = new Jar();
       jar.take({ cookies: [{ name: 'latchkey_session', value: graceCookie.split('=')[1]! }] } as unknown as LightMyRequestResponse);
       const { answer, verifier } = await signIn(ctx.app, jar);
-      assert.equal(answer.origin + answer.pathname, REDIRECT);
-      const code = answer.searchParams.get('code');
-      assert.ok(code, answer.href);
+      assert.equal(answer!.origin + answer!.pathname, REDIRECT);
+      const code = answer!.searchParams.get('code');
+      assert.ok(code, answer!.href);
       other = await restartedApp(ctx);
       const exchanged = await token(other, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier });
       assert.equal(exchanged.statusCode, 200, exchanged.body);
@@ -110,18 +118,18 @@ for (const dialect of dialects()) {
       const jar = new Jar();
       jar.take({ cookies: [{ name: 'latchkey_session', value: graceCookie.split('=')[1]! }] } as unknown as LightMyRequestResponse);
       const { answer, verifier } = await signIn(ctx.app, jar);
-      const code = answer.searchParams.get('code')!;
+      const code = answer!.searchParams.get('code')!;
       const wrong = await token(ctx.app, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: b64url(randomBytes(32)) });
       assert.equal(wrong.json().error, 'invalid_grant', 'the verifier does not match the challenge');
       const second = await signIn(ctx.app, jar);
       const saved = client.clientSecret;
       client.clientSecret = `${saved.slice(0, -1)}A`;
-      const badSecret = await token(ctx.app, { grant_type: 'authorization_code', code: second.answer.searchParams.get('code')!, redirect_uri: REDIRECT, code_verifier: second.verifier });
+      const badSecret = await token(ctx.app, { grant_type: 'authorization_code', code: second.answer!.searchParams.get('code')!, redirect_uri: REDIRECT, code_verifier: second.verifier });
       assert.equal(badSecret.statusCode, 401);
       assert.equal(badSecret.json().error, 'invalid_client');
       client.clientSecret = saved;
       const third = await signIn(ctx.app, jar);
-      const tokens = (await token(ctx.app, { grant_type: 'authorization_code', code: third.answer.searchParams.get('code')!, redirect_uri: REDIRECT, code_verifier: third.verifier })).json();
+      const tokens = (await token(ctx.app, { grant_type: 'authorization_code', code: third.answer!.searchParams.get('code')!, redirect_uri: REDIRECT, code_verifier: third.verifier })).json();
       const refreshed = await token(ctx.app, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token });
       assert.equal(refreshed.statusCode, 200, refreshed.body);
       assert.notEqual(refreshed.json().refresh_token, tokens.refresh_token, 'a new refresh token each time');
@@ -143,17 +151,40 @@ for (const dialect of dialects()) {
       ctx.clock.advance(61_000);
       assert.deepEqual((await jwks()).map((key) => key.kid), [kid, first.kid], 'both published, the new one first');
       const { answer, verifier } = await signIn(ctx.app, jar);
-      const idToken = (await token(ctx.app, { grant_type: 'authorization_code', code: answer.searchParams.get('code')!, redirect_uri: REDIRECT, code_verifier: verifier })).json().id_token as string;
+      const idToken = (await token(ctx.app, { grant_type: 'authorization_code', code: answer!.searchParams.get('code')!, redirect_uri: REDIRECT, code_verifier: verifier })).json().id_token as string;
       assert.equal(JSON.parse(Buffer.from(idToken.split('.')[0]!, 'base64url').toString()).kid, kid, 'the new key signs');
       ctx.clock.advance(3_600_000);
       assert.deepEqual((await jwks()).map((key) => key.kid), [kid], 'an hour later the old key is gone');
+    });
+
+    test('prompt=login asks for a fresh proof at the console, and then the sign-in goes on; acr_values for a passkey asks for a passkey login', async () => {
+      const jar = new Jar();
+      jar.take({ cookies: [{ name: 'latchkey_session', value: graceCookie.split('=')[1]! }] } as unknown as LightMyRequestResponse);
+      ctx.clock.advance(1000); // the login was a moment before this sign-in
+      const asked = await signIn(ctx.app, jar, { prompt: 'login' });
+      assert.ok(asked.atConsole, 'the login step sends the browser to the console');
+      const rd = asked.atConsole.searchParams.get('rd')!;
+      assert.match(rd, new RegExp(`^${ISSUER}/oidc/interaction/[\\w-]+$`));
+      const back = (cookie: string) => ctx.app.inject({ method: 'GET', url: `/api/v1/gateway/return?rd=${encodeURIComponent(rd)}`, headers: { cookie, host: 'login.example.org' } });
+      assert.equal((await back(graceCookie)).json().error.code, 'step_up_required', 'the login before this sign-in does not count');
+      const stepUp = await ctx.app.inject({ method: 'POST', url: '/api/v1/auth/step-up', headers: { cookie: graceCookie, host: 'login.example.org', origin: ISSUER }, payload: { password: grace.password, code: codeAt(ctx, grace.secret, 1) } });
+      assert.equal(stepUp.statusCode, 200, stepUp.body);
+      const allowed = await back(graceCookie);
+      assert.equal(allowed.statusCode, 200, allowed.body);
+      const { answer } = await follow(ctx.app, jar, new URL(allowed.json().url).pathname);
+      assert.ok(answer?.searchParams.get('code'), answer?.href);
+
+      const passkey = await signIn(ctx.app, jar, { acr_values: 'urn:latchkey:acr:phishing_resistant' });
+      assert.ok(passkey.atConsole);
+      const refused = await ctx.app.inject({ method: 'GET', url: `/api/v1/gateway/return?rd=${encodeURIComponent(passkey.atConsole.searchParams.get('rd')!)}`, headers: { cookie: graceCookie, host: 'login.example.org' } });
+      assert.equal(refused.json().error.code, 'passkey_login_required', 'a one-time password is not a passkey');
     });
 
     test('#80 suspension ends the refresh token and the access token; a deleted application is refused', async () => {
       const jar = new Jar();
       jar.take({ cookies: [{ name: 'latchkey_session', value: graceCookie.split('=')[1]! }] } as unknown as LightMyRequestResponse);
       const { answer, verifier } = await signIn(ctx.app, jar);
-      const tokens = (await token(ctx.app, { grant_type: 'authorization_code', code: answer.searchParams.get('code')!, redirect_uri: REDIRECT, code_verifier: verifier })).json();
+      const tokens = (await token(ctx.app, { grant_type: 'authorization_code', code: answer!.searchParams.get('code')!, redirect_uri: REDIRECT, code_verifier: verifier })).json();
       const userinfo = () => ctx.app.inject({ method: 'GET', url: '/oidc/me', headers: { host: 'login.example.org', authorization: `Bearer ${tokens.access_token}` } });
       assert.equal((await userinfo()).statusCode, 200);
       // Another administrator suspends Grace.

@@ -32,6 +32,8 @@ export function issuerOf(deps: Deps): string {
 }
 
 export const OIDC_PREFIX = '/oidc';
+/** How long a sign-in may wait at its login step. */
+export const INTERACTION_TTL_SECONDS = 600;
 
 /**
  * One prompt, every time: the login step (gateway/oidc-routes.ts), where Latchkey's own
@@ -96,7 +98,7 @@ export async function createProvider(deps: Deps): Promise<Provider> {
       AuthorizationCode: 60,
       AccessToken: 600,
       IdToken: ID_TOKEN_TTL_SECONDS,
-      Interaction: 600,
+      Interaction: INTERACTION_TTL_SECONDS,
       Grant: 14 * 86_400,
       Session: 14 * 86_400,
       RefreshToken: 14 * 86_400,

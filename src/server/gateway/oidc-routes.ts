@@ -23,7 +23,7 @@ import type { Db } from '../db/schema.js';
 import { loadFullSession } from '../sessions/guard.js';
 import type { SessionRow } from '../sessions/repository.js';
 import { decide, sessionAssurance, sessionProvedAt, strongest, type SignInRequest } from './decision.js';
-import { ACR_VALUES, createProvider, issuerOf, OIDC_PREFIX } from './oidc-provider.js';
+import { ACR_VALUES, createProvider, INTERACTION_TTL_SECONDS, issuerOf, OIDC_PREFIX } from './oidc-provider.js';
 import { publishedKids } from './oidc-keys.js';
 
 const KEY_CHECK_INTERVAL_MS = 60_000;
@@ -45,7 +45,6 @@ export function amrOf(session: Pick<SessionRow, 'factors'>): string[] {
 
 interface StoredInteraction {
   params: Record<string, unknown>;
-  iat?: number;
 }
 
 /** What a pending authorization asks: its application and the request's own demands. */
@@ -55,10 +54,12 @@ export async function authorizationAt(db: Db, now: number, uid: string): Promise
   const interaction = JSON.parse(row.payload) as StoredInteraction;
   const clientId = interaction.params.client_id;
   const application = typeof clientId === 'string' ? await findApplicationByClientId(db, clientId) : undefined;
-  return { application: application?.kind === 'oidc' ? application : undefined, request: requestOf(interaction) };
+  // When the sign-in began, on Latchkey's clock (the row lives INTERACTION_TTL_SECONDS from then).
+  const startedAt = row.expires_at === null ? now : row.expires_at - INTERACTION_TTL_SECONDS * 1000;
+  return { application: application?.kind === 'oidc' ? application : undefined, request: requestOf(interaction, startedAt) };
 }
 
-function requestOf(interaction: StoredInteraction): SignInRequest {
+function requestOf(interaction: StoredInteraction, startedAt: number): SignInRequest {
   const { params } = interaction;
   const request: SignInRequest = {};
   const acrs = typeof params.acr_values === 'string' ? params.acr_values.split(' ') : [];
@@ -68,7 +69,7 @@ function requestOf(interaction: StoredInteraction): SignInRequest {
   }
   const maxAge = typeof params.max_age === 'string' || typeof params.max_age === 'number' ? Number(params.max_age) : NaN;
   if (Number.isInteger(maxAge) && maxAge >= 0) request.maxAgeSeconds = maxAge;
-  if (typeof params.prompt === 'string' && params.prompt.split(' ').includes('login') && interaction.iat !== undefined) request.provedAfter = interaction.iat * 1000;
+  if (typeof params.prompt === 'string' && params.prompt.split(' ').includes('login')) request.provedAfter = startedAt;
   return request;
 }
 
