@@ -43,6 +43,8 @@ const WARMUP_LOGINS = 24;
 /** Logins per measured run, and argon2id verifications in the baseline. */
 const LOGINS_PER_RUN = 300;
 const LOG_LEVEL = 'warn';
+/** The origin of the tool behind forward authentication that the bench asks about. */
+const GUARDED_ORIGIN = 'http://tool.bench.example';
 
 interface Figures {
   /** Share of the CPUs other processes used just before the dialect's run. */
@@ -50,6 +52,8 @@ interface Figures {
   logins: LoginRun[];
   argon2: { count: number; cpuMsPer: number; wallMsPer: number };
   reads: ReadLoad;
+  /** Forward-authentication checks of a logged-in browser's request to a guarded tool. */
+  forwardAuth: ReadLoad;
   hello: ReadLoad;
   burst: BurstResult;
   codeWaitsMs: number;
@@ -90,15 +94,29 @@ async function listedAdmins(port: number, cookie: string): Promise<number> {
 /** The owner, 20 enrolled administrators (21 in the list), and the read load against the hello-world's. */
 async function measureReads(server: MeasuredProcess, info: Server) {
   const owner = await createOwner(info);
+  // A tool behind forward authentication, added while the owner's login is a fresh proof.
+  const guarded = await send(server.port, 'POST', '/api/v1/applications', {
+    cookie: owner,
+    json: { name: 'Bench tool', kind: 'forward_auth', url: GUARDED_ORIGIN, allowedRoles: ['administrator'], requiredAssurance: 'password' },
+  });
+  if (guarded.status !== 201) throw new Error(`adding the guarded tool answered ${guarded.status}: ${guarded.body}`);
   log(`  enrolling ${LISTED_ADMINS - 1} administrators`);
   const listed = await addEnrolledAdministrators(info, owner, emails(1, LISTED_ADMINS - 1));
   const count = await listedAdmins(server.port, owner);
   if (count !== LISTED_ADMINS) throw new Error(`expected ${LISTED_ADMINS} administrators in the list, found ${count}`);
   log(`  reads: GET /api/v1/admins (${count} administrators), then the hello-world`);
   const reads = await readLoad(`http://127.0.0.1:${server.port}/api/v1/admins`, { cookie: owner });
+  log('  forward authentication: GET /api/v1/gateway/forward-auth, as a proxy asks for each request');
+  const forwardAuth = await readLoad(`http://127.0.0.1:${server.port}/api/v1/gateway/forward-auth`, {
+    cookie: owner,
+    'x-forwarded-proto': 'http',
+    'x-forwarded-host': new URL(GUARDED_ORIGIN).host,
+    'x-forwarded-uri': '/dashboards?page=1',
+    'x-forwarded-method': 'GET',
+  });
   const hello = await helloWorldLoad();
-  log(`  reads: ${Math.round(reads.requestsPerSecond)} req/s against ${Math.round(hello.requestsPerSecond)} for the hello-world`);
-  return { owner, listed, reads, hello };
+  log(`  reads: ${Math.round(reads.requestsPerSecond)} req/s, forward auth ${Math.round(forwardAuth.requestsPerSecond)} req/s, against ${Math.round(hello.requestsPerSecond)} for the hello-world`);
+  return { owner, listed, reads, forwardAuth, hello };
 }
 
 /** Enrols the rest of the login pool, warms up, then one measured run per client count. */
@@ -123,13 +141,13 @@ async function argon2Baseline(): Promise<Figures['argon2']> {
 }
 
 async function measure(server: MeasuredProcess, info: Server): Promise<Omit<Figures, 'busyBefore'>> {
-  const { owner, listed, reads, hello } = await measureReads(server, info);
+  const { owner, listed, reads, forwardAuth, hello } = await measureReads(server, info);
   const { logins, codeWaitsMs } = await measureLogins(server, info, owner, listed);
   const argon2 = await argon2Baseline();
   // Last: the flood locks the owner's account, and nothing after it should see that.
   log(`  burst: ${BURST_SIZE} wrong passwords for ${OWNER_EMAIL} from ${BURST_SIZE} addresses`);
   const burst = await loginBurst(server, OWNER_EMAIL);
-  return { logins, argon2, reads, hello, burst, codeWaitsMs };
+  return { logins, argon2, reads, forwardAuth, hello, burst, codeWaitsMs };
 }
 
 async function benchDialect(dialect: Dialect): Promise<Figures> {
@@ -205,6 +223,17 @@ function readRow(figures: Figures) {
   };
 }
 
+function forwardAuthRow(figures: Figures) {
+  const { forwardAuth, hello } = figures;
+  return {
+    measure: 'GET /api/v1/gateway/forward-auth req/s',
+    value: fixed(forwardAuth.requestsPerSecond, 0),
+    baseline: `${fixed(hello.requestsPerSecond, 0)} (hello-world)`,
+    ratio: fixed(forwardAuth.requestsPerSecond / hello.requestsPerSecond, 3),
+    note: `${READ_CONNECTIONS} connections, ${READ_SECONDS} s; p99 ${forwardAuth.latencyP99Ms} ms; non-2xx ${forwardAuth.non2xx}, errors ${forwardAuth.errors}`,
+  };
+}
+
 function burstRows({ burst }: Figures) {
   const answers = [...burst.answers].sort().map(([status, n]) => `${status}: ${n}`).join(', ');
   return [
@@ -242,7 +271,7 @@ function burstRows({ burst }: Figures) {
 function printTable(dialect: Dialect, figures: Figures): void {
   const busy = `${fixed(figures.busyBefore * 100, 0)}% of the CPUs were busy with other processes just before`;
   console.log(`\n${dialect} (${busy}${figures.busyBefore > 0.1 ? ': the figures are disturbed' : ''})`);
-  console.table([...loginRows(figures), readRow(figures), ...burstRows(figures)]);
+  console.table([...loginRows(figures), readRow(figures), forwardAuthRow(figures), ...burstRows(figures)]);
   if (figures.codeWaitsMs >= 1_000) console.log(`(waited ${fixed(figures.codeWaitsMs / 1000)} s between runs for fresh TOTP steps; not timed)`);
 }
 

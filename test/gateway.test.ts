@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { createTestContext, dialects, login, seedAdmin, type TestContext } from './support/context.js';
-import { codeAt, enrolledAdmin, fullLogin, type EnrolledAdmin } from './support/attack-kit.js';
+import { codeAt, enrolledAdmin, fullLogin, restartedApp, type EnrolledAdmin } from './support/attack-kit.js';
 
 const CONSOLE = 'http://login.example.org';
 const ENV = { LATCHKEY_PUBLIC_URL: CONSOLE, LATCHKEY_COOKIE_DOMAIN: '.example.org', LATCHKEY_TRUST_PROXY: 'loopback' };
@@ -75,6 +75,24 @@ for (const dialect of dialects()) {
       const forged = await forwardAuth(undefined, '/', { 'remote-user': 'ada@example.org' });
       assert.equal(forged.statusCode, 302, 'a forged header without a session is a browser to send to the login');
       assert.equal(forged.headers['remote-user'], undefined);
+    });
+
+    test('another instance on the same database answers the same: the application and the session are rows', async () => {
+      await guard();
+      const cookie = await graceSession();
+      const other = await restartedApp(ctx);
+      try {
+        const response = await other.inject({
+          method: 'GET',
+          url: '/api/v1/gateway/forward-auth',
+          remoteAddress: '127.0.0.1',
+          headers: { host: 'grafana.example.org', 'x-forwarded-proto': 'http', 'x-forwarded-host': 'grafana.example.org', 'x-forwarded-uri': '/', cookie },
+        });
+        assert.equal(response.statusCode, 200, response.body);
+        assert.equal(response.headers['remote-user'], 'grace@example.org');
+      } finally {
+        await other.close();
+      }
     });
 
     test('a name outside Latin-1 goes as its UTF-8 bytes, and the check answers in one read of the session', async () => {

@@ -180,6 +180,32 @@ for (const dialect of dialects()) {
       assert.equal(refused.json().error.code, 'passkey_login_required', 'a one-time password is not a passkey');
     });
 
+    test('RP-initiated logout, confirmed, ends the provider’s session and Latchkey’s, and goes back to the tool', async () => {
+      const jar = new Jar();
+      jar.take({ cookies: [{ name: 'latchkey_session', value: graceCookie.split('=')[1]! }] } as unknown as LightMyRequestResponse);
+      const { answer, verifier } = await signIn(ctx.app, jar);
+      const tokens = (await token(ctx.app, { grant_type: 'authorization_code', code: answer!.searchParams.get('code')!, redirect_uri: REDIRECT, code_verifier: verifier })).json();
+      const query = new URLSearchParams({ id_token_hint: tokens.id_token, post_logout_redirect_uri: 'https://tool.example.net/' });
+      const page = await ctx.app.inject({ method: 'GET', url: `/oidc/session/end?${query}`, headers: { host: 'login.example.org', cookie: jar.header() } });
+      assert.equal(page.statusCode, 200, page.body.slice(0, 300));
+      jar.take(page);
+      const xsrf = /name="xsrf" value="([^"]+)"/.exec(page.body)?.[1];
+      assert.ok(xsrf, 'the confirmation form');
+      const confirmed = await ctx.app.inject({
+        method: 'POST',
+        url: '/oidc/session/end/confirm',
+        headers: { host: 'login.example.org', cookie: jar.header(), origin: ISSUER, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({ xsrf, logout: 'yes' }).toString(),
+      });
+      assert.equal(confirmed.statusCode, 303, confirmed.body.slice(0, 300));
+      assert.equal(confirmed.headers.location, 'https://tool.example.net/');
+      const session = await ctx.app.inject({ method: 'GET', url: '/api/v1/auth/session', headers: { host: 'login.example.org', cookie: graceCookie } });
+      assert.equal(session.statusCode, 401, 'the Latchkey session ended too');
+      assert.ok(String(confirmed.headers['set-cookie']).includes('latchkey_session=;'), 'and its cookie is cleared');
+      const refreshed = await token(ctx.app, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token });
+      assert.equal(refreshed.json().error, 'invalid_grant', 'the grant is revoked');
+    });
+
     test('#80 suspension ends the refresh token and the access token; a deleted application is refused', async () => {
       const jar = new Jar();
       jar.take({ cookies: [{ name: 'latchkey_session', value: graceCookie.split('=')[1]! }] } as unknown as LightMyRequestResponse);

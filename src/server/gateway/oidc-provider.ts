@@ -16,6 +16,10 @@ import type { AssuranceLevel } from '../../shared/api.js';
 import { secretMatches } from '../core/secrets.js';
 import type { Deps } from '../db/deps.js';
 import { findAdminById } from '../directory/admins.js';
+import { recordAuditEvent } from '../db/audit.js';
+import { sessionCookieName } from '../sessions/cookie.js';
+import { sessionPolicy } from '../sessions/policy.js';
+import { deleteSession, findLiveSession } from '../sessions/repository.js';
 import { createAdapterClass } from './oidc-adapter.js';
 import { cookieKey, ID_TOKEN_TTL_SECONDS, signingKeys } from './oidc-keys.js';
 
@@ -135,6 +139,18 @@ export async function createProvider(deps: Deps): Promise<Provider> {
   };
   const provider = new ProviderClass(issuerOf(deps), configuration);
   provider.proxy = deps.config.trustProxy.length > 0;
+  // RP-initiated logout, confirmed with "log out everywhere" (`logout=yes`): the admin's
+  // Latchkey session ends with the provider's, since it is the one a next sign-in would use.
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.method !== 'POST' || ctx.path !== `${OIDC_PREFIX}/session/end/confirm` || ctx.status < 300 || ctx.status >= 400 || !ctx.oidc?.params?.logout) return;
+    const token = ctx.cookies.get(sessionCookieName(deps.config));
+    const auth = await findLiveSession(db, sessionPolicy(deps.config), clock.now(), token);
+    if (!auth) return;
+    await deleteSession(db, auth.session.id);
+    await recordAuditEvent(db, { at: clock.now(), action: 'logout', outcome: 'success', actorAdminId: auth.admin.id, targetAdminId: auth.admin.id, ip: ctx.ip, details: { via: 'oidc_end_session', application: ctx.oidc.client?.clientName ?? null } });
+    ctx.append('set-cookie', `${sessionCookieName(deps.config)}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict${deps.config.secureCookies ? '; Secure' : ''}${deps.config.cookieDomain ? `; Domain=${deps.config.cookieDomain}` : ''}`);
+  });
   // The client secret is kept as its SHA-256 (applications/service.ts): compare hashes.
   provider.Client.prototype.compareClientSecret = async function compareHashedSecret(this: { clientSecret?: string }, actual: string) {
     return typeof this.clientSecret === 'string' && secretMatches(actual, this.clientSecret);
