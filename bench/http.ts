@@ -6,21 +6,27 @@ export interface Reply {
   status: number;
   setCookies: string[];
   body: string;
+  location?: string;
 }
 
 export interface RequestOptions {
   json?: unknown;
   cookie?: string;
   bearer?: string;
+  /** An `application/x-www-form-urlencoded` body (the OAuth token endpoint). */
+  form?: Record<string, string>;
+  /** HTTP Basic credentials (an OAuth client's id and secret). */
+  basic?: { user: string; password: string };
   agent?: http.Agent;
   /** A socket already connected, when the caller chose where it comes from. */
   socket?: Socket;
 }
 
 export function send(port: number, method: string, path: string, options: RequestOptions = {}): Promise<Reply> {
-  const body = options.json === undefined ? undefined : JSON.stringify(options.json);
+  const body = options.form ? new URLSearchParams(options.form).toString() : options.json === undefined ? undefined : JSON.stringify(options.json);
   const headers: Record<string, string> = {};
-  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (body !== undefined) headers['content-type'] = options.form ? 'application/x-www-form-urlencoded' : 'application/json';
+  if (options.basic) headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(options.basic.user)}:${encodeURIComponent(options.basic.password)}`).toString('base64')}`;
   if (options.cookie) headers.cookie = options.cookie;
   if (options.bearer) headers.authorization = `Bearer ${options.bearer}`;
   const socket = options.socket;
@@ -42,6 +48,7 @@ export function send(port: number, method: string, path: string, options: Reques
             status: response.statusCode ?? 0,
             setCookies: response.headers['set-cookie'] ?? [],
             body: Buffer.concat(chunks).toString('utf8'),
+            ...(response.headers.location ? { location: response.headers.location } : {}),
           }),
         );
         response.on('error', reject);

@@ -23,9 +23,9 @@ export interface LoginRun {
   waitedForCodesMs: number;
 }
 
-type Outcome = { ok: true } | { ok: false; reason: string };
+type Outcome = { ok: true; cookie: string } | { ok: false; reason: string };
 
-async function completeLogin(port: number, agent: http.Agent, lease: Lease): Promise<Outcome> {
+export async function completeLogin(port: number, agent: http.Agent, lease: Lease): Promise<Outcome> {
   const email = lease.authenticator.email;
   const login = await send(port, 'POST', '/api/v1/auth/login', { agent, json: { email, password: PASSWORD } });
   const pending = sessionCookie(login);
@@ -35,7 +35,7 @@ async function completeLogin(port: number, agent: http.Agent, lease: Lease): Pro
   if (mfa.status !== 200 || !full || !mfa.body.includes('"authenticated"')) return { ok: false, reason: `mfa/totp ${mfa.status}` };
   const session = await send(port, 'GET', '/api/v1/auth/session', { agent, cookie: full });
   if (session.status !== 200) return { ok: false, reason: `session ${session.status}` };
-  return { ok: true };
+  return { ok: true, cookie: full };
 }
 
 export function percentile(sorted: number[], p: number): number {

@@ -6,7 +6,8 @@
  *
  * 1. complete MFA logins per second at 4 and at 16 concurrent clients;
  * 2. server CPU per complete MFA login against one argon2id verification;
- * 3. authenticated reads per second against a Fastify hello-world;
+ * 3. authenticated reads per second, and forward-authentication checks, against a Fastify hello-world;
+ * 3b. server CPU per OpenID Connect sign-in (an MFA login and the code flow) against one argon2id verification;
  * 4. a 500-login burst from 500 addresses: health latency, event-loop delay, memory, answers;
  * 5. start to first answer: spawn to the first 200 of /healthz and /readyz against a hello-world
  *    (bench/startup.ts). `npm run bench -- --startup-only` measures this one alone.
@@ -22,6 +23,7 @@ import { BURST_SIZE, loginBurst, type BurstResult } from './burst.js';
 import { CodeBook, type Authenticator } from './codes.js';
 import { send } from './http.js';
 import { runLogins, type LoginRun } from './logins.js';
+import { runOidcSignIns, type OidcClient, type OidcRun } from './oidc.js';
 import { createDatabase, dropDatabase } from './postgres.js';
 import { freePort, latchkeyArgs, machineBusy, ROOT, runNode, startMeasured, type MeasuredProcess } from './processes.js';
 import { helloWorldLoad, READ_CONNECTIONS, READ_SECONDS, readLoad, type ReadLoad } from './reads.js';
@@ -45,6 +47,8 @@ const LOGINS_PER_RUN = 300;
 const LOG_LEVEL = 'warn';
 /** The origin of the tool behind forward authentication that the bench asks about. */
 const GUARDED_ORIGIN = 'http://tool.bench.example';
+const OIDC_REDIRECT_URI = 'http://tool.bench.example/callback';
+const OIDC_SIGN_INS = 60;
 
 interface Figures {
   /** Share of the CPUs other processes used just before the dialect's run. */
@@ -54,6 +58,8 @@ interface Figures {
   reads: ReadLoad;
   /** Forward-authentication checks of a logged-in browser's request to a guarded tool. */
   forwardAuth: ReadLoad;
+  /** OpenID Connect sign-ins: an MFA login, then the code flow and the token request. */
+  oidc: OidcRun;
   hello: ReadLoad;
   burst: BurstResult;
   codeWaitsMs: number;
@@ -100,6 +106,13 @@ async function measureReads(server: MeasuredProcess, info: Server) {
     json: { name: 'Bench tool', kind: 'forward_auth', url: GUARDED_ORIGIN, allowedRoles: ['administrator'], requiredAssurance: 'password' },
   });
   if (guarded.status !== 201) throw new Error(`adding the guarded tool answered ${guarded.status}: ${guarded.body}`);
+  const signingIn = await send(server.port, 'POST', '/api/v1/applications', {
+    cookie: owner,
+    json: { name: 'Bench OIDC tool', kind: 'oidc', redirectUris: [OIDC_REDIRECT_URI], allowedRoles: ['administrator'], requiredAssurance: 'mfa' },
+  });
+  if (signingIn.status !== 201) throw new Error(`adding the OpenID Connect tool answered ${signingIn.status}: ${signingIn.body}`);
+  const made = JSON.parse(signingIn.body) as { clientId: string; clientSecret: string };
+  const oidcClient: OidcClient = { clientId: made.clientId, clientSecret: made.clientSecret, redirectUri: OIDC_REDIRECT_URI };
   log(`  enrolling ${LISTED_ADMINS - 1} administrators`);
   const listed = await addEnrolledAdministrators(info, owner, emails(1, LISTED_ADMINS - 1));
   const count = await listedAdmins(server.port, owner);
@@ -116,11 +129,11 @@ async function measureReads(server: MeasuredProcess, info: Server) {
   });
   const hello = await helloWorldLoad();
   log(`  reads: ${Math.round(reads.requestsPerSecond)} req/s, forward auth ${Math.round(forwardAuth.requestsPerSecond)} req/s, against ${Math.round(hello.requestsPerSecond)} for the hello-world`);
-  return { owner, listed, reads, forwardAuth, hello };
+  return { owner, listed, reads, forwardAuth, hello, oidcClient };
 }
 
 /** Enrols the rest of the login pool, warms up, then one measured run per client count. */
-async function measureLogins(server: MeasuredProcess, info: Server, owner: string, listed: Authenticator[]) {
+async function measureLogins(server: MeasuredProcess, info: Server, owner: string, listed: Authenticator[], oidcClient: OidcClient) {
   log(`  enrolling ${LOGIN_ADMINS - listed.length} more administrators`);
   const more = await addEnrolledAdministrators(info, owner, emails(listed.length + 1, LOGIN_ADMINS - listed.length));
   const book = new CodeBook([...listed, ...more]);
@@ -132,7 +145,11 @@ async function measureLogins(server: MeasuredProcess, info: Server, owner: strin
     log(`  ${LOGINS_PER_RUN} complete MFA logins at ${clients} clients`);
     logins.push(await runLogins(server, book, clients, LOGINS_PER_RUN));
   }
-  return { logins, codeWaitsMs };
+  codeWaitsMs += await waitForCodes(book, OIDC_SIGN_INS + 3);
+  log(`  OpenID Connect: ${OIDC_SIGN_INS} sign-ins to a tool, each an MFA login and the code flow (after 3 unmeasured)`);
+  await runOidcSignIns(server, book, oidcClient, 3);
+  const oidc = await runOidcSignIns(server, book, oidcClient, OIDC_SIGN_INS);
+  return { logins, codeWaitsMs, oidc };
 }
 
 async function argon2Baseline(): Promise<Figures['argon2']> {
@@ -141,13 +158,13 @@ async function argon2Baseline(): Promise<Figures['argon2']> {
 }
 
 async function measure(server: MeasuredProcess, info: Server): Promise<Omit<Figures, 'busyBefore'>> {
-  const { owner, listed, reads, forwardAuth, hello } = await measureReads(server, info);
-  const { logins, codeWaitsMs } = await measureLogins(server, info, owner, listed);
+  const { owner, listed, reads, forwardAuth, hello, oidcClient } = await measureReads(server, info);
+  const { logins, codeWaitsMs, oidc } = await measureLogins(server, info, owner, listed, oidcClient);
   const argon2 = await argon2Baseline();
   // Last: the flood locks the owner's account, and nothing after it should see that.
   log(`  burst: ${BURST_SIZE} wrong passwords for ${OWNER_EMAIL} from ${BURST_SIZE} addresses`);
   const burst = await loginBurst(server, OWNER_EMAIL);
-  return { logins, argon2, reads, forwardAuth, hello, burst, codeWaitsMs };
+  return { logins, argon2, reads, forwardAuth, hello, burst, codeWaitsMs, oidc };
 }
 
 async function benchDialect(dialect: Dialect): Promise<Figures> {
@@ -223,6 +240,20 @@ function readRow(figures: Figures) {
   };
 }
 
+function oidcRow(figures: Figures) {
+  const { oidc, argon2, logins } = figures;
+  const perSignIn = oidc.serverCpuMs / Math.max(1, oidc.completed);
+  const failed = [...oidc.failures].map(([why, n]) => `${n}× ${why}`).join(', ');
+  const login = logins[0]!;
+  return {
+    measure: 'server CPU ms per OpenID Connect sign-in',
+    value: fixed(perSignIn),
+    baseline: `${fixed(argon2.cpuMsPer)} (argon2id verify)`,
+    ratio: fixed(perSignIn / argon2.cpuMsPer, 2),
+    note: `${oidc.completed}/${OIDC_SIGN_INS} in ${fixed(oidc.elapsedMs / 1000, 1)} s, one at a time; the MFA login alone is ${fixed(login.serverCpuMs / Math.max(1, login.completed))} ms${failed ? `; failed: ${failed}` : ''}`,
+  };
+}
+
 function forwardAuthRow(figures: Figures) {
   const { forwardAuth, hello } = figures;
   return {
@@ -271,7 +302,7 @@ function burstRows({ burst }: Figures) {
 function printTable(dialect: Dialect, figures: Figures): void {
   const busy = `${fixed(figures.busyBefore * 100, 0)}% of the CPUs were busy with other processes just before`;
   console.log(`\n${dialect} (${busy}${figures.busyBefore > 0.1 ? ': the figures are disturbed' : ''})`);
-  console.table([...loginRows(figures), readRow(figures), forwardAuthRow(figures), ...burstRows(figures)]);
+  console.table([...loginRows(figures), readRow(figures), forwardAuthRow(figures), oidcRow(figures), ...burstRows(figures)]);
   if (figures.codeWaitsMs >= 1_000) console.log(`(waited ${fixed(figures.codeWaitsMs / 1000)} s between runs for fresh TOTP steps; not timed)`);
 }
 
