@@ -4,6 +4,7 @@
 // only by the commands that use them.
 //
 // Left outside the bundle: native addons, and packages that read their own files at run time.
+import fs from 'node:fs';
 import { build } from 'esbuild';
 
 export const EXTERNAL = [
@@ -14,6 +15,10 @@ export const EXTERNAL = [
   '@fastify/swagger-ui', // serves its static files from its own folder
   'pino', // starts its transports from files in its folder
 ];
+
+// Chunks are named by their content: without this, each build would leave the last one's
+// behind, and npm pack would ship them.
+fs.rmSync('dist/server', { recursive: true, force: true });
 
 await build({
   entryPoints: ['src/server/main.ts'],
