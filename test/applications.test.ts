@@ -36,6 +36,7 @@ for (const dialect of dialects()) {
       const { application, clientId, clientSecret } = made.json();
       assert.match(clientSecret, /^latchkey_cs_[A-Za-z0-9_-]{43}$/);
       assert.equal(application.clientId, clientId);
+      assert.equal(made.json().issuer, 'https://latchkey.example.org', 'the issuer to configure the tool with');
       assert.deepEqual(
         { name: application.name, kind: application.kind, redirectUris: application.redirectUris, url: application.url, allowedRoles: application.allowedRoles, requiredAssurance: application.requiredAssurance, maxAuthAgeSeconds: application.maxAuthAgeSeconds },
         { name: 'Grafana', kind: 'oidc', redirectUris: GRAFANA.redirectUris, url: null, allowedRoles: ['administrator', 'help_desk'], requiredAssurance: 'mfa', maxAuthAgeSeconds: null },

@@ -596,11 +596,13 @@ export const ApplicationList = Type.Object({ applications: Type.Array(Type.Ref(A
 export const ApplicationEnvelope = Type.Object({ application: Type.Ref(Application) });
 export const ApplicationCreated = Type.Object({
   application: Type.Ref(Application),
+  issuer: Type.Optional(Type.String({ description: '`oidc` only: the issuer to configure the tool with (discovery at `{issuer}/.well-known/openid-configuration`).' })),
   clientId: Type.Optional(Type.String()),
   clientSecret: Type.Optional(Type.String({ description: 'Shown once: only its hash is kept. POST …/{id}/secret makes a new one.' })),
 });
 export const ApplicationSecret = Type.Object({
   application: Type.Ref(Application),
+  issuer: Type.String(),
   clientId: Type.String(),
   clientSecret: Type.String({ description: 'Shown once; the previous secret stops working at once.' }),
 });

@@ -86,6 +86,7 @@ describe('the Applications page in Chromium', { skip: missing ?? false }, () => 
     await shown.waitFor();
     const clientSecret = (await shown.locator('.application-secret code').textContent()) ?? '';
     assert.match(clientSecret, /^latchkey_cs_[A-Za-z0-9_-]{43}$/);
+    await shown.getByText(`Discovery: ${baseUrl}/.well-known/openid-configuration`).waitFor();
     const done = shown.getByRole('button', { name: 'Done' });
     assert.equal(await done.isDisabled(), true, 'Done waits until the secret is saved');
     await photograph(page, '34-application-secret');

@@ -95,7 +95,10 @@ function addressesOf(deps: Deps, kind: ApplicationKind, input: Pick<CreateApplic
   return checkApplicationAddresses(kind, input, deps.config.publicUrl);
 }
 
-export async function createApplication(deps: Deps, actor: Actor, input: CreateApplicationBody): Promise<{ application: Application; clientId?: string; clientSecret?: string }> {
+/** The OpenID Connect issuer a tool is configured with: the console's address. */
+export const issuerOf = (deps: Deps) => deps.config.publicUrl.href.replace(/\/$/, '');
+
+export async function createApplication(deps: Deps, actor: Actor, input: CreateApplicationBody): Promise<{ application: Application; issuer?: string; clientId?: string; clientSecret?: string }> {
   const name = applicationName(input.name);
   const addresses = addressesOf(deps, input.kind, input);
   const now = deps.clock.now();
@@ -129,7 +132,7 @@ export async function createApplication(deps: Deps, actor: Actor, input: CreateA
     });
   });
   const application = presentApplication(row);
-  return secret ? { application, clientId: row.client_id!, clientSecret: secret.secret } : { application };
+  return secret ? { application, issuer: issuerOf(deps), clientId: row.client_id!, clientSecret: secret.secret } : { application };
 }
 
 export async function updateApplication(deps: Deps, actor: Actor, id: string, changes: UpdateApplicationBody): Promise<Application> {
@@ -199,7 +202,7 @@ const COLUMN_WORDS = {
 } as const;
 
 /** A new client secret: the old one stops working at once. */
-export async function regenerateClientSecret(deps: Deps, actor: Actor, id: string): Promise<{ application: Application; clientId: string; clientSecret: string }> {
+export async function regenerateClientSecret(deps: Deps, actor: Actor, id: string): Promise<{ application: Application; issuer: string; clientId: string; clientSecret: string }> {
   const secret = issueClientSecret(deps);
   const now = deps.clock.now();
   const row = await deps.db.transaction().execute(async (trx) => {
@@ -210,7 +213,7 @@ export async function regenerateClientSecret(deps: Deps, actor: Actor, id: strin
     await recordAuditEvent(trx, { at: now, action: 'application.secret', outcome: 'success', actorAdminId: actor.adminId, ip: actor.ip, details: { application: found.name } });
     return { ...found, client_secret_hash: secret.hash, secret_created_at: now, updated_at: now };
   });
-  return { application: presentApplication(row), clientId: row.client_id!, clientSecret: secret.secret };
+  return { application: presentApplication(row), issuer: issuerOf(deps), clientId: row.client_id!, clientSecret: secret.secret };
 }
 
 export async function deleteApplication(deps: Deps, actor: Actor, id: string): Promise<void> {

@@ -16,6 +16,7 @@ import type { AssuranceLevel } from '../../shared/api.js';
 import { secretMatches } from '../core/secrets.js';
 import type { Deps } from '../db/deps.js';
 import { findAdminById } from '../directory/admins.js';
+import { issuerOf } from '../applications/service.js';
 import { recordAuditEvent } from '../db/audit.js';
 import { sessionCookieName } from '../sessions/cookie.js';
 import { sessionPolicy } from '../sessions/policy.js';
@@ -31,9 +32,7 @@ export const ACR_VALUES: Record<AssuranceLevel, string> = {
 };
 
 /** The issuer: LATCHKEY_PUBLIC_URL without its final slash, as relying parties compare it. */
-export function issuerOf(deps: Deps): string {
-  return deps.config.publicUrl.href.replace(/\/$/, '');
-}
+export { issuerOf } from '../applications/service.js';
 
 export const OIDC_PREFIX = '/oidc';
 /** How long a sign-in may wait at its login step. */

@@ -29,7 +29,7 @@ function useInvalidate() {
 type Open =
   | { kind: 'add' }
   | { kind: 'details'; application: Application }
-  | { kind: 'secret'; application: Application; clientId: string; clientSecret: string }
+  | { kind: 'secret'; application: Application; issuer: string; clientId: string; clientSecret: string }
   | { kind: 'delete'; application: Application }
   | { kind: 'newSecret'; application: Application };
 
@@ -45,7 +45,7 @@ export function ApplicationsPage({ role }: { role: Role }) {
 
   const remove = useMutation({ mutationFn: (application: Application) => api(`/applications/${application.id}`, { method: 'DELETE' }), onSuccess: invalidate });
   const renew = useMutation({
-    mutationFn: (application: Application) => api<{ application: Application; clientId: string; clientSecret: string }>(`/applications/${application.id}/secret`, { method: 'POST' }),
+    mutationFn: (application: Application) => api<{ application: Application; issuer: string; clientId: string; clientSecret: string }>(`/applications/${application.id}/secret`, { method: 'POST' }),
     onSuccess: invalidate,
   });
 
@@ -140,7 +140,7 @@ export function ApplicationsPage({ role }: { role: Role }) {
             requireProof={requireProof}
             onCancel={() => setOpen(null)}
             onSaved={(saved) => {
-              if (saved.clientSecret && saved.clientId) setOpen({ kind: 'secret', application: saved.application, clientId: saved.clientId, clientSecret: saved.clientSecret });
+              if (saved.clientSecret && saved.clientId) setOpen({ kind: 'secret', application: saved.application, issuer: saved.issuer ?? '', clientId: saved.clientId, clientSecret: saved.clientSecret });
               else setOpen(null);
               setMessage({ kind: 'success', text: t('form.added', { name: saved.application.name }) });
             }}
@@ -163,7 +163,7 @@ export function ApplicationsPage({ role }: { role: Role }) {
         )}
       </Dialog>
       <Dialog title={t('secret.title')} open={open?.kind === 'secret'} onClose={() => setOpen(null)}>
-        {open?.kind === 'secret' && <ShownOnce clientId={open.clientId} clientSecret={open.clientSecret} onDone={() => setOpen(null)} />}
+        {open?.kind === 'secret' && <ShownOnce issuer={open.issuer} clientId={open.clientId} clientSecret={open.clientSecret} onDone={() => setOpen(null)} />}
       </Dialog>
       <Dialog title={t('newSecret.title')} open={open?.kind === 'newSecret'} onClose={() => setOpen(null)}>
         {open?.kind === 'newSecret' && (
@@ -202,7 +202,7 @@ function Confirm({ children, onCancel, onConfirm, busy, confirm, danger = false 
   );
 }
 
-type Saved = { application: Application; clientId?: string; clientSecret?: string };
+type Saved = { application: Application; issuer?: string; clientId?: string; clientSecret?: string };
 type FieldName = 'name' | 'redirectUris' | 'url' | 'roles' | 'maxAge' | 'form';
 
 /** The form of Add application and of Details: the kind is chosen once, when adding. */
@@ -396,7 +396,7 @@ function ApplicationForm({
   );
 }
 
-function ShownOnce({ clientId, clientSecret, onDone }: { clientId: string; clientSecret: string; onDone: () => void }) {
+function ShownOnce({ issuer, clientId, clientSecret, onDone }: { issuer: string; clientId: string; clientSecret: string; onDone: () => void }) {
   const { t } = useTranslation('applications');
   const [copied, setCopied] = useState(false);
   const [saved, setSaved] = useState(false);
@@ -404,6 +404,11 @@ function ShownOnce({ clientId, clientSecret, onDone }: { clientId: string; clien
     <div>
       <p className="muted">{t('secret.intro')}</p>
       <dl className="application-credentials">
+        <dt>{t('secret.issuer')}</dt>
+        <dd>
+          <code>{issuer}</code>
+          <span className="muted field-hint application-discovery">{t('secret.discovery', { address: `${issuer}/.well-known/openid-configuration` })}</span>
+        </dd>
         <dt>{t('secret.clientId')}</dt>
         <dd>
           <code>{clientId}</code>
