@@ -123,7 +123,8 @@ for (const dialect of dialects()) {
       assert.equal(wrong.json().error, 'invalid_grant', 'the verifier does not match the challenge');
       const second = await signIn(ctx.app, jar);
       const saved = client.clientSecret;
-      client.clientSecret = `${saved.slice(0, -1)}A`;
+      // One character changed (never to itself).
+      client.clientSecret = `${saved.slice(0, -1)}${saved.endsWith('A') ? 'B' : 'A'}`;
       const badSecret = await token(ctx.app, { grant_type: 'authorization_code', code: second.answer!.searchParams.get('code')!, redirect_uri: REDIRECT, code_verifier: second.verifier });
       assert.equal(badSecret.statusCode, 401);
       assert.equal(badSecret.json().error, 'invalid_client');
