@@ -11,9 +11,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { chromiumMissingReason, launchChromium, photograph } from '../support/browser.js';
-import { totpAt } from '../support/totp-codes.js';
-import { decodeQrPng } from '../support/png-qr.js';
-import { freePort, runLatchkey, startServer, type RunningServer } from '../support/process.js';
+import { createFirstAdministrator, logInWithApp } from '../support/first-admin.js';
+import { freePort, startServer, type RunningServer } from '../support/process.js';
 
 const missing = chromiumMissingReason();
 const ADA_PASSWORD = 'ada keeps a long passphrase';
@@ -35,26 +34,7 @@ describe('the Applications page in Chromium', { skip: missing ?? false }, () => 
     const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
     page = await context.newPage();
     // Ada becomes the first administrator, with an authenticator app, and logs in.
-    const printed = await runLatchkey(['first-admin-link'], env);
-    await page.goto(/(http:\/\/127\.0\.0\.1:\d+\/setup#token=\S+)/.exec(printed.stdout)![1]!);
-    await page.getByLabel('Email').fill('ada@example.org');
-    await page.getByLabel('Name').fill('Ada Lovelace');
-    await page.getByLabel('Password').fill(ADA_PASSWORD);
-    await page.getByRole('button', { name: 'Create administrator' }).click();
-    await page.getByRole('button', { name: 'Use an authenticator app' }).click();
-    const qr = page.getByRole('img', { name: /QR code for adding ada@example\.org/ });
-    await qr.waitFor();
-    const secret = new URL(decodeQrPng(await qr.screenshot())).searchParams.get('secret')!;
-    await page.getByLabel('Code from the app').fill(totpAt(secret, Date.now()));
-    await page.getByRole('button', { name: 'Verify and activate' }).click();
-    await page.getByLabel('I have saved these codes').check();
-    await page.getByRole('button', { name: 'Finish' }).click();
-    await page.getByRole('link', { name: 'Go to the login page' }).click();
-    await page.getByLabel('Email').fill('ada@example.org');
-    await page.getByLabel('Password').fill(ADA_PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.getByLabel('One-time password').fill(totpAt(secret, Date.now() + 30_000));
-    await page.getByRole('button', { name: 'Verify' }).click();
+    await logInWithApp(page, await createFirstAdministrator(page, env, { email: 'ada@example.org', name: 'Ada Lovelace', password: ADA_PASSWORD }));
     await page.getByRole('heading', { name: 'Welcome, Ada Lovelace' }).waitFor();
   });
 

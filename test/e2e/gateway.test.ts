@@ -18,9 +18,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { chromiumMissingReason, launchChromium } from '../support/browser.js';
-import { totpAt } from '../support/totp-codes.js';
-import { decodeQrPng } from '../support/png-qr.js';
-import { freePort, runLatchkey, startServer, type RunningServer } from '../support/process.js';
+import { createFirstAdministrator, logInWithApp } from '../support/first-admin.js';
+import { freePort, startServer, type RunningServer } from '../support/process.js';
 import { proxyMissingReason, startCaddy, startNginx, type RunningProxy } from '../support/proxies.js';
 
 const missing = chromiumMissingReason() ?? proxyMissingReason('nginx') ?? proxyMissingReason('caddy');
@@ -45,7 +44,6 @@ describe('forward authentication behind nginx and Caddy, in Chromium', { skip: m
   let consoleUrl = '';
   let nginxApp = '';
   let caddyApp = '';
-  let secret = '';
   let recoveryCodes: string[] = [];
 
   before(async () => {
@@ -101,32 +99,11 @@ ${local(guideBlock('nginx'))}
 
     browser = await launchChromium(['--host-resolver-rules=MAP *.example.test 127.0.0.1']);
     page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
-    // Ada becomes the first administrator, with an authenticator app, through the console behind nginx.
-    const printed = await runLatchkey(['first-admin-link'], env);
-    const link = /(http:\/\/login\.example\.test:\d+\/setup#token=\S+)/.exec(printed.stdout);
-    assert.ok(link, printed.stdout);
-    await page.goto(link[1]!);
-    await page.getByLabel('Email').fill('ada@example.org');
-    await page.getByLabel('Name').fill('Ada Lovelace');
-    await page.getByLabel('Password').fill(ADA_PASSWORD);
-    await page.getByRole('button', { name: 'Create administrator' }).click();
-    await page.getByRole('button', { name: 'Use an authenticator app' }).click();
-    const qr = page.getByRole('img', { name: /QR code for adding ada@example\.org/ });
-    await qr.waitFor();
-    secret = new URL(decodeQrPng(await qr.screenshot())).searchParams.get('secret')!;
-    await page.getByLabel('Code from the app').fill(totpAt(secret, Date.now()));
-    await page.getByRole('button', { name: 'Verify and activate' }).click();
-    await page.getByRole('heading', { name: 'Save your recovery codes' }).waitFor();
-    recoveryCodes = await page.getByRole('list', { name: 'Recovery codes' }).locator('code').allInnerTexts();
-    await page.getByLabel('I have saved these codes').check();
-    await page.getByRole('button', { name: 'Finish' }).click();
-    await page.getByRole('link', { name: 'Go to the login page' }).click();
-    // Password and the app's next code: a login that counts as a fresh proof, to add the applications.
-    await page.getByLabel('Email').fill('ada@example.org');
-    await page.getByLabel('Password').fill(ADA_PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.getByLabel('One-time password').fill(totpAt(secret, Date.now() + 30_000));
-    await page.getByRole('button', { name: 'Verify' }).click();
+    // Ada becomes the first administrator, with an authenticator app, through the console
+    // behind nginx, and logs in with the app's code: a fresh proof, to add the applications.
+    const ada = await createFirstAdministrator(page, env, { email: 'ada@example.org', name: 'Ada Lovelace', password: ADA_PASSWORD });
+    recoveryCodes = ada.recoveryCodes;
+    await logInWithApp(page, ada);
     await page.getByRole('heading', { name: 'Welcome, Ada Lovelace' }).waitFor();
     // The two tools, as applications (the console's own API, from its page: a fresh login).
     for (const [name, url] of [['Dashboards', nginxApp], ['Tools', caddyApp]]) {

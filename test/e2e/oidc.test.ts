@@ -18,6 +18,7 @@ import type { Browser, Page } from 'playwright-core';
 import { chromiumMissingReason, launchChromium } from '../support/browser.js';
 import { totpAt } from '../support/totp-codes.js';
 import { decodeQrPng } from '../support/png-qr.js';
+import { createFirstAdministrator, logInWithApp } from '../support/first-admin.js';
 import { freePort, runLatchkey, startServer, type RunningServer } from '../support/process.js';
 
 const missing = chromiumMissingReason();
@@ -55,26 +56,7 @@ describe('Latchkey as an OpenID Connect provider, with openid-client and Chromiu
 
     // Ada: the first administrator. She registers the tool and adds Grace.
     const ada = await (await browser.newContext()).newPage();
-    const printed = await runLatchkey(['first-admin-link'], env);
-    await ada.goto(/(http:\/\/127\.0\.0\.1:\d+\/setup#token=\S+)/.exec(printed.stdout)![1]!);
-    await ada.getByLabel('Email').fill('ada@example.org');
-    await ada.getByLabel('Name').fill('Ada Lovelace');
-    await ada.getByLabel('Password').fill(ADA_PASSWORD);
-    await ada.getByRole('button', { name: 'Create administrator' }).click();
-    await ada.getByRole('button', { name: 'Use an authenticator app' }).click();
-    const adaQr = ada.getByRole('img', { name: /QR code for adding ada@example\.org/ });
-    await adaQr.waitFor();
-    const adaSecret = new URL(decodeQrPng(await adaQr.screenshot())).searchParams.get('secret')!;
-    await ada.getByLabel('Code from the app').fill(totpAt(adaSecret, Date.now()));
-    await ada.getByRole('button', { name: 'Verify and activate' }).click();
-    await ada.getByLabel('I have saved these codes').check();
-    await ada.getByRole('button', { name: 'Finish' }).click();
-    await ada.getByRole('link', { name: 'Go to the login page' }).click();
-    await ada.getByLabel('Email').fill('ada@example.org');
-    await ada.getByLabel('Password').fill(ADA_PASSWORD);
-    await ada.getByRole('button', { name: 'Log in' }).click();
-    await ada.getByLabel('One-time password').fill(totpAt(adaSecret, Date.now() + 30_000));
-    await ada.getByRole('button', { name: 'Verify' }).click();
+    await logInWithApp(ada, await createFirstAdministrator(ada, env, { email: 'ada@example.org', name: 'Ada Lovelace', password: ADA_PASSWORD }));
     await ada.getByRole('heading', { name: 'Welcome, Ada Lovelace' }).waitFor();
     const call = (method: string, url: string, body?: object) =>
       ada.evaluate(

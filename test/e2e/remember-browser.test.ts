@@ -11,8 +11,8 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { chromiumMissingReason, launchChromium, photograph } from '../support/browser.js';
 import { totpAt } from '../support/totp-codes.js';
-import { decodeQrPng } from '../support/png-qr.js';
-import { freePort, runLatchkey, startServer, type RunningServer } from '../support/process.js';
+import { createFirstAdministrator } from '../support/first-admin.js';
+import { freePort, startServer, type RunningServer } from '../support/process.js';
 
 const missing = chromiumMissingReason();
 const ADA_PASSWORD = 'ada keeps a long passphrase';
@@ -33,21 +33,7 @@ describe('remembering a browser in Chromium', { skip: missing ?? false }, () => 
     const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
     page = await context.newPage();
     // Ada becomes the first administrator, with an authenticator app.
-    const printed = await runLatchkey(['first-admin-link'], env);
-    await page.goto(/(http:\/\/127\.0\.0\.1:\d+\/setup#token=\S+)/.exec(printed.stdout)![1]!);
-    await page.getByLabel('Email').fill('ada@example.org');
-    await page.getByLabel('Name').fill('Ada Lovelace');
-    await page.getByLabel('Password').fill(ADA_PASSWORD);
-    await page.getByRole('button', { name: 'Create administrator' }).click();
-    await page.getByRole('button', { name: 'Use an authenticator app' }).click();
-    const qr = page.getByRole('img', { name: /QR code for adding ada@example\.org/ });
-    await qr.waitFor();
-    secret = new URL(decodeQrPng(await qr.screenshot())).searchParams.get('secret')!;
-    await page.getByLabel('Code from the app').fill(totpAt(secret, Date.now()));
-    await page.getByRole('button', { name: 'Verify and activate' }).click();
-    await page.getByLabel('I have saved these codes').check();
-    await page.getByRole('button', { name: 'Finish' }).click();
-    await page.getByRole('link', { name: 'Go to the login page' }).click();
+    secret = (await createFirstAdministrator(page, env, { email: 'ada@example.org', name: 'Ada Lovelace', password: ADA_PASSWORD })).secret;
   });
 
   after(async () => {

@@ -95,14 +95,3 @@ export function createAdapterClass(db: Db, clock: Clock): new (model: string) =>
     }
   };
 }
-
-/**
- * Everything the provider holds of an administrator: grants, codes, tokens and provider
- * sessions. Ending their Latchkey sessions (suspension, Reset MFA, a password change,
- * deletion) calls this, so refresh tokens and access tokens stop working too (SECURITY.md
- * row 80).
- */
-export async function revokeEverythingOfAccount(db: Db, accountId: string): Promise<number> {
-  const result = await db.deleteFrom('oidc_payloads').where('account_id', '=', accountId).executeTakeFirst();
-  return Number(result.numDeletedRows);
-}
