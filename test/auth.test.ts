@@ -9,6 +9,8 @@ import {
   STRONG_PASSWORD,
   type TestContext,
 } from './support/context.js';
+import { buildApp } from '../src/server/app.js';
+import { createSessionsSeen, sessionsSeenOf } from '../src/server/sessions/last-seen.js';
 
 for (const dialect of dialects()) {
   describe(`login, session and logout (${dialect})`, () => {
@@ -116,6 +118,41 @@ for (const dialect of dialects()) {
       assert.equal((await session(cookie)).statusCode, 401, 'idle for 30 minutes');
       const rows = await ctx.db.selectFrom('sessions').selectAll().execute();
       assert.equal(rows.length, 0, 'the dead session is deleted');
+    });
+
+    test('a use is noted, not written by the request: one batch writes it, and another instance then judges by it', async () => {
+      const cookie = await login(ctx, 'ada@example.org');
+      const loggedInAt = ctx.clock.now();
+      const lastSeen = async () => (await ctx.db.selectFrom('sessions').select('last_seen_at').executeTakeFirstOrThrow()).last_seen_at;
+      ctx.clock.advance(29 * 60_000);
+      assert.equal((await session(cookie)).statusCode, 200);
+      assert.equal(await lastSeen(), loggedInAt, 'the request wrote nothing');
+      await sessionsSeenOf(ctx.deps).write(ctx.db);
+      const usedAt = ctx.clock.now();
+      assert.equal(await lastSeen(), usedAt, 'the batch wrote the use');
+      ctx.clock.advance(29 * 60_000);
+      const other = await buildApp({ ...ctx.deps, sessionsSeen: createSessionsSeen() });
+      try {
+        const there = await other.inject({ method: 'GET', url: '/api/v1/auth/session', headers: { cookie } });
+        assert.equal(there.statusCode, 200, 'another instance sees the written use: 29 minutes idle, not 58');
+      } finally {
+        await other.close();
+      }
+      // A batch never moves a use back over a later one another instance wrote.
+      sessionsSeenOf(ctx.deps).note((await ctx.db.selectFrom('sessions').select('id').executeTakeFirstOrThrow()).id, usedAt - 1);
+      await sessionsSeenOf(ctx.deps).write(ctx.db);
+      assert.ok((await lastSeen()) >= usedAt);
+    });
+
+    test('a batch the database refused is kept for the next write: no use is lost while it is away', async () => {
+      const cookie = await login(ctx, 'ada@example.org');
+      ctx.clock.advance(10 * 60_000);
+      assert.equal((await session(cookie)).statusCode, 200);
+      const away = { transaction: () => ({ execute: () => Promise.reject(new Error('connection refused')) }) } as unknown as typeof ctx.db;
+      await assert.rejects(sessionsSeenOf(ctx.deps).write(away), /connection refused/);
+      await sessionsSeenOf(ctx.deps).write(ctx.db);
+      const row = await ctx.db.selectFrom('sessions').select('last_seen_at').executeTakeFirstOrThrow();
+      assert.equal(row.last_seen_at, ctx.clock.now());
     });
 
     test('a session dies 12 hours after login however active it is', async () => {

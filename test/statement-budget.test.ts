@@ -11,7 +11,7 @@ import { createStatementMeter, type StatementMeter } from '../src/server/db/mete
 import { ADDRESS_POLICY, throttleKeys } from '../src/server/throttle/counters.js';
 import { GOOGLE_AUTHENTICATOR_PARAMETERS } from '../src/server/authenticators/totp/algorithm.js';
 import { confirmTotp, createPendingTotp } from '../src/server/authenticators/totp/repository.js';
-import { createTestContext, dialects, login, seedAdmin, type TestContext } from './support/context.js';
+import { createTestContext, dialects, login, seedAdmin, TEST_PUBLIC_URL, type TestContext } from './support/context.js';
 import { codeAt, enrolledAdmin } from './support/attack-kit.js';
 import { passwordStep, secondFactor } from './support/flow.js';
 import { usageOf } from '../src/server/sessions/api-keys.js';
@@ -173,6 +173,40 @@ for (const dialect of dialects()) {
       const later = await ctx.db.selectFrom('api_keys').select(['rate_count', 'last_used_at']).executeTakeFirstOrThrow();
       assert.equal(Number(later.rate_count), 6);
       assert.equal(Number(later.last_used_at), ctx.clock.now() - 1_000, 'last use is written at most once a minute');
+    });
+
+    test('a forward-authentication check is one read and writes nothing, with or without a session, guarded or not', async () => {
+      await seedAdmin(ctx, { email: 'ada@example.org' });
+      const ada = await login(ctx, 'ada@example.org');
+      const made = await ctx.app.inject({
+        method: 'POST',
+        url: '/api/v1/applications',
+        headers: { cookie: ada, origin: TEST_PUBLIC_URL, host: new URL(TEST_PUBLIC_URL).host },
+        payload: { name: 'Grafana', kind: 'forward_auth', url: 'https://grafana.example.org', allowedRoles: ['administrator'], requiredAssurance: 'password' },
+      });
+      assert.equal(made.statusCode, 201, made.body);
+      const grace = await enrolledAdmin(ctx);
+      const code = await secondFactor(ctx, (await passwordStep(ctx, grace.email, grace.password)).cookie, 'totp', codeAt(ctx, grace.secret));
+      const mfa = code.cookies.find((c) => c.name === 'latchkey_session')!;
+      const check = (host: string, cookie?: string) =>
+        ctx.app.inject({
+          method: 'GET',
+          url: '/api/v1/gateway/forward-auth',
+          headers: { 'x-forwarded-proto': 'https', 'x-forwarded-host': host, 'x-forwarded-uri': '/d/home', ...(cookie ? { cookie } : {}) },
+        });
+      const cases = [
+        // A password-only session of an admin without MFA also needs the MFA policy: in the same read.
+        { name: 'a password-only session', host: 'grafana.example.org', cookie: ada, status: 200 },
+        { name: 'an MFA session', host: 'grafana.example.org', cookie: `${mfa.name}=${mfa.value}`, status: 200 },
+        { name: 'no session', host: 'grafana.example.org', cookie: undefined, status: 302 },
+        { name: 'an unguarded origin', host: 'unknown.example.org', cookie: ada, status: 403 },
+      ];
+      for (const { name, host, cookie, status } of cases) {
+        meter.reset();
+        const response = await check(host, cookie);
+        assert.equal(response.statusCode, status, `${name}: ${response.body}`);
+        assert.deepEqual(meter.counts(), { statements: 1, reads: 1, writes: 0, commits: 0 }, `${name}: ${meter.statements().join('\n')}`);
+      }
     });
 
     test('the meter counts what it sees: a read, a write on its own, a transaction that writes', async () => {

@@ -8,6 +8,7 @@
  */
 import { sql } from 'kysely';
 import { deleteExpiredChallenges } from './authenticators/passkey/repository.js';
+import { sessionsSeenOf } from './sessions/last-seen.js';
 import { deleteExpiredSessions } from './sessions/repository.js';
 import { deleteExpiredRememberedBrowsers } from './sessions/remembered-browsers.js';
 import type { Deps } from './db/deps.js';
@@ -29,8 +30,10 @@ export interface MaintenanceReport {
   providerState: number;
 }
 
-export async function runMaintenance(deps: Pick<Deps, 'db' | 'clock' | 'config'>): Promise<MaintenanceReport> {
+export async function runMaintenance(deps: Pick<Deps, 'db' | 'clock' | 'config' | 'sessionsSeen'>): Promise<MaintenanceReport> {
   const now = deps.clock.now();
+  // This instance's unwritten uses first, so no session it saw in use is swept as idle.
+  await sessionsSeenOf(deps).write(deps.db);
   const sessions = await deleteExpiredSessions(deps.db, sessionPolicy(deps.config), now);
   const rememberedBrowsers = await deleteExpiredRememberedBrowsers(deps.db, now);
   const links = await deps.db

@@ -11,6 +11,7 @@ import { startMailWorker } from './mail/worker.js';
 import { runMaintenance } from './maintenance.js';
 import { API_KEY_SETTLE_INTERVAL_MS } from './sessions/api-key-usage.js';
 import { usageOf } from './sessions/api-keys.js';
+import { sessionsSeenOf } from './sessions/last-seen.js';
 
 /** Where `serve` prints what the person starting it must read (the first-start link). */
 export interface Terminal {
@@ -36,8 +37,10 @@ export async function serve(config: Config, io: Terminal): Promise<void> {
     );
   }, 10 * 60_000);
   maintenance.unref();
-  // The API keys' counts meet the other instances' here (sessions/api-key-usage.ts).
+  // The API keys' counts meet the other instances' here (sessions/api-key-usage.ts), and the
+  // sessions' last uses are written (sessions/last-seen.ts): both once a second.
   const usage = usageOf(runtime.deps);
+  const seen = sessionsSeenOf(runtime.deps);
   let settling = false;
   const settleUsage = async () => {
     if (settling) return;
@@ -46,6 +49,11 @@ export async function serve(config: Config, io: Terminal): Promise<void> {
       await usage.settle(runtime.deps.db, runtime.deps.clock.now());
     } catch (error) {
       app.log.error({ err: error }, 'settling API key usage failed');
+    }
+    try {
+      await seen.write(runtime.deps.db);
+    } catch (error) {
+      app.log.error({ err: error }, 'writing the sessions\' last uses failed');
     } finally {
       settling = false;
     }

@@ -28,6 +28,16 @@ export interface ApiKeyUsage {
   forget(): void;
 }
 
+/** Sessions' last uses, noted in memory and written in batches (sessions/last-seen.ts). */
+export interface SessionsSeen {
+  /** Notes a use of session `id` at `at`. No I/O. */
+  note(id: string, at: number): void;
+  /** The latest use of session `id` noted here and not yet written. */
+  noted(id: string): number | undefined;
+  /** Writes every noted use in one transaction; uses noted meanwhile wait for the next write. */
+  write(db: Db): Promise<void>;
+}
+
 /** Everything the services need from the outside world, wired once by the composition root. */
 export interface Deps {
   db: Db;
@@ -45,6 +55,8 @@ export interface Deps {
   metrics?: Metrics;
   /** This instance's count of API key requests; made on first use when not given. `serve` settles it each second. */
   apiKeyUsage?: ApiKeyUsage;
+  /** This instance's unwritten session uses; made on first use when not given. `serve` writes them each second. */
+  sessionsSeen?: SessionsSeen;
   /** Where the built console lives; dist/web by default. */
   consoleDir?: string;
   /** Optional: a logger to use instead of a new pino instance (tests capture logs with it). */

@@ -7,7 +7,8 @@
  * switched on and their creation, plus the grace days; after that the password leads only
  * to enrolment. The decision is pure; the row is read where it is needed.
  */
-import type { Db } from '../db/schema.js';
+import type { Selectable } from 'kysely';
+import type { Db, MfaPolicyTable } from '../db/schema.js';
 import type { PendingWrite } from '../db/together.js';
 import type { AdminRow } from './admins.js';
 
@@ -25,7 +26,11 @@ export interface MfaPolicy {
 export const DEFAULT_MFA_POLICY: MfaPolicy = { mfaRequiredForAll: false, gracePeriodDays: 7, requiredSince: null, updatedAt: null };
 
 export async function readMfaPolicy(db: Db): Promise<MfaPolicy> {
-  const row = await db.selectFrom('mfa_policy').selectAll().where('id', '=', 1).executeTakeFirst();
+  return mfaPolicyOf(await db.selectFrom('mfa_policy').selectAll().where('id', '=', 1).executeTakeFirst());
+}
+
+/** The policy its row says, or the default when there is none. */
+export function mfaPolicyOf(row: Pick<Selectable<MfaPolicyTable>, 'mfa_required_for_all' | 'grace_period_days' | 'required_since' | 'updated_at'> | undefined): MfaPolicy {
   if (!row) return DEFAULT_MFA_POLICY;
   return {
     mfaRequiredForAll: row.mfa_required_for_all === 1,

@@ -144,7 +144,7 @@ export async function createProvider(deps: Deps): Promise<Provider> {
     await next();
     if (ctx.method !== 'POST' || ctx.path !== `${OIDC_PREFIX}/session/end/confirm` || ctx.status < 300 || ctx.status >= 400 || !ctx.oidc?.params?.logout) return;
     const token = ctx.cookies.get(sessionCookieName(deps.config));
-    const auth = await findLiveSession(db, sessionPolicy(deps.config), clock.now(), token);
+    const auth = await findLiveSession(deps, sessionPolicy(deps.config), clock.now(), token);
     if (!auth) return;
     await deleteSession(db, auth.session.id);
     await recordAuditEvent(db, { at: clock.now(), action: 'logout', outcome: 'success', actorAdminId: auth.admin.id, targetAdminId: auth.admin.id, ip: ctx.ip, details: { via: 'oidc_end_session', application: ctx.oidc.client?.clientName ?? null } });

@@ -24,7 +24,8 @@ import { Type } from '@sinclair/typebox';
 import { errorResponses } from '../core/openapi.js';
 import { DomainError, errorBody, ERROR_CATALOG } from '../core/errors.js';
 import type { Deps } from '../db/deps.js';
-import { authenticated, loadFullSession, requireFullSession } from '../sessions/guard.js';
+import { authenticated, requireFullSession } from '../sessions/guard.js';
+import { readGuardedRequest } from './guarded-request.js';
 import { decide, originOf, strongest, type Decision } from './decision.js';
 import { authorizationAt, interactionUidOf } from './oidc-routes.js';
 import { findGuardedApplication } from '../applications/service.js';
@@ -67,10 +68,9 @@ export function gatewayRoutes(deps: Deps): FastifyPluginAsync {
   const consoleAddress = deps.config.publicUrl.href.replace(/\/$/, '');
   const loginAddress = (address: string) => `${consoleAddress}/?rd=${encodeURIComponent(address)}`;
   const judge = async (request: FastifyRequest, address: string) => {
-    const application = await findGuardedApplication(deps.db, originOf(address)!);
-    // No application, no session read: an unguarded host learns nothing of the cookie.
-    if (!application) return decide(undefined, null, deps.clock.now());
-    return decide(application, await loadFullSession(deps, request), deps.clock.now());
+    // No application, no session: an unguarded host learns nothing of the cookie.
+    const guarded = await readGuardedRequest(deps, request, originOf(address)!);
+    return decide(guarded?.application, guarded?.auth ?? null, deps.clock.now());
   };
 
   return async (plugin) => {

@@ -69,7 +69,7 @@ export async function passwordStep(deps: Deps, dummyHash: DummyHash, input: Pass
   // Whatever session the browser held (possibly one an attacker planted) ends here; every
   // step of a login issues a new one (ASVS 5.0 7.2.4).
   if (input.presentedToken) {
-    const previous = await findLiveSession(db, sessionPolicy(deps.config), clock.now(), input.presentedToken);
+    const previous = await findLiveSession(deps, sessionPolicy(deps.config), clock.now(), input.presentedToken);
     if (previous) await deleteSession(db, previous.session.id);
   }
   // A place with the password hasher first: a flood is refused here, before any read or write.
@@ -244,7 +244,7 @@ export async function secondFactorStep<Proof>(
 ): Promise<SecondFactorOutcome> {
   const { db, clock } = deps;
   const policy = sessionPolicy(deps.config);
-  const found = await findLiveSession(db, policy, clock.now(), input.token);
+  const found = await findLiveSession(deps, policy, clock.now(), input.token);
   if (!found || found.session.state !== 'mfa_pending' || found.admin.status === 'suspended') {
     return { ok: false, error: 'no_pending_login', loginEnded: false };
   }
@@ -343,7 +343,7 @@ function wrongProof(kind: SecondFactorKind<unknown>): 'invalid_code' | 'invalid_
  * bound to this pending login, good for 5 minutes and one try, and the admin's passkeys.
  */
 export async function passkeyLoginOptions(deps: Deps, token: string | undefined): Promise<PublicKeyCredentialRequestOptionsJSON> {
-  const found = await findLiveSession(deps.db, sessionPolicy(deps.config), deps.clock.now(), token);
+  const found = await findLiveSession(deps, sessionPolicy(deps.config), deps.clock.now(), token);
   if (!found || found.session.state !== 'mfa_pending' || found.admin.status === 'suspended') throw new DomainError('no_pending_login');
   const { session, admin } = found;
   return assertionOptionsFor(deps, { purpose: 'login', adminId: admin.id, sessionId: session.id });

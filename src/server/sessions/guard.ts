@@ -14,7 +14,7 @@ import { DomainError } from '../core/errors.js';
 import { recordAuditEvent } from '../db/audit.js';
 import type { Deps } from '../db/deps.js';
 import { readSessionCookie } from './cookie.js';
-import { readMfaPolicy } from '../directory/mfa-policy.js';
+import { readMfaPolicy, type MfaPolicy } from '../directory/mfa-policy.js';
 import { authorize, type Action } from '../directory/roles.js';
 import { authenticateApiKey, presentedApiKey } from './api-keys.js';
 import { judgeSession, needsMfaPolicy, sessionPolicy } from './policy.js';
@@ -43,7 +43,7 @@ export function decorateAuth(app: FastifyInstance): void {
 
 /** The live session behind the request's cookie and its admin, in any state, or null. */
 export async function loadSession(deps: Deps, request: FastifyRequest): Promise<Authenticated | null> {
-  return findLiveSession(deps.db, sessionPolicy(deps.config), deps.clock.now(), readSessionCookie(deps.config, request));
+  return findLiveSession(deps, sessionPolicy(deps.config), deps.clock.now(), readSessionCookie(deps.config, request));
 }
 
 /**
@@ -57,10 +57,13 @@ export async function loadFullSession(deps: Deps, request: FastifyRequest): Prom
   return judgeFullSession(deps, request, auth);
 }
 
-/** The full session `auth` if its account accepts it now (see loadFullSession). */
-export async function judgeFullSession(deps: Deps, request: FastifyRequest, auth: Authenticated): Promise<Authenticated | null> {
-  const policy = needsMfaPolicy(auth.session, auth.admin) ? await readMfaPolicy(deps.db) : null;
-  const verdict = judgeSession(auth.session, auth.admin, policy, deps.clock.now());
+/**
+ * The full session `auth` if its account accepts it now (see loadFullSession). `policy` is
+ * the MFA policy when the caller read it with the session; else it is read when needed.
+ */
+export async function judgeFullSession(deps: Deps, request: FastifyRequest, auth: Authenticated, policy?: MfaPolicy): Promise<Authenticated | null> {
+  const needed = needsMfaPolicy(auth.session, auth.admin) ? (policy ?? (await readMfaPolicy(deps.db))) : null;
+  const verdict = judgeSession(auth.session, auth.admin, needed, deps.clock.now());
   if (verdict === 'ok') return auth;
   if (verdict === 'second_factor_required' && (await deleteSession(deps.db, auth.session.id))) {
     const client = clientFactsOf(request);

@@ -9,7 +9,9 @@ import type { RandomSource } from '../core/ports.js';
 import { issueSecret, parseToken, secretMatches } from '../core/secrets.js';
 import { prepared } from '../db/prepared.js';
 import type { Db, SessionState, SessionsTable } from '../db/schema.js';
+import type { Deps } from '../db/deps.js';
 import type { PendingWrite } from '../db/together.js';
+import { sessionsSeenOf } from './last-seen.js';
 import type { AdminRow } from '../directory/admins.js';
 import { formatFactors, isLive, TOUCH_INTERVAL_MS, type SessionPolicy } from './policy.js';
 
@@ -62,26 +64,27 @@ export async function createSession(db: Db, random: RandomSource, policy: Sessio
   return created;
 }
 
+/** The administrator's columns beside a session's, prefixed so that they cannot clash with it. */
+export const ADMIN_OF_SESSION = [
+  'admins.email as a_email',
+  'admins.name as a_name',
+  'admins.password_hash as a_password_hash',
+  'admins.status as a_status',
+  'admins.role as a_role',
+  'admins.mfa_required as a_mfa_required',
+  'admins.created_at as a_created_at',
+  'admins.updated_at as a_updated_at',
+  'admins.last_login_at as a_last_login_at',
+  'admins.password_changed_at as a_password_changed_at',
+  'admins.locale as a_locale',
+] as const;
+
+/** A row of `ADMIN_OF_SESSION`'s columns. */
+export type AdminOfSessionColumns = { [K in Exclude<keyof AdminRow, 'id'> as `a_${K}`]: AdminRow[K] };
+
 /** The session and its administrator, with one read (the guard runs it on every request). */
 const sessionWithAdmin = prepared((db: Db, id: string) =>
-  db
-    .selectFrom('sessions')
-    .innerJoin('admins', 'admins.id', 'sessions.admin_id')
-    .selectAll('sessions')
-    .select([
-      'admins.email as a_email',
-      'admins.name as a_name',
-      'admins.password_hash as a_password_hash',
-      'admins.status as a_status',
-      'admins.role as a_role',
-      'admins.mfa_required as a_mfa_required',
-      'admins.created_at as a_created_at',
-      'admins.updated_at as a_updated_at',
-      'admins.last_login_at as a_last_login_at',
-      'admins.password_changed_at as a_password_changed_at',
-      'admins.locale as a_locale',
-    ])
-    .where('sessions.id', '=', id),
+  db.selectFrom('sessions').innerJoin('admins', 'admins.id', 'sessions.admin_id').selectAll('sessions').select(ADMIN_OF_SESSION).where('sessions.id', '=', id),
 );
 
 export interface SessionWithAdmin {
@@ -89,25 +92,9 @@ export interface SessionWithAdmin {
   admin: AdminRow;
 }
 
-/**
- * The session a cookie names and its administrator, with one read; null when the cookie
- * is malformed or forged, or the session has expired (an expired one is deleted on sight).
- * Its last-seen time is written at most once a minute.
- */
-export async function findLiveSession(db: Db, policy: SessionPolicy, now: number, token: string | undefined): Promise<SessionWithAdmin | null> {
-  const parsed = token ? parseToken(token) : null;
-  if (!parsed) return null;
-  const [row] = await sessionWithAdmin(db, parsed.id);
-  if (!row || !secretMatches(parsed.secret, row.secret_hash)) return null;
+/** The session and its administrator from a row of the session's columns and `ADMIN_OF_SESSION`'s. */
+export function splitSessionRow(row: SessionRow & AdminOfSessionColumns): SessionWithAdmin {
   const { a_email, a_name, a_password_hash, a_status, a_role, a_mfa_required, a_created_at, a_updated_at, a_last_login_at, a_password_changed_at, a_locale, ...session } = row;
-  if (!isLive(session, policy, now)) {
-    await deleteSession(db, session.id);
-    return null;
-  }
-  if (now - session.last_seen_at >= TOUCH_INTERVAL_MS) {
-    await db.updateTable('sessions').set({ last_seen_at: now }).where('id', '=', session.id).execute();
-    session.last_seen_at = now;
-  }
   const admin: AdminRow = {
     id: session.admin_id,
     email: a_email,
@@ -123,6 +110,42 @@ export async function findLiveSession(db: Db, policy: SessionPolicy, now: number
     locale: a_locale,
   };
   return { session, admin };
+}
+
+/** Where a session is read and its uses noted. */
+export type SessionStore = Pick<Deps, 'db' | 'sessionsSeen'>;
+
+/**
+ * The session a cookie names and its administrator, with one read; null when the cookie
+ * is malformed or forged, or the session has expired (an expired one is deleted on sight).
+ * Its use is noted at most once a minute and written in a batch (sessions/last-seen.ts).
+ */
+export async function findLiveSession(store: SessionStore, policy: SessionPolicy, now: number, token: string | undefined): Promise<SessionWithAdmin | null> {
+  const parsed = token ? parseToken(token) : null;
+  if (!parsed) return null;
+  const [row] = await sessionWithAdmin(store.db, parsed.id);
+  return row ? acceptLiveSession(store, policy, now, parsed.secret, splitSessionRow(row)) : null;
+}
+
+/**
+ * The session read for a cookie whose secret is `secret`, if that secret is its own and it
+ * is live at `now` (see findLiveSession): the part of the check after the read, for the
+ * routes that read the session together with something else.
+ */
+export async function acceptLiveSession(store: SessionStore, policy: SessionPolicy, now: number, secret: string, found: SessionWithAdmin): Promise<SessionWithAdmin | null> {
+  const { session } = found;
+  if (!secretMatches(secret, session.secret_hash)) return null;
+  const seen = sessionsSeenOf(store);
+  session.last_seen_at = Math.max(session.last_seen_at, seen.noted(session.id) ?? 0);
+  if (!isLive(session, policy, now)) {
+    await deleteSession(store.db, session.id);
+    return null;
+  }
+  if (now - session.last_seen_at >= TOUCH_INTERVAL_MS) {
+    seen.note(session.id, now);
+    session.last_seen_at = now;
+  }
+  return found;
 }
 
 export async function deleteSession(db: Db, id: string): Promise<boolean> {
