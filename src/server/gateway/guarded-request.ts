@@ -20,7 +20,7 @@ import { mfaPolicyOf } from '../directory/mfa-policy.js';
 import { readSessionCookie } from '../sessions/cookie.js';
 import { judgeFullSession, type Authenticated } from '../sessions/guard.js';
 import { sessionPolicy } from '../sessions/policy.js';
-import { acceptLiveSession, ADMIN_OF_SESSION, splitSessionRow, type SessionRow } from '../sessions/repository.js';
+import { acceptLiveSession, ADMIN_OF_SESSION, adminOfSession, type SessionRow } from '../sessions/repository.js';
 
 /** The session's columns, prefixed: the application's own `id` and times share their names. */
 const SESSION_COLUMNS = [
@@ -102,20 +102,22 @@ function sessionOf(row: Row): Authenticated | null {
     second_factor_at: row.s_second_factor_at,
     stepped_up_at: row.s_stepped_up_at,
   };
-  return splitSessionRow({
-    ...session,
-    a_email: row.a_email,
-    a_name: row.a_name!,
-    a_password_hash: row.a_password_hash,
-    a_status: row.a_status!,
-    a_role: row.a_role!,
-    a_mfa_required: row.a_mfa_required!,
-    a_created_at: row.a_created_at!,
-    a_updated_at: row.a_updated_at!,
-    a_last_login_at: row.a_last_login_at,
-    a_password_changed_at: row.a_password_changed_at,
-    a_locale: row.a_locale,
-  });
+  return {
+    session,
+    admin: adminOfSession(session.admin_id, {
+      a_email: row.a_email,
+      a_name: row.a_name!,
+      a_password_hash: row.a_password_hash,
+      a_status: row.a_status!,
+      a_role: row.a_role!,
+      a_mfa_required: row.a_mfa_required!,
+      a_created_at: row.a_created_at!,
+      a_updated_at: row.a_updated_at!,
+      a_last_login_at: row.a_last_login_at,
+      a_password_changed_at: row.a_password_changed_at,
+      a_locale: row.a_locale,
+    }),
+  };
 }
 
 export interface GuardedRequest {

@@ -92,24 +92,48 @@ export interface SessionWithAdmin {
   admin: AdminRow;
 }
 
-/** The session and its administrator from a row of the session's columns and `ADMIN_OF_SESSION`'s. */
+/**
+ * The session and its administrator from a row of the session's columns and
+ * `ADMIN_OF_SESSION`'s. Written out field by field: better-sqlite3's rows of this many
+ * columns are dictionary objects, and an object rest (`{ a_email, ..., ...session } = row`)
+ * on one costs about 25 µs, longer than the statement that read it; plain reads cost
+ * nanoseconds. This runs on every authenticated request.
+ */
 export function splitSessionRow(row: SessionRow & AdminOfSessionColumns): SessionWithAdmin {
-  const { a_email, a_name, a_password_hash, a_status, a_role, a_mfa_required, a_created_at, a_updated_at, a_last_login_at, a_password_changed_at, a_locale, ...session } = row;
-  const admin: AdminRow = {
-    id: session.admin_id,
-    email: a_email,
-    name: a_name,
-    password_hash: a_password_hash,
-    status: a_status,
-    role: a_role,
-    mfa_required: a_mfa_required,
-    created_at: a_created_at,
-    updated_at: a_updated_at,
-    last_login_at: a_last_login_at,
-    password_changed_at: a_password_changed_at,
-    locale: a_locale,
+  const session: SessionRow = {
+    id: row.id,
+    admin_id: row.admin_id,
+    secret_hash: row.secret_hash,
+    state: row.state,
+    created_at: row.created_at,
+    last_seen_at: row.last_seen_at,
+    absolute_expires_at: row.absolute_expires_at,
+    ip: row.ip,
+    user_agent: row.user_agent,
+    failed_attempts: row.failed_attempts,
+    factors: row.factors,
+    second_factor_at: row.second_factor_at,
+    stepped_up_at: row.stepped_up_at,
   };
-  return { session, admin };
+  return { session, admin: adminOfSession(row.admin_id, row) };
+}
+
+/** The administrator from `ADMIN_OF_SESSION`'s columns of a row. */
+export function adminOfSession(id: string, row: AdminOfSessionColumns): AdminRow {
+  return {
+    id,
+    email: row.a_email,
+    name: row.a_name,
+    password_hash: row.a_password_hash,
+    status: row.a_status,
+    role: row.a_role,
+    mfa_required: row.a_mfa_required,
+    created_at: row.a_created_at,
+    updated_at: row.a_updated_at,
+    last_login_at: row.a_last_login_at,
+    password_changed_at: row.a_password_changed_at,
+    locale: row.a_locale,
+  };
 }
 
 /** Where a session is read and its uses noted. */
