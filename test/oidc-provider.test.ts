@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { createTestContext, dialects, login, seedAdmin, type TestContext } from './support/context.js';
+import { createTestContext, dialects, login, seedAdmin, STRONG_PASSWORD, type TestContext } from './support/context.js';
 import { codeAt, enrolledAdmin, fullLogin, restartedApp, type EnrolledAdmin } from './support/attack-kit.js';
 import { rotateSigningKey } from '../src/server/gateway/oidc-keys.js';
 
@@ -112,6 +112,24 @@ for (const dialect of dialects()) {
       const keys = await ctx.db.selectFrom('oidc_keys').selectAll().execute();
       assert.equal(keys.length, 1);
       assert.ok(!keys[0]!.sealed_jwk.includes('"d"'), 'the private key is sealed');
+    });
+
+    test('an admin whose MFA is required but who has no authenticator gets no code: the sign-in waits at the console, which lets them only enrol', async () => {
+      await seedAdmin(ctx, { email: 'lin@example.org', mfaRequired: true });
+      const login = await ctx.app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: { host: 'login.example.org', origin: ISSUER }, payload: { email: 'lin@example.org', password: STRONG_PASSWORD } });
+      assert.equal(login.json().status, 'mfa_enrolment_required', login.body);
+      const jar = new Jar();
+      jar.take(login);
+      const { answer, atConsole } = await signIn(ctx.app, jar);
+      assert.equal(answer, undefined, 'no code, and no error for the tool: the admin can still enrol and go on');
+      assert.ok(atConsole, 'the browser is at the console’s login');
+      const rd = atConsole.searchParams.get('rd')!;
+      assert.match(rd, /\/oidc\/interaction\//, 'with the sign-in to go back to');
+      const back = await ctx.app.inject({ method: 'GET', url: `/api/v1/gateway/return?rd=${encodeURIComponent(rd)}`, headers: { host: 'login.example.org', cookie: jar.header() } });
+      assert.equal(back.statusCode, 403);
+      assert.equal(back.json().error.code, 'mfa_enrolment_required', 'the console sends this session to set up an authenticator first');
+      const rows = await ctx.db.selectFrom('oidc_payloads').select('model').where('model', 'in', ['AuthorizationCode', 'Grant']).execute();
+      assert.deepEqual(rows, [], 'nothing was granted');
     });
 
     test('a wrong PKCE verifier or client secret gets no token; refresh tokens rotate', async () => {
