@@ -133,3 +133,62 @@ describe('settings that used to be taken on trust', () => {
     );
   });
 });
+
+describe('the identity provider’s settings (LATCHKEY_OIDC_*)', () => {
+  const provider = {
+    LATCHKEY_OIDC_ISSUER: 'https://login.microsoftonline.com/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0',
+    LATCHKEY_OIDC_CLIENT_ID: '6731de76-14a6-49ae-97bc-6eba6914391e',
+    LATCHKEY_OIDC_CLIENT_SECRET: 'q~8Q~not-a-real-secret',
+  };
+
+  test('off unless set; set, it names the issuer, the client, the button and whom to make', () => {
+    assert.equal(loadConfig({}).identityProvider, null);
+    const plain = loadConfig(provider).identityProvider!;
+    assert.equal(plain.issuer.href, provider.LATCHKEY_OIDC_ISSUER);
+    assert.equal(plain.clientId, provider.LATCHKEY_OIDC_CLIENT_ID);
+    assert.equal(plain.name, 'login.microsoftonline.com', 'the button names the issuer’s host when no name is given');
+    assert.equal(plain.createAdminsRole, null, 'nobody is made an administrator by default');
+    const named = loadConfig({ ...provider, LATCHKEY_OIDC_NAME: 'Entra ID', LATCHKEY_OIDC_CREATE_ADMINS: 'read_only' }).identityProvider!;
+    assert.deepEqual([named.name, named.createAdminsRole], ['Entra ID', 'read_only']);
+    assert.equal(loadConfig({ ...provider, LATCHKEY_OIDC_CREATE_ADMINS: 'none' }).identityProvider!.createAdminsRole, null);
+    assert.equal(loadConfig({ ...provider, LATCHKEY_OIDC_ISSUER: 'http://127.0.0.1:9400' }).identityProvider!.issuer.origin, 'http://127.0.0.1:9400', 'plain http on loopback, for a provider beside Latchkey');
+  });
+
+  test('half a setting stops the start with what is missing', () => {
+    assert.throws(
+      () => loadConfig({ LATCHKEY_OIDC_ISSUER: provider.LATCHKEY_OIDC_ISSUER, LATCHKEY_OIDC_NAME: 'Entra ID' }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.equal(error.problems.length, 1);
+        assert.match(error.message, /LATCHKEY_OIDC_ISSUER, LATCHKEY_OIDC_NAME are set, but LATCHKEY_OIDC_CLIENT_ID and LATCHKEY_OIDC_CLIENT_SECRET are not/);
+        return true;
+      },
+    );
+  });
+
+  test('every malformed value is named with what to put, and the secret is never repeated', () => {
+    const secret = 'two words\u0007';
+    assert.throws(
+      () =>
+        loadConfig({
+          LATCHKEY_OIDC_ISSUER: 'http://idp.example.org',
+          LATCHKEY_OIDC_CLIENT_ID: 'has space',
+          LATCHKEY_OIDC_CLIENT_SECRET: secret,
+          LATCHKEY_OIDC_NAME: 'x'.repeat(61),
+          LATCHKEY_OIDC_CREATE_ADMINS: 'root',
+        }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.equal(error.problems.length, 5);
+        assert.match(error.message, /LATCHKEY_OIDC_ISSUER="http:\/\/idp\.example\.org" must be the provider's issuer, an https:\/\/ URL/);
+        assert.match(error.message, /LATCHKEY_OIDC_CLIENT_ID must be the client id the provider gave/);
+        assert.match(error.message, /LATCHKEY_OIDC_CLIENT_SECRET must be the client secret the provider gave/);
+        assert.match(error.message, /LATCHKEY_OIDC_NAME must be the provider's name/);
+        assert.match(error.message, /LATCHKEY_OIDC_CREATE_ADMINS="root" must name the role .*administrator, help_desk, read_only/);
+        assert.ok(!error.message.includes('two words'), 'the secret is not in the message');
+        return true;
+      },
+    );
+    assert.throws(() => loadConfig({ ...provider, LATCHKEY_OIDC_ISSUER: 'https://idp.example.org/?tenant=1' }), /LATCHKEY_OIDC_ISSUER/);
+  });
+});

@@ -5,6 +5,7 @@
 import { BlockList, isIP } from 'node:net';
 import path from 'node:path';
 import { isLocale, LOCALES, type Locale } from '../../shared/locales.js';
+import { ROLES, type Role } from '../../shared/roles.js';
 
 export type DatabaseConfig =
   | { dialect: 'sqlite'; filename: string }
@@ -51,6 +52,24 @@ export interface Config {
   previousSecretKeys: string[];
   /** The language of emails to an administrator who chose none, and of the console before one is known. */
   defaultLocale: Locale;
+  /** Sign-in through the organisation's identity provider; null when it is not set up. */
+  identityProvider: IdentityProviderConfig | null;
+}
+
+/**
+ * The organisation's identity provider, for "Sign in with {name}" (an OpenID Connect relying
+ * party): set by LATCHKEY_OIDC_ISSUER, LATCHKEY_OIDC_CLIENT_ID and LATCHKEY_OIDC_CLIENT_SECRET
+ * together, or not at all.
+ */
+export interface IdentityProviderConfig {
+  /** The issuer exactly as the provider's discovery document names it (OpenID Connect Discovery 1.0 §4.3). */
+  issuer: URL;
+  clientId: string;
+  clientSecret: string;
+  /** LATCHKEY_OIDC_NAME: the name on the login page's button; the issuer's host when unset. */
+  name: string;
+  /** LATCHKEY_OIDC_CREATE_ADMINS: the role given to a person the provider vouches for who has no account; null: nobody is made. */
+  createAdminsRole: Role | null;
 }
 
 export class ConfigError extends Error {
@@ -249,6 +268,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     } else cookieDomain = bare;
   }
 
+  const identityProvider = identityProviderOf(get, problems);
+
   const config: Config = {
     port,
     host,
@@ -284,7 +305,55 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     metricsToken,
     previousSecretKeys,
     defaultLocale,
+    identityProvider,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+const IDENTITY_PROVIDER_REQUIRED = ['LATCHKEY_OIDC_ISSUER', 'LATCHKEY_OIDC_CLIENT_ID', 'LATCHKEY_OIDC_CLIENT_SECRET'] as const;
+const IDENTITY_PROVIDER_OPTIONAL = ['LATCHKEY_OIDC_NAME', 'LATCHKEY_OIDC_CREATE_ADMINS'] as const;
+/** Characters a client id, a secret or a button's name may not hold: controls and, in the first two, spaces. */
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/**
+ * The identity provider's settings, or null when none of them is set. A provider on plain
+ * http is taken only on a loopback host (a provider a test or a machine runs beside Latchkey):
+ * elsewhere its tokens and the client secret would cross the network in the clear.
+ */
+function identityProviderOf(get: (name: string) => string | undefined, problems: string[]): IdentityProviderConfig | null {
+  const given = [...IDENTITY_PROVIDER_REQUIRED, ...IDENTITY_PROVIDER_OPTIONAL].filter((name) => get(name) !== undefined);
+  if (given.length === 0) return null;
+  const missing = IDENTITY_PROVIDER_REQUIRED.filter((name) => get(name) === undefined);
+  if (missing.length > 0) {
+    problems.push(`${given.join(', ')} ${given.length === 1 ? 'is' : 'are'} set, but ${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} not: sign-in through the identity provider needs LATCHKEY_OIDC_ISSUER, LATCHKEY_OIDC_CLIENT_ID and LATCHKEY_OIDC_CLIENT_SECRET together (or none of them, to turn it off).`);
+    return null;
+  }
+  const before = problems.length;
+  const rawIssuer = get('LATCHKEY_OIDC_ISSUER')!;
+  let issuer: URL | null = null;
+  try {
+    const parsed = new URL(rawIssuer);
+    const loopback = parsed.hostname === 'localhost' || parsed.hostname === '127.0.0.1' || parsed.hostname === '[::1]';
+    if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && loopback)) throw new Error('scheme');
+    if (parsed.search || parsed.hash || parsed.username || parsed.password) throw new Error('extra');
+    issuer = parsed;
+  } catch {
+    problems.push(`LATCHKEY_OIDC_ISSUER=${JSON.stringify(rawIssuer)} must be the provider's issuer, an https:// URL with no query, fragment or credentials, such as https://login.microsoftonline.com/{tenant}/v2.0 (plain http only on localhost).`);
+  }
+  const clientId = get('LATCHKEY_OIDC_CLIENT_ID')!;
+  if (clientId.length > 255 || CONTROL.test(clientId) || /\s/.test(clientId)) problems.push('LATCHKEY_OIDC_CLIENT_ID must be the client id the provider gave, up to 255 characters without spaces.');
+  const clientSecret = get('LATCHKEY_OIDC_CLIENT_SECRET')!;
+  // The value is never repeated in a message: it is a secret.
+  if (clientSecret.length > 1024 || CONTROL.test(clientSecret) || /\s/.test(clientSecret)) problems.push('LATCHKEY_OIDC_CLIENT_SECRET must be the client secret the provider gave, up to 1024 characters without spaces.');
+  const rawName = get('LATCHKEY_OIDC_NAME');
+  if (rawName !== undefined && (rawName.length > 60 || CONTROL.test(rawName))) problems.push(`LATCHKEY_OIDC_NAME must be the provider's name for the login page's button, up to 60 characters, such as "Entra ID".`);
+  const rawRole = get('LATCHKEY_OIDC_CREATE_ADMINS');
+  let createAdminsRole: Role | null = null;
+  if (rawRole !== undefined && rawRole !== 'none') {
+    if ((ROLES as readonly string[]).includes(rawRole)) createAdminsRole = rawRole as Role;
+    else problems.push(`LATCHKEY_OIDC_CREATE_ADMINS=${JSON.stringify(rawRole)} must name the role to give a person the provider vouches for who has no account (${ROLES.join(', ')}), or be none.`);
+  }
+  if (problems.length > before || !issuer) return null;
+  return { issuer, clientId, clientSecret, name: rawName ?? issuer.host, createAdminsRole };
 }
