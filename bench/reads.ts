@@ -39,6 +39,21 @@ export async function readLoad(pid: number, url: string, headers: Record<string,
   };
 }
 
+/**
+ * The second reference: the hello-world reading one session row by its primary key for each
+ * request (bench/hello-world-read.mjs), from the console's own database.
+ */
+export async function helloWorldReadLoad(databaseUrl: string, sessionId: string): Promise<ReadLoad> {
+  const port = await freePort();
+  const env = { ...process.env, PORT: String(port), DATABASE_URL: databaseUrl, SESSION_ID: sessionId };
+  const hello = await startMeasured([path.join(ROOT, 'bench', 'hello-world-read.mjs')], env, port, '/');
+  try {
+    return await readLoad(hello.pid, `http://127.0.0.1:${port}/`);
+  } finally {
+    await hello.stop();
+  }
+}
+
 /** The reference: `app.get('/', async () => ({ hello: 'world' }))`, started like the console. */
 export async function helloWorldLoad(): Promise<ReadLoad> {
   const port = await freePort();

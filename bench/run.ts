@@ -26,7 +26,7 @@ import { runLogins, type LoginRun } from './logins.js';
 import { runOidcSignIns, type OidcClient, type OidcRun } from './oidc.js';
 import { createDatabase, dropDatabase } from './postgres.js';
 import { freePort, latchkeyArgs, machineBusy, ROOT, runNode, startMeasured, type MeasuredProcess } from './processes.js';
-import { helloWorldLoad, READ_CONNECTIONS, READ_SECONDS, readLoad, type ReadLoad } from './reads.js';
+import { helloWorldLoad, helloWorldReadLoad, READ_CONNECTIONS, READ_SECONDS, readLoad, type ReadLoad } from './reads.js';
 import { benchStartup, printStartup, STARTUP_NOTES } from './startup.js';
 
 type Dialect = 'sqlite' | 'postgres';
@@ -61,6 +61,8 @@ interface Figures {
   /** OpenID Connect sign-ins: an MFA login, then the code flow and the token request. */
   oidc: OidcRun;
   hello: ReadLoad;
+  /** The hello-world that reads one session row by its key for each request. */
+  helloRead: ReadLoad;
   burst: BurstResult;
   codeWaitsMs: number;
 }
@@ -128,8 +130,14 @@ async function measureReads(server: MeasuredProcess, info: Server) {
     'x-forwarded-method': 'GET',
   });
   const hello = await helloWorldLoad();
-  log(`  reads: ${Math.round(reads.requestsPerSecond)} req/s, forward auth ${Math.round(forwardAuth.requestsPerSecond)} req/s, against ${Math.round(hello.requestsPerSecond)} for the hello-world`);
-  return { owner, listed, reads, forwardAuth, hello, oidcClient };
+  // The owner's cookie is `latchkey_session=<id>.<secret>`: the row the second reference reads.
+  const sessionId = owner.split('=')[1]!.split('.')[0]!;
+  const helloRead = await helloWorldReadLoad(info.env.LATCHKEY_DATABASE_URL!, sessionId);
+  log(
+    `  reads: ${Math.round(reads.requestsPerSecond)} req/s, forward auth ${Math.round(forwardAuth.requestsPerSecond)} req/s, against ${Math.round(hello.requestsPerSecond)} for the hello-world ` +
+      `and ${Math.round(helloRead.requestsPerSecond)} for the hello-world with one read`,
+  );
+  return { owner, listed, reads, forwardAuth, hello, helloRead, oidcClient };
 }
 
 /** Enrols the rest of the login pool, warms up, then one measured run per client count. */
@@ -158,13 +166,13 @@ async function argon2Baseline(): Promise<Figures['argon2']> {
 }
 
 async function measure(server: MeasuredProcess, info: Server): Promise<Omit<Figures, 'busyBefore'>> {
-  const { owner, listed, reads, forwardAuth, hello, oidcClient } = await measureReads(server, info);
+  const { owner, listed, reads, forwardAuth, hello, helloRead, oidcClient } = await measureReads(server, info);
   const { logins, codeWaitsMs, oidc } = await measureLogins(server, info, owner, listed, oidcClient);
   const argon2 = await argon2Baseline();
   // Last: the flood locks the owner's account, and nothing after it should see that.
   log(`  burst: ${BURST_SIZE} wrong passwords for ${OWNER_EMAIL} from ${BURST_SIZE} addresses`);
   const burst = await loginBurst(server, OWNER_EMAIL);
-  return { logins, argon2, reads, forwardAuth, hello, burst, codeWaitsMs, oidc };
+  return { logins, argon2, reads, forwardAuth, hello, helloRead, burst, codeWaitsMs, oidc };
 }
 
 async function benchDialect(dialect: Dialect): Promise<Figures> {
@@ -254,15 +262,25 @@ function oidcRow(figures: Figures) {
   };
 }
 
-function forwardAuthRow(figures: Figures) {
-  const { forwardAuth, hello } = figures;
-  return {
-    measure: 'GET /api/v1/gateway/forward-auth req/s',
-    value: fixed(forwardAuth.requestsPerSecond, 0),
-    baseline: `${fixed(hello.requestsPerSecond, 0)} (hello-world)`,
-    ratio: fixed(forwardAuth.requestsPerSecond / hello.requestsPerSecond, 3),
-    note: `${READ_CONNECTIONS} connections, ${READ_SECONDS} s; p99 ${forwardAuth.latencyP99Ms} ms; non-2xx ${forwardAuth.non2xx}, errors ${forwardAuth.errors}`,
-  };
+function forwardAuthRows(figures: Figures) {
+  const { forwardAuth, hello, helloRead } = figures;
+  const note = `${READ_CONNECTIONS} connections, ${READ_SECONDS} s; p99 ${forwardAuth.latencyP99Ms} ms; non-2xx ${forwardAuth.non2xx}, errors ${forwardAuth.errors}`;
+  return [
+    {
+      measure: 'GET /api/v1/gateway/forward-auth req/s',
+      value: fixed(forwardAuth.requestsPerSecond, 0),
+      baseline: `${fixed(hello.requestsPerSecond, 0)} (hello-world)`,
+      ratio: fixed(forwardAuth.requestsPerSecond / hello.requestsPerSecond, 3),
+      note,
+    },
+    {
+      measure: 'GET /api/v1/gateway/forward-auth req/s',
+      value: fixed(forwardAuth.requestsPerSecond, 0),
+      baseline: `${fixed(helloRead.requestsPerSecond, 0)} (hello-world + 1 read)`,
+      ratio: fixed(forwardAuth.requestsPerSecond / helloRead.requestsPerSecond, 3),
+      note: `the hello-world reading one session row by its key; that one read alone: ${fixed(helloRead.requestsPerSecond / hello.requestsPerSecond, 3)} of the hello-world`,
+    },
+  ];
 }
 
 /**
@@ -270,15 +288,19 @@ function forwardAuthRow(figures: Figures) {
  * round of requests per second (the hello-world's CPU per request ÷ this one's): 0.5 means
  * twice the framework's own cost. On 2 cores this is the steadier figure of the two.
  */
-function cpuPerRequestRows({ reads, forwardAuth, hello }: Figures) {
-  const row = (measure: string, load: ReadLoad) => ({
+function cpuPerRequestRows({ reads, forwardAuth, hello, helloRead }: Figures) {
+  const row = (measure: string, load: ReadLoad, reference: ReadLoad, name: string) => ({
     measure,
     value: fixed(load.cpuUsPerRequest, 1),
-    baseline: `${fixed(hello.cpuUsPerRequest, 1)} (hello-world)`,
-    ratio: fixed(hello.cpuUsPerRequest / load.cpuUsPerRequest, 3),
+    baseline: `${fixed(reference.cpuUsPerRequest, 1)} (${name})`,
+    ratio: fixed(reference.cpuUsPerRequest / load.cpuUsPerRequest, 3),
     note: 'utime+stime of the server over the measured run ÷ requests answered',
   });
-  return [row(`server CPU µs per GET /api/v1/admins (${LISTED_ADMINS} admins)`, reads), row('server CPU µs per forward-auth check', forwardAuth)];
+  return [
+    row(`server CPU µs per GET /api/v1/admins (${LISTED_ADMINS} admins)`, reads, hello, 'hello-world'),
+    row('server CPU µs per forward-auth check', forwardAuth, hello, 'hello-world'),
+    row('server CPU µs per forward-auth check', forwardAuth, helloRead, 'hello-world + 1 read'),
+  ];
 }
 
 function burstRows({ burst }: Figures) {
@@ -318,7 +340,7 @@ function burstRows({ burst }: Figures) {
 function printTable(dialect: Dialect, figures: Figures): void {
   const busy = `${fixed(figures.busyBefore * 100, 0)}% of the CPUs were busy with other processes just before`;
   console.log(`\n${dialect} (${busy}${figures.busyBefore > 0.1 ? ': the figures are disturbed' : ''})`);
-  console.table([...loginRows(figures), readRow(figures), forwardAuthRow(figures), ...cpuPerRequestRows(figures), oidcRow(figures), ...burstRows(figures)]);
+  console.table([...loginRows(figures), readRow(figures), ...forwardAuthRows(figures), ...cpuPerRequestRows(figures), oidcRow(figures), ...burstRows(figures)]);
   if (figures.codeWaitsMs >= 1_000) console.log(`(waited ${fixed(figures.codeWaitsMs / 1000)} s between runs for fresh TOTP steps; not timed)`);
 }
 
@@ -329,7 +351,8 @@ const NOTES = `Baselines, each measured in the same run:
   CPU of one argon2id verification (19 MiB, 2 passes, 1 lane) in a separate Node process (process.cpuUsage);
   PostgreSQL's own processes are not counted;
 - reads: autocannon in the bench process, ${READ_CONNECTIONS} connections for ${READ_SECONDS} s after a 1 s warm-up,
-  against a Fastify hello-world (no logger) started the same way; and the server's CPU per request
+  against a Fastify hello-world (no logger) started the same way, and against that hello-world reading one
+  session row by its primary key from the same database for each request; and the server's CPU per request
   answered in that run against the hello-world's (its ratio the hello-world's ÷ the server's);
 - burst: ${BURST_SIZE} connections from 127.0.1.1 … 127.0.2.250 opened first, then one wrong-password login on each at once
   for one administrator; the health probe and the event-loop delay are compared with the idle second just before.
