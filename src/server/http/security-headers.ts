@@ -24,7 +24,9 @@ export function securityHeaders(options: HelmetOptions): Record<string, string> 
     failure = error;
   });
   if (failure) throw failure;
-  return headers;
+  // A fresh object: helmet removes headers too (X-Powered-By), and an object that had a key
+  // deleted is a dictionary in V8, slower to walk for every answer than one built whole.
+  return Object.fromEntries(Object.entries(headers));
 }
 
 /** The API's paths: every answer under them is `Cache-Control: no-store`. */
