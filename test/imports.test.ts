@@ -34,6 +34,7 @@ export const LAYERS: Record<string, number> = {
   policy: 3,
   apikeys: 3,
   applications: 3,
+  idp: 3,
   http: 4,
   gateway: 4,
   'server-root': 5,

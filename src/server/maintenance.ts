@@ -8,6 +8,7 @@
  */
 import { sql } from 'kysely';
 import { deleteExpiredChallenges } from './authenticators/passkey/repository.js';
+import { deleteEndedSignIns } from './idp/sign-ins.js';
 import { sessionsSeenOf } from './sessions/last-seen.js';
 import { deleteExpiredSessions } from './sessions/repository.js';
 import { deleteExpiredRememberedBrowsers } from './sessions/remembered-browsers.js';
@@ -28,6 +29,8 @@ export interface MaintenanceReport {
   auditEvents: number;
   /** Codes, tokens, grants and interactions of the OpenID Connect provider past their time. */
   providerState: number;
+  /** Sign-ins through the identity provider past their 10 minutes. */
+  identityProviderSignIns: number;
 }
 
 export async function runMaintenance(deps: Pick<Deps, 'db' | 'clock' | 'config' | 'sessionsSeen'>): Promise<MaintenanceReport> {
@@ -46,6 +49,7 @@ export async function runMaintenance(deps: Pick<Deps, 'db' | 'clock' | 'config' 
     .where((eb) => eb.or([eb('sent_at', '<=', now - 30 * DAY_MS), eb('failed_at', '<=', now - 30 * DAY_MS)]))
     .executeTakeFirst();
   const providerState = await deps.db.deleteFrom('oidc_payloads').where('expires_at', '<=', now).executeTakeFirst();
+  const identityProviderSignIns = await deleteEndedSignIns(deps.db, now);
   const episodes = await closeFinishedEpisodes(deps.db, now);
   const retentionDays = deps.config.auditRetentionDays;
   const audit = retentionDays === 0 ? null : await deps.db.deleteFrom('audit_events').where('at', '<', now - retentionDays * DAY_MS).executeTakeFirst();
@@ -77,5 +81,6 @@ export async function runMaintenance(deps: Pick<Deps, 'db' | 'clock' | 'config' 
     lockEpisodes: episodes,
     auditEvents: Number(audit?.numDeletedRows ?? 0),
     providerState: Number(providerState.numDeletedRows),
+    identityProviderSignIns,
   };
 }

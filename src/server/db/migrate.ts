@@ -23,6 +23,7 @@ import * as m014 from './migrations/014_admin_locale.js';
 import * as m015 from './migrations/015_api_key_scopes.js';
 import * as m016 from './migrations/016_applications.js';
 import * as m017 from './migrations/017_oidc.js';
+import * as m018 from './migrations/018_identity_provider.js';
 
 export const migrations: Record<string, Migration> = {
   '001_foundation': m001,
@@ -42,6 +43,7 @@ export const migrations: Record<string, Migration> = {
   '015_api_key_scopes': m015,
   '016_applications': m016,
   '017_oidc': m017,
+  '018_identity_provider': m018,
 };
 
 export interface MigrationOutcome {

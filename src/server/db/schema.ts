@@ -240,6 +240,31 @@ export interface OidcKeysTable {
   retired_at: number | null;
 }
 
+/** A sign-in on its way to the identity provider and back (migration 018). */
+export interface IdpSignInsTable {
+  /** SHA-256 of the `state` the browser holds in a cookie and the provider sends back. */
+  state_hash: string;
+  nonce: string;
+  /** The PKCE code verifier, sealed with the secret box. */
+  sealed_verifier: string;
+  /** Where the console goes after the sign-in (`rd`), when it came with one. */
+  return_to: string | null;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+/** Who an administrator is at the identity provider: its `(iss, sub)` pair. */
+export interface AdminIdentitiesTable {
+  issuer: string;
+  subject: string;
+  admin_id: string;
+  /** The provider's verified email the link was made by. */
+  email: string;
+  linked_at: number;
+  last_used_at: number | null;
+}
+
 export interface ApiKeysTable {
   /** The token's id half (22 base64url characters). */
   id: string;
@@ -278,6 +303,8 @@ export interface Database {
   applications: ApplicationsTable;
   oidc_payloads: OidcPayloadsTable;
   oidc_keys: OidcKeysTable;
+  idp_sign_ins: IdpSignInsTable;
+  admin_identities: AdminIdentitiesTable;
   sessions: SessionsTable;
   setup_tokens: SetupTokensTable;
   audit_events: AuditEventsTable;
