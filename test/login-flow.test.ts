@@ -1,7 +1,7 @@
 /** The login state machine and the session policy, as pure functions: a table of cases each. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { afterPassword, afterWrongCode, describeFactors, factorsAfterSecondFactor, PENDING_LOGIN_MAX_FAILURES } from '../src/server/login/flow.js';
+import { afterFirstFactor, afterPassword, afterWrongCode, describeFactors, factorsAfterSecondFactor, PENDING_LOGIN_MAX_FAILURES } from '../src/server/login/flow.js';
 import { judgeSession, parseFactors, formatFactors } from '../src/server/sessions/policy.js';
 import { SECOND_FACTOR_KINDS, kindForMethod } from '../src/server/authenticators/registry.js';
 
@@ -24,6 +24,12 @@ describe('what a right password leads to', () => {
       assert.deepEqual(afterPassword({ enrolment, methods }), expected);
     });
   }
+  test('after the identity provider the same rules follow, with its factor first', () => {
+    for (const { enrolment, methods, expected } of cases) {
+      const renamed = 'factors' in expected ? { ...expected, factors: ['idp'] } : expected;
+      assert.deepEqual(afterFirstFactor('idp', { enrolment, methods }), renamed);
+    }
+  });
 });
 
 describe('a pending login and its wrong codes', () => {
@@ -33,9 +39,10 @@ describe('a pending login and its wrong codes', () => {
     assert.deepEqual(afterWrongCode(PENDING_LOGIN_MAX_FAILURES - 1), { next: 'ended', failures: PENDING_LOGIN_MAX_FAILURES });
   });
 
-  test('a completed login records the password and the kind it used, as the audit log names them', () => {
-    assert.deepEqual(factorsAfterSecondFactor('totp'), ['password', 'totp']);
-    assert.equal(describeFactors(factorsAfterSecondFactor('recovery_code')), 'password+recovery_code');
+  test('a completed login records its first factor and the kind it used, as the audit log names them', () => {
+    assert.deepEqual(factorsAfterSecondFactor(['password'], 'totp'), ['password', 'totp']);
+    assert.equal(describeFactors(factorsAfterSecondFactor(['password'], 'recovery_code')), 'password+recovery_code');
+    assert.deepEqual(factorsAfterSecondFactor(['idp'], 'passkey'), ['idp', 'passkey'], 'after the identity provider, the provider and the kind');
     assert.deepEqual(parseFactors(formatFactors(['password', 'totp'])), ['password', 'totp']);
   });
 });

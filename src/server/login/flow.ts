@@ -32,16 +32,25 @@ export type AfterPassword =
  * of an account without an authenticator (directory/mfa-policy.ts).
  */
 export function afterPassword(account: { enrolment: EnrolmentDue; methods: readonly string[]; rememberedBrowser?: boolean }): AfterPassword {
-  if (account.methods.length > 0 && account.rememberedBrowser) return { next: 'session', factors: [PASSWORD_FACTOR, REMEMBERED_BROWSER_FACTOR] };
-  if (account.methods.length > 0) return { next: 'second_factor', methods: [...account.methods] };
-  if (account.enrolment.state === 'due') return { next: 'enrolment', factors: [PASSWORD_FACTOR] };
-  if (account.enrolment.state === 'grace') return { next: 'session', factors: [PASSWORD_FACTOR], enrolmentDueAt: account.enrolment.dueAt };
-  return { next: 'session', factors: [PASSWORD_FACTOR] };
+  return afterFirstFactor(PASSWORD_FACTOR, account);
 }
 
-/** The factors of the session a second factor of `factor` completes. */
-export function factorsAfterSecondFactor(factor: string): string[] {
-  return [PASSWORD_FACTOR, factor];
+/**
+ * What a first factor leads to: the password, or the identity provider's word for who the
+ * person is (idp/). The same rules follow either: an enrolled authenticator is asked for, a
+ * remembered browser stands in for it, and an account without one meets the MFA policy.
+ */
+export function afterFirstFactor(first: string, account: { enrolment: EnrolmentDue; methods: readonly string[]; rememberedBrowser?: boolean }): AfterPassword {
+  if (account.methods.length > 0 && account.rememberedBrowser) return { next: 'session', factors: [first, REMEMBERED_BROWSER_FACTOR] };
+  if (account.methods.length > 0) return { next: 'second_factor', methods: [...account.methods] };
+  if (account.enrolment.state === 'due') return { next: 'enrolment', factors: [first] };
+  if (account.enrolment.state === 'grace') return { next: 'session', factors: [first], enrolmentDueAt: account.enrolment.dueAt };
+  return { next: 'session', factors: [first] };
+}
+
+/** The factors of the session a second factor of `factor` completes, after the pending login's first factors. */
+export function factorsAfterSecondFactor(pendingFactors: readonly string[], factor: string): string[] {
+  return [...pendingFactors, factor];
 }
 
 /** How the audit log names a login's factors: `password+totp`. */

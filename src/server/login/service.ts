@@ -10,7 +10,7 @@ import { HasherBusyError, type HashReservation, type PasswordHasher } from '../c
 import { auditWrite } from '../db/audit.js';
 import type { Deps } from '../db/deps.js';
 import { isPostgres } from '../db/dialect.js';
-import { commitTogether, writeTogether } from '../db/together.js';
+import { commitTogether, writeTogether, type PendingWrite } from '../db/together.js';
 import { findAdminByEmail, normalizeEmail } from '../directory/admins.js';
 import { enrolmentDue, mfaRequirement, readMfaPolicy } from '../directory/mfa-policy.js';
 import type { SecondFactorKind } from '../authenticators/kind.js';
@@ -19,7 +19,7 @@ import { assertionOptionsFor } from '../authenticators/passkey/flows.js';
 import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { securityNoticeWrite } from '../mail/notices.js';
 import type { SecurityNotice } from '../mail/templates.js';
-import { sessionPolicy } from '../sessions/policy.js';
+import { PASSWORD_FACTOR, parseFactors, sessionPolicy } from '../sessions/policy.js';
 import {
   findRememberedBrowser,
   insertRememberedBrowserWrite,
@@ -38,7 +38,7 @@ import {
   unreserveWrite,
   type CountedKey,
 } from '../throttle/counters.js';
-import { afterPassword, afterWrongCode, describeFactors, factorsAfterSecondFactor } from './flow.js';
+import { afterPassword, afterWrongCode, describeFactors, factorsAfterSecondFactor, type AfterPassword } from './flow.js';
 import { judgePassword, type DummyHash } from './password-step.js';
 
 export type PasswordStepResult =
@@ -151,44 +151,76 @@ async function checkPasswordAndOpen(
   // The policy is read only for an account without an authenticator: it decides nothing else.
   const enrolment = methods.length > 0 ? ({ state: 'not_required' } as const) : enrolmentDue(mfaRequirement(account, await readMfaPolicy(db)), at);
   const decision = afterPassword({ enrolment, methods, rememberedBrowser: remembered !== null });
+  return openAfterFirstFactor(deps, account, decision, input.client, {
+    at,
+    remembered,
+    // A pending login gives this attempt's reservations back; earlier password failures stay
+    // until the whole login succeeds (NIST SP 800-63B rev. 4 §3.2.2), which clears them.
+    writesFor: (next) =>
+      next === 'second_factor' ? [refundWrite(db, reserved)] : [refundWrite(db, [address]), clearWrite(db, [password.key, secondFactorKey!])],
+  });
+}
+
+/** What opened after a first factor, in the answer's words. */
+export type OpenedAfterFirstFactor = PasswordStepResult;
+
+/**
+ * Opens what `decision` says after a first factor (the password, or the identity provider's
+ * word): a pending login, an enrolment-only session or a full one, in one commit with the
+ * caller's own writes for that outcome (`writesFor`: its counters) and the audit row.
+ */
+export async function openAfterFirstFactor(
+  deps: Deps,
+  account: { id: string },
+  decision: AfterPassword,
+  client: ClientFacts,
+  options: {
+    at: number;
+    /** The first factor's name in the session's factors: `password`, or `idp`. */
+    firstFactor?: string;
+    remembered?: { id: string; created_at: number } | null;
+    writesFor: (next: AfterPassword['next']) => Array<PendingWrite | false | null | undefined>;
+  },
+): Promise<OpenedAfterFirstFactor> {
+  const { db } = deps;
+  const { at, remembered = null, firstFactor = PASSWORD_FACTOR } = options;
   const policy = sessionPolicy(deps.config);
-  const event = { actorAdminId: account.id, targetAdminId: account.id, ip: input.client.ip };
+  const event = { actorAdminId: account.id, targetAdminId: account.id, ip: client.ip };
+  // The audit log's name for the first step: `login.password`, `login.idp`.
+  const stepAction = `login.${firstFactor}`;
   switch (decision.next) {
     case 'second_factor': {
       const pending = newSession(deps.random, policy, at, {
         adminId: account.id,
         state: 'mfa_pending',
-        factors: ['password'],
+        factors: [firstFactor],
         secondFactorAt: null,
-        ip: input.client.ip,
-        userAgent: input.client.userAgent,
+        ip: client.ip,
+        userAgent: client.userAgent,
       });
-      // This attempt's reservations go back; earlier password failures stay until the whole
-      // login succeeds (NIST SP 800-63B rev. 4 §3.2.2).
       await commitTogether(db, [
-        refundWrite(db, reserved),
+        ...options.writesFor('second_factor'),
         insertSessionWrite(db, pending.session),
-        auditWrite(db, { ...event, at, action: 'login.password', outcome: 'success' }),
+        auditWrite(db, { ...event, at, action: stepAction, outcome: 'success' }),
       ]);
       return { status: 'mfa_required', token: pending.token, methods: decision.methods };
     }
     case 'enrolment': {
-      // MFA is required and overdue: the password opens a session that can only set up a
-      // first authenticator. The password is as fresh a proof as this account can give.
+      // MFA is required and overdue: the first factor opens a session that can only set up a
+      // first authenticator. It is as fresh a proof as this account can give.
       const enrolmentSession = newSession(deps.random, policy, at, {
         adminId: account.id,
         state: 'mfa_enrolment',
         factors: decision.factors,
         secondFactorAt: null,
         steppedUpAt: at,
-        ip: input.client.ip,
-        userAgent: input.client.userAgent,
+        ip: client.ip,
+        userAgent: client.userAgent,
       });
       await commitTogether(db, [
-        refundWrite(db, [address]),
-        clearWrite(db, [password.key, secondFactorKey!]),
+        ...options.writesFor('enrolment'),
         insertSessionWrite(db, enrolmentSession.session),
-        auditWrite(db, { ...event, at, action: 'login.password', outcome: 'success', details: { next: 'mfa_enrolment' } }),
+        auditWrite(db, { ...event, at, action: stepAction, outcome: 'success', details: { next: 'mfa_enrolment' } }),
       ]);
       return { status: 'mfa_enrolment_required', token: enrolmentSession.token };
     }
@@ -199,16 +231,15 @@ async function checkPasswordAndOpen(
         factors: decision.factors,
         // A remembered browser stands for the second factor proven when it was remembered.
         secondFactorAt: remembered ? remembered.created_at : null,
-        // The password just typed is a fresh proof for an account that logs in with it alone;
-        // a remembered browser proves no second factor now.
+        // The first factor just given is a fresh proof for an account that logs in with it
+        // alone; a remembered browser proves no second factor now.
         steppedUpAt: remembered ? null : at,
-        ip: input.client.ip,
-        userAgent: input.client.userAgent,
+        ip: client.ip,
+        userAgent: client.userAgent,
       });
       // A whole login succeeded: its counters start over (NIST SP 800-63B rev. 4 §3.2.2).
       await commitTogether(db, [
-        refundWrite(db, [address]),
-        clearWrite(db, [password.key, secondFactorKey!]),
+        ...options.writesFor('session'),
         insertSessionWrite(db, session.session),
         db.updateTable('admins').set({ last_login_at: at }).where('id', '=', account.id),
         remembered && touchRememberedBrowserWrite(db, remembered.id, at),
@@ -295,7 +326,7 @@ export async function secondFactorStep<Proof>(
       return { ok: false, error: verification.alreadyUsed ? 'code_already_used' : wrongProof(kind), loginEnded: next.next === 'ended' };
     }
 
-    const factors = factorsAfterSecondFactor(kind.factor);
+    const factors = factorsAfterSecondFactor(parseFactors(pending.factors), kind.factor);
     // A new id and secret: the pending cookie is worth nothing from here (ASVS 5.0 7.2.4).
     const full = newSession(deps.random, policy, now, {
       adminId: admin.id,
