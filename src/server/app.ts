@@ -37,6 +37,8 @@ import { registerHostGuard } from './http/host-guard.js';
 import { registerOriginGuard } from './http/origin-guard.js';
 import { registerSecurityHeaders, securityHeaders } from './http/security-headers.js';
 import { decorateAuth } from './sessions/guard.js';
+import { createProviderConnection } from './idp/connection.js';
+import { identityProviderRoutes } from './idp/routes.js';
 import { sharedCompilers } from './http/schema-compilers.js';
 
 /** Bodies are small JSON objects; 64 KiB leaves room and bounds memory per request. */
@@ -201,6 +203,14 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   // email makes it.
   await dummyHash.get().catch(() => undefined);
   await app.register(authRoutes(deps, dummyHash), { prefix: '/api/v1/auth' });
+  if (config.identityProvider && !deps.identityProvider) {
+    // Discovery runs in the background and retries: a provider away at start stops nothing.
+    const connection = createProviderConnection(config.identityProvider, { clock: deps.clock, log: app.log });
+    deps.identityProvider = connection;
+    void connection.connect();
+    app.addHook('onClose', async () => connection.stop());
+  }
+  await app.register(identityProviderRoutes(deps), { prefix: '/api/v1/auth/oidc' });
   await app.register(accountRoutes(deps), { prefix: '/api/v1/auth' });
   await app.register(stepUpRoutes(deps, dummyHash), { prefix: '/api/v1/auth' });
   await app.register(auditRoutes(deps), { prefix: '/api/v1/audit' });

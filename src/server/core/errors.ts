@@ -10,6 +10,8 @@ export const ERROR_CATALOG = {
     status: 400,
     message: 'Enter one plain email address such as ada@example.org: no name, angle brackets, quotes, commas, colons, semicolons or spaces.',
   },
+  identity_provider_not_configured: { status: 404, message: 'Sign-in through an identity provider is not set up here (LATCHKEY_OIDC_ISSUER and its settings).' },
+  identity_provider_unreachable: { status: 503, message: 'The identity provider cannot be reached just now; log in with your email and password.' },
   return_address_refused: { status: 400, message: 'This address is not one Latchkey sends a login back to: no application guards it.' },
   invalid_application_address: { status: 400, message: 'An address of the application is not valid.' },
   weak_password: { status: 400, message: 'The password does not meet the password rules.' },

@@ -5,6 +5,8 @@ import type { Config } from '../core/config.js';
 import type { Metrics } from '../core/metrics.js';
 import type { Db } from './schema.js';
 import type { Clock, RandomSource } from '../core/ports.js';
+import type { Configuration as ProviderConfiguration } from 'openid-client';
+import type { IdentityProviderConfig } from '../core/config.js';
 
 /** The facts of an API key's row that a request read, as its usage needs them. */
 export interface KeySeen {
@@ -38,6 +40,18 @@ export interface SessionsSeen {
   write(db: Db): Promise<void>;
 }
 
+/** The organisation's identity provider as discovered (idp/connection.ts). */
+export interface ProviderConnection {
+  readonly settings: IdentityProviderConfig;
+  status(): { state: 'connecting' } | { state: 'ready'; since: number } | { state: 'unreachable'; since: number; attempts: number; reason: string };
+  /** What discovery found, or null while the provider has not answered. */
+  configuration(): ProviderConfiguration | null;
+  /** Tries discovery now, unless it is ready; resolves when this attempt has ended. */
+  connect(): Promise<void>;
+  /** No more retries. */
+  stop(): void;
+}
+
 /** Everything the services need from the outside world, wired once by the composition root. */
 export interface Deps {
   db: Db;
@@ -57,6 +71,8 @@ export interface Deps {
   apiKeyUsage?: ApiKeyUsage;
   /** This instance's unwritten session uses; made on first use when not given. `serve` writes them each second. */
   sessionsSeen?: SessionsSeen;
+  /** The identity provider, when LATCHKEY_OIDC_* set one up; buildApp connects one when not given. */
+  identityProvider?: ProviderConnection;
   /** Where the built console lives; dist/web by default. */
   consoleDir?: string;
   /** Optional: a logger to use instead of a new pino instance (tests capture logs with it). */

@@ -179,11 +179,14 @@ export async function openAfterFirstFactor(
     /** The first factor's name in the session's factors: `password`, or `idp`. */
     firstFactor?: string;
     remembered?: { id: string; created_at: number } | null;
+    /** Kept on the audit rows besides what this writes (the identity provider's iss, sub, acr, amr). */
+    auditDetails?: Record<string, string | number | boolean | null>;
     writesFor: (next: AfterPassword['next']) => Array<PendingWrite | false | null | undefined>;
   },
 ): Promise<OpenedAfterFirstFactor> {
   const { db } = deps;
   const { at, remembered = null, firstFactor = PASSWORD_FACTOR } = options;
+  const more = options.auditDetails ?? {};
   const policy = sessionPolicy(deps.config);
   const event = { actorAdminId: account.id, targetAdminId: account.id, ip: client.ip };
   // The audit log's name for the first step: `login.password`, `login.idp`.
@@ -201,7 +204,7 @@ export async function openAfterFirstFactor(
       await commitTogether(db, [
         ...options.writesFor('second_factor'),
         insertSessionWrite(db, pending.session),
-        auditWrite(db, { ...event, at, action: stepAction, outcome: 'success' }),
+        auditWrite(db, { ...event, at, action: stepAction, outcome: 'success', ...(options.auditDetails ? { details: more } : {}) }),
       ]);
       return { status: 'mfa_required', token: pending.token, methods: decision.methods };
     }
@@ -220,7 +223,7 @@ export async function openAfterFirstFactor(
       await commitTogether(db, [
         ...options.writesFor('enrolment'),
         insertSessionWrite(db, enrolmentSession.session),
-        auditWrite(db, { ...event, at, action: stepAction, outcome: 'success', details: { next: 'mfa_enrolment' } }),
+        auditWrite(db, { ...event, at, action: stepAction, outcome: 'success', details: { ...more, next: 'mfa_enrolment' } }),
       ]);
       return { status: 'mfa_enrolment_required', token: enrolmentSession.token };
     }
@@ -248,7 +251,7 @@ export async function openAfterFirstFactor(
           at,
           action: 'login',
           outcome: 'success',
-          details: { factors: describeFactors(decision.factors), ...(decision.enrolmentDueAt !== undefined ? { mfaEnrolmentDueAt: decision.enrolmentDueAt } : {}) },
+          details: { ...more, factors: describeFactors(decision.factors), ...(decision.enrolmentDueAt !== undefined ? { mfaEnrolmentDueAt: decision.enrolmentDueAt } : {}) },
         }),
       ]);
       return { status: 'authenticated', token: session.token, ...(decision.enrolmentDueAt !== undefined ? { mfaEnrolmentDueAt: decision.enrolmentDueAt } : {}) };

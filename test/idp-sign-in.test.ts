@@ -1,0 +1,152 @@
+/**
+ * "Sign in with {name}" against a real identity provider (oidc-provider on loopback, as
+ * test/support/identity-provider.ts starts it), on both databases: the provider's sign-in
+ * is Latchkey's first factor, and Latchkey's own rules follow. The attack list's rows: a
+ * missing or wrong state, a replayed callback, issuer mix-up, an unverified email, a token
+ * judged outside the clock's tolerance; and an unreachable provider leaves password login.
+ */
+import assert from 'node:assert/strict';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import type { LightMyRequestResponse } from 'fastify';
+import { createTestContext, dialects, login, seedAdmin, TEST_PUBLIC_URL, type TestContext } from './support/context.js';
+import { codeAt, enrolledAdmin } from './support/attack-kit.js';
+import { secondFactor } from './support/flow.js';
+import { startIdentityProvider, type TestIdentityProvider } from './support/identity-provider.js';
+import { createProviderConnection } from '../src/server/idp/connection.js';
+import { CALLBACK_PATH } from '../src/server/idp/flow.js';
+
+const CALLBACK = `${TEST_PUBLIC_URL}${CALLBACK_PATH}`;
+
+for (const dialect of dialects()) {
+  describe(`sign-in through the identity provider (${dialect})`, () => {
+    let idp: TestIdentityProvider;
+    let ctx: TestContext;
+    before(async () => {
+      idp = await startIdentityProvider(CALLBACK);
+    });
+    after(() => idp.close());
+    beforeEach(async () => {
+      ctx = await createTestContext(dialect, {
+        env: { LATCHKEY_PUBLIC_URL: TEST_PUBLIC_URL, LATCHKEY_OIDC_ISSUER: idp.issuer, LATCHKEY_OIDC_CLIENT_ID: idp.clientId, LATCHKEY_OIDC_CLIENT_SECRET: idp.clientSecret, LATCHKEY_OIDC_NAME: 'Test IdP' },
+      });
+    });
+    afterEach(() => ctx.close());
+
+    /** Latchkey's clock at the real time, and a connection that judges tokens by it (the provider signs with the real time). */
+    async function connectAt(offsetMs = 0) {
+      ctx.clock.set(Date.now() + offsetMs);
+      ctx.deps.identityProvider?.stop();
+      const connection = createProviderConnection(ctx.config.identityProvider!, { clock: ctx.clock });
+      await connection.connect();
+      assert.equal(connection.status().state, 'ready', JSON.stringify(connection.status()));
+      ctx.deps.identityProvider = connection;
+    }
+    const host = { host: new URL(TEST_PUBLIC_URL).host };
+    const cookieOf = (response: LightMyRequestResponse, name: string) => response.cookies.find((c) => c.name === name)?.value;
+    /** The browser's way: the start, the provider, and back to the callback with the state cookie. */
+    async function signIn(rd?: string) {
+      const start = await ctx.app.inject({ method: 'GET', url: `/api/v1/auth/oidc/start${rd ? `?rd=${encodeURIComponent(rd)}` : ''}`, headers: host });
+      assert.equal(start.statusCode, 302, start.body);
+      const state = cookieOf(start, 'latchkey_idp_state')!;
+      const back = await idp.authorize(start.headers.location as string);
+      assert.equal(`${back.origin}${back.pathname}`, CALLBACK);
+      return { state, back };
+    }
+    const callback = (back: URL, state: string | undefined) =>
+      ctx.app.inject({ method: 'GET', url: `${CALLBACK_PATH}${back.search}`, headers: { ...host, ...(state ? { cookie: `latchkey_idp_state=${state}` } : {}) } });
+    const sessionOf = (response: LightMyRequestResponse) =>
+      ctx.app.inject({ method: 'GET', url: '/api/v1/auth/session', headers: { cookie: `latchkey_session=${cookieOf(response, 'latchkey_session')}` } });
+    const audit = () => ctx.db.selectFrom('audit_events').selectAll().where('action', 'like', 'login%').orderBy('id').execute();
+
+    test('an admin with an authenticator signs in at the provider, then gives Latchkey’s one-time password; the session records both', async () => {
+      const grace = await enrolledAdmin(ctx);
+      await connectAt();
+      idp.signInAs({ sub: 'idp-grace', email: grace.email, email_verified: true, name: 'Grace' });
+      const { state, back } = await signIn('https://grafana.example.org/d/home');
+      assert.ok(back.searchParams.get('code') && back.searchParams.get('iss') === idp.issuer, back.href);
+      const arrived = await callback(back, state);
+      assert.equal(arrived.statusCode, 302);
+      assert.equal(arrived.headers.location, `/?rd=${encodeURIComponent('https://grafana.example.org/d/home')}`, 'the console checks rd itself');
+      const pending = await sessionOf(arrived);
+      assert.equal(pending.json().status, 'mfa_required', 'the provider’s word is the first factor only');
+      const done = await secondFactor(ctx, `latchkey_session=${cookieOf(arrived, 'latchkey_session')}`, 'totp', codeAt(ctx, grace.secret));
+      assert.equal(done.statusCode, 200, done.body);
+      const row = await ctx.db.selectFrom('sessions').select(['factors', 'state']).where('admin_id', '=', grace.id).where('state', '=', 'full').executeTakeFirstOrThrow();
+      assert.equal(row.factors, 'idp,totp');
+      const step = (await audit()).find((e) => e.action === 'login.idp')!;
+      assert.equal(step.outcome, 'success');
+      const details = JSON.parse(step.details!);
+      assert.deepEqual({ issuer: details.issuer, subject: details.subject, linked: details.linked }, { issuer: idp.issuer, subject: 'idp-grace', linked: true });
+      assert.ok(typeof details.authTime === 'number', 'auth_time is kept');
+      const link = await ctx.db.selectFrom('admin_identities').selectAll().executeTakeFirstOrThrow();
+      assert.deepEqual([link.issuer, link.subject, link.admin_id], [idp.issuer, 'idp-grace', grace.id]);
+    });
+
+    test('an unknown person, an unverified email: refused at the login page, audited with the reason, no session', async () => {
+      await seedAdmin(ctx, { email: 'ada@example.org' });
+      await connectAt();
+      for (const [person, reason] of [
+        [{ sub: 'idp-nobody', email: 'nobody@example.org', email_verified: true }, 'unknown_person'],
+        [{ sub: 'idp-ada', email: 'ada@example.org', email_verified: false }, 'email_not_verified'],
+      ] as const) {
+        idp.signInAs(person);
+        const { state, back } = await signIn();
+        const arrived = await callback(back, state);
+        assert.equal(arrived.headers.location, '/?signIn=refused');
+        assert.equal(cookieOf(arrived, 'latchkey_session'), undefined);
+        const last = (await audit()).at(-1)!;
+        assert.deepEqual([last.action, last.outcome, JSON.parse(last.details!).reason], ['login.idp', 'failure', reason]);
+      }
+      assert.equal((await ctx.db.selectFrom('sessions').selectAll().execute()).length, 0);
+    });
+
+    test('a missing or another browser’s state, a replayed callback, and another issuer’s answer are refused', async () => {
+      await seedAdmin(ctx, { email: 'ada@example.org' });
+      await connectAt();
+      idp.signInAs({ sub: 'idp-ada', email: 'ada@example.org', email_verified: true });
+      const { state, back } = await signIn();
+      const reasons: string[] = [];
+      const refusedWith = async (response: LightMyRequestResponse) => {
+        assert.equal(response.headers.location, '/?signIn=refused');
+        reasons.push(JSON.parse((await audit()).at(-1)!.details!).reason);
+      };
+      await refusedWith(await callback(back, undefined));
+      const other = await signIn();
+      await refusedWith(await callback(back, other.state));
+      // Mix-up (RFC 9207): the answer names another issuer than the one the sign-in went to.
+      const mixed = new URL(other.back);
+      mixed.searchParams.set('iss', 'https://attacker.example');
+      await refusedWith(await callback(mixed, other.state));
+      const first = await callback(back, state);
+      assert.equal(first.headers.location, '/', 'the browser’s own callback goes through');
+      await refusedWith(await callback(back, state));
+      assert.deepEqual(reasons, ['state_mismatch', 'state_mismatch', 'token_invalid', 'sign_in_unknown']);
+    });
+
+    test('an ID token judged two hours later than it was signed is refused', async () => {
+      await seedAdmin(ctx, { email: 'ada@example.org' });
+      await connectAt(2 * 3_600_000);
+      idp.signInAs({ sub: 'idp-ada', email: 'ada@example.org', email_verified: true });
+      const { state, back } = await signIn();
+      const arrived = await callback(back, state);
+      assert.equal(arrived.headers.location, '/?signIn=refused');
+      const details = JSON.parse((await audit()).at(-1)!.details!);
+      assert.equal(details.reason, 'token_invalid');
+    });
+
+    test('a provider that does not answer: the start says so, and password login goes on', async () => {
+      await seedAdmin(ctx, { email: 'ada@example.org' });
+      ctx.deps.identityProvider?.stop();
+      const away = createProviderConnection({ ...ctx.config.identityProvider!, issuer: new URL('http://127.0.0.1:9') }, { clock: ctx.clock, retryDelayMs: () => 3_600_000 });
+      await away.connect();
+      ctx.deps.identityProvider = away;
+      assert.equal(away.status().state, 'unreachable');
+      const start = await ctx.app.inject({ method: 'GET', url: '/api/v1/auth/oidc/start', headers: host });
+      assert.equal(start.statusCode, 503);
+      assert.equal(start.json().error.code, 'identity_provider_unreachable');
+      const cookie = await login(ctx, 'ada@example.org');
+      assert.equal((await ctx.app.inject({ method: 'GET', url: '/api/v1/auth/session', headers: { cookie } })).json().status, 'authenticated');
+      away.stop();
+    });
+  });
+}
