@@ -8,12 +8,13 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
-import { createTestContext, dialects, login, seedAdmin, TEST_PUBLIC_URL, type TestContext } from './support/context.js';
+import { createTestContext, dialects, login, seedAdmin, STRONG_PASSWORD, TEST_PUBLIC_URL, type TestContext } from './support/context.js';
 import { codeAt, enrolledAdmin } from './support/attack-kit.js';
 import { secondFactor } from './support/flow.js';
 import { startIdentityProvider, type TestIdentityProvider } from './support/identity-provider.js';
 import { createProviderConnection } from '../src/server/idp/connection.js';
 import { CALLBACK_PATH } from '../src/server/idp/flow.js';
+import { recordProviderStatus } from '../src/server/idp/outage.js';
 
 const CALLBACK = `${TEST_PUBLIC_URL}${CALLBACK_PATH}`;
 
@@ -121,6 +122,69 @@ for (const dialect of dialects()) {
       assert.equal(first.headers.location, '/', 'the browser’s own callback goes through');
       await refusedWith(await callback(back, state));
       assert.deepEqual(reasons, ['state_mismatch', 'state_mismatch', 'token_invalid', 'sign_in_unknown']);
+    });
+
+    const putPolicy = (cookie: string, body: object) => ctx.app.inject({ method: 'PUT', url: '/api/v1/policy', headers: { ...host, cookie }, payload: body });
+
+    test('the provider’s MFA counts where the policy names its amr: a full session at once; a token without it is asked for Latchkey’s code', async () => {
+      const grace = await enrolledAdmin(ctx);
+      await seedAdmin(ctx, { email: 'ada@example.org' });
+      await connectAt();
+      const saved = await putPolicy(await login(ctx, 'ada@example.org'), { mfaRequiredForAll: false, gracePeriodDays: 7, identityProvider: { acceptedAmr: ['mfa'] } });
+      assert.equal(saved.statusCode, 200, saved.body);
+      assert.deepEqual(saved.json().identityProvider.acceptedAmr, ['mfa']);
+      assert.deepEqual(saved.json().identityProvider.phishingResistantAmr, [], 'what the change left out is kept');
+
+      idp.signInAs({ sub: 'idp-grace', email: grace.email, email_verified: true }, { amr: ['pwd', 'mfa'] });
+      const strong = await signIn();
+      const inside = await callback(strong.back, strong.state);
+      assert.equal((await sessionOf(inside)).json().status, 'authenticated', JSON.stringify((await audit()).at(-1)));
+      const full = await ctx.db.selectFrom('sessions').select(['factors', 'second_factor_at']).where('admin_id', '=', grace.id).where('state', '=', 'full').executeTakeFirstOrThrow();
+      assert.equal(full.factors, 'idp,idp:pwd,idp:mfa,idp_mfa', 'the session records idp and the provider’s amr');
+      assert.equal(full.second_factor_at, ctx.clock.now());
+      const login_ = (await audit()).filter((e) => e.action === 'login').at(-1)!;
+      assert.deepEqual([JSON.parse(login_.details!).amr, JSON.parse(login_.details!).assurance], ['pwd mfa', 'mfa']);
+
+      idp.signInAs({ sub: 'idp-grace', email: grace.email, email_verified: true }, { amr: ['pwd'] });
+      const weak = await signIn();
+      assert.equal((await sessionOf(await callback(weak.back, weak.state))).json().status, 'mfa_required', 'pwd alone is not MFA');
+    });
+
+    test('break-glass: password login kept for the marked administrators; the policy refuses a list that would lock everyone out', async () => {
+      const ada = await seedAdmin(ctx, { email: 'ada@example.org' });
+      const alan = await seedAdmin(ctx, { email: 'alan@example.org' });
+      const refused = await putPolicy(await login(ctx, 'ada@example.org'), { mfaRequiredForAll: false, gracePeriodDays: 7, identityProvider: { passwordLogin: 'break_glass' } });
+      assert.equal(refused.statusCode, 400);
+      assert.deepEqual([refused.json().error.code, refused.json().error.reason], ['break_glass_invalid', 'no_active_administrator']);
+      const unknown = await putPolicy(await login(ctx, 'ada@example.org'), { mfaRequiredForAll: false, gracePeriodDays: 7, identityProvider: { breakGlassAdminIds: ['no-such-admin'] } });
+      assert.equal(unknown.json().error.reason, 'unknown_admin');
+      const saved = await putPolicy(await login(ctx, 'ada@example.org'), { mfaRequiredForAll: false, gracePeriodDays: 7, identityProvider: { passwordLogin: 'break_glass', breakGlassAdminIds: [ada.id] } });
+      assert.equal(saved.statusCode, 200, saved.body);
+      const off = await ctx.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'alan@example.org', password: STRONG_PASSWORD } });
+      assert.equal(off.statusCode, 403);
+      assert.equal(off.json().error.code, 'password_login_off');
+      const wrong = await ctx.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'alan@example.org', password: 'not-his-password-at-all' } });
+      assert.equal(wrong.json().error.code, 'invalid_credentials', 'a wrong password learns nothing of the policy');
+      assert.ok(await login(ctx, 'ada@example.org'), 'the break-glass account still logs in');
+      const denied = (await audit()).filter((e) => e.outcome === 'denied').at(-1)!;
+      assert.deepEqual([denied.target_admin_id, JSON.parse(denied.details!).reason], [alan.id, 'password_login_off']);
+    });
+
+    test('the provider going away and coming back is audited and emailed to the administrators once, however many instances see it', async () => {
+      await seedAdmin(ctx, { email: 'ada@example.org', name: 'Ada' });
+      await seedAdmin(ctx, { email: 'helen@example.org', role: 'help_desk' });
+      const down = { state: 'unreachable', since: ctx.clock.now(), attempts: 1, reason: 'connect ECONNREFUSED' } as const;
+      assert.equal(await recordProviderStatus(ctx.deps, { state: 'ready', since: ctx.clock.now() }), false, 'the first answer is no news');
+      assert.deepEqual(await Promise.all([recordProviderStatus(ctx.deps, down), recordProviderStatus(ctx.deps, down)]).then((r) => r.filter(Boolean).length), 1);
+      assert.equal(await recordProviderStatus(ctx.deps, { state: 'ready', since: ctx.clock.now() }), true);
+      const events = await ctx.db.selectFrom('audit_events').select(['action', 'details']).where('action', 'like', 'identity_provider.%').orderBy('id').execute();
+      assert.deepEqual(events.map((e) => e.action), ['identity_provider.unreachable', 'identity_provider.reachable']);
+      assert.equal(JSON.parse(events[0]!.details!).reason, 'connect ECONNREFUSED');
+      const mail = await ctx.db.selectFrom('outbox').select(['to_address', 'subject']).where('kind', '=', 'identity_provider_status').orderBy('created_at').execute();
+      assert.deepEqual(mail.map((m) => [m.to_address, m.subject]), [
+        ['ada@example.org', 'Test IdP cannot be reached: sign-in through it is down'],
+        ['ada@example.org', 'Test IdP answers again'],
+      ], 'to the administrators, not the help desk');
     });
 
     test('an ID token judged two hours later than it was signed is refused', async () => {

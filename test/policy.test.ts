@@ -10,6 +10,7 @@ import { createTestContext, dialects, login, seedAdmin, sessionCookieFrom, STRON
 import { codeAt, enrolledAdmin, fullLogin, type EnrolledAdmin } from './support/attack-kit.js';
 import { passwordStep } from './support/flow.js';
 import { totpAt } from './support/totp-codes.js';
+import { DEFAULT_IDP_POLICY } from '../src/server/directory/identity-provider-policy.js';
 
 const DAY = 86_400_000;
 /** How long a second factor counts as a fresh proof (within the last 5 minutes, as the roles and step-up rules say). */
@@ -44,7 +45,7 @@ for (const dialect of dialects()) {
     test('GET /api/v1/policy starts off, with 7 days of grace; only a session reads it', async () => {
       const response = await call(ada, 'GET', '/api/v1/policy');
       assert.equal(response.statusCode, 200);
-      assert.deepEqual(response.json(), { mfaRequiredForAll: false, gracePeriodDays: 7, requiredSince: null, updatedAt: null });
+      assert.deepEqual(response.json(), { mfaRequiredForAll: false, gracePeriodDays: 7, requiredSince: null, updatedAt: null, identityProvider: DEFAULT_IDP_POLICY });
       assert.equal((await call(undefined, 'GET', '/api/v1/policy')).statusCode, 401);
     });
 
@@ -73,7 +74,7 @@ for (const dialect of dialects()) {
     test('switching on starts the grace period once; saving again keeps its start; switching off forgets it; each save is audited', async () => {
       const switchedOn = ctx.clock.now();
       const on = await requireForAll(7);
-      assert.deepEqual(on, { mfaRequiredForAll: true, gracePeriodDays: 7, requiredSince: iso(switchedOn), updatedAt: iso(switchedOn) });
+      assert.deepEqual(on, { mfaRequiredForAll: true, gracePeriodDays: 7, requiredSince: iso(switchedOn), updatedAt: iso(switchedOn), identityProvider: DEFAULT_IDP_POLICY });
       ctx.clock.advance(DAY);
       const longer = await requireForAll(14);
       assert.equal(longer.requiredSince, iso(switchedOn), 'a new number of days does not restart anyone’s grace');

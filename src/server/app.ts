@@ -39,6 +39,7 @@ import { registerSecurityHeaders, securityHeaders } from './http/security-header
 import { decorateAuth } from './sessions/guard.js';
 import { createProviderConnection } from './idp/connection.js';
 import { identityProviderRoutes } from './idp/routes.js';
+import { recordProviderStatus } from './idp/outage.js';
 import { sharedCompilers } from './http/schema-compilers.js';
 
 /** Bodies are small JSON objects; 64 KiB leaves room and bounds memory per request. */
@@ -205,7 +206,11 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(authRoutes(deps, dummyHash), { prefix: '/api/v1/auth' });
   if (config.identityProvider && !deps.identityProvider) {
     // Discovery runs in the background and retries: a provider away at start stops nothing.
-    const connection = createProviderConnection(config.identityProvider, { clock: deps.clock, log: app.log });
+    const connection = createProviderConnection(config.identityProvider, {
+      clock: deps.clock,
+      log: app.log,
+      onChange: (status) => void recordProviderStatus(deps, status).catch((error: unknown) => app.log.error({ err: error }, 'the identity provider’s status could not be recorded')),
+    });
     deps.identityProvider = connection;
     void connection.connect();
     app.addHook('onClose', async () => connection.stop());

@@ -470,8 +470,28 @@ export type AuditExportQuery = Static<typeof AuditExportQuery>;
 
 /** The MFA policy for every administrator (`GET|PUT /api/v1/policy`). */
 export const MAX_GRACE_PERIOD_DAYS = 30;
+const ProviderValues = (description: string) => Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 20, description });
+const IdentityProviderPolicyFields = {
+  acceptedAmr: ProviderValues('`amr` values of the identity provider\'s ID token that count as MFA (RFC 8176: `mfa`, `otp`, `hwk`…). Empty: none, Latchkey asks for its own second factor.'),
+  acceptedAcr: ProviderValues('`acr` values (and values of Entra ID\'s `acrs` array) that count as MFA.'),
+  phishingResistantAmr: ProviderValues('`amr` values that count as phishing-resistant MFA (`hwk`, or a provider\'s own such as `phr`).'),
+  phishingResistantAcr: ProviderValues('`acr` or `acrs` values that count as phishing-resistant MFA.'),
+  passwordLogin: Type.Union([Type.Literal('everyone'), Type.Literal('break_glass')], {
+    description: '`everyone`: every administrator may also log in with a password. `break_glass`: only those in `breakGlassAdminIds`; the others sign in through the provider.',
+  }),
+  breakGlassAdminIds: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 50, description: 'The administrators who may log in with a password when `passwordLogin` is `break_glass`.' }),
+};
+export const IdentityProviderPolicy = Type.Object(IdentityProviderPolicyFields, { additionalProperties: false });
+export type IdentityProviderPolicy = Static<typeof IdentityProviderPolicy>;
+
 export const PolicyBody = Type.Object(
   {
+    identityProvider: Type.Optional(
+      Type.Partial(Type.Object(IdentityProviderPolicyFields), {
+        additionalProperties: false,
+        description: 'What the identity provider\'s word is worth (`LATCHKEY_OIDC_ISSUER`). A field left out is kept.',
+      }),
+    ),
     mfaRequiredForAll: Type.Boolean({ description: 'Require MFA for every administrator, whatever their own box says.' }),
     gracePeriodDays: Type.Integer({
       minimum: 0,
@@ -487,6 +507,7 @@ export const Policy = Type.Object({
   gracePeriodDays: Type.Integer({ minimum: 0, maximum: MAX_GRACE_PERIOD_DAYS }),
   requiredSince: Type.Union([Instant, Type.Null()], { description: 'When MFA became required for all; null while it is not.' }),
   updatedAt: Type.Union([Instant, Type.Null()]),
+  identityProvider: IdentityProviderPolicy,
 });
 export type Policy = Static<typeof Policy>;
 

@@ -38,7 +38,8 @@ export async function startIdentityProvider(redirectUri: string): Promise<TestId
   const provider = new Provider(issuer, {
     clients: [{ client_id: clientId, client_secret: clientSecret, redirect_uris: [redirectUri], grant_types: ['authorization_code'], response_types: ['code'], require_auth_time: true }],
     pkce: { required: () => true },
-    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'], acr: null, amr: null, auth_time: null },
+    // amr and acr come from the provider's login (interactionFinished below), not from the account.
+    claims: { openid: ['sub', 'amr', 'acr', 'auth_time'], email: ['email', 'email_verified'], profile: ['name'] },
     features: { devInteractions: { enabled: false } },
     cookies: { keys: ['test-provider-cookie-key'] },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },

@@ -12,6 +12,11 @@ export const ERROR_CATALOG = {
   },
   identity_provider_not_configured: { status: 404, message: 'Sign-in through an identity provider is not set up here (LATCHKEY_OIDC_ISSUER and its settings).' },
   identity_provider_unreachable: { status: 503, message: 'The identity provider cannot be reached just now; log in with your email and password.' },
+  break_glass_invalid: {
+    status: 400,
+    message: 'Break-glass must name existing administrators, and at least one active one with the administrator role, or nobody could log in while the identity provider is down.',
+  },
+  password_login_off: { status: 403, message: 'Password login is kept for break-glass accounts here: sign in with the identity provider.' },
   return_address_refused: { status: 400, message: 'This address is not one Latchkey sends a login back to: no application guards it.' },
   invalid_application_address: { status: 400, message: 'An address of the application is not valid.' },
   weak_password: { status: 400, message: 'The password does not meet the password rules.' },

@@ -48,6 +48,8 @@ export interface ProviderConnection {
   configuration(): ProviderConfiguration | null;
   /** Tries discovery now, unless it is ready; resolves when this attempt has ended. */
   connect(): Promise<void>;
+  /** Asks discovery again now, ready or not (what the minute's re-check does). */
+  recheck(): Promise<void>;
   /** No more retries. */
   stop(): void;
 }

@@ -13,13 +13,16 @@ import type { Role } from '../../shared/roles.js';
 import type { ApplicationRow } from '../applications/service.js';
 import type { AdminRow } from '../directory/admins.js';
 import type { SessionRow } from '../sessions/repository.js';
+import { IDP_AMR_PREFIX, IDP_PHISHING_RESISTANT_FACTOR } from '../idp/factors.js';
 
 const RANK: Record<AssuranceLevel, number> = { password: 0, mfa: 1, phishing_resistant: 2 };
 
 export function sessionAssurance(session: Pick<SessionRow, 'factors' | 'second_factor_at'>): AssuranceLevel {
   const factors = session.factors.split(',');
-  if (factors.includes('passkey')) return 'phishing_resistant';
-  if (session.second_factor_at !== null || factors.length > 1) return 'mfa';
+  // A passkey here, or the identity provider's MFA that the policy accepts as phishing-resistant.
+  if (factors.includes('passkey') || factors.includes(IDP_PHISHING_RESISTANT_FACTOR)) return 'phishing_resistant';
+  // The provider's own `amr` values (`idp:…`) are a record, not a proof: only the policy's word counts.
+  if (session.second_factor_at !== null || factors.filter((f) => !f.startsWith(IDP_AMR_PREFIX)).length > 1) return 'mfa';
   return 'password';
 }
 

@@ -20,7 +20,9 @@ import type { AssuranceLevel } from '../../shared/api.js';
 import { findApplicationByClientId, type ApplicationRow } from '../applications/service.js';
 import type { Deps } from '../db/deps.js';
 import type { Db } from '../db/schema.js';
+import { IDP_AMR_PREFIX, IDP_MFA_FACTOR, IDP_PHISHING_RESISTANT_FACTOR } from '../idp/factors.js';
 import { loadFullSession } from '../sessions/guard.js';
+import { REMEMBERED_BROWSER_FACTOR } from '../sessions/remembered-browsers.js';
 import type { SessionRow } from '../sessions/repository.js';
 import { decide, sessionAssurance, sessionProvedAt, strongest, type SignInRequest } from './decision.js';
 import { ACR_VALUES, createProvider, INTERACTION_TTL_SECONDS, issuerOf, OIDC_PREFIX } from './oidc-provider.js';
@@ -33,15 +35,26 @@ const LEVEL_OF_ACR = new Map(Object.entries(ACR_VALUES).map(([level, acr]) => [a
 /** RFC 8176 values for the session's factors; a remembered browser proves nothing now, so it adds none. */
 export function amrOf(session: Pick<SessionRow, 'factors'>): string[] {
   const words = new Set<string>();
-  for (const factor of session.factors.split(',')) {
+  const factors = session.factors.split(',');
+  // The identity provider's own `amr` is passed on only where the policy accepted its MFA.
+  const providerVouched = factors.includes(IDP_MFA_FACTOR) || factors.includes(IDP_PHISHING_RESISTANT_FACTOR);
+  let proofs = 0;
+  for (const factor of factors) {
     if (factor === 'password') words.add('pwd');
     if (factor === 'totp' || factor === 'recovery_code') words.add('otp');
     // A passkey is a proof of possession of a key; whether it sits in hardware is not known here.
     if (factor === 'passkey') words.add('hwk');
+    if (factor.startsWith(IDP_AMR_PREFIX)) {
+      const value = factor.slice(IDP_AMR_PREFIX.length);
+      if (providerVouched && RFC_8176_VALUES.has(value)) words.add(value);
+    } else if (factor !== REMEMBERED_BROWSER_FACTOR) proofs++;
   }
-  if (words.size > 1) words.add('mfa');
+  if (words.size > 1 || proofs > 1) words.add('mfa');
   return [...words];
 }
+
+/** The values registered by RFC 8176 §2. */
+const RFC_8176_VALUES = new Set(['face', 'fpt', 'geo', 'hwk', 'iris', 'kba', 'mca', 'mfa', 'otp', 'pin', 'pwd', 'rba', 'retina', 'sc', 'sms', 'swk', 'tel', 'user', 'vbm', 'wia']);
 
 interface StoredInteraction {
   params: Record<string, unknown>;

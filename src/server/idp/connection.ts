@@ -4,7 +4,10 @@
  * the issuer it was asked for (§4.3; the mix-up row of the attack list). A provider that does
  * not answer does not stop the start: discovery is tried again in the background, 1 s after
  * the first failure and up to a minute apart after that, while the login page says the
- * provider cannot be reached and password login goes on.
+ * provider cannot be reached and password login goes on. Once it answered, discovery is
+ * asked again every minute (`recheckMs`): a provider that stops answering is marked
+ * unreachable within a minute, and new keys or endpoints are picked up. Each change of
+ * reachability is reported once (`onChange`), for the audit log and the administrators.
  */
 import * as client from 'openid-client';
 import type { FastifyBaseLogger } from 'fastify';
@@ -22,7 +25,13 @@ export interface ConnectionOptions {
   retryDelayMs?: (attempt: number) => number;
   /** Discovery itself; openid-client's by default. */
   discover?: (settings: IdentityProviderConfig, clock: Clock) => Promise<client.Configuration>;
+  /** How often discovery is asked again once the provider answered; 0: never. */
+  recheckMs?: number;
+  /** Told when the provider became reachable, or stopped being reachable. */
+  onChange?: (status: ConnectionStatus) => void;
 }
+
+export const RECHECK_MS = 60_000;
 
 /** Seconds a discovery, token or keys request to the provider may take. */
 const REQUEST_TIMEOUT_SECONDS = 10;
@@ -47,33 +56,50 @@ export function discoverProvider(settings: IdentityProviderConfig, clock: Clock)
 export function createProviderConnection(settings: IdentityProviderConfig, options: ConnectionOptions): ProviderConnection {
   const discover = options.discover ?? discoverProvider;
   const delay = options.retryDelayMs ?? retryDelay;
+  const recheckMs = options.recheckMs ?? RECHECK_MS;
   let status: ConnectionStatus = { state: 'connecting' };
   let configuration: client.Configuration | null = null;
   let attempt: Promise<void> | null = null;
   let timer: NodeJS.Timeout | null = null;
   let stopped = false;
 
-  const connect = (): Promise<void> => {
-    if (configuration || stopped) return Promise.resolve();
-    attempt ??= discover(settings, options.clock).then(
-      (found) => {
-        configuration = found;
-        status = { state: 'ready', since: options.clock.now() };
-        options.log?.info({ issuer: settings.issuer.href }, 'the identity provider answered: sign-in through it is on');
-      },
-      (error: unknown) => {
-        const attempts = status.state === 'unreachable' ? status.attempts + 1 : 1;
-        const reason = error instanceof Error ? error.message : String(error);
-        status = { state: 'unreachable', since: status.state === 'unreachable' ? status.since : options.clock.now(), attempts, reason };
-        if (attempts === 1) options.log?.warn({ issuer: settings.issuer.href, reason }, 'the identity provider cannot be reached; password login goes on, and discovery is tried again');
-        if (!stopped) {
-          timer = setTimeout(() => void connect(), delay(attempts));
-          timer.unref();
-        }
-      },
-    ).finally(() => {
-      attempt = null;
-    });
+  // One timer at a time: a re-check asked by hand replaces the one that was waiting.
+  const later = (ms: number, run: () => Promise<void>) => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    if (stopped || ms <= 0) return;
+    timer = setTimeout(() => void run(), ms);
+    timer.unref();
+  };
+
+  const tryDiscovery = (): Promise<void> => {
+    attempt ??= discover(settings, options.clock)
+      .then(
+        (found) => {
+          const wasReady = status.state === 'ready';
+          configuration = found;
+          if (!wasReady) {
+            status = { state: 'ready', since: options.clock.now() };
+            options.log?.info({ issuer: settings.issuer.href }, 'the identity provider answered: sign-in through it is on');
+            options.onChange?.(status);
+          }
+          later(recheckMs, tryDiscovery);
+        },
+        (error: unknown) => {
+          const attempts = status.state === 'unreachable' ? status.attempts + 1 : 1;
+          const reason = error instanceof Error ? error.message : String(error);
+          configuration = null;
+          status = { state: 'unreachable', since: status.state === 'unreachable' ? status.since : options.clock.now(), attempts, reason };
+          if (attempts === 1) {
+            options.log?.warn({ issuer: settings.issuer.href, reason }, 'the identity provider cannot be reached; password login goes on, and discovery is tried again');
+            options.onChange?.(status);
+          }
+          later(delay(attempts), tryDiscovery);
+        },
+      )
+      .finally(() => {
+        attempt = null;
+      });
     return attempt;
   };
 
@@ -81,7 +107,8 @@ export function createProviderConnection(settings: IdentityProviderConfig, optio
     settings,
     status: () => status,
     configuration: () => configuration,
-    connect,
+    connect: () => (configuration || stopped ? Promise.resolve() : tryDiscovery()),
+    recheck: () => (stopped ? Promise.resolve() : tryDiscovery()),
     stop() {
       stopped = true;
       if (timer) clearTimeout(timer);

@@ -8,10 +8,12 @@
  * own (a cookie set at the start), the sign-in is one it began and has not finished, and who
  * the person is here (identities.ts).
  *
- * The provider gives the first factor. Latchkey then applies its own rules as after a
- * password (login/flow.ts): an enrolled authenticator is asked for, and an account without
- * one meets the MFA policy. Which of the provider's `amr` and `acr` values would stand for
- * Latchkey's second factor is the policy's to say; until it says so, none do.
+ * The provider gives the first factor. Where the policy accepts the token's `amr` or `acr`
+ * as MFA (policy.ts), it gives the second too, and the session is full at once. Otherwise
+ * Latchkey applies its own rules as after a password (login/flow.ts): an enrolled
+ * authenticator is asked for, and an account without one meets the MFA policy. The
+ * session's factors record `idp`, up to three of the provider's `amr` values as `idp:{value}`,
+ * and `idp_mfa` or `idp_phr` when the policy accepted them.
  */
 import * as client from 'openid-client';
 import type { ClientFacts } from '../core/client.js';
@@ -21,15 +23,16 @@ import { auditWrite } from '../db/audit.js';
 import type { Deps, ProviderConnection } from '../db/deps.js';
 import { enrolmentDue, mfaRequirement, readMfaPolicy } from '../directory/mfa-policy.js';
 import { usableMethods } from '../authenticators/registry.js';
-import { afterFirstFactor } from '../login/flow.js';
+import { afterFirstFactor, type AfterPassword } from '../login/flow.js';
 import { openAfterFirstFactor, type OpenedAfterFirstFactor } from '../login/service.js';
 import { identify, type RefusalReason } from './identities.js';
+import { IDP_FACTOR, providerFactors } from './factors.js';
+import { claimedValues, providerAssurance, readIdentityProviderPolicy } from '../directory/identity-provider-policy.js';
+
+export { IDP_FACTOR } from './factors.js';
 import { beginSignIn, claimSignIn } from './sign-ins.js';
 
 export const CALLBACK_PATH = '/api/v1/auth/oidc/callback';
-
-/** The session's factor for the provider's word on who the person is. */
-export const IDP_FACTOR = 'idp';
 
 /** The redirect URI to register at the provider. */
 export function callbackAddress(config: Pick<Config, 'publicUrl'>): string {
@@ -78,8 +81,8 @@ function tokenFacts(claims: client.IDToken | undefined): Record<string, string |
   return {
     issuer: claims.iss,
     subject: claims.sub,
-    acr: typeof claims.acr === 'string' ? claims.acr : null,
-    amr: Array.isArray(claims.amr) ? claims.amr.filter((v) => typeof v === 'string').join(' ') : null,
+    acr: claimedValues(claims).acr.join(' ') || null,
+    amr: claimedValues(claims).amr.join(' ') || null,
     authTime: typeof claims.auth_time === 'number' ? claims.auth_time : null,
   };
 }
@@ -136,13 +139,24 @@ export async function finishProviderSignIn(deps: Deps, query: string, browserSta
   if (who.kind === 'refused') return refuse(who.reason, facts, who.adminId);
   const { admin } = who;
   const at = deps.clock.now();
-  const methods = await usableMethods(deps.db, admin.id);
-  const enrolment = methods.length > 0 ? ({ state: 'not_required' } as const) : enrolmentDue(mfaRequirement(admin, await readMfaPolicy(deps.db)), at);
-  const decision = afterFirstFactor(IDP_FACTOR, { enrolment, methods });
+  const proven = providerAssurance(await readIdentityProviderPolicy(deps.db), claims);
+  const recorded = providerFactors(claimedValues(claims).amr, proven);
+  let decision: AfterPassword;
+  if (proven === 'first_factor') {
+    const methods = await usableMethods(deps.db, admin.id);
+    const enrolment = methods.length > 0 ? ({ state: 'not_required' } as const) : enrolmentDue(mfaRequirement(admin, await readMfaPolicy(deps.db)), at);
+    decision = afterFirstFactor(IDP_FACTOR, { enrolment, methods });
+    if (decision.next !== 'second_factor') decision = { ...decision, factors: decision.factors.flatMap((f) => (f === IDP_FACTOR ? recorded : [f])) };
+  } else {
+    // The provider proved MFA the policy accepts: a full session, with the second factor proven now.
+    decision = { next: 'session', factors: recorded };
+  }
   const opened = await openAfterFirstFactor(deps, admin, decision, clientFacts, {
     at,
     firstFactor: IDP_FACTOR,
-    auditDetails: { ...facts, linked: who.linkedNow },
+    firstFactors: recorded,
+    ...(proven === 'first_factor' ? {} : { secondFactorAt: at }),
+    auditDetails: { ...facts, linked: who.linkedNow, assurance: proven },
     writesFor: () => [],
   });
   return { ok: true, opened, returnTo: claimed.returnTo };

@@ -12,6 +12,7 @@ import type { Deps } from '../db/deps.js';
 import { isPostgres } from '../db/dialect.js';
 import { commitTogether, writeTogether, type PendingWrite } from '../db/together.js';
 import { findAdminByEmail, normalizeEmail } from '../directory/admins.js';
+import { mayUsePassword, readIdentityProviderPolicy } from '../directory/identity-provider-policy.js';
 import { enrolmentDue, mfaRequirement, readMfaPolicy } from '../directory/mfa-policy.js';
 import type { SecondFactorKind } from '../authenticators/kind.js';
 import { usableMethods } from '../authenticators/registry.js';
@@ -141,6 +142,16 @@ async function checkPasswordAndOpen(
     throw new DomainError('invalid_credentials');
   }
 
+  // With an identity provider, the policy may keep passwords for break-glass accounts. The
+  // refusal comes after the password was judged, so it tells nothing to one who lacks it.
+  if (deps.identityProvider && !mayUsePassword(await readIdentityProviderPolicy(db), account.id)) {
+    await commitTogether(db, [
+      refundWrite(db, reserved),
+      auditWrite(db, { at, action: 'login.password', outcome: 'denied', actorAdminId: account.id, targetAdminId: account.id, ip: input.client.ip, details: { reason: 'password_login_off' } }),
+    ]);
+    throw new DomainError('password_login_off');
+  }
+
   const methods = await usableMethods(db, account.id);
   // The remembered-browser cookie counts only after a right password, for an admin who would
   // be asked for a second factor, and only if it is this admin's and still within its days.
@@ -154,6 +165,8 @@ async function checkPasswordAndOpen(
   return openAfterFirstFactor(deps, account, decision, input.client, {
     at,
     remembered,
+    // A password login while the provider is down is break-glass: the audit row says so.
+    ...(deps.identityProvider?.status().state === 'unreachable' ? { auditDetails: { identityProviderUnreachable: true } } : {}),
     // A pending login gives this attempt's reservations back; earlier password failures stay
     // until the whole login succeeds (NIST SP 800-63B rev. 4 §3.2.2), which clears them.
     writesFor: (next) =>
@@ -178,6 +191,10 @@ export async function openAfterFirstFactor(
     at: number;
     /** The first factor's name in the session's factors: `password`, or `idp`. */
     firstFactor?: string;
+    /** What the first step records in the session's factors in its place (`idp` and the provider's `amr`); `[firstFactor]` by default. */
+    firstFactors?: readonly string[];
+    /** When the first step itself proved a second factor (the provider's MFA, accepted by the policy). */
+    secondFactorAt?: number;
     remembered?: { id: string; created_at: number } | null;
     /** Kept on the audit rows besides what this writes (the identity provider's iss, sub, acr, amr). */
     auditDetails?: Record<string, string | number | boolean | null>;
@@ -196,7 +213,7 @@ export async function openAfterFirstFactor(
       const pending = newSession(deps.random, policy, at, {
         adminId: account.id,
         state: 'mfa_pending',
-        factors: [firstFactor],
+        factors: options.firstFactors ?? [firstFactor],
         secondFactorAt: null,
         ip: client.ip,
         userAgent: client.userAgent,
@@ -233,7 +250,7 @@ export async function openAfterFirstFactor(
         state: 'full',
         factors: decision.factors,
         // A remembered browser stands for the second factor proven when it was remembered.
-        secondFactorAt: remembered ? remembered.created_at : null,
+        secondFactorAt: options.secondFactorAt ?? (remembered ? remembered.created_at : null),
         // The first factor just given is a fresh proof for an account that logs in with it
         // alone; a remembered browser proves no second factor now.
         steppedUpAt: remembered ? null : at,

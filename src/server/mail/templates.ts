@@ -175,3 +175,24 @@ export function testMail(input: TestMailInput, locale: Locale): RenderedMail {
   const html = layout(locale, subject, [mailHtml(t, 'greeting', { name: input.name }), mailHtml(t, 'test.sent', sent), mailHtml(t, 'test.arrived')]);
   return { subject, text, html };
 }
+
+export interface ProviderStatusInput {
+  name: string;
+  /** The provider's name as the login page shows it (LATCHKEY_OIDC_NAME). */
+  provider: string;
+  at: number;
+  /** false: it stopped answering; true: it answers again. */
+  reachable: boolean;
+}
+
+/** To every administrator: the identity provider stopped answering, or answers again. */
+export function providerStatusMail(input: ProviderStatusInput, locale: Locale): RenderedMail {
+  const t = mailStrings(locale);
+  const key = input.reachable ? 'providerStatus.back' : 'providerStatus.down';
+  const values = { provider: input.provider, at: formatInstant(input.at, locale) };
+  const subject = t(`${key}Subject`, { provider: input.provider });
+  const paragraphs = input.reachable ? [key] : [key, 'providerStatus.breakGlass'];
+  const text = plainText(t, input.name, paragraphs.map((p) => t(p, values)));
+  const html = layout(locale, subject, [mailHtml(t, 'greeting', { name: input.name }), ...paragraphs.map((p) => mailHtml(t, p, values, ['provider']))]);
+  return { subject, text, html };
+}

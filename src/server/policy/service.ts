@@ -9,20 +9,24 @@ import { isPostgres } from '../db/dialect.js';
 import { writeTogether } from '../db/together.js';
 import { nextMfaPolicy, readMfaPolicy, saveMfaPolicyWrite, type MfaPolicy } from '../directory/mfa-policy.js';
 import type { ClientFacts } from '../core/client.js';
+import { DomainError } from '../core/errors.js';
+import { nextIdentityProviderPolicy, readIdentityProviderPolicy, saveIdentityProviderPolicyWrite, type IdentityProviderPolicy } from '../directory/identity-provider-policy.js';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
-export function presentPolicy(policy: MfaPolicy): Policy {
+export function presentPolicy(policy: MfaPolicy, identityProvider: IdentityProviderPolicy): Policy {
   return {
     mfaRequiredForAll: policy.mfaRequiredForAll,
     gracePeriodDays: policy.gracePeriodDays,
     requiredSince: iso(policy.requiredSince),
     updatedAt: iso(policy.updatedAt),
+    identityProvider,
   };
 }
 
 export async function getPolicy(deps: Deps): Promise<Policy> {
-  return presentPolicy(await readMfaPolicy(deps.db));
+  const [mfa, identityProvider] = await Promise.all([readMfaPolicy(deps.db), readIdentityProviderPolicy(deps.db)]);
+  return presentPolicy(mfa, identityProvider);
 }
 
 /**
@@ -35,8 +39,13 @@ export async function savePolicy(deps: Deps, actorAdminId: string, change: Polic
     const before = await readMfaPolicy(trx);
     const at = deps.clock.now();
     const after = nextMfaPolicy(before, change, at);
+    const providerBefore = await readIdentityProviderPolicy(trx);
+    const providerAfter = nextIdentityProviderPolicy(providerBefore, change.identityProvider);
+    await refuseUnknownBreakGlass(trx, providerAfter);
+    const providerChanged = JSON.stringify(providerBefore) !== JSON.stringify(providerAfter);
     await writeTogether(trx, [
       saveMfaPolicyWrite(trx, after, actorAdminId),
+      providerChanged && saveIdentityProviderPolicyWrite(trx, providerAfter),
       auditWrite(trx, {
         at,
         action: 'policy.update',
@@ -48,10 +57,25 @@ export async function savePolicy(deps: Deps, actorAdminId: string, change: Polic
           gracePeriodDays: after.gracePeriodDays,
           wasRequiredForAll: before.mfaRequiredForAll,
           wasGracePeriodDays: before.gracePeriodDays,
+          ...(providerChanged ? { identityProvider: JSON.stringify(providerAfter), wasIdentityProvider: JSON.stringify(providerBefore) } : {}),
         },
       }),
     ]);
-    return after;
+    return [after, providerAfter] as const;
   });
-  return presentPolicy(saved);
+  return presentPolicy(...saved);
+}
+
+/**
+ * Break-glass must name administrators who exist and are active, and at least one of them
+ * must be an administrator (the role), or `break_glass` could leave nobody who may log in
+ * while the provider is down.
+ */
+async function refuseUnknownBreakGlass(db: Deps['db'], policy: IdentityProviderPolicy): Promise<void> {
+  const ids = policy.breakGlassAdminIds;
+  const found = ids.length ? await db.selectFrom('admins').select(['id', 'role', 'status']).where('id', 'in', ids).execute() : [];
+  if (found.length !== ids.length) throw DomainError.because('break_glass_invalid', 'unknown_admin', undefined, 'identityProvider.breakGlassAdminIds');
+  if (policy.passwordLogin === 'break_glass' && !found.some((a) => a.role === 'administrator' && a.status === 'active')) {
+    throw DomainError.because('break_glass_invalid', 'no_active_administrator', undefined, 'identityProvider.breakGlassAdminIds');
+  }
 }
