@@ -62,6 +62,8 @@ for (const dialect of dialects()) {
     test('an admin with an authenticator signs in at the provider, then gives Latchkey’s one-time password; the session records both', async () => {
       const grace = await enrolledAdmin(ctx);
       await connectAt();
+      const shown = await ctx.app.inject({ method: 'GET', url: '/api/v1/auth/oidc/provider', headers: host });
+      assert.deepEqual(shown.json(), { name: 'Test IdP', state: 'ready' }, 'the login page offers Sign in with Test IdP, without a session');
       idp.signInAs({ sub: 'idp-grace', email: grace.email, email_verified: true, name: 'Grace' });
       const { state, back } = await signIn('https://grafana.example.org/d/home');
       assert.ok(back.searchParams.get('code') && back.searchParams.get('iss') === idp.issuer, back.href);
@@ -205,6 +207,8 @@ for (const dialect of dialects()) {
       await away.connect();
       ctx.deps.identityProvider = away;
       assert.equal(away.status().state, 'unreachable');
+      const shown = await ctx.app.inject({ method: 'GET', url: '/api/v1/auth/oidc/provider', headers: host });
+      assert.deepEqual(shown.json(), { name: 'Test IdP', state: 'unreachable' }, 'the login page says it cannot be reached');
       const start = await ctx.app.inject({ method: 'GET', url: '/api/v1/auth/oidc/start', headers: host });
       assert.equal(start.statusCode, 503);
       assert.equal(start.json().error.code, 'identity_provider_unreachable');

@@ -484,6 +484,14 @@ const IdentityProviderPolicyFields = {
 export const IdentityProviderPolicy = Type.Object(IdentityProviderPolicyFields, { additionalProperties: false });
 export type IdentityProviderPolicy = Static<typeof IdentityProviderPolicy>;
 
+export const IdentityProviderInfo = Type.Object({
+  name: Type.String({ description: 'What the login page calls it: "Sign in with {name}" (LATCHKEY_OIDC_NAME).' }),
+  state: Type.Union([Type.Literal('connecting'), Type.Literal('ready'), Type.Literal('unreachable')], {
+    description: '`ready`: sign-in through it works. `connecting`: the first discovery has not ended. `unreachable`: it did not answer; it is tried again in the background.',
+  }),
+});
+export type IdentityProviderInfo = Static<typeof IdentityProviderInfo>;
+
 export const PolicyBody = Type.Object(
   {
     identityProvider: Type.Optional(

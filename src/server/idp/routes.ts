@@ -13,6 +13,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { IdentityProviderInfo } from '../../shared/api.js';
+import { DomainError } from '../core/errors.js';
 import { clientFactsOf } from '../core/client.js';
 import { errorResponses } from '../core/openapi.js';
 import type { Deps } from '../db/deps.js';
@@ -28,6 +30,24 @@ export function identityProviderRoutes(deps: Deps): FastifyPluginAsync {
   return async (plugin) => {
     const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
     const tags = ['auth'];
+
+    app.get(
+      '/provider',
+      {
+        schema: {
+          tags,
+          summary: 'Whether the login page offers "Sign in with {name}", and whether the provider answers',
+          description: 'Needs no session: the login page asks it. 404 `identity_provider_not_configured` when LATCHKEY_OIDC_ISSUER is not set.',
+          response: { 200: IdentityProviderInfo, ...errorResponses(404) },
+        },
+      },
+      async (_request, reply) => {
+        const connection = deps.identityProvider;
+        if (!connection) throw new DomainError('identity_provider_not_configured');
+        reply.header('cache-control', 'no-store');
+        return { name: connection.settings.name, state: connection.status().state };
+      },
+    );
 
     app.get(
       '/start',

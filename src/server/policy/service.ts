@@ -7,10 +7,10 @@ import { auditWrite } from '../db/audit.js';
 import type { Deps } from '../db/deps.js';
 import { isPostgres } from '../db/dialect.js';
 import { writeTogether } from '../db/together.js';
-import { nextMfaPolicy, readMfaPolicy, saveMfaPolicyWrite, type MfaPolicy } from '../directory/mfa-policy.js';
+import { mfaPolicyOf, nextMfaPolicy, readMfaPolicy, saveMfaPolicyWrite, type MfaPolicy } from '../directory/mfa-policy.js';
 import type { ClientFacts } from '../core/client.js';
 import { DomainError } from '../core/errors.js';
-import { nextIdentityProviderPolicy, readIdentityProviderPolicy, saveIdentityProviderPolicyWrite, type IdentityProviderPolicy } from '../directory/identity-provider-policy.js';
+import { IDP_POLICY_SETTING, identityProviderPolicyOf, nextIdentityProviderPolicy, readIdentityProviderPolicy, saveIdentityProviderPolicyWrite, type IdentityProviderPolicy } from '../directory/identity-provider-policy.js';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -24,9 +24,15 @@ export function presentPolicy(policy: MfaPolicy, identityProvider: IdentityProvi
   };
 }
 
+/** Both halves of the policy in one read: the MFA policy's row, and the provider's from `settings`. */
 export async function getPolicy(deps: Deps): Promise<Policy> {
-  const [mfa, identityProvider] = await Promise.all([readMfaPolicy(deps.db), readIdentityProviderPolicy(deps.db)]);
-  return presentPolicy(mfa, identityProvider);
+  const row = await deps.db
+    .selectFrom('mfa_policy')
+    .leftJoin('settings', (join) => join.on('settings.name', '=', IDP_POLICY_SETTING))
+    .select(['mfa_policy.mfa_required_for_all', 'mfa_policy.grace_period_days', 'mfa_policy.required_since', 'mfa_policy.updated_at', 'settings.value as identity_provider'])
+    .where('mfa_policy.id', '=', 1)
+    .executeTakeFirst();
+  return presentPolicy(mfaPolicyOf(row), identityProviderPolicyOf(row?.identity_provider ?? undefined));
 }
 
 /**

@@ -1,13 +1,14 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import type { TFunction } from 'i18next';
-import type { LoginResult, PasskeyRequestOptions } from '../../shared/api';
+import type { IdentityProviderInfo, LoginResult, PasskeyRequestOptions } from '../../shared/api';
 import { CenteredCard } from '../components/CenteredCard';
 import { Checkbox, Field, Notice, type FieldProps } from '../components/Field';
 import { api, ApiFailure, describeFailure, describeWait } from '../lib/api';
 import { describePasskeyFailure, assertPasskey } from '../lib/passkey';
 import { dateAndTime } from '../lib/time';
+import { pendingReturnAddress } from '../lib/return-address';
 
 interface LoginPageProps {
   /** Set when the password step is done and a second factor is awaited. */
@@ -36,12 +37,58 @@ export function LoginPage({ pending, onAuthenticated, onPendingChanged }: LoginP
   );
 }
 
+/**
+ * The callback sends a refused sign-in to `/?signIn=refused`: read once, and taken off the
+ * address bar so that a reload does not say it again.
+ */
+function takeSignInRefused(): boolean {
+  const url = new URL(window.location.href);
+  if (url.searchParams.get('signIn') !== 'refused') return false;
+  url.searchParams.delete('signIn');
+  window.history.replaceState(null, '', `${url.pathname}${url.search}${url.hash}`);
+  return true;
+}
+
+/** The provider the server signs in through, if any: a 404 means none is set up. */
+async function identityProvider(): Promise<IdentityProviderInfo | null> {
+  try {
+    return await api<IdentityProviderInfo>('/auth/oidc/provider');
+  } catch (failure) {
+    if (failure instanceof ApiFailure && failure.code === 'identity_provider_not_configured') return null;
+    throw failure;
+  }
+}
+
+/** "Sign in with {name}": a whole-page navigation to the provider, which sends the browser back to the callback. */
+function ProviderSignIn({ refused }: { refused: boolean }) {
+  const { t } = useTranslation('login');
+  const provider = useQuery({ queryKey: ['identity-provider'], queryFn: identityProvider, retry: false });
+  if (!provider.data) return null;
+  const { name, state } = provider.data;
+  const rd = pendingReturnAddress();
+  const href = `/api/v1/auth/oidc/start${rd ? `?rd=${encodeURIComponent(rd)}` : ''}`;
+  return (
+    <div className="provider-sign-in">
+      {refused && <Notice kind="error">{t('provider.refused', { name })}</Notice>}
+      {state === 'unreachable' ? (
+        <Notice kind="warning">{t('provider.unreachable', { name })}</Notice>
+      ) : (
+        <a className="as-button button-secondary button-wide" href={href} aria-disabled={state !== 'ready'}>
+          {t('provider.signIn', { name })}
+        </a>
+      )}
+      <p className="divider muted">{t('provider.or')}</p>
+    </div>
+  );
+}
+
 function PasswordStep({ onAuthenticated, onPending }: { onAuthenticated: () => Promise<void>; onPending: () => Promise<void> }) {
   const { t } = useTranslation('login');
   const queryClient = useQueryClient();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
+  const [refused] = useState(takeSignInRefused);
 
   const login = useMutation({
     mutationFn: (body: { email: string; password: string }) => api<LoginResult>('/auth/login', { method: 'POST', body }),
@@ -56,6 +103,7 @@ function PasswordStep({ onAuthenticated, onPending }: { onAuthenticated: () => P
     onError: (failure) => {
       if (failure instanceof ApiFailure && failure.code === 'invalid_credentials') setError(t('errors.invalidCredentials'));
       else if (failure instanceof ApiFailure && failure.code === 'server_busy') setError(t('errors.serverBusy'));
+      else if (failure instanceof ApiFailure && failure.code === 'password_login_off') setError(t('errors.passwordLoginOff'));
       else setError(tooManyAttempts(t, failure) ?? describeFailure(failure));
     },
   });
@@ -69,6 +117,7 @@ function PasswordStep({ onAuthenticated, onPending }: { onAuthenticated: () => P
   return (
     <form onSubmit={submit} noValidate>
       <h1>{t('title')}</h1>
+      <ProviderSignIn refused={refused} />
       {error && <Notice kind="error">{error}</Notice>}
       <Field label={t('email')} type="email" name="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} autoFocus />
       <Field label={t('password')} type="password" name="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />
