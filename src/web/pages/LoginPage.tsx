@@ -49,6 +49,14 @@ function takeSignInRefused(): boolean {
   return true;
 }
 
+/** Read when the console loads, before its router moves an anonymous visitor to /login. */
+let refusedAtStart = typeof window === 'undefined' ? false : takeSignInRefused();
+function takeRefusedAtStart(): boolean {
+  const refused = refusedAtStart;
+  refusedAtStart = false;
+  return refused;
+}
+
 /** The provider the server signs in through, if any: a 404 means none is set up. */
 async function identityProvider(): Promise<IdentityProviderInfo | null> {
   try {
@@ -88,7 +96,7 @@ function PasswordStep({ onAuthenticated, onPending }: { onAuthenticated: () => P
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
-  const [refused] = useState(takeSignInRefused);
+  const [refused] = useState(takeRefusedAtStart);
 
   const login = useMutation({
     mutationFn: (body: { email: string; password: string }) => api<LoginResult>('/auth/login', { method: 'POST', body }),
