@@ -2,7 +2,7 @@
  * "Sign in with {name}" against a real identity provider (oidc-provider on loopback, as
  * test/support/identity-provider.ts starts it), on both databases: the provider's sign-in
  * is Latchkey's first factor, and Latchkey's own rules follow. The attack list's rows: a
- * missing or wrong state, a replayed callback, issuer mix-up, an unverified email, a token
+ * missing or wrong state, a wrong nonce, a replayed callback, issuer mix-up, an unverified email, a token
  * judged outside the clock's tolerance; and an unreachable provider leaves password login.
  */
 import assert from 'node:assert/strict';
@@ -187,6 +187,19 @@ for (const dialect of dialects()) {
         ['ada@example.org', 'Test IdP cannot be reached: sign-in through it is down'],
         ['ada@example.org', 'Test IdP answers again'],
       ], 'to the administrators, not the help desk');
+    });
+
+    test('an ID token whose nonce is not the sign-in’s is refused', async () => {
+      await seedAdmin(ctx, { email: 'ada@example.org' });
+      await connectAt();
+      idp.signInAs({ sub: 'idp-ada', email: 'ada@example.org', email_verified: true });
+      const { state, back } = await signIn();
+      // The provider signed the nonce it was sent; the sign-in now expects another one.
+      await ctx.db.updateTable('idp_sign_ins').set({ nonce: 'a-nonce-this-sign-in-never-sent' }).execute();
+      const arrived = await callback(back, state);
+      assert.equal(arrived.headers.location, '/?signIn=refused');
+      assert.equal(JSON.parse((await audit()).at(-1)!.details!).reason, 'token_invalid');
+      assert.equal((await ctx.db.selectFrom('sessions').selectAll().execute()).length, 0);
     });
 
     test('an ID token judged two hours later than it was signed is refused', async () => {
