@@ -2,7 +2,7 @@
  * "Sign in with {name}" against a real identity provider (oidc-provider on loopback, as
  * test/support/identity-provider.ts starts it), on both databases: the provider's sign-in
  * is Latchkey's first factor, and Latchkey's own rules follow. The attack list's rows: a
- * missing or wrong state, a wrong nonce, a replayed callback, issuer mix-up, an unverified email, a token
+ * missing or wrong state, a wrong nonce, a token signed by another key, a replayed callback, issuer mix-up, an unverified email, a token
  * judged outside the clock's tolerance; and an unreachable provider leaves password login.
  */
 import assert from 'node:assert/strict';
@@ -12,7 +12,8 @@ import { createTestContext, dialects, login, seedAdmin, STRONG_PASSWORD, TEST_PU
 import { codeAt, enrolledAdmin } from './support/attack-kit.js';
 import { secondFactor } from './support/flow.js';
 import { startIdentityProvider, type TestIdentityProvider } from './support/identity-provider.js';
-import { createProviderConnection } from '../src/server/idp/connection.js';
+import * as openid from 'openid-client';
+import { createProviderConnection, discoverProvider } from '../src/server/idp/connection.js';
 import { CALLBACK_PATH } from '../src/server/idp/flow.js';
 import { recordProviderStatus } from '../src/server/idp/outage.js';
 
@@ -200,6 +201,32 @@ for (const dialect of dialects()) {
       assert.equal(arrived.headers.location, '/?signIn=refused');
       assert.equal(JSON.parse((await audit()).at(-1)!.details!).reason, 'token_invalid');
       assert.equal((await ctx.db.selectFrom('sessions').selectAll().execute()).length, 0);
+    });
+
+    test('an ID token signed by another key than the provider publishes is refused', async () => {
+      await seedAdmin(ctx, { email: 'ada@example.org' });
+      ctx.clock.set(Date.now());
+      // Latchkey is given a second provider's keys: the real provider's signature is then one it does not know.
+      const other = await startIdentityProvider(CALLBACK, { ownKeys: true });
+      try {
+        const real = await discoverProvider(ctx.config.identityProvider!, ctx.clock);
+        const metadata: openid.ServerMetadata = { ...(JSON.parse(JSON.stringify(real.serverMetadata())) as openid.ServerMetadata), jwks_uri: `${other.issuer}/jwks` };
+        const forged = new openid.Configuration(metadata, idp.clientId, idp.clientSecret);
+        openid.allowInsecureRequests(forged);
+        openid.enableNonRepudiationChecks(forged);
+        ctx.deps.identityProvider?.stop();
+        const connection = createProviderConnection(ctx.config.identityProvider!, { clock: ctx.clock, discover: async () => forged, recheckMs: 0 });
+        await connection.connect();
+        ctx.deps.identityProvider = connection;
+        idp.signInAs({ sub: 'idp-ada', email: 'ada@example.org', email_verified: true });
+        const { state, back } = await signIn();
+        const arrived = await callback(back, state);
+        assert.equal(arrived.headers.location, '/?signIn=refused');
+        assert.equal(JSON.parse((await audit()).at(-1)!.details!).reason, 'token_invalid');
+        assert.equal((await ctx.db.selectFrom('sessions').selectAll().execute()).length, 0);
+      } finally {
+        await other.close();
+      }
     });
 
     test('an ID token judged two hours later than it was signed is refused', async () => {

@@ -5,6 +5,7 @@
  * `acr` given, and consent is granted without a page. What Latchkey meets is a real provider
  * over real HTTP: discovery, its keys, signed ID tokens, PKCE, RFC 9207's `iss`.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -26,7 +27,8 @@ export interface TestIdentityProvider {
   close(): Promise<void>;
 }
 
-export async function startIdentityProvider(redirectUri: string): Promise<TestIdentityProvider> {
+/** `ownKeys`: sign with a key made for this provider, not oidc-provider's development key (which every instance shares). */
+export async function startIdentityProvider(redirectUri: string, options: { ownKeys?: boolean } = {}): Promise<TestIdentityProvider> {
   const { default: Provider } = await import('oidc-provider');
   const people = new Map<string, Person>();
   let next: { person: Person; amr?: string[]; acr?: string } | null = null;
@@ -38,6 +40,7 @@ export async function startIdentityProvider(redirectUri: string): Promise<TestId
   const provider = new Provider(issuer, {
     clients: [{ client_id: clientId, client_secret: clientSecret, redirect_uris: [redirectUri], grant_types: ['authorization_code'], response_types: ['code'], require_auth_time: true }],
     pkce: { required: () => true },
+    ...(options.ownKeys ? { jwks: { keys: [{ ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }), kid: 'own', use: 'sig', alg: 'RS256' }] } } : {}),
     // amr and acr come from the provider's login (interactionFinished below), not from the account.
     claims: { openid: ['sub', 'amr', 'acr', 'auth_time'], email: ['email', 'email_verified'], profile: ['name'] },
     features: { devInteractions: { enabled: false } },

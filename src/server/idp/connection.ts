@@ -47,9 +47,12 @@ export const retryDelay = (attempt: number) => Math.min(60_000, 1000 * 2 ** (att
 export function discoverProvider(settings: IdentityProviderConfig, clock: Clock): Promise<client.Configuration> {
   const insecure = settings.issuer.protocol === 'http:';
   const metadata = { client_secret: settings.clientSecret, [client.clockSkew]: Math.round((clock.now() - Date.now()) / 1000) };
+  // openid-client, as OpenID Connect Core §3.1.3.7 allows, trusts an ID token from the token
+  // endpoint on TLS alone; its signature is checked against the provider's keys too, so that
+  // a token signed by another key is refused whatever the transport (the attack list's row).
   return client.discovery(settings.issuer, settings.clientId, metadata, undefined, {
     timeout: REQUEST_TIMEOUT_SECONDS,
-    ...(insecure ? { execute: [client.allowInsecureRequests] } : {}),
+    execute: [client.enableNonRepudiationChecks, ...(insecure ? [client.allowInsecureRequests] : [])],
   });
 }
 

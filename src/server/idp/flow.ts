@@ -3,7 +3,7 @@
  * openid-client: the authorization code flow with PKCE S256, `state` and `nonce`
  * (OpenID Connect Core §3.1; RFC 9700). openid-client checks what a relying party must: the
  * issuer of the discovery document and of the answer (RFC 9207's `iss`, the mix-up defence),
- * the ID token's signature against the provider's keys, its audience, expiry, issue time and
+ * the ID token's signature against the provider's keys (connection.ts asks for it), its audience, expiry, issue time and
  * nonce, and the code's PKCE verifier. Latchkey checks the rest: the state is the browser's
  * own (a cookie set at the start), the sign-in is one it began and has not finished, and who
  * the person is here (identities.ts).
