@@ -110,8 +110,10 @@ export function createEdge(settings: EdgeSettings): Edge {
         requestTimeout: requestTimeoutMs,
         headersTimeout: requestTimeoutMs,
         // Node checks the two timeouts above on this interval (30 s by default), so a
-        // request is cut off between requestTimeout and requestTimeout + 1 s.
-        connectionsCheckingInterval: Math.min(1000, requestTimeoutMs),
+        // request is cut off between requestTimeout and requestTimeout plus a quarter of it
+        // (at most 1 s later): well before an idle timeout as short as twice the request
+        // timeout closes the socket without an answer.
+        connectionsCheckingInterval: Math.min(1000, Math.ceil(requestTimeoutMs / 4)),
       },
       handler,
     );
