@@ -153,6 +153,44 @@ for (const dialect of dialects()) {
       assert.equal((await sessionOf(await callback(weak.back, weak.state))).json().status, 'mfa_required', 'pwd alone is not MFA');
     });
 
+    test('Details shows the link and removes it: a new sub with the same verified email is refused while linked, and links once the old link is gone', async () => {
+      const grace = await enrolledAdmin(ctx);
+      await seedAdmin(ctx, { email: 'ada@example.org' });
+      const helen = await seedAdmin(ctx, { email: 'helen@example.org', role: 'help_desk' });
+      await connectAt();
+      idp.signInAs({ sub: 'idp-grace', email: grace.email, email_verified: true });
+      const first = await signIn();
+      await callback(first.back, first.state);
+      const cookie = await login(ctx, 'ada@example.org');
+      const links = (who: string) => ctx.app.inject({ method: 'GET', url: `/api/v1/admins/${grace.id}/identities`, headers: { ...host, cookie: who } });
+      const listed = await links(cookie);
+      assert.equal(listed.statusCode, 200, listed.body);
+      assert.deepEqual(
+        listed.json().identities.map((l: { issuer: string; subject: string; email: string; lastUsedAt: string | null }) => [l.issuer, l.subject, l.email, typeof l.lastUsedAt]),
+        [[idp.issuer, 'idp-grace', grace.email, 'string']],
+      );
+
+      // The provider's account for this address is now another one (an address given to a new person).
+      idp.signInAs({ sub: 'idp-grace-2', email: grace.email, email_verified: true });
+      const taken = await signIn();
+      assert.equal((await callback(taken.back, taken.state)).headers.location, '/?signIn=refused');
+      assert.equal(JSON.parse((await audit()).at(-1)!.details!).reason, 'subject_mismatch');
+
+      const unlink = (who: string, subject: string) =>
+        ctx.app.inject({ method: 'DELETE', url: `/api/v1/admins/${grace.id}/identities?${new URLSearchParams({ issuer: idp.issuer, subject })}`, headers: { ...host, cookie: who } });
+      assert.equal((await unlink(await login(ctx, helen.email), 'idp-grace')).json().error.code, 'forbidden', 'the help desk does not remove links');
+      const missing = await unlink(cookie, 'idp-nobody');
+      assert.deepEqual([missing.statusCode, missing.json().error.code], [404, 'identity_link_not_found']);
+      assert.equal((await unlink(cookie, 'idp-grace')).statusCode, 204);
+      assert.deepEqual((await links(cookie)).json().identities, []);
+      const event = await ctx.db.selectFrom('audit_events').selectAll().where('action', '=', 'admin.unlink_identity').executeTakeFirstOrThrow();
+      assert.deepEqual([event.target_admin_id, JSON.parse(event.details!).subject], [grace.id, 'idp-grace']);
+
+      const again = await signIn();
+      assert.equal((await callback(again.back, again.state)).headers.location, '/');
+      assert.deepEqual((await links(cookie)).json().identities.map((l: { subject: string }) => l.subject), ['idp-grace-2'], 'linked by verified email again');
+    });
+
     test('break-glass: password login kept for the marked administrators; the policy refuses a list that would lock everyone out', async () => {
       const ada = await seedAdmin(ctx, { email: 'ada@example.org' });
       const alan = await seedAdmin(ctx, { email: 'alan@example.org' });

@@ -28,6 +28,8 @@ const MATRIX: Record<string, Role[]> = {
   'POST /api/v1/admins/{id}/setup-email': ['administrator', 'help_desk'],
   'POST /api/v1/admins/{id}/unlock': ['administrator', 'help_desk'],
   'POST /api/v1/admins/{id}/reset-mfa': ['administrator', 'help_desk'],
+  'GET /api/v1/admins/{id}/identities': EVERYONE,
+  'DELETE /api/v1/admins/{id}/identities': ['administrator'],
   'GET /api/v1/audit': EVERYONE,
   'GET /api/v1/audit/export': EVERYONE,
   'GET /api/v1/policy': EVERYONE,

@@ -492,6 +492,25 @@ export const IdentityProviderInfo = Type.Object({
 });
 export type IdentityProviderInfo = Static<typeof IdentityProviderInfo>;
 
+/** A sign-in through the identity provider linked to an administrator (Details). */
+export const AdminIdentity = Type.Object({
+  issuer: Type.String({ description: 'The provider (`iss`).' }),
+  subject: Type.String({ description: "The provider's stable name for the person (`sub`)." }),
+  email: Type.String({ description: 'The verified email the provider gave when the link was made.' }),
+  linkedAt: Instant,
+  lastUsedAt: Type.Union([Instant, Type.Null()]),
+});
+export type AdminIdentity = Static<typeof AdminIdentity>;
+
+export const AdminIdentityList = Type.Object({ identities: Type.Array(AdminIdentity) });
+export type AdminIdentityList = Static<typeof AdminIdentityList>;
+
+export const AdminIdentityQuery = Type.Object({
+  issuer: Type.String({ minLength: 1, maxLength: 2000 }),
+  subject: Type.String({ minLength: 1, maxLength: 255 }),
+});
+export type AdminIdentityQuery = Static<typeof AdminIdentityQuery>;
+
 export const PolicyBody = Type.Object(
   {
     identityProvider: Type.Optional(

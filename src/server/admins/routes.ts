@@ -1,7 +1,8 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { AdminEnvelope, AdminIdParams, AdminList, CreateAdminBody, SetupEmailSent, UpdateAdminBody } from '../../shared/api.js';
+import { AdminEnvelope, AdminIdentityList, AdminIdentityQuery, AdminIdParams, AdminList, CreateAdminBody, SetupEmailSent, UpdateAdminBody } from '../../shared/api.js';
+import { listIdentityLinks, unlinkIdentity } from './identity-links.js';
 import { resendSetupEmail } from '../setup/service.js';
 import type { Deps } from '../db/deps.js';
 import { errorResponses } from '../core/openapi.js';
@@ -140,6 +141,40 @@ export function adminRoutes(deps: Deps): FastifyPluginAsync {
         const actor = actorOf(request);
         const row = await resetMfa(deps, actor, request.params.id);
         return { admin: await presentAdminWithFactors(deps, row) };
+      },
+    );
+
+    app.get(
+      '/:id/identities',
+      {
+        schema: {
+          tags,
+          summary: 'The identity provider accounts linked to an administrator (Details)',
+          description: 'A link is made at the first sign-in through the identity provider, by verified email; after that the `(issuer, subject)` pair alone finds the administrator.',
+          params: AdminIdParams,
+          response: { 200: AdminIdentityList, ...errorResponses(401, 404) },
+        },
+      },
+      async (request) => ({ identities: await listIdentityLinks(deps, request.params.id) }),
+    );
+
+    app.delete(
+      '/:id/identities',
+      {
+        config: { action: 'admin.update' },
+        schema: {
+          tags,
+          summary: 'Remove a link to an identity provider account',
+          description: `The next sign-in through the provider links by verified email again. 404 \`identity_link_not_found\` when there is no such link. ${freshNote}`,
+          params: AdminIdParams,
+          querystring: AdminIdentityQuery,
+          response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 404) },
+        },
+        onRequest: fresh,
+      },
+      async (request, reply) => {
+        await unlinkIdentity(deps, actorOf(request), request.params.id, request.query.issuer, request.query.subject);
+        return reply.code(204).send(null);
       },
     );
 

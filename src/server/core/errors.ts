@@ -69,6 +69,7 @@ export const ERROR_CATALOG = {
   not_found: { status: 404, message: 'There is nothing at this address.' },
   admin_not_found: { status: 404, message: 'No administrator has this id.' },
   application_not_found: { status: 404, message: 'No application has this id.' },
+  identity_link_not_found: { status: 404, message: 'This administrator has no link to this identity provider account.' },
   invalid_token: { status: 404, message: 'This link is not valid: it is unknown, used, replaced by a newer one, or expired.' },
   application_origin_taken: { status: 409, message: 'Another application already guards this address.' },
   email_taken: { status: 409, message: 'An administrator with this email already exists.' },

@@ -9,6 +9,7 @@ export const queryKeys = {
   admins: ['admins'] as const,
   admin: (id: string) => ['admins', id] as const,
   adminAuthenticators: (id: string) => ['admins', id, 'authenticators'] as const,
+  adminIdentities: (id: string) => ['admins', id, 'identities'] as const,
   audit: (filters: Record<string, string>) => ['audit', filters] as const,
   auditAll: ['audit'] as const,
   mySessions: ['my-sessions'] as const,

@@ -1,7 +1,7 @@
 import { useId, useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Trans, useTranslation } from 'react-i18next';
-import type { Admin, MailDelivery, SetupEmailSent, TestEmailSent } from '../../shared/api';
+import type { Admin, AdminIdentity, MailDelivery, SetupEmailSent, TestEmailSent } from '../../shared/api';
 import { EMAIL_MAX_LENGTH, EMAIL_PATTERN, NAME_MAX_LENGTH, NAME_PATTERN } from '../../shared/rules';
 import { Dialog } from '../components/Dialog';
 import { Checkbox, Field, Notice } from '../components/Field';
@@ -437,6 +437,7 @@ function DetailsForm({ admin, self, onSaved, onAction, onDeleted, onCancel }: De
       <RoleField role={role} onChange={setRole} disabled={!mayEdit || isSelf} hint={isSelf ? t('details.ownRole') : undefined} error={errors.role} />
       <Checkbox label={t('fields.mfaRequired')} name="mfaRequired" checked={mfaRequired} onChange={(e) => setMfaRequired(e.target.checked)} disabled={!mayEdit} />
       <AuthenticatorsOf admin={admin} />
+      <IdentityLinksOf admin={admin} self={self} requireProof={requireProof} onDone={onAction} onError={(text) => setErrors({ form: text })} />
       <p className="field-hint setup-email-line">{setupEmailSentence(admin.setupEmail)}</p>
       <AccountActions admin={admin} self={self} requireProof={requireProof} onDone={onAction} onDeleted={onDeleted} onError={(text) => setErrors({ form: text })} />
       {mayEdit ? (
@@ -531,6 +532,89 @@ function AuthenticatorsOf({ admin }: { admin: Admin }) {
           ))}
         </tbody>
       </table>
+    </div>
+  );
+}
+
+/**
+ * The identity provider accounts that sign in as this administrator. Removing one makes the
+ * next sign-in through the provider link by verified email again: the answer when the
+ * provider's account for this address now belongs to someone else.
+ */
+function IdentityLinksOf({
+  admin,
+  self,
+  requireProof,
+  onDone,
+  onError,
+}: {
+  admin: Admin;
+  self: Self;
+  requireProof: RequireProof;
+  onDone: (message: string) => void;
+  onError: (message: string) => void;
+}) {
+  const { t } = useTranslation('admins');
+  const afterChange = useAfterAdminChange();
+  const links = useQuery({
+    queryKey: queryKeys.adminIdentities(admin.id),
+    queryFn: () => api<{ identities: AdminIdentity[] }>(`/admins/${admin.id}/identities`),
+    refetchOnMount: 'always',
+  });
+  const removal = useMutation({
+    mutationFn: (link: AdminIdentity) =>
+      api(`/admins/${admin.id}/identities?${new URLSearchParams({ issuer: link.issuer, subject: link.subject })}`, { method: 'DELETE' }),
+    onSuccess: afterChange,
+  });
+  const identities = links.data?.identities ?? [];
+  if (identities.length === 0) return null;
+  const mayRemove = can(self, 'admin.update');
+  const remove = (link: AdminIdentity) =>
+    requireProof(
+      async () => {
+        await removal.mutateAsync(link);
+        onDone(t('messages.unlinked', { email: admin.email, issuer: link.issuer }));
+      },
+      (error) => onError(describeAdminFailure(error)),
+    );
+  return (
+    <div className="details-authenticators">
+      <h3>{t('details.identities')}</h3>
+      <table className="list compact" aria-label={t('details.identities')}>
+        <thead>
+          <tr>
+            <th scope="col">{t('details.issuer')}</th>
+            <th scope="col">{t('details.providerEmail')}</th>
+            <th scope="col">{t('details.lastUsed')}</th>
+            {mayRemove && <th scope="col"><span className="visually-hidden">{t('details.unlink')}</span></th>}
+          </tr>
+        </thead>
+        <tbody>
+          {identities.map((link) => (
+            <tr key={`${link.issuer} ${link.subject}`}>
+              <td title={t('details.subject', { subject: link.subject })}>{link.issuer}</td>
+              <td>{link.email}</td>
+              <td>
+                {link.lastUsedAt ? (
+                  <time dateTime={link.lastUsedAt} title={relativeTime(link.lastUsedAt)}>
+                    {dateAndTime(link.lastUsedAt)}
+                  </time>
+                ) : (
+                  t('common:time.never')
+                )}
+              </td>
+              {mayRemove && (
+                <td>
+                  <button type="button" className="button-secondary" disabled={removal.isPending} onClick={() => void remove(link)}>
+                    {t('details.unlink')}
+                  </button>
+                </td>
+              )}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p className="field-hint">{t('details.identitiesHint')}</p>
     </div>
   );
 }
