@@ -59,7 +59,7 @@ for (const dialect of dialects()) {
       assert.equal(later.kind === 'admin' && later.admin.id, ada.id);
       assert.equal(later.kind === 'admin' && later.linkedNow, false);
       const links = await linksOf(ctx.db, ada.id);
-      assert.deepEqual(links.map((l) => [l.issuer, l.subject, l.email, l.lastUsedAt! - l.linkedAt]), [[ISSUER, 'sub-ada', 'Ada@Example.org', 60_000]]);
+      assert.deepEqual(links.map((l) => [l.issuer, l.subject, l.email, l.lastUsedAt! - l.linkedAt]), [[ISSUER, 'sub-ada', 'ada@example.org', 60_000]]);
       // Another provider's sub for the same person is a link of its own.
       const elsewhere = await identify(ctx.deps, { iss: 'https://accounts.example.com', sub: 'sub-ada', email: 'ada@example.org', email_verified: true });
       assert.equal(elsewhere.kind === 'admin' && elsewhere.linkedNow, true);
@@ -83,6 +83,26 @@ for (const dialect of dialects()) {
 
       await ctx.db.updateTable('admins').set({ status: 'suspended' }).where('id', '=', ada.id).execute();
       assert.deepEqual(await identify(ctx.deps, { iss: ISSUER, sub: 'new-sub' }), { kind: 'refused', reason: 'suspended', adminId: ada.id });
+    });
+
+    test('LATCHKEY_OIDC_CREATE_ADMINS: an unknown person with a verified email becomes an administrator of that role, once, linked and audited; without a password', async () => {
+      const create = { createAdminsRole: 'read_only' } as const;
+      const claims = { iss: ISSUER, sub: 'sub-new', email: 'New.Person@Example.org', email_verified: true, name: ' New Person ' };
+      const [one, two] = await Promise.all([identify(ctx.deps, claims, create), identify(ctx.deps, claims, create)]);
+      assert.ok(one.kind === 'admin' && two.kind === 'admin');
+      assert.equal(one.admin.id, two.admin.id, 'two first sign-ins at once make one administrator');
+      const rows = await ctx.db.selectFrom('admins').selectAll().execute();
+      assert.deepEqual(rows.map((r) => [r.email, r.name, r.role, r.status, r.password_hash]), [['new.person@example.org', 'New Person', 'read_only', 'active', null]]);
+      assert.deepEqual((await linksOf(ctx.db, one.admin.id)).map((l) => l.subject), ['sub-new']);
+      const created = await ctx.db.selectFrom('audit_events').selectAll().where('action', '=', 'admin.create').execute();
+      assert.equal(created.length, 1);
+      assert.deepEqual(JSON.parse(created[0]!.details!), { via: 'identity_provider', issuer: ISSUER, subject: 'sub-new', role: 'read_only' });
+      const password = await ctx.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'new.person@example.org', password: 'any password at all 123' } });
+      assert.equal(password.json().error.code, 'invalid_credentials', 'no password was made for them');
+
+      assert.deepEqual(await identify(ctx.deps, { iss: ISSUER, sub: 's3', email: 'not an address', email_verified: true }, create), { kind: 'refused', reason: 'email_invalid', adminId: null });
+      assert.deepEqual(await identify(ctx.deps, { iss: ISSUER, sub: 's4', email: 'other@example.org', email_verified: false }, create), { kind: 'refused', reason: 'email_not_verified', adminId: null }, 'never for an unverified email');
+      assert.equal((await ctx.db.selectFrom('admins').selectAll().execute()).length, 1);
     });
 
     test('deleting an administrator deletes their links', async () => {

@@ -135,7 +135,7 @@ export async function finishProviderSignIn(deps: Deps, query: string, browserSta
   if (!claims) return refuse('token_invalid', { error: 'no_id_token' });
 
   const facts = tokenFacts(claims);
-  const who = await identify(deps, claims);
+  const who = await identify(deps, claims, { createAdminsRole: connection.settings.createAdminsRole });
   if (who.kind === 'refused') return refuse(who.reason, facts, who.adminId);
   const { admin } = who;
   const at = deps.clock.now();

@@ -10,7 +10,12 @@
  */
 import type { Deps } from '../db/deps.js';
 import type { AdminRow } from '../directory/admins.js';
-import { findAdminByEmail, findAdminById } from '../directory/admins.js';
+import { findAdminByEmail, findAdminById, insertAdmin } from '../directory/admins.js';
+import { canonicalEmail } from '../directory/addresses.js';
+import { recordAuditEvent } from '../db/audit.js';
+import { randomUuid } from '../core/ports.js';
+import type { Role } from '../../shared/roles.js';
+import { NAME_MAX_LENGTH } from '../../shared/rules.js';
 
 /** The ID token's claims this needs, as openid-client has checked them. */
 export interface ProviderClaims {
@@ -18,11 +23,20 @@ export interface ProviderClaims {
   sub: string;
   email?: unknown;
   email_verified?: unknown;
+  name?: unknown;
+}
+
+/** What identify needs to know beyond the claims. */
+export interface IdentifyOptions {
+  /** LATCHKEY_OIDC_CREATE_ADMINS: an unknown person with a verified email becomes an administrator of this role. */
+  createAdminsRole: Role | null;
 }
 
 export type RefusalReason =
   /** No verified email, and no link yet. */
   | 'email_not_verified'
+  /** The provider's email is not one address (Latchkey's own rules, as for an address typed in Add). */
+  | 'email_invalid'
   /** No administrator has this email, and the provider's people are not made administrators. */
   | 'unknown_person'
   /** The administrator is suspended. */
@@ -40,7 +54,7 @@ export interface IdentityLink {
   lastUsedAt: number | null;
 }
 
-export async function identify(deps: Pick<Deps, 'db' | 'clock'>, claims: ProviderClaims): Promise<Identification> {
+export async function identify(deps: Pick<Deps, 'db' | 'clock' | 'random'>, claims: ProviderClaims, options: IdentifyOptions = { createAdminsRole: null }): Promise<Identification> {
   const { db } = deps;
   const now = deps.clock.now();
   const link = await db.selectFrom('admin_identities').select('admin_id').where('issuer', '=', claims.iss).where('subject', '=', claims.sub).executeTakeFirst();
@@ -52,18 +66,78 @@ export async function identify(deps: Pick<Deps, 'db' | 'clock'>, claims: Provide
     return { kind: 'admin', admin, linkedNow: false };
   }
   if (typeof claims.email !== 'string' || claims.email_verified !== true) return { kind: 'refused', reason: 'email_not_verified', adminId: null };
-  const admin = await findAdminByEmail(db, claims.email);
-  if (!admin) return { kind: 'refused', reason: 'unknown_person', adminId: null };
+  const email = canonicalOrNull(claims.email);
+  if (!email) return { kind: 'refused', reason: 'email_invalid', adminId: null };
+  const admin = await findAdminByEmail(db, email);
+  if (!admin) {
+    if (!options.createAdminsRole) return { kind: 'refused', reason: 'unknown_person', adminId: null };
+    return { kind: 'admin', admin: await createFromProvider(deps, { ...claims, email }, options.createAdminsRole), linkedNow: true };
+  }
   const other = await db.selectFrom('admin_identities').select('subject').where('issuer', '=', claims.iss).where('admin_id', '=', admin.id).executeTakeFirst();
   if (other) return { kind: 'refused', reason: 'subject_mismatch', adminId: admin.id };
   if (admin.status === 'suspended') return { kind: 'refused', reason: 'suspended', adminId: admin.id };
   // Two first sign-ins at once: the second insert meets the key of the first and changes nothing.
   await db
     .insertInto('admin_identities')
-    .values({ issuer: claims.iss, subject: claims.sub, admin_id: admin.id, email: claims.email, linked_at: now, last_used_at: now })
+    .values({ issuer: claims.iss, subject: claims.sub, admin_id: admin.id, email, linked_at: now, last_used_at: now })
     .onConflict((oc) => oc.columns(['issuer', 'subject']).doNothing())
     .execute();
   return { kind: 'admin', admin, linkedNow: true };
+}
+
+function canonicalOrNull(email: string): string | null {
+  try {
+    return canonicalEmail(email);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * An administrator made for a person the provider vouches for (LATCHKEY_OIDC_CREATE_ADMINS),
+ * linked at once. They have no password: they sign in through the provider, and Latchkey's
+ * MFA rules apply to them as to anyone (a role's policy may ask for an authenticator at once).
+ * Two first sign-ins of the same person at once: the email's unique index lets one in, and
+ * the other finds the administrator it made.
+ */
+async function createFromProvider(deps: Pick<Deps, 'db' | 'clock' | 'random'>, claims: ProviderClaims & { email: string }, role: Role): Promise<AdminRow> {
+  const now = deps.clock.now();
+  const { email } = claims;
+  const name = (typeof claims.name === 'string' && claims.name.trim() ? claims.name.trim() : email.split('@')[0]!).slice(0, NAME_MAX_LENGTH);
+  const row: AdminRow = {
+    id: randomUuid(deps.random),
+    email,
+    name,
+    password_hash: null,
+    status: 'active',
+    role,
+    mfa_required: 0,
+    created_at: now,
+    updated_at: now,
+    last_login_at: null,
+    password_changed_at: null,
+    locale: null,
+  };
+  try {
+    await deps.db.transaction().execute(async (trx) => {
+      await insertAdmin(trx, row);
+      await trx.insertInto('admin_identities').values({ issuer: claims.iss, subject: claims.sub, admin_id: row.id, email, linked_at: now, last_used_at: now }).execute();
+      await recordAuditEvent(trx, {
+        at: now,
+        action: 'admin.create',
+        outcome: 'success',
+        actorAdminId: null,
+        targetAdminId: row.id,
+        ip: null,
+        details: { via: 'identity_provider', issuer: claims.iss, subject: claims.sub, role },
+      });
+    });
+    return row;
+  } catch (error) {
+    const made = await findAdminByEmail(deps.db, email);
+    if (made) return made;
+    throw error;
+  }
 }
 
 /** An administrator's links, for Details. */
