@@ -11,7 +11,7 @@ import { passwordStep, secondFactor, setupCall } from './support/flow.js';
 
 const PROTECTED_PUBLIC_ROUTES = new Set(['/api/v1/auth/login', '/api/v1/auth/logout', '/api/v1/auth/session', '/api/v1/auth/mfa/totp', '/api/v1/auth/mfa/recovery', '/api/v1/auth/mfa/passkey', '/api/v1/auth/mfa/passkey/options', '/api/health', '/healthz', '/readyz', '/metrics',
   // Forward authentication answers for the cookie it is given: a pending login gets no identity (test/gateway.test.ts).
-  '/api/v1/gateway/forward-auth', '/api/v1/gateway/auth-request', '/api/v1/auth/oidc/start', '/api/v1/auth/oidc/callback', '/api/v1/auth/oidc/provider']);
+  '/api/v1/gateway/forward-auth', '/api/v1/gateway/auth-request', '/api/v1/auth/oidc/start', '/api/v1/auth/oidc/callback', '/api/v1/auth/oidc/provider', '/api/v1/auth/oidc/logout']);
 
 for (const dialect of dialects()) {
   describe(`attack list 16–32: flow, state and enrolment (${dialect})`, () => {

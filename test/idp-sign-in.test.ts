@@ -64,7 +64,7 @@ for (const dialect of dialects()) {
       const grace = await enrolledAdmin(ctx);
       await connectAt();
       const shown = await ctx.app.inject({ method: 'GET', url: '/api/v1/auth/oidc/provider', headers: host });
-      assert.deepEqual(shown.json(), { name: 'Test IdP', state: 'ready' }, 'the login page offers Sign in with Test IdP, without a session');
+      assert.deepEqual(shown.json(), { name: 'Test IdP', state: 'ready', endsProviderSession: false }, 'the login page offers Sign in with Test IdP, without a session');
       idp.signInAs({ sub: 'idp-grace', email: grace.email, email_verified: true, name: 'Grace' });
       const { state, back } = await signIn('https://grafana.example.org/d/home');
       assert.ok(back.searchParams.get('code') && back.searchParams.get('iss') === idp.issuer, back.href);
@@ -191,6 +191,31 @@ for (const dialect of dialects()) {
       assert.deepEqual((await links(cookie)).json().identities.map((l: { subject: string }) => l.subject), ['idp-grace-2'], 'linked by verified email again');
     });
 
+    test('logout: Latchkey’s session ends; with LATCHKEY_OIDC_LOGOUT=provider the console is sent on to the provider’s end_session_endpoint, which answers', async () => {
+      const grace = await enrolledAdmin(ctx);
+      await connectAt();
+      idp.signInAs({ sub: 'idp-grace', email: grace.email, email_verified: true });
+      const first = await signIn();
+      const arrived = await callback(first.back, first.state);
+      assert.equal((await sessionOf(arrived)).json().viaIdentityProvider, true, 'the console knows the login began at the provider');
+      assert.equal((await ctx.app.inject({ method: 'GET', url: '/api/v1/auth/oidc/provider', headers: host })).json().endsProviderSession, false, 'off by default');
+      const plain = await ctx.app.inject({ method: 'GET', url: '/api/v1/auth/oidc/logout', headers: host });
+      assert.equal(plain.headers.location, '/login');
+
+      ctx.deps.identityProvider!.settings.endProviderSession = true;
+      assert.equal((await ctx.app.inject({ method: 'GET', url: '/api/v1/auth/oidc/provider', headers: host })).json().endsProviderSession, true);
+      const cookie = `latchkey_session=${cookieOf(arrived, 'latchkey_session')}`;
+      assert.equal((await ctx.app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: { ...host, origin: TEST_PUBLIC_URL, cookie } })).statusCode, 204);
+      assert.equal((await sessionOf(arrived)).statusCode, 401, 'Latchkey’s session is over');
+      const onward = await ctx.app.inject({ method: 'GET', url: '/api/v1/auth/oidc/logout', headers: host });
+      const to = new URL(onward.headers.location as string);
+      assert.equal(`${to.origin}${to.pathname}`, `${idp.issuer}/session/end`);
+      assert.deepEqual([to.searchParams.get('client_id'), to.searchParams.get('post_logout_redirect_uri')], [idp.clientId, `${TEST_PUBLIC_URL}/login`]);
+      const page = await fetch(to);
+      assert.equal(page.status, 200, 'the provider takes the request (its own page asks to confirm the sign-out)');
+      assert.match(await page.text(), /logout|sign.?out/i);
+    });
+
     test('break-glass: password login kept for the marked administrators; the policy refuses a list that would lock everyone out', async () => {
       const ada = await seedAdmin(ctx, { email: 'ada@example.org' });
       const alan = await seedAdmin(ctx, { email: 'alan@example.org' });
@@ -286,7 +311,7 @@ for (const dialect of dialects()) {
       ctx.deps.identityProvider = away;
       assert.equal(away.status().state, 'unreachable');
       const shown = await ctx.app.inject({ method: 'GET', url: '/api/v1/auth/oidc/provider', headers: host });
-      assert.deepEqual(shown.json(), { name: 'Test IdP', state: 'unreachable' }, 'the login page says it cannot be reached');
+      assert.deepEqual(shown.json(), { name: 'Test IdP', state: 'unreachable', endsProviderSession: false }, 'the login page says it cannot be reached');
       const start = await ctx.app.inject({ method: 'GET', url: '/api/v1/auth/oidc/start', headers: host });
       assert.equal(start.statusCode, 503);
       assert.equal(start.json().error.code, 'identity_provider_unreachable');

@@ -67,7 +67,7 @@ const MATRIX: Record<string, Role[]> = {
   'GET /api/v1/gateway/return': EVERYONE,
 };
 /** Routes that need no session: the login, its second step, the setup link's, the health check, forward authentication (it answers for the cookie it is given). */
-const WITHOUT_SESSION = /^(GET \/api\/health|GET \/healthz|GET \/readyz|GET \/metrics|POST \/api\/v1\/auth\/login|POST \/api\/v1\/auth\/mfa\/|(GET|POST) \/api\/v1\/setup|GET \/api\/v1\/gateway\/(forward-auth|auth-request)|GET \/api\/v1\/auth\/oidc\/(start|callback|provider))/;
+const WITHOUT_SESSION = /^(GET \/api\/health|GET \/healthz|GET \/readyz|GET \/metrics|POST \/api\/v1\/auth\/login|POST \/api\/v1\/auth\/mfa\/|(GET|POST) \/api\/v1\/setup|GET \/api\/v1\/gateway\/(forward-auth|auth-request)|GET \/api\/v1\/auth\/oidc\/(start|callback|provider|logout))/;
 
 for (const dialect of dialects()) {
   describe(`roles (${dialect})`, () => {

@@ -171,6 +171,7 @@ export const SessionInfo = Type.Object({
   status: LoginStatus,
   mfaEnrolmentDueAt: EnrolmentDueAt,
   methods: Type.Optional(Type.Array(Type.String(), { description: 'While `mfa_required`: the second-factor methods this login can use.' })),
+  viaIdentityProvider: Type.Optional(Type.Literal(true, { description: 'Present when the login began with "Sign in with {name}".' })),
   rememberBrowserDays: Type.Optional(
     Type.Integer({
       minimum: 0,
@@ -488,6 +489,9 @@ export const IdentityProviderInfo = Type.Object({
   name: Type.String({ description: 'What the login page calls it: "Sign in with {name}" (LATCHKEY_OIDC_NAME).' }),
   state: Type.Union([Type.Literal('connecting'), Type.Literal('ready'), Type.Literal('unreachable')], {
     description: '`ready`: sign-in through it works. `connecting`: the first discovery has not ended. `unreachable`: it did not answer; it is tried again in the background.',
+  }),
+  endsProviderSession: Type.Boolean({
+    description: 'True when logging out of a session begun at the provider also ends the provider\'s session (LATCHKEY_OIDC_LOGOUT=provider, and the provider offers end_session_endpoint): the console then goes to GET /api/v1/auth/oidc/logout.',
   }),
 });
 export type IdentityProviderInfo = Static<typeof IdentityProviderInfo>;

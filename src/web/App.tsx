@@ -1,7 +1,7 @@
 import { useCallback, useEffect } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Trans, useTranslation } from 'react-i18next';
-import type { SessionInfo } from '../shared/api';
+import type { IdentityProviderInfo, SessionInfo } from '../shared/api';
 import { isLocale, type Locale } from '../shared/locales';
 import { AccountMenu } from './components/AccountMenu';
 import { ReturnToApplication } from './components/ReturnToApplication';
@@ -99,8 +99,16 @@ export function App() {
   }
 
   const logout = async () => {
+    const begunAtProvider = sessionQuery.data?.viaIdentityProvider === true;
     await api('/auth/logout', { method: 'POST' }).catch(() => undefined);
     endSession();
+    // A login begun at the identity provider ends there too when the server is set so
+    // (LATCHKEY_OIDC_LOGOUT=provider): the provider's end-session page comes back to /login.
+    const provider = begunAtProvider ? await api<IdentityProviderInfo>('/auth/oidc/provider').catch(() => null) : null;
+    if (provider?.endsProviderSession) {
+      window.location.assign('/api/v1/auth/oidc/logout');
+      return;
+    }
     navigate('/login', true);
   };
 

@@ -38,7 +38,7 @@ export async function startIdentityProvider(redirectUri: string, options: { ownK
   const clientId = 'latchkey';
   const clientSecret = 'the-test-providers-client-secret-for-latchkey';
   const provider = new Provider(issuer, {
-    clients: [{ client_id: clientId, client_secret: clientSecret, redirect_uris: [redirectUri], grant_types: ['authorization_code'], response_types: ['code'], require_auth_time: true }],
+    clients: [{ client_id: clientId, client_secret: clientSecret, redirect_uris: [redirectUri], post_logout_redirect_uris: [new URL('/login', redirectUri).href], grant_types: ['authorization_code'], response_types: ['code'], require_auth_time: true }],
     pkce: { required: () => true },
     ...(options.ownKeys ? { jwks: { keys: [{ ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }), kid: 'own', use: 'sig', alg: 'RS256' }] } } : {}),
     // amr and acr come from the provider's login (interactionFinished below), not from the account.

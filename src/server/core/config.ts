@@ -70,6 +70,13 @@ export interface IdentityProviderConfig {
   name: string;
   /** LATCHKEY_OIDC_CREATE_ADMINS: the role given to a person the provider vouches for who has no account; null: nobody is made. */
   createAdminsRole: Role | null;
+  /**
+   * LATCHKEY_OIDC_LOGOUT=provider: logging out of a session begun at the provider also ends
+   * the provider's session, through its end_session_endpoint (OpenID Connect RP-Initiated
+   * Logout 1.0). Off by default: at Entra ID or Google that signs the person out of
+   * everything else too.
+   */
+  endProviderSession: boolean;
 }
 
 export class ConfigError extends Error {
@@ -312,7 +319,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
 }
 
 const IDENTITY_PROVIDER_REQUIRED = ['LATCHKEY_OIDC_ISSUER', 'LATCHKEY_OIDC_CLIENT_ID', 'LATCHKEY_OIDC_CLIENT_SECRET'] as const;
-const IDENTITY_PROVIDER_OPTIONAL = ['LATCHKEY_OIDC_NAME', 'LATCHKEY_OIDC_CREATE_ADMINS'] as const;
+const IDENTITY_PROVIDER_OPTIONAL = ['LATCHKEY_OIDC_NAME', 'LATCHKEY_OIDC_CREATE_ADMINS', 'LATCHKEY_OIDC_LOGOUT'] as const;
 /** Characters a client id, a secret or a button's name may not hold: controls and, in the first two, spaces. */
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
@@ -354,6 +361,8 @@ function identityProviderOf(get: (name: string) => string | undefined, problems:
     if ((ROLES as readonly string[]).includes(rawRole)) createAdminsRole = rawRole as Role;
     else problems.push(`LATCHKEY_OIDC_CREATE_ADMINS=${JSON.stringify(rawRole)} must name the role to give a person the provider vouches for who has no account (${ROLES.join(', ')}), or be none.`);
   }
+  const rawLogout = get('LATCHKEY_OIDC_LOGOUT') ?? 'latchkey';
+  if (rawLogout !== 'latchkey' && rawLogout !== 'provider') problems.push(`LATCHKEY_OIDC_LOGOUT=${JSON.stringify(rawLogout)} must be latchkey (logout ends Latchkey's session only) or provider (it ends the provider's session too).`);
   if (problems.length > before || !issuer) return null;
-  return { issuer, clientId, clientSecret, name: rawName ?? issuer.host, createAdminsRole };
+  return { issuer, clientId, clientSecret, name: rawName ?? issuer.host, createAdminsRole, endProviderSession: rawLogout === 'provider' };
 }

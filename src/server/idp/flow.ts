@@ -62,6 +62,17 @@ export async function startProviderSignIn(deps: Deps, returnTo: string | null): 
   return { location: location.href, state: begun.state };
 }
 
+/** Where the browser goes to end the provider's session too, or null when it does not (off, not offered, or the provider unreachable). */
+export function providerLogout(deps: Pick<Deps, 'identityProvider' | 'config'>): string | null {
+  const connection = deps.identityProvider;
+  const configuration = connection?.configuration();
+  if (!connection?.settings.endProviderSession || !configuration?.serverMetadata().end_session_endpoint) return null;
+  return client.buildEndSessionUrl(configuration, {
+    client_id: connection.settings.clientId,
+    post_logout_redirect_uri: new URL('/login', deps.config.publicUrl).href,
+  }).href;
+}
+
 export type SignInRefusal =
   /** The callback's state is not the one this browser began with (login CSRF, a link sent to someone). */
   | 'state_mismatch'

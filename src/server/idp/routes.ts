@@ -19,7 +19,7 @@ import { clientFactsOf } from '../core/client.js';
 import { errorResponses } from '../core/openapi.js';
 import type { Deps } from '../db/deps.js';
 import { setSessionCookie } from '../sessions/cookie.js';
-import { finishProviderSignIn, startProviderSignIn } from './flow.js';
+import { finishProviderSignIn, providerLogout, startProviderSignIn } from './flow.js';
 import { SIGN_IN_TTL_MS } from './sign-ins.js';
 
 export const IDP_STATE_COOKIE = 'latchkey_idp_state';
@@ -45,7 +45,7 @@ export function identityProviderRoutes(deps: Deps): FastifyPluginAsync {
         const connection = deps.identityProvider;
         if (!connection) throw new DomainError('identity_provider_not_configured');
         reply.header('cache-control', 'no-store');
-        return { name: connection.settings.name, state: connection.status().state };
+        return { name: connection.settings.name, state: connection.status().state, endsProviderSession: providerLogout(deps) !== null };
       },
     );
 
@@ -65,6 +65,23 @@ export function identityProviderRoutes(deps: Deps): FastifyPluginAsync {
         const { location, state } = await startProviderSignIn(deps, request.query.rd ?? null);
         reply.setCookie(IDP_STATE_COOKIE, state, { ...stateCookie, maxAge: SIGN_IN_TTL_MS / 1000 });
         return reply.header('cache-control', 'no-store').redirect(location, 302);
+      },
+    );
+
+    app.get(
+      '/logout',
+      {
+        schema: {
+          tags,
+          summary: "End the identity provider's session too, after POST /api/v1/auth/logout",
+          description:
+            "302 to the provider's end_session_endpoint (OpenID Connect RP-Initiated Logout 1.0, with `client_id` and `post_logout_redirect_uri` = `{LATCHKEY_PUBLIC_URL}/login`, which must be registered at the provider) when LATCHKEY_OIDC_LOGOUT=provider and the provider offers one; else 302 to `/login`. Needs no session: Latchkey's own ended first.",
+          response: { 302: Type.Null(), ...errorResponses(404) },
+        },
+      },
+      async (_request, reply) => {
+        if (!deps.identityProvider) throw new DomainError('identity_provider_not_configured');
+        return reply.header('cache-control', 'no-store').redirect(providerLogout(deps) ?? '/login', 302);
       },
     );
 

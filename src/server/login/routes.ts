@@ -27,6 +27,7 @@ import { enrolmentOf } from '../sessions/policy.js';
 import { deleteSession } from '../sessions/repository.js';
 import type { DummyHash } from './password-step.js';
 import { passkeyLoginOptions, passwordStep, secondFactorStep } from './service.js';
+import { IDP_FACTOR } from '../idp/factors.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -201,17 +202,18 @@ export function authRoutes(deps: Deps, dummyHash: DummyHash): FastifyPluginAsync
         if (!auth || auth.admin.status === 'suspended') throw new DomainError('not_authenticated');
         const { admin, session } = auth;
         const who = { id: admin.id, email: admin.email, name: admin.name, role: admin.role, locale: chosenLocale(admin) };
-        if (session.state === 'mfa_enrolment') return { admin: who, status: 'mfa_enrolment_required' as const };
+        const via = session.factors.split(',').includes(IDP_FACTOR) ? { viaIdentityProvider: true as const } : {};
+        if (session.state === 'mfa_enrolment') return { admin: who, status: 'mfa_enrolment_required' as const, ...via };
         if (session.state === 'full') {
           // Held to what the account requires now, as every other route holds it.
           if (!(await judgeFullSession(deps, request, auth))) throw new DomainError('not_authenticated');
-          if (session.second_factor_at !== null || admin.mfa_required === 1) return { admin: who, status: 'authenticated' as const };
+          if (session.second_factor_at !== null || admin.mfa_required === 1) return { admin: who, status: 'authenticated' as const, ...via };
           const enrolment = enrolmentOf(admin, await readMfaPolicy(deps.db), deps.clock.now());
           return enrolment.state === 'grace' && !(await hasAuthenticator(deps.db, admin.id))
-            ? { admin: who, status: 'authenticated' as const, mfaEnrolmentDueAt: new Date(enrolment.dueAt).toISOString() }
-            : { admin: who, status: 'authenticated' as const };
+            ? { admin: who, status: 'authenticated' as const, mfaEnrolmentDueAt: new Date(enrolment.dueAt).toISOString(), ...via }
+            : { admin: who, status: 'authenticated' as const, ...via };
         }
-        return { admin: who, status: 'mfa_required' as const, methods: await usableMethods(deps.db, admin.id), rememberBrowserDays: deps.config.rememberBrowserDays };
+        return { admin: who, status: 'mfa_required' as const, methods: await usableMethods(deps.db, admin.id), rememberBrowserDays: deps.config.rememberBrowserDays, ...via };
       },
     );
   };
