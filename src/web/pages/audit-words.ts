@@ -27,7 +27,9 @@ function whole(value: unknown): number | null {
 
 /** "a password and a one-time password": the factors of `password+totp`, in the reader's language. */
 function factorList(t: TFunction, factors: readonly string[]): string {
-  const words = factors.map((factor) => factorWord(t, factor));
+  // `idp:{amr}` repeats what the provider said; `idp_mfa` or `idp_phr` says what it counted for.
+  const counted = factors.includes('idp_mfa') || factors.includes('idp_phr') ? factors.filter((f) => f !== 'idp') : factors;
+  const words = counted.filter((factor) => !factor.startsWith('idp:')).map((factor) => factorWord(t, factor));
   return new Intl.ListFormat(currentLanguage(), { type: 'conjunction' }).format(words);
 }
 
@@ -44,6 +46,12 @@ function factorWord(t: TFunction, factor: string): string {
       return t('audit:factors.recoveryCode');
     case 'remembered_browser':
       return t('audit:factors.rememberedBrowser');
+    case 'idp':
+      return t('audit:factors.identityProvider');
+    case 'idp_mfa':
+      return t('audit:factors.identityProviderMfa');
+    case 'idp_phr':
+      return t('audit:factors.identityProviderPhishingResistant');
     default:
       return factor;
   }
@@ -85,6 +93,12 @@ function loginReason(t: TFunction, reason: unknown): string {
     default:
       return String(reason ?? '—');
   }
+}
+
+/** Why a sign-in through the identity provider was refused (src/server/idp/flow.ts, identities.ts). */
+function providerRefusal(t: TFunction, reason: unknown): string {
+  const known = ['state_mismatch', 'sign_in_unknown', 'provider_error', 'token_invalid', 'email_not_verified', 'email_invalid', 'unknown_person', 'suspended', 'subject_mismatch'];
+  return typeof reason === 'string' && known.includes(reason) ? t(`audit:providerReasons.${reason}`) : String(reason ?? '—');
 }
 
 /** What an `admin.update` changed, one phrase per field. */
@@ -182,7 +196,20 @@ export function describeAuditEvent(t: TFunction, event: AuditEvent): string {
       return t('audit:events.stepUp.failure', { actor, reason });
     }
 
+    case 'login.idp': {
+      const issuer = text(d.issuer) ?? '—';
+      if (outcome === 'success') return t('audit:events.loginIdp.success', { actor, issuer });
+      if (event.target) return t('audit:events.loginIdp.refusedFor', { target: targetEmail, issuer, reason: providerRefusal(t, d.reason) });
+      return t('audit:events.loginIdp.refused', { issuer, reason: providerRefusal(t, d.reason) });
+    }
+    case 'identity_provider.unreachable':
+      return t('audit:events.identityProvider.unreachable', { issuer: text(d.issuer) ?? '—', reason: text(d.reason) ?? '—' });
+    case 'identity_provider.reachable':
+      return t('audit:events.identityProvider.reachable', { issuer: text(d.issuer) ?? '—' });
+    case 'admin.unlink_identity':
+      return t('audit:events.adminUnlinkIdentity', { actor: operator, target, issuer: text(d.issuer) ?? '—' });
     case 'admin.create':
+      if (!event.actor && d.via === 'identity_provider') return t('audit:events.adminCreate.identityProvider', { target, issuer: text(d.issuer) ?? '—', role: roleWord(t, d.role) });
       if (!event.actor && d.via === 'first-start link') return t('audit:events.adminCreate.firstStart', { target });
       if (!event.actor) return t('audit:events.adminCreate.commandLine', { target });
       return d.mfaRequired === true ? t('audit:events.adminCreate.withMfa', { actor, target }) : t('audit:events.adminCreate.plain', { actor, target });
