@@ -303,7 +303,7 @@ for (const dialect of dialects()) {
       assert.equal(details.reason, 'token_invalid');
     });
 
-    test('a provider that does not answer: the start says so, and password login goes on', async () => {
+    test('a provider that does not answer: the start says so, a callback meanwhile returns to the login page, and password login goes on', async () => {
       await seedAdmin(ctx, { email: 'ada@example.org' });
       ctx.deps.identityProvider?.stop();
       const away = createProviderConnection({ ...ctx.config.identityProvider!, issuer: new URL('http://127.0.0.1:9') }, { clock: ctx.clock, retryDelayMs: () => 3_600_000 });
@@ -315,6 +315,10 @@ for (const dialect of dialects()) {
       const start = await ctx.app.inject({ method: 'GET', url: '/api/v1/auth/oidc/start', headers: host });
       assert.equal(start.statusCode, 503);
       assert.equal(start.json().error.code, 'identity_provider_unreachable');
+      // A browser that left for the provider before it went away comes back to the login page, not an error page.
+      const late = await ctx.app.inject({ method: 'GET', url: `${CALLBACK_PATH}?code=abc&state=xyz`, headers: { ...host, cookie: 'latchkey_idp_state=xyz' } });
+      assert.deepEqual([late.statusCode, late.headers.location], [302, '/?signIn=refused']);
+      assert.equal(JSON.parse((await audit()).at(-1)!.details!).reason, 'provider_unreachable');
       const cookie = await login(ctx, 'ada@example.org');
       assert.equal((await ctx.app.inject({ method: 'GET', url: '/api/v1/auth/session', headers: { cookie } })).json().status, 'authenticated');
       away.stop();

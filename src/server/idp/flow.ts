@@ -80,6 +80,8 @@ export type SignInRefusal =
   | 'sign_in_unknown'
   /** The provider answered with an error instead of a code (the person cancelled, or was refused there). */
   | 'provider_error'
+  /** The provider could not be reached when the browser came back, so the code could not be redeemed. */
+  | 'provider_unreachable'
   /** openid-client refused the answer: another issuer, a bad signature, a wrong nonce, an expired token, a wrong verifier. */
   | 'token_invalid'
   | RefusalReason;
@@ -103,7 +105,9 @@ function tokenFacts(claims: client.IDToken | undefined): Record<string, string |
  * A refusal is audited with its reason and what the token said, and opens nothing.
  */
 export async function finishProviderSignIn(deps: Deps, query: string, browserState: string | undefined, clientFacts: ClientFacts): Promise<ProviderSignInOutcome> {
-  const { connection, configuration } = connected(deps);
+  const connection = deps.identityProvider;
+  if (!connection) throw new DomainError('identity_provider_not_configured');
+  const configuration = connection.configuration();
   const current = new URL(callbackAddress(deps.config));
   current.search = query;
   const refuse = async (reason: SignInRefusal, facts: Record<string, string | number | null> = {}, adminId: string | null = null): Promise<ProviderSignInOutcome> => {
@@ -118,6 +122,9 @@ export async function finishProviderSignIn(deps: Deps, query: string, browserSta
     return { ok: false, reason };
   };
 
+  // The provider stopped answering between the start and the callback: the login page says
+  // so, and the browser is not left on an error page.
+  if (!configuration) return refuse('provider_unreachable');
   const state = current.searchParams.get('state');
   if (!state || !browserState || state !== browserState) return refuse('state_mismatch');
   const claimed = await claimSignIn(deps, state);

@@ -92,8 +92,8 @@ export function identityProviderRoutes(deps: Deps): FastifyPluginAsync {
           tags,
           summary: 'Where the identity provider sends the browser back (the redirect URI)',
           description:
-            '302 to the console: `/` with a session cookie (logged in, at the second step, or at enrolment, as after a password; `/?rd=…` when the sign-in began with one), or `/?signIn=refused`. Every refusal is in the audit log with its reason.',
-          response: { 302: Type.Null(), ...errorResponses(404, 503) },
+            '302 to the console: `/` with a session cookie (logged in, at the second step, or at enrolment, as after a password; `/?rd=…` when the sign-in began with one), or `/?signIn=refused` (also when the provider stopped answering meanwhile). Every refusal is in the audit log with its reason.',
+          response: { 302: Type.Null(), ...errorResponses(404) },
         },
       },
       async (request, reply) => {

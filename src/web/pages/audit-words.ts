@@ -97,7 +97,7 @@ function loginReason(t: TFunction, reason: unknown): string {
 
 /** Why a sign-in through the identity provider was refused (src/server/idp/flow.ts, identities.ts). */
 function providerRefusal(t: TFunction, reason: unknown): string {
-  const known = ['state_mismatch', 'sign_in_unknown', 'provider_error', 'token_invalid', 'email_not_verified', 'email_invalid', 'unknown_person', 'suspended', 'subject_mismatch'];
+  const known = ['state_mismatch', 'sign_in_unknown', 'provider_error', 'provider_unreachable', 'token_invalid', 'email_not_verified', 'email_invalid', 'unknown_person', 'suspended', 'subject_mismatch'];
   return typeof reason === 'string' && known.includes(reason) ? t(`audit:providerReasons.${reason}`) : String(reason ?? '—');
 }
 
