@@ -16,6 +16,7 @@ import * as openid from 'openid-client';
 import { createProviderConnection, discoverProvider } from '../src/server/idp/connection.js';
 import { CALLBACK_PATH } from '../src/server/idp/flow.js';
 import { recordProviderStatus } from '../src/server/idp/outage.js';
+import { buildApp } from '../src/server/app.js';
 
 const CALLBACK = `${TEST_PUBLIC_URL}${CALLBACK_PATH}`;
 
@@ -214,6 +215,29 @@ for (const dialect of dialects()) {
       const page = await fetch(to);
       assert.equal(page.status, 200, 'the provider takes the request (its own page asks to confirm the sign-out)');
       assert.match(await page.text(), /logout|sign.?out/i);
+    });
+
+    test('two instances: a sign-in begun at one finishes at the other, each with its own connection to the provider; the callback replayed at the first is refused', async () => {
+      await seedAdmin(ctx, { email: 'ada@example.org' });
+      await connectAt();
+      const ownConnection = createProviderConnection(ctx.config.identityProvider!, { clock: ctx.clock });
+      await ownConnection.connect();
+      const other = await buildApp({ ...ctx.deps, identityProvider: ownConnection });
+      try {
+        await other.ready();
+        idp.signInAs({ sub: 'idp-ada', email: 'ada@example.org', email_verified: true });
+        const { state, back } = await signIn();
+        const atOther = await other.inject({ method: 'GET', url: `${CALLBACK_PATH}${back.search}`, headers: { ...host, cookie: `latchkey_idp_state=${state}` } });
+        assert.equal(atOther.headers.location, '/', atOther.body);
+        const session = await ctx.app.inject({ method: 'GET', url: '/api/v1/auth/session', headers: { cookie: `latchkey_session=${cookieOf(atOther, 'latchkey_session')}` } });
+        assert.equal(session.json().status, 'authenticated', 'the session opened at one instance is known at the other');
+        const replayed = await callback(back, state);
+        assert.equal(replayed.headers.location, '/?signIn=refused');
+        assert.equal(JSON.parse((await audit()).at(-1)!.details!).reason, 'sign_in_unknown');
+      } finally {
+        ownConnection.stop();
+        await other.close();
+      }
     });
 
     test('break-glass: password login kept for the marked administrators; the policy refuses a list that would lock everyone out', async () => {
