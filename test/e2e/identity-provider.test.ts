@@ -84,6 +84,21 @@ describe('Sign in with the identity provider, in Chromium', { skip: missing ?? f
     await button().click();
     await page.getByRole('heading', { name: 'Welcome, Ada Lovelace' }).waitFor();
     assert.equal(new URL(page.url()).origin, consoleUrl);
+
+    // Details shows the provider account the sign-in linked, and removes the link.
+    await page.getByRole('link', { name: 'Administrators' }).first().click();
+    await page.getByLabel('Select ada@example.org').check();
+    await page.getByRole('button', { name: 'Details', exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: 'Administrator details' });
+    const links = dialog.getByRole('table', { name: 'Identity provider accounts' });
+    await links.waitFor();
+    const shown = await links.innerText();
+    assert.ok(shown.includes(idp.issuer) && shown.includes('ada@example.org'), shown);
+    await photograph(page, 'details-identity-provider');
+    await dialog.getByRole('button', { name: 'Remove link' }).click();
+    await page.getByText(`Removed the link of ada@example.org to their account at ${idp.issuer}.`).waitFor();
+    await links.waitFor({ state: 'detached' });
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
     await logOut();
   });
 

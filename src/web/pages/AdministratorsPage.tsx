@@ -584,7 +584,6 @@ function IdentityLinksOf({
         <thead>
           <tr>
             <th scope="col">{t('details.issuer')}</th>
-            <th scope="col">{t('details.providerEmail')}</th>
             <th scope="col">{t('details.lastUsed')}</th>
             {mayRemove && <th scope="col"><span className="visually-hidden">{t('details.unlink')}</span></th>}
           </tr>
@@ -592,8 +591,11 @@ function IdentityLinksOf({
         <tbody>
           {identities.map((link) => (
             <tr key={`${link.issuer} ${link.subject}`}>
-              <td title={t('details.subject', { subject: link.subject })}>{link.issuer}</td>
-              <td>{link.email}</td>
+              <td title={t('details.subject', { subject: link.subject })}>
+                {link.issuer}
+                <br />
+                <span className="muted">{link.email}</span>
+              </td>
               <td>
                 {link.lastUsedAt ? (
                   <time dateTime={link.lastUsedAt} title={relativeTime(link.lastUsedAt)}>
@@ -605,7 +607,7 @@ function IdentityLinksOf({
               </td>
               {mayRemove && (
                 <td>
-                  <button type="button" className="button-secondary" disabled={removal.isPending} onClick={() => void remove(link)}>
+                  <button type="button" className="button-secondary nowrap" disabled={removal.isPending} onClick={() => void remove(link)}>
                     {t('details.unlink')}
                   </button>
                 </td>
