@@ -497,6 +497,17 @@ function AddForm({ onAdded, onCancel }: { onAdded: (admin: Admin) => void; onCan
   );
 }
 
+/** When something was last used: the date, with how long ago on hover; "Never". */
+function LastUsed({ at }: { at: string | null }) {
+  const { t } = useTranslation('admins');
+  if (!at) return <>{t('common:time.never')}</>;
+  return (
+    <time dateTime={at} title={relativeTime(at)}>
+      {dateAndTime(at)}
+    </time>
+  );
+}
+
 /** The passkeys and apps the administrator logs in with: kind, name and when last used. */
 function AuthenticatorsOf({ admin }: { admin: Admin }) {
   const { t } = useTranslation('admins');
@@ -520,13 +531,7 @@ function AuthenticatorsOf({ admin }: { admin: Admin }) {
               <td>{kindLabel(authenticator.kind)}</td>
               <td>{authenticator.name}</td>
               <td>
-                {authenticator.lastUsedAt ? (
-                  <time dateTime={authenticator.lastUsedAt} title={relativeTime(authenticator.lastUsedAt)}>
-                    {dateAndTime(authenticator.lastUsedAt)}
-                  </time>
-                ) : (
-                  t('common:time.never')
-                )}
+                <LastUsed at={authenticator.lastUsedAt} />
               </td>
             </tr>
           ))}
@@ -597,13 +602,7 @@ function IdentityLinksOf({
                 <span className="muted">{link.email}</span>
               </td>
               <td>
-                {link.lastUsedAt ? (
-                  <time dateTime={link.lastUsedAt} title={relativeTime(link.lastUsedAt)}>
-                    {dateAndTime(link.lastUsedAt)}
-                  </time>
-                ) : (
-                  t('common:time.never')
-                )}
+                <LastUsed at={link.lastUsedAt} />
               </td>
               {mayRemove && (
                 <td>
