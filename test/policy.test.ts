@@ -178,7 +178,7 @@ for (const dialect of dialects()) {
         'POST /api/v1/auth/authenticators/passkey',
       ]);
       /** Routes without a session: the login, the setup link's and the health check. */
-      const WITHOUT_SESSION = /^(GET \/api\/health|GET \/healthz|GET \/readyz|GET \/metrics|POST \/api\/v1\/auth\/login|POST \/api\/v1\/auth\/mfa\/|(GET|POST) \/api\/v1\/setup|GET \/api\/v1\/gateway\/(forward-auth|auth-request)|GET \/api\/v1\/auth\/oidc\/(start|callback|provider))/;
+      const WITHOUT_SESSION = /^(GET \/api\/health|GET \/healthz|GET \/readyz|GET \/metrics|POST \/api\/v1\/auth\/login|POST \/api\/v1\/auth\/mfa\/|(GET|POST) \/api\/v1\/setup|GET \/api\/v1\/gateway\/(forward-auth|auth-request)|GET \/api\/v1\/auth\/oidc\/(start|callback|provider|logout))/;
 
       async function overdueGrace() {
         const grace = await seedAdmin(ctx, { email: 'grace@example.org', mfaRequired: true });
