@@ -13,7 +13,7 @@ import type { Role } from '../../shared/roles.js';
 import type { ApplicationRow } from '../applications/service.js';
 import type { AdminRow } from '../directory/admins.js';
 import type { SessionRow } from '../sessions/repository.js';
-import { IDP_AMR_PREFIX, IDP_PHISHING_RESISTANT_FACTOR } from '../idp/factors.js';
+import { IDP_AMR_PREFIX, IDP_PHISHING_RESISTANT_FACTOR } from '../sessions/provider-factors.js';
 
 const RANK: Record<AssuranceLevel, number> = { password: 0, mfa: 1, phishing_resistant: 2 };
 

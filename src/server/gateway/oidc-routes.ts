@@ -20,7 +20,7 @@ import type { AssuranceLevel } from '../../shared/api.js';
 import { findApplicationByClientId, type ApplicationRow } from '../applications/service.js';
 import type { Deps } from '../db/deps.js';
 import type { Db } from '../db/schema.js';
-import { IDP_AMR_PREFIX, IDP_MFA_FACTOR, IDP_PHISHING_RESISTANT_FACTOR } from '../idp/factors.js';
+import { IDP_AMR_PREFIX, IDP_MFA_FACTOR, IDP_PHISHING_RESISTANT_FACTOR } from '../sessions/provider-factors.js';
 import { loadFullSession } from '../sessions/guard.js';
 import { REMEMBERED_BROWSER_FACTOR } from '../sessions/remembered-browsers.js';
 import type { SessionRow } from '../sessions/repository.js';

@@ -26,10 +26,10 @@ import { usableMethods } from '../authenticators/registry.js';
 import { afterFirstFactor, type AfterPassword } from '../login/flow.js';
 import { openAfterFirstFactor, type OpenedAfterFirstFactor } from '../login/service.js';
 import { identify, type RefusalReason } from './identities.js';
-import { IDP_FACTOR, providerFactors } from './factors.js';
+import { IDP_FACTOR, providerFactors } from '../sessions/provider-factors.js';
 import { claimedValues, providerAssurance, readIdentityProviderPolicy } from '../directory/identity-provider-policy.js';
 
-export { IDP_FACTOR } from './factors.js';
+export { IDP_FACTOR } from '../sessions/provider-factors.js';
 import { beginSignIn, claimSignIn } from './sign-ins.js';
 
 export const CALLBACK_PATH = '/api/v1/auth/oidc/callback';

@@ -27,7 +27,7 @@ import { enrolmentOf } from '../sessions/policy.js';
 import { deleteSession } from '../sessions/repository.js';
 import type { DummyHash } from './password-step.js';
 import { passkeyLoginOptions, passwordStep, secondFactorStep } from './service.js';
-import { IDP_FACTOR } from '../idp/factors.js';
+import { IDP_FACTOR } from '../sessions/provider-factors.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

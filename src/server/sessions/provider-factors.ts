@@ -1,5 +1,5 @@
 /**
- * The names an identity-provider sign-in leaves in a session's factors (flow.ts writes them;
+ * The names an identity-provider sign-in leaves in a session's factors (idp/flow.ts writes them;
  * gateway/ reads them to say what the session is worth).
  */
 import type { ProviderAssurance } from '../directory/identity-provider-policy.js';
