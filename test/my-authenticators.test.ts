@@ -72,6 +72,7 @@ for (const dialect of dialects()) {
       const [only, ...rest] = await list(cookie);
       assert.equal(rest.length, 0);
       assert.equal(only!.kind, 'totp');
+      assert.equal((only as { phishingResistant?: boolean }).phishingResistant, false, 'a typed code can be relayed by a look-alike site');
       assert.equal(only!.name, 'Authenticator app');
       assert.equal(only!.lastUsedAt, new Date(ctx.clock.now()).toISOString(), 'the login just used it');
       assert.ok(Date.parse(only!.createdAt) < ctx.clock.now());

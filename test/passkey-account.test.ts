@@ -110,6 +110,7 @@ for (const dialect of dialects()) {
       assert.equal(added.statusCode, 201, added.body);
       const body = added.json();
       assert.equal(body.authenticator.kind, 'passkey');
+      assert.equal(body.authenticator.phishingResistant, true, 'a passkey is bound to the site');
       assert.equal(body.authenticator.name, 'Phone');
       assert.equal(body.authenticator.lastUsedAt, null);
       assert.equal(body.recoveryCodes, undefined, 'not the first authenticator: the recovery codes stay');

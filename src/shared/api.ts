@@ -57,6 +57,7 @@ export type SetupEmailStatus = Static<typeof SetupEmailStatus>;
 export const AdminAuthenticator = Type.Object({
   kind: Type.String({ description: '`totp` (an authenticator app) or `passkey`.' }),
   name: Type.String(),
+  phishingResistant: Type.Boolean({ description: 'Whether a proof of this kind is bound to the site, so a look-alike site cannot relay it: true for a passkey, false for an authenticator app.' }),
   createdAt: Instant,
   lastUsedAt: Type.Union([Instant, Type.Null()]),
 });
@@ -377,6 +378,7 @@ export const AuthenticatorSummary = Type.Object({
   id: Type.String(),
   kind: Type.String({ description: '`totp` (an authenticator app) or `passkey`.' }),
   name: Type.String(),
+  phishingResistant: Type.Boolean({ description: 'Whether a proof of this kind is bound to the site, so a look-alike site cannot relay it: true for a passkey, false for an authenticator app.' }),
   createdAt: Instant,
   lastUsedAt: Type.Union([Instant, Type.Null()]),
 });

@@ -80,6 +80,7 @@ export function presentAuthenticator(item: AuthenticatorSummary): PublicSummary 
     id: item.id,
     kind: item.kind,
     name: item.name,
+    phishingResistant: item.phishingResistant,
     createdAt: new Date(item.createdAt).toISOString(),
     lastUsedAt: item.lastUsedAt === null ? null : new Date(item.lastUsedAt).toISOString(),
   };

@@ -27,7 +27,7 @@ export function presentSetupEmail(mail: MailProgress | undefined, smtpUrl: strin
 
 /** An authenticator as Details shows it: its kind, name and use, never its id or secret. */
 export function presentAdminAuthenticator(item: AuthenticatorSummary): AdminAuthenticator {
-  return { kind: item.kind, name: item.name, createdAt: new Date(item.createdAt).toISOString(), lastUsedAt: iso(item.lastUsedAt) };
+  return { kind: item.kind, name: item.name, phishingResistant: item.phishingResistant, createdAt: new Date(item.createdAt).toISOString(), lastUsedAt: iso(item.lastUsedAt) };
 }
 
 /** Whitelists the fields an administrator's JSON may carry: never a hash, seed or token. */

@@ -37,8 +37,8 @@ export type Verification =
       alreadyUsed?: boolean;
     };
 
-/** One authenticator as My authenticators and Details show it. */
-export interface AuthenticatorSummary {
+/** One authenticator as its kind lists it. */
+export interface StoredAuthenticator {
   id: string;
   adminId: string;
   /** The kind's `method`: `totp`, `passkey`. */
@@ -46,6 +46,11 @@ export interface AuthenticatorSummary {
   name: string;
   createdAt: number;
   lastUsedAt: number | null;
+}
+
+/** One authenticator as My authenticators and Details show it: with what its kind is worth. */
+export interface AuthenticatorSummary extends StoredAuthenticator {
+  phishingResistant: boolean;
 }
 
 export interface SecondFactorKind<Proof = unknown> {
@@ -58,6 +63,14 @@ export interface SecondFactorKind<Proof = unknown> {
    * an account enrolled by itself.
    */
   readonly fallback: boolean;
+  /**
+   * Whether a proof of this kind is bound to the site's origin, so that a look-alike site
+   * cannot relay it (NIST SP 800-63B §5.2.5, verifier impersonation resistance): passkeys
+   * are; a code typed by hand is not.
+   */
+  readonly phishingResistant: boolean;
+  /** Its Authentication Method Reference (RFC 8176 §2) in the ID tokens Latchkey issues. */
+  readonly amr: string;
   /** For the OpenAPI description of the step. */
   readonly summary: string;
   readonly description?: string;
@@ -86,9 +99,9 @@ export interface SecondFactorKind<Proof = unknown> {
    * admin's authenticator is not found.
    */
   /** The admin's usable authenticators of this kind, oldest first. */
-  list?(db: Db, adminId: string): Promise<AuthenticatorSummary[]>;
+  list?(db: Db, adminId: string): Promise<StoredAuthenticator[]>;
   /** Every admin's usable authenticators of this kind, with one statement (the Administrators list). */
-  listAll?(db: Db): Promise<AuthenticatorSummary[]>;
+  listAll?(db: Db): Promise<StoredAuthenticator[]>;
   /** Renames one of the admin's authenticators; false when the admin has none with this id. */
   rename?(db: Db, adminId: string, id: string, name: string): Promise<boolean>;
   /** Removes one of the admin's authenticators; false when the admin has none with this id. */

@@ -3,7 +3,7 @@
  * is one more line here.
  */
 import type { Db } from '../db/schema.js';
-import type { AuthenticatorSummary, SecondFactorKind } from './kind.js';
+import type { AuthenticatorSummary, SecondFactorKind, StoredAuthenticator } from './kind.js';
 import { passkeyKind } from './passkey/kind.js';
 import { recoveryCodeKind } from './recovery-codes/kind.js';
 import { totpKind } from './totp/kind.js';
@@ -51,15 +51,20 @@ function listedKinds(): SecondFactorKind<any>[] {
   return SECOND_FACTOR_KINDS.filter((kind) => !kind.fallback && kind.list !== undefined);
 }
 
+/** A kind's listed authenticators, with what the kind is worth. */
+function summarised(kind: SecondFactorKind<any>, items: StoredAuthenticator[]): AuthenticatorSummary[] {
+  return items.map((item) => ({ ...item, phishingResistant: kind.phishingResistant }));
+}
+
 /** The admin's authenticators of every listed kind, oldest first. */
 export async function listAuthenticators(db: Db, adminId: string): Promise<AuthenticatorSummary[]> {
-  const lists = await Promise.all(listedKinds().map((kind) => kind.list!(db, adminId)));
+  const lists = await Promise.all(listedKinds().map(async (kind) => summarised(kind, await kind.list!(db, adminId))));
   return lists.flat().sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
 }
 
 /** Every admin's authenticators, by admin: one statement per kind however many admins there are. */
 export async function authenticatorsByAdmin(db: Db): Promise<Map<string, AuthenticatorSummary[]>> {
-  const lists = await Promise.all(listedKinds().map((kind) => (kind.listAll ? kind.listAll(db) : Promise.resolve([]))));
+  const lists = await Promise.all(listedKinds().map(async (kind) => summarised(kind, kind.listAll ? await kind.listAll(db) : [])));
   const byAdmin = new Map<string, AuthenticatorSummary[]>();
   for (const item of lists.flat().sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1))) {
     const list = byAdmin.get(item.adminId) ?? [];

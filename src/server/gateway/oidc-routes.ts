@@ -14,6 +14,7 @@
  *   authorization with `error=access_denied`, never a code;
  * - otherwise finishes the login with the session's `amr`, `acr` and `auth_time`.
  */
+import { SECOND_FACTOR_KINDS } from '../authenticators/registry.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { AssuranceLevel } from '../../shared/api.js';
@@ -41,9 +42,9 @@ export function amrOf(session: Pick<SessionRow, 'factors'>): string[] {
   let proofs = 0;
   for (const factor of factors) {
     if (factor === 'password') words.add('pwd');
-    if (factor === 'totp' || factor === 'recovery_code') words.add('otp');
-    // A passkey is a proof of possession of a key; whether it sits in hardware is not known here.
-    if (factor === 'passkey') words.add('hwk');
+    // Each kind names its own (a passkey: hwk, a proof of possession of a key; a code: otp).
+    const kind = SECOND_FACTOR_KINDS.find((candidate) => candidate.factor === factor);
+    if (kind) words.add(kind.amr);
     if (factor.startsWith(IDP_AMR_PREFIX)) {
       const value = factor.slice(IDP_AMR_PREFIX.length);
       if (providerVouched && RFC_8176_VALUES.has(value)) words.add(value);

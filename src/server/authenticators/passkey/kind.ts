@@ -27,6 +27,8 @@ export const passkeyKind: SecondFactorKind<PasskeyAssertion> = {
   method: 'passkey',
   factor: 'passkey',
   fallback: false,
+  phishingResistant: true,
+  amr: 'hwk',
   summary: 'Second step: a passkey (WebAuthn assertion)',
   description:
     'The answer of `navigator.credentials.get` (as `startAuthentication` of @simplewebauthn/browser gives it) for options from `POST /api/v1/auth/mfa/passkey/options`. A refused assertion counts like a wrong code and answers `401 invalid_passkey`.',

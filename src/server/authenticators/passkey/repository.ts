@@ -8,7 +8,7 @@ import type { Selectable } from 'kysely';
 import { randomUuid, type RandomSource } from '../../core/ports.js';
 import { prepared } from '../../db/prepared.js';
 import type { Db, PasskeysTable, WebauthnChallengePurpose } from '../../db/schema.js';
-import type { AuthenticatorSummary } from '../kind.js';
+import type { StoredAuthenticator } from '../kind.js';
 
 export type PasskeyRow = Selectable<PasskeysTable>;
 
@@ -29,17 +29,17 @@ const allPasskeySummaries = prepared((db: Db) =>
   db.selectFrom('passkeys').select(['id', 'admin_id', 'name', 'created_at', 'last_used_at']).orderBy('created_at').orderBy('id'),
 );
 
-function summaryOf(row: Pick<PasskeyRow, 'id' | 'admin_id' | 'name' | 'created_at' | 'last_used_at'>): AuthenticatorSummary {
+function summaryOf(row: Pick<PasskeyRow, 'id' | 'admin_id' | 'name' | 'created_at' | 'last_used_at'>): StoredAuthenticator {
   return { id: row.id, adminId: row.admin_id, kind: 'passkey', name: row.name, createdAt: row.created_at, lastUsedAt: row.last_used_at };
 }
 
 /** The admin's passkeys as My authenticators lists them. */
-export async function passkeySummaries(db: Db, adminId: string): Promise<AuthenticatorSummary[]> {
+export async function passkeySummaries(db: Db, adminId: string): Promise<StoredAuthenticator[]> {
   return (await passkeysOf(db, adminId)).map(summaryOf);
 }
 
 /** Every admin's passkeys, with one statement (the Administrators list). */
-export async function allPasskeySummariesOf(db: Db): Promise<AuthenticatorSummary[]> {
+export async function allPasskeySummariesOf(db: Db): Promise<StoredAuthenticator[]> {
   return (await allPasskeySummaries(db)).map(summaryOf);
 }
 

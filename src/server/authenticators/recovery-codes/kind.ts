@@ -7,6 +7,8 @@ export const recoveryCodeKind: SecondFactorKind<CodeBody> = {
   method: 'recovery',
   factor: 'recovery_code',
   fallback: true,
+  phishingResistant: false,
+  amr: 'otp',
   summary: 'Second step with a recovery code instead (the code is spent)',
   proof: CodeBody,
   async isUsable(db, adminId) {

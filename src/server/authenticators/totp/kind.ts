@@ -16,6 +16,8 @@ export const totpKind: SecondFactorKind<CodeBody> = {
   method: 'totp',
   factor: 'totp',
   fallback: false,
+  phishingResistant: false,
+  amr: 'otp',
   summary: 'Second step: the one-time password from the authenticator app',
   description: 'Codes of the current 30-second step and one step either side are accepted, each once.',
   proof: CodeBody,

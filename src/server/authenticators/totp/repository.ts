@@ -7,7 +7,7 @@ import { prepared } from '../../db/prepared.js';
 import type { Db, TotpAuthenticatorsTable } from '../../db/schema.js';
 import { randomUuid, type RandomSource } from '../../core/ports.js';
 import type { SecretBox } from '../../core/secret-box.js';
-import type { AuthenticatorSummary } from '../kind.js';
+import type { StoredAuthenticator } from '../kind.js';
 import { base32Secret, matchingStep, secretFromBase32, type TotpParameters } from './algorithm.js';
 
 export type TotpRow = Selectable<TotpAuthenticatorsTable>;
@@ -120,7 +120,7 @@ export async function confirmTotp(db: Db, authenticatorId: string, step: number,
 
 const summaryColumns = ['id', 'admin_id', 'name', 'created_at', 'last_used_at'] as const;
 
-function summaryOf(row: Pick<TotpRow, (typeof summaryColumns)[number]>): AuthenticatorSummary {
+function summaryOf(row: Pick<TotpRow, (typeof summaryColumns)[number]>): StoredAuthenticator {
   return { id: row.id, adminId: row.admin_id, kind: 'totp', name: row.name, createdAt: row.created_at, lastUsedAt: row.last_used_at };
 }
 
@@ -132,12 +132,12 @@ const allConfirmedSummaries = prepared((db: Db) =>
 );
 
 /** The admin's confirmed authenticator apps, oldest first. */
-export async function listConfirmedTotp(db: Db, adminId: string): Promise<AuthenticatorSummary[]> {
+export async function listConfirmedTotp(db: Db, adminId: string): Promise<StoredAuthenticator[]> {
   return (await confirmedSummariesOf(db, adminId)).map(summaryOf);
 }
 
 /** Every admin's confirmed authenticator apps, with one statement. */
-export async function listAllConfirmedTotp(db: Db): Promise<AuthenticatorSummary[]> {
+export async function listAllConfirmedTotp(db: Db): Promise<StoredAuthenticator[]> {
   return (await allConfirmedSummaries(db)).map(summaryOf);
 }
 
