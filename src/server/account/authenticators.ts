@@ -28,7 +28,7 @@ import { securityNoticeWrite } from '../mail/notices.js';
 import { mfaRequirement, readMfaPolicy } from '../directory/mfa-policy.js';
 import { sessionPolicy } from '../sessions/policy.js';
 import { insertSessionWrite, newSession, type SessionWithAdmin } from '../sessions/repository.js';
-import { refundAddress, reserveAddress } from '../throttle/attempts.js';
+import { countedUntilRight } from '../throttle/attempts.js';
 
 /** What adding an authenticator answers; `sessionToken` is for the cookie only, never the body. */
 export interface Added {
@@ -189,9 +189,9 @@ export async function confirmMyTotp(
   const { admin } = auth;
   const pending = await findPendingTotp(deps.db, admin.id);
   if (!pending || pending.id !== id) throw new DomainError('not_found', 'No authenticator app of yours is waiting for its first code with this id; start again.');
-  await reserveAddress(deps, client);
-  const check = await checkEnrolmentCode(deps.db, deps.secretBox, admin.id, code, deps.clock.now());
-  if (check.kind !== 'matched' || check.authenticatorId !== id) {
+  const check = await countedUntilRight(deps, client, async () => {
+    const found = await checkEnrolmentCode(deps.db, deps.secretBox, admin.id, code, deps.clock.now());
+    if (found.kind === 'matched' && found.authenticatorId === id) return found;
     await auditWrite(deps.db, {
       at: deps.clock.now(),
       action: 'authenticator.add',
@@ -202,8 +202,7 @@ export async function confirmMyTotp(
       details: { kind: 'totp', reason: 'wrong_code' },
     }).execute();
     throw new DomainError('invalid_code', undefined, 'code', 400);
-  }
-  await refundAddress(deps, client);
+  });
   const outcome = await deps.db.transaction().execute(async (trx) => {
     await lockedAdmin(trx, admin.id);
     const before = await listAuthenticators(trx, admin.id);
@@ -258,9 +257,9 @@ export async function addMyPasskey(
 ): Promise<Added> {
   const { admin } = auth;
   const name = authenticatorName(input.name);
-  await reserveAddress(deps, client);
-  const credential = await verifiedRegistrationFor(deps, { purpose: 'registration', adminId: admin.id, setupTokenId: null }, input.response);
-  if (!credential) {
+  const credential = await countedUntilRight(deps, client, async () => {
+    const verified = await verifiedRegistrationFor(deps, { purpose: 'registration', adminId: admin.id, setupTokenId: null }, input.response);
+    if (verified) return verified;
     await auditWrite(deps.db, {
       at: deps.clock.now(),
       action: 'authenticator.add',
@@ -271,8 +270,7 @@ export async function addMyPasskey(
       details: { kind: 'passkey', reason: 'invalid_passkey' },
     }).execute();
     throw new DomainError('invalid_passkey', undefined, 'response', 400);
-  }
-  await refundAddress(deps, client);
+  });
   const outcome = await deps.db.transaction().execute(async (trx) => {
     await lockedAdmin(trx, admin.id);
     const before = await listAuthenticators(trx, admin.id);

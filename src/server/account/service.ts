@@ -5,15 +5,15 @@
  */
 import type { ClientFacts } from '../core/client.js';
 import { DomainError } from '../core/errors.js';
-import { HasherBusyError, findPasswordProblem, PASSWORD_PROBLEM_MESSAGES } from '../core/passwords.js';
+import { findPasswordProblem, PASSWORD_PROBLEM_MESSAGES } from '../core/passwords.js';
 import { sha256Hex } from '../core/secrets.js';
 import { auditWrite, recordAuditEvent } from '../db/audit.js';
 import type { Deps } from '../db/deps.js';
 import { securityNoticeWrite } from '../mail/notices.js';
 import { isLive, parseFactors, sessionPolicy } from '../sessions/policy.js';
 import { deleteSession, deleteSessionsOfAdmin, insertSessionWrite, newSession, type SessionWithAdmin } from '../sessions/repository.js';
-import { addressKey } from '../throttle/attempts.js';
-import { ACCOUNT_POLICY, readThrottle, refundWrite, refusal, reserveAttempts, throttleKeys, type CountedKey } from '../throttle/counters.js';
+import { withAttempt } from '../throttle/attempts.js';
+import { ACCOUNT_POLICY, throttleKeys, type CountedKey } from '../throttle/counters.js';
 import { writeTogether } from '../db/together.js';
 import {
   DAY_MS,
@@ -142,26 +142,16 @@ export async function changePassword(
   client: ClientFacts,
 ): Promise<{ token: string }> {
   const { admin, session } = auth;
-  const now = deps.clock.now();
-  const address = addressKey(client);
   const password: CountedKey = { key: throttleKeys.password(admin.email), policy: ACCOUNT_POLICY };
-  const addressState = (await readThrottle(deps.db, [address.key], now)).get(address.key)!;
-  if (addressState.lockedUntil !== null) throw DomainError.retryAfter('too_many_attempts', refusal(addressState, now).retryAfterMs);
-  const counted = await reserveAttempts(deps.db, [address, password], now);
-  const reserved = [address, password].filter((key) => counted.has(key.key));
-  let currentMatches = false;
-  try {
-    currentMatches =
-      counted.has(address.key) && counted.has(password.key) && admin.password_hash !== null && (await deps.hasher.verify(admin.password_hash, input.currentPassword));
-  } catch (error) {
-    if (error instanceof HasherBusyError) await refundWrite(deps.db, reserved)?.execute();
-    throw error;
-  }
-  if (!currentMatches) {
-    await recordAuditEvent(deps.db, { at: deps.clock.now(), action: 'password.change', outcome: 'failure', actorAdminId: admin.id, targetAdminId: admin.id, ip: client.ip });
-    throw new DomainError('invalid_credentials', 'The current password is not correct.', 'currentPassword');
-  }
-  await refundWrite(deps.db, reserved)!.execute();
+  await withAttempt(deps, client, [password], async (attempt) => {
+    // A locked password counter checks nothing: the answer is a wrong password's.
+    const currentMatches = attempt.locked === undefined && admin.password_hash !== null && (await deps.hasher.verify(admin.password_hash, input.currentPassword));
+    if (!currentMatches) {
+      await recordAuditEvent(deps.db, { at: deps.clock.now(), action: 'password.change', outcome: 'failure', actorAdminId: admin.id, targetAdminId: admin.id, ip: client.ip });
+      throw new DomainError('invalid_credentials', 'The current password is not correct.', 'currentPassword');
+    }
+    await attempt.refundWrite(deps.db)!.execute();
+  });
   const problem = findPasswordProblem(input.newPassword, { email: admin.email, name: admin.name });
   if (problem) throw DomainError.because('weak_password', problem, PASSWORD_PROBLEM_MESSAGES[problem], 'newPassword');
   const passwordHash = await deps.hasher.hash(input.newPassword);

@@ -160,7 +160,6 @@ export function authRoutes(deps: Deps, dummyHash: DummyHash): FastifyPluginAsync
             return { status: 'authenticated' as const };
           }
           if (outcome.loginEnded) clearSessionCookie(deps.config, reply);
-          if (outcome.error === 'too_many_attempts') throw DomainError.retryAfter('too_many_attempts', outcome.retryAfterMs);
           throw new DomainError(outcome.error, undefined, outcome.error === 'no_pending_login' || outcome.error === 'invalid_passkey' ? undefined : 'code');
         },
       );

@@ -11,7 +11,7 @@ import { auditWrite } from '../db/audit.js';
 import type { Deps } from '../db/deps.js';
 import { isPostgres } from '../db/dialect.js';
 import { commitTogether, writeTogether, type PendingWrite } from '../db/together.js';
-import { findAdminByEmail, normalizeEmail } from '../directory/admins.js';
+import { findAdminByEmail, normalizeEmail, type AdminRow } from '../directory/admins.js';
 import { mayUsePassword, readIdentityProviderPolicy } from '../directory/identity-provider-policy.js';
 import { enrolmentDue, mfaRequirement, readMfaPolicy } from '../directory/mfa-policy.js';
 import type { SecondFactorKind } from '../authenticators/kind.js';
@@ -28,16 +28,13 @@ import {
   touchRememberedBrowserWrite,
 } from '../sessions/remembered-browsers.js';
 import { deleteSession, deleteSessionsOfAdmin, findLiveSession, insertSessionWrite, newSession } from '../sessions/repository.js';
-import { addressKey, addressReadKeys, refuseLockedAddress, refuseRacedAddress } from '../throttle/attempts.js';
+import { withAttempt, type Attempt } from '../throttle/attempts.js';
 import {
   ACCOUNT_POLICY,
   clearWrite,
-  readThrottle,
-  refundWrite,
-  reserveAttempts,
   throttleKeys,
-  unreserveWrite,
   type CountedKey,
+  type ThrottleState,
 } from '../throttle/counters.js';
 import { afterPassword, afterWrongCode, describeFactors, factorsAfterSecondFactor, type AfterPassword } from './flow.js';
 import { judgePassword, type DummyHash } from './password-step.js';
@@ -89,32 +86,34 @@ async function checkPasswordAndOpen(
   input: PasswordStepInput,
   slot: Pick<PasswordHasher, 'verify'>,
 ): Promise<PasswordStepResult> {
-  const { db, clock } = deps;
   const email = normalizeEmail(input.email);
-  const admin = await findAdminByEmail(db, email);
-  const address = addressKey(input.client);
+  const admin = await findAdminByEmail(deps.db, email);
   const password: CountedKey = { key: throttleKeys.password(email), policy: ACCOUNT_POLICY };
   const secondFactorKey = admin ? throttleKeys.secondFactor(admin.id) : null;
-  const now = clock.now();
-  const state = await readThrottle(db, [...addressReadKeys(input.client), password.key, ...(secondFactorKey ? [secondFactorKey] : [])], now);
-  const addressRefused = await refuseLockedAddress(db, input.client, state, now);
-  if (addressRefused !== null) throw DomainError.retryAfter('too_many_attempts', addressRefused);
-
   // A locked account still gets its hash computed (so it answers like any wrong password),
   // but its counter is not touched; the address counts the attempt either way.
-  const accountLocked = state.get(password.key)!.lockedUntil !== null;
-  const counted = await reserveAttempts(db, accountLocked ? [address] : [address, password], now);
-  if (!counted.has(address.key)) throw DomainError.retryAfter('too_many_attempts', await refuseRacedAddress(db, input.client, now));
-  const reserved = [address, ...(counted.has(password.key) ? [password] : [])];
+  const accountOpen = (states: Map<string, ThrottleState>) => states.get(password.key)!.lockedUntil === null;
+  return withAttempt(
+    deps,
+    input.client,
+    (states) => (accountOpen(states) ? [password] : []),
+    (attempt) => judgeAndOpen(deps, dummyHash, input, slot, { admin, password, secondFactorKey, accountLocked: !accountOpen(attempt.states) || !attempt.failures.has(password.key) }, attempt),
+    { alsoRead: [password.key, ...(secondFactorKey ? [secondFactorKey] : [])] },
+  );
+}
 
-  let verdict;
-  try {
-    verdict = await judgePassword(slot, dummyHash, { admin, password: input.password, accountLocked: accountLocked || !counted.has(password.key) });
-  } catch (error) {
-    // A busy server is not a wrong guess: the reservations go back, with any lock they set.
-    if (error instanceof HasherBusyError) await unreserveWrite(db, reserved.map((k) => ({ key: k.key, failures: counted.get(k.key)! })))!.execute();
-    throw error;
-  }
+async function judgeAndOpen(
+  deps: Deps,
+  dummyHash: DummyHash,
+  input: PasswordStepInput,
+  slot: Pick<PasswordHasher, 'verify'>,
+  subject: { admin: AdminRow | undefined; password: CountedKey; secondFactorKey: string | null; accountLocked: boolean },
+  attempt: Attempt,
+): Promise<PasswordStepResult> {
+  const { db, clock } = deps;
+  const { admin, password, secondFactorKey } = subject;
+  const { address, states: state, failures: counted } = attempt;
+  const verdict = await judgePassword(slot, dummyHash, { admin, password: input.password, accountLocked: subject.accountLocked });
   // Only a guess that was judged can be the hundredth.
   if (admin && counted.get(password.key) === ACCOUNT_POLICY.hardLockAt) await hardLock(deps, admin.id, 'password', input.client);
   const at = clock.now();
@@ -136,7 +135,7 @@ async function checkPasswordAndOpen(
   // A right password while the second factor is locked is refused like a wrong one.
   if (state.get(secondFactorKey!)?.lockedUntil != null) {
     await commitTogether(db, [
-      refundWrite(db, [password]),
+      attempt.refundWrite(db, [password]),
       auditWrite(db, { at, action: 'login.password', outcome: 'denied', actorAdminId: account.id, targetAdminId: account.id, ip: input.client.ip, details: { reason: 'second_factor_locked' } }),
     ]);
     throw new DomainError('invalid_credentials');
@@ -146,7 +145,7 @@ async function checkPasswordAndOpen(
   // refusal comes after the password was judged, so it tells nothing to one who lacks it.
   if (deps.identityProvider && !mayUsePassword(await readIdentityProviderPolicy(db), account.id)) {
     await commitTogether(db, [
-      refundWrite(db, reserved),
+      attempt.refundWrite(db),
       auditWrite(db, { at, action: 'login.password', outcome: 'denied', actorAdminId: account.id, targetAdminId: account.id, ip: input.client.ip, details: { reason: 'password_login_off' } }),
     ]);
     throw new DomainError('password_login_off');
@@ -170,7 +169,7 @@ async function checkPasswordAndOpen(
     // A pending login gives this attempt's reservations back; earlier password failures stay
     // until the whole login succeeds (NIST SP 800-63B rev. 4 §3.2.2), which clears them.
     writesFor: (next) =>
-      next === 'second_factor' ? [refundWrite(db, reserved)] : [refundWrite(db, [address]), clearWrite(db, [password.key, secondFactorKey!])],
+      next === 'second_factor' ? [attempt.refundWrite(db)] : [attempt.refundWrite(db, [address]), clearWrite(db, [password.key, secondFactorKey!])],
   });
 }
 
@@ -278,8 +277,7 @@ export async function openAfterFirstFactor(
 
 export type SecondFactorOutcome =
   | { ok: true; token: string; rememberedToken?: string }
-  | { ok: false; error: 'no_pending_login' | 'invalid_code' | 'invalid_passkey' | 'code_already_used'; loginEnded: boolean }
-  | { ok: false; error: 'too_many_attempts'; retryAfterMs: number; loginEnded: false };
+  | { ok: false; error: 'no_pending_login' | 'invalid_code' | 'invalid_passkey' | 'code_already_used'; loginEnded: boolean };
 
 /**
  * A second factor of `kind` for the pending login behind `token`. The guess is counted
@@ -293,93 +291,92 @@ export async function secondFactorStep<Proof>(
   kind: SecondFactorKind<Proof>,
   input: { token: string | undefined; proof: Proof; client: ClientFacts; rememberBrowser?: boolean },
 ): Promise<SecondFactorOutcome> {
-  const { db, clock } = deps;
+  const { clock } = deps;
   const policy = sessionPolicy(deps.config);
   const found = await findLiveSession(deps, policy, clock.now(), input.token);
   if (!found || found.session.state !== 'mfa_pending' || found.admin.status === 'suspended') {
     return { ok: false, error: 'no_pending_login', loginEnded: false };
   }
   const { session: pending, admin } = found;
-  const address = addressKey(input.client);
   const secondFactor: CountedKey = { key: throttleKeys.secondFactor(admin.id), policy: ACCOUNT_POLICY };
-  const readAt = clock.now();
-  const addressRefused = await refuseLockedAddress(db, input.client, await readThrottle(db, addressReadKeys(input.client), readAt), readAt);
-  if (addressRefused !== null) return { ok: false, error: 'too_many_attempts', retryAfterMs: addressRefused, loginEnded: false };
-
   let notice: SecurityNotice | null = null;
-  const outcome = await db.transaction().execute(async (trx): Promise<SecondFactorOutcome> => {
-    const now = clock.now();
-    const event = { at: now, actorAdminId: admin.id, targetAdminId: admin.id, ip: input.client.ip };
-    const counted = await reserveAttempts(trx, [address, secondFactor], now);
-    if (!counted.has(address.key)) {
-      return { ok: false, error: 'too_many_attempts', retryAfterMs: await refuseRacedAddress(trx, input.client, now), loginEnded: false };
-    }
-    if (!counted.has(secondFactor.key)) {
-      // The account's second factor is locked: this pending login ends, with the answer a wrong code gets.
+  const outcome = await withAttempt(
+    deps,
+    input.client,
+    [secondFactor],
+    async (attempt): Promise<SecondFactorOutcome> => {
+      const trx = attempt.db;
+      const now = attempt.now;
+      const counted = attempt.failures;
+      const event = { at: now, actorAdminId: admin.id, targetAdminId: admin.id, ip: input.client.ip };
+      if (attempt.locked) {
+        // The account's second factor is locked: this pending login ends, with the answer a wrong code gets.
+        await writeTogether(trx, [
+          trx.deleteFrom('sessions').where('id', '=', pending.id),
+          auditWrite(trx, { ...event, action: `login.${kind.method}`, outcome: 'denied', details: { reason: 'locked' } }),
+        ]);
+        return { ok: false, error: wrongProof(kind), loginEnded: true };
+      }
+      if (counted.get(secondFactor.key) === ACCOUNT_POLICY.hardLockAt) await hardLock({ ...deps, db: trx }, admin.id, 'second-factor', input.client);
+
+      // The pending login, as of now and locked against a parallel completion of it.
+      let current = trx.selectFrom('sessions').select(['state', 'failed_attempts']).where('id', '=', pending.id);
+      if (isPostgres(trx)) current = current.forUpdate();
+      const row = await current.executeTakeFirst();
+      if (!row || row.state !== 'mfa_pending') return { ok: false, error: 'no_pending_login', loginEnded: true };
+
+      const verification = await kind.verifyAndSpend(
+        { db: trx, secretBox: deps.secretBox, now, pendingLoginId: pending.id, publicUrl: deps.config.publicUrl, ip: input.client.ip },
+        admin.id,
+        input.proof,
+      );
+      if (!verification.accepted) {
+        const next = afterWrongCode(row.failed_attempts);
+        await writeTogether(trx, [
+          next.next === 'ended'
+            ? trx.deleteFrom('sessions').where('id', '=', pending.id)
+            : trx.updateTable('sessions').set({ failed_attempts: next.failures }).where('id', '=', pending.id),
+          auditWrite(trx, { ...event, action: `login.${kind.method}`, outcome: 'failure', details: { failuresThisLogin: next.failures } }),
+        ]);
+        return { ok: false, error: verification.alreadyUsed ? 'code_already_used' : wrongProof(kind), loginEnded: next.next === 'ended' };
+      }
+
+      const factors = factorsAfterSecondFactor(parseFactors(pending.factors), kind.factor);
+      // A new id and secret: the pending cookie is worth nothing from here (ASVS 5.0 7.2.4).
+      const full = newSession(deps.random, policy, now, {
+        adminId: admin.id,
+        state: 'full',
+        factors,
+        secondFactorAt: now,
+        // The login is a fresh proof for the next minutes (stepup/guard.ts), except with a
+        // recovery code, which a fresh proof never accepts (stepup/service.ts).
+        steppedUpAt: kind.fallback ? null : now,
+        ip: input.client.ip,
+        userAgent: input.client.userAgent,
+      });
+      notice = verification.notice;
+      const days = deps.config.rememberBrowserDays;
+      const remembered = input.rememberBrowser && days > 0 ? newRememberedBrowser(deps.random, now, { adminId: admin.id, userAgent: input.client.userAgent, days }) : null;
+      // The whole login succeeded: its counters start over (NIST SP 800-63B rev. 4 §3.2.2).
       await writeTogether(trx, [
         trx.deleteFrom('sessions').where('id', '=', pending.id),
-        auditWrite(trx, { ...event, action: `login.${kind.method}`, outcome: 'denied', details: { reason: 'locked' } }),
+        insertSessionWrite(trx, full.session),
+        clearWrite(trx, [secondFactor.key, throttleKeys.password(admin.email)]),
+        attempt.refundWrite(trx, [attempt.address]),
+        trx.updateTable('admins').set({ last_login_at: now }).where('id', '=', admin.id),
+        notice && securityNoticeWrite(trx, deps, now, admin, notice, input.client.ip),
+        remembered && insertRememberedBrowserWrite(trx, remembered.row),
+        auditWrite(trx, {
+          ...event,
+          action: 'login',
+          outcome: 'success',
+          details: { factors: describeFactors(factors), ...(remembered ? { rememberedBrowser: remembered.row.id, rememberedDays: days } : {}) },
+        }),
       ]);
-      return { ok: false, error: wrongProof(kind), loginEnded: true };
-    }
-    if (counted.get(secondFactor.key) === ACCOUNT_POLICY.hardLockAt) await hardLock({ ...deps, db: trx }, admin.id, 'second-factor', input.client);
-
-    // The pending login, as of now and locked against a parallel completion of it.
-    let current = trx.selectFrom('sessions').select(['state', 'failed_attempts']).where('id', '=', pending.id);
-    if (isPostgres(trx)) current = current.forUpdate();
-    const row = await current.executeTakeFirst();
-    if (!row || row.state !== 'mfa_pending') return { ok: false, error: 'no_pending_login', loginEnded: true };
-
-    const verification = await kind.verifyAndSpend(
-      { db: trx, secretBox: deps.secretBox, now, pendingLoginId: pending.id, publicUrl: deps.config.publicUrl, ip: input.client.ip },
-      admin.id,
-      input.proof,
-    );
-    if (!verification.accepted) {
-      const next = afterWrongCode(row.failed_attempts);
-      await writeTogether(trx, [
-        next.next === 'ended'
-          ? trx.deleteFrom('sessions').where('id', '=', pending.id)
-          : trx.updateTable('sessions').set({ failed_attempts: next.failures }).where('id', '=', pending.id),
-        auditWrite(trx, { ...event, action: `login.${kind.method}`, outcome: 'failure', details: { failuresThisLogin: next.failures } }),
-      ]);
-      return { ok: false, error: verification.alreadyUsed ? 'code_already_used' : wrongProof(kind), loginEnded: next.next === 'ended' };
-    }
-
-    const factors = factorsAfterSecondFactor(parseFactors(pending.factors), kind.factor);
-    // A new id and secret: the pending cookie is worth nothing from here (ASVS 5.0 7.2.4).
-    const full = newSession(deps.random, policy, now, {
-      adminId: admin.id,
-      state: 'full',
-      factors,
-      secondFactorAt: now,
-      // The login is a fresh proof for the next minutes (stepup/guard.ts), except with a
-      // recovery code, which a fresh proof never accepts (stepup/service.ts).
-      steppedUpAt: kind.fallback ? null : now,
-      ip: input.client.ip,
-      userAgent: input.client.userAgent,
-    });
-    notice = verification.notice;
-    const days = deps.config.rememberBrowserDays;
-    const remembered = input.rememberBrowser && days > 0 ? newRememberedBrowser(deps.random, now, { adminId: admin.id, userAgent: input.client.userAgent, days }) : null;
-    // The whole login succeeded: its counters start over (NIST SP 800-63B rev. 4 §3.2.2).
-    await writeTogether(trx, [
-      trx.deleteFrom('sessions').where('id', '=', pending.id),
-      insertSessionWrite(trx, full.session),
-      clearWrite(trx, [secondFactor.key, throttleKeys.password(admin.email)]),
-      refundWrite(trx, [address]),
-      trx.updateTable('admins').set({ last_login_at: now }).where('id', '=', admin.id),
-      notice && securityNoticeWrite(trx, deps, now, admin, notice, input.client.ip),
-      remembered && insertRememberedBrowserWrite(trx, remembered.row),
-      auditWrite(trx, {
-        ...event,
-        action: 'login',
-        outcome: 'success',
-        details: { factors: describeFactors(factors), ...(remembered ? { rememberedBrowser: remembered.row.id, rememberedDays: days } : {}) },
-      }),
-    ]);
-    return { ok: true, token: full.token, ...(remembered ? { rememberedToken: remembered.token } : {}) };
-  });
+      return { ok: true, token: full.token, ...(remembered ? { rememberedToken: remembered.token } : {}) };
+    },
+    { transaction: true },
+  );
   if (notice) deps.mailQueued?.();
   return outcome;
 }

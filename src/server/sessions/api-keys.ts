@@ -18,8 +18,8 @@ import type { RandomSource } from '../core/ports.js';
 import type { Deps } from '../db/deps.js';
 import type { ApiKeysTable } from '../db/schema.js';
 import type { AdminRow } from '../directory/admins.js';
-import { addressKey, addressReadKeys, refuseLockedAddress } from '../throttle/attempts.js';
-import { readThrottle, reserveAttempts } from '../throttle/counters.js';
+import { addressKey, admitAddress } from '../throttle/attempts.js';
+import { reserveAttempts } from '../throttle/counters.js';
 import { API_KEY_REQUESTS_PER_MINUTE, createApiKeyUsage, type ApiKeyUsage } from './api-key-usage.js';
 import type { SessionRow, SessionWithAdmin } from './repository.js';
 import type { Selectable } from 'kysely';
@@ -66,8 +66,7 @@ const KEY_COLUMNS = ['id', 'admin_id', 'name', 'prefix', 'secret_hash', 'read_on
 export async function authenticateApiKey(deps: Deps, client: ClientFacts, presented: string): Promise<ApiKeyAuth> {
   const parsed = parseToken(presented.slice(API_KEY_PREFIX.length));
   const now = deps.clock.now();
-  const addressRefused = await refuseLockedAddress(deps.db, client, await readThrottle(deps.db, addressReadKeys(client), now), now);
-  if (addressRefused !== null) throw DomainError.retryAfter('too_many_attempts', addressRefused);
+  await admitAddress(deps, client, now);
   const row = parsed
     ? await deps.db
         .selectFrom('api_keys')

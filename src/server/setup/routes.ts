@@ -6,7 +6,7 @@
  * in the browser's history opens nothing, while reloading the page keeps the setup going.
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { refundAddress, reserveAddress } from '../throttle/attempts.js';
+import { countedUntilRight } from '../throttle/attempts.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import {
@@ -113,18 +113,16 @@ export function setupRoutes(deps: Deps): FastifyPluginAsync {
    * the link, so a reload after the end still says why.
    */
   async function resolve(request: FastifyRequest): Promise<SetupContext> {
-    await reserveAddress(deps, clientFactsOf(request));
     const header = bearerToken(request.headers.authorization);
     const presented = header ?? request.cookies[cookieName] ?? null;
-    let ctx: SetupContext;
-    try {
-      ctx = await resolveSetup(deps, presented === null ? undefined : `Bearer ${presented}`);
-    } catch (error) {
-      if (!(error instanceof DomainError) || error.code !== 'invalid_token') throw error;
-      throw await deadLink(deps, presented);
-    }
-    await refundAddress(deps, clientFactsOf(request));
-    return ctx;
+    return countedUntilRight(deps, clientFactsOf(request), async () => {
+      try {
+        return await resolveSetup(deps, presented === null ? undefined : `Bearer ${presented}`);
+      } catch (error) {
+        if (!(error instanceof DomainError) || error.code !== 'invalid_token') throw error;
+        throw await deadLink(deps, presented);
+      }
+    });
   }
 
   function setSetupCookie(reply: FastifyReply, handle: string, expiresAt: number): void {
@@ -241,10 +239,7 @@ export function setupRoutes(deps: Deps): FastifyPluginAsync {
         const ctx = await resolve(request);
         reply.header('cache-control', 'no-store');
         // The code is a guess like a login code: counted against the address until it proves right.
-        await reserveAddress(deps, clientFactsOf(request));
-        const confirmation = await confirmTotpEnrolment(deps, ctx, request.body.code, request.ip);
-        await refundAddress(deps, clientFactsOf(request));
-        return confirmation;
+        return countedUntilRight(deps, clientFactsOf(request), () => confirmTotpEnrolment(deps, ctx, request.body.code, request.ip));
       },
     );
 
@@ -279,10 +274,7 @@ export function setupRoutes(deps: Deps): FastifyPluginAsync {
       async (request, reply) => {
         const ctx = await resolve(request);
         reply.header('cache-control', 'no-store');
-        await reserveAddress(deps, clientFactsOf(request));
-        const confirmation = await completePasskeyRegistration(deps, ctx, request.body, request.ip);
-        await refundAddress(deps, clientFactsOf(request));
-        return confirmation;
+        return countedUntilRight(deps, clientFactsOf(request), () => completePasskeyRegistration(deps, ctx, request.body, request.ip));
       },
     );
   };

@@ -17,7 +17,6 @@ import type { SecondFactorKind } from '../authenticators/kind.js';
 import { assertionOptionsFor } from '../authenticators/passkey/flows.js';
 import type { ClientFacts } from '../core/client.js';
 import { DomainError } from '../core/errors.js';
-import { HasherBusyError } from '../core/passwords.js';
 import { auditWrite } from '../db/audit.js';
 import type { Deps } from '../db/deps.js';
 import { writeTogether } from '../db/together.js';
@@ -25,8 +24,8 @@ import { hasAuthenticator, kindForMethod } from '../authenticators/registry.js';
 import { hardLock } from '../login/service.js';
 import { judgePassword, type DummyHash } from '../login/password-step.js';
 import type { SessionWithAdmin } from '../sessions/repository.js';
-import { addressKey, addressReadKeys, refuseLockedAddress, refuseRacedAddress } from '../throttle/attempts.js';
-import { ACCOUNT_POLICY, readThrottle, refundWrite, refusal, reserveAttempts, throttleKeys, unreserveWrite, type CountedKey } from '../throttle/counters.js';
+import { withAttempt } from '../throttle/attempts.js';
+import { ACCOUNT_POLICY, readThrottle, refusal, throttleKeys, type CountedKey } from '../throttle/counters.js';
 
 /** How long a fresh proof counts: long enough to scan a QR code, short enough for a walk-away. */
 export const FRESH_PROOF_MS = 5 * 60_000;
@@ -81,73 +80,57 @@ export async function stepUp(deps: Deps, dummyHash: DummyHash, auth: SessionWith
     }
   }
   const event = { actorAdminId: admin.id, targetAdminId: admin.id, ip: client.ip };
-  const address = addressKey(client);
   const password: CountedKey = { key: throttleKeys.password(admin.email), policy: ACCOUNT_POLICY };
   const secondFactor: CountedKey = { key: throttleKeys.secondFactor(admin.id), policy: ACCOUNT_POLICY };
-  const keys = withCode ? [address, password, secondFactor] : [address, password];
 
-  const readAt = clock.now();
-  const addressRefused = await refuseLockedAddress(db, client, await readThrottle(db, addressReadKeys(client), readAt), readAt);
-  if (addressRefused !== null) throw DomainError.retryAfter('too_many_attempts', addressRefused);
-  const counted = await reserveAttempts(db, keys, readAt);
-  if (!counted.has(address.key)) throw DomainError.retryAfter('too_many_attempts', await refuseRacedAddress(db, client, readAt));
-  const reservedOf = (list: CountedKey[]) => list.filter((k) => counted.has(k.key)).map((k) => ({ key: k.key, failures: counted.get(k.key)! }));
-  const locked = keys.find((k) => !counted.has(k.key));
-  if (locked) {
-    // The account's counter is locked: nothing is checked, and the guess is not counted.
-    await unreserveWrite(db, reservedOf(keys))?.execute();
-    await auditWrite(db, { ...event, at: clock.now(), action: 'step_up', outcome: 'denied', details: { reason: 'locked' } }).execute();
-    const state = (await readThrottle(db, [locked.key], clock.now())).get(locked.key)!;
-    throw DomainError.retryAfter('too_many_attempts', refusal(state, clock.now()).retryAfterMs, 'Too many wrong attempts on this account. Wait before trying again.');
-  }
-
-  let verdict;
-  try {
-    verdict = await judgePassword(deps.hasher, dummyHash, { admin, password: input.password, accountLocked: false });
-  } catch (error) {
-    if (error instanceof HasherBusyError) await unreserveWrite(db, reservedOf(keys))?.execute();
-    throw error;
-  }
-  if (counted.get(password.key) === ACCOUNT_POLICY.hardLockAt) await hardLock(deps, admin.id, 'password', client);
-  if (verdict.kind === 'refused') {
-    // The code was not looked at: its reservation goes back.
-    await writeTogether(db, [
-      withCode ? unreserveWrite(db, reservedOf([secondFactor])) : null,
-      auditWrite(db, { ...event, at: clock.now(), action: 'step_up', outcome: 'failure', details: { reason: 'wrong_password' } }),
-    ]);
-    throw new DomainError('invalid_credentials', 'The password is not correct.', 'password');
-  }
-
-  const outcome = await db.transaction().execute(async (trx) => {
-    const now = clock.now();
-    if (kind && given) {
-      const verification = await kind.verifyAndSpend(
-        { db: trx, secretBox: deps.secretBox, now, stepUpSessionId: session.id, publicUrl: deps.config.publicUrl, ip: client.ip },
-        admin.id,
-        given.proof,
-      );
-      if (!verification.accepted) {
-        await writeTogether(trx, [
-          refundWrite(trx, [password]),
-          auditWrite(trx, { ...event, at: now, action: 'step_up', outcome: 'failure', details: { reason: 'wrong_code', method: kind.method } }),
-        ]);
-        const error = verification.alreadyUsed ? 'code_already_used' : kind.refusedAs === 'invalid_passkey' ? 'invalid_passkey' : 'invalid_code';
-        return { ok: false as const, error: error as 'code_already_used' | 'invalid_passkey' | 'invalid_code' };
-      }
+  const outcome = await withAttempt(deps, client, withCode ? [password, secondFactor] : [password], async (attempt) => {
+    if (attempt.locked) {
+      // The account's counter is locked: nothing is checked, and the guess is not counted.
+      await attempt.unreserveWrite(db)?.execute();
+      await auditWrite(db, { ...event, at: clock.now(), action: 'step_up', outcome: 'denied', details: { reason: 'locked' } }).execute();
+      const state = (await readThrottle(db, [attempt.locked.key], clock.now())).get(attempt.locked.key)!;
+      throw DomainError.retryAfter('too_many_attempts', refusal(state, clock.now()).retryAfterMs, 'Too many wrong attempts on this account. Wait before trying again.');
     }
-    await writeTogether(trx, [
-      refundWrite(trx, keys),
-      trx
-        .updateTable('sessions')
-        .set(kind ? { stepped_up_at: now, second_factor_at: now } : { stepped_up_at: now })
-        .where('id', '=', session.id),
-      auditWrite(trx, { ...event, at: now, action: 'step_up', outcome: 'success', details: { method: kind?.method ?? 'password' } }),
-    ]);
-    return { ok: true as const, at: now };
+    const verdict = await judgePassword(deps.hasher, dummyHash, { admin, password: input.password, accountLocked: false });
+    if (attempt.failures.get(password.key) === ACCOUNT_POLICY.hardLockAt) await hardLock(deps, admin.id, 'password', client);
+    if (verdict.kind === 'refused') {
+      // The code was not looked at: its reservation goes back.
+      await writeTogether(db, [
+        withCode ? attempt.unreserveWrite(db, [secondFactor]) : null,
+        auditWrite(db, { ...event, at: clock.now(), action: 'step_up', outcome: 'failure', details: { reason: 'wrong_password' } }),
+      ]);
+      throw new DomainError('invalid_credentials', 'The password is not correct.', 'password');
+    }
+    const checked = await db.transaction().execute(async (trx) => {
+      const now = clock.now();
+      if (kind && given) {
+        const verification = await kind.verifyAndSpend(
+          { db: trx, secretBox: deps.secretBox, now, stepUpSessionId: session.id, publicUrl: deps.config.publicUrl, ip: client.ip },
+          admin.id,
+          given.proof,
+        );
+        if (!verification.accepted) {
+          await writeTogether(trx, [
+            attempt.refundWrite(trx, [password]),
+            auditWrite(trx, { ...event, at: now, action: 'step_up', outcome: 'failure', details: { reason: 'wrong_code', method: kind.method } }),
+          ]);
+          const error = verification.alreadyUsed ? 'code_already_used' : kind.refusedAs === 'invalid_passkey' ? 'invalid_passkey' : 'invalid_code';
+          return { ok: false as const, error: error as 'code_already_used' | 'invalid_passkey' | 'invalid_code' };
+        }
+      }
+      await writeTogether(trx, [
+        attempt.refundWrite(trx),
+        trx
+          .updateTable('sessions')
+          .set(kind ? { stepped_up_at: now, second_factor_at: now } : { stepped_up_at: now })
+          .where('id', '=', session.id),
+        auditWrite(trx, { ...event, at: now, action: 'step_up', outcome: 'success', details: { method: kind?.method ?? 'password' } }),
+      ]);
+      return { ok: true as const, at: now };
+    });
+    if (!checked.ok && attempt.failures.get(secondFactor.key) === ACCOUNT_POLICY.hardLockAt) await hardLock(deps, admin.id, 'second-factor', client);
+    return checked;
   });
-  if (!outcome.ok) {
-    if (counted.get(secondFactor.key) === ACCOUNT_POLICY.hardLockAt) await hardLock(deps, admin.id, 'second-factor', client);
-    throw new DomainError(outcome.error, undefined, given?.field);
-  }
+  if (!outcome.ok) throw new DomainError(outcome.error, undefined, given?.field);
   return { at: outcome.at };
 }

@@ -18,7 +18,9 @@ import { DomainError } from '../core/errors.js';
 import { auditWrite } from '../db/audit.js';
 import type { Clock } from '../core/ports.js';
 import type { Db } from '../db/schema.js';
-import { ADDRESS_POLICY, readThrottle, refundWrite, refusal, reserveAttempts, throttleKeys, type CountedKey, type ThrottleState } from './counters.js';
+import { HasherBusyError } from '../core/passwords.js';
+import type { PendingWrite } from '../db/together.js';
+import { ADDRESS_POLICY, readThrottle, refundWrite, refusal, reserveAttempts, throttleKeys, unreserveWrite, type CountedKey, type ThrottleState } from './counters.js';
 
 export interface ThrottleDeps {
   db: Db;
@@ -70,7 +72,7 @@ export async function closeEpisode(db: Db, key: string, now: number): Promise<vo
 }
 
 /** The keys a step reads about its address before anything else: the counter and its episode. */
-export function addressReadKeys(client: ClientFacts): string[] {
+function addressReadKeys(client: ClientFacts): string[] {
   const { key } = addressKey(client);
   return [key, episodeKey(key)];
 }
@@ -80,7 +82,7 @@ export function addressReadKeys(client: ClientFacts): string[] {
  * (the refusal counted in its episode) and the delay to retry is returned; an open address
  * whose episode is over gets the episode closed, and null is returned.
  */
-export async function refuseLockedAddress(db: Db, client: ClientFacts, states: Map<string, ThrottleState>, now: number): Promise<number | null> {
+async function refuseLockedAddress(db: Db, client: ClientFacts, states: Map<string, ThrottleState>, now: number): Promise<number | null> {
   const { key } = addressKey(client);
   const state = states.get(key)!;
   if (state.lockedUntil !== null) {
@@ -92,7 +94,7 @@ export async function refuseLockedAddress(db: Db, client: ClientFacts, states: M
 }
 
 /** The same, for an address that a reservation found locked after the first read said open (a parallel request locked it). */
-export async function refuseRacedAddress(db: Db, client: ClientFacts, now: number): Promise<number> {
+async function refuseRacedAddress(db: Db, client: ClientFacts, now: number): Promise<number> {
   const { key } = addressKey(client);
   const state = (await readThrottle(db, [key], now)).get(key)!;
   await countRefusal(db, key, state, client, now);
@@ -117,17 +119,108 @@ export async function closeFinishedEpisodes(db: Db, now: number): Promise<number
   return closed;
 }
 
-/** Counts a guess from this client address; 429 with Retry-After once the address is throttled. */
-export async function reserveAddress(deps: ThrottleDeps, client: ClientFacts): Promise<void> {
-  const address = addressKey(client);
-  const now = deps.clock.now();
-  const refused = await refuseLockedAddress(deps.db, client, await readThrottle(deps.db, addressReadKeys(client), now), now);
+/**
+ * The first read of any guess: a locked address is refused (429, its refusal counted in its
+ * episode) before anything else; an open one has a finished episode closed. Answers what
+ * the read found of the address and of `alsoRead`.
+ */
+export async function admitAddress(deps: ThrottleDeps, client: ClientFacts, now: number, alsoRead: string[] = []): Promise<Map<string, ThrottleState>> {
+  const states = await readThrottle(deps.db, [...addressReadKeys(client), ...alsoRead], now);
+  const refused = await refuseLockedAddress(deps.db, client, states, now);
   if (refused !== null) throw DomainError.retryAfter('too_many_attempts', refused);
-  const counted = await reserveAttempts(deps.db, [address], now);
-  if (counted.has(address.key)) return;
-  throw DomainError.retryAfter('too_many_attempts', await refuseRacedAddress(deps.db, client, now));
+  return states;
 }
 
-export async function refundAddress(deps: ThrottleDeps, client: ClientFacts): Promise<void> {
-  await refundWrite(deps.db, [addressKey(client)])!.execute();
+/**
+ * One guess, counted before it is checked: what `withAttempt` hands the check. `failures`
+ * holds each key counted, with its count after this guess; a key that was locked is absent
+ * and `locked` names the first such key, which the caller refuses in its own words.
+ */
+export interface Attempt {
+  /** Where the reservation was written: the database, or the transaction the check runs in. */
+  db: Db;
+  now: number;
+  /** The client address's key, always counted (withAttempt refuses otherwise). */
+  address: CountedKey;
+  /** What the first read found of the address, its episode and the keys in `alsoRead`. */
+  states: Map<string, ThrottleState>;
+  failures: Map<string, number>;
+  locked: CountedKey | undefined;
+  /** Gives one failure back on each of `keys` (all counted keys by default): the guess proved right. */
+  refundWrite(db: Db, keys?: CountedKey[]): PendingWrite | null;
+  /** Takes the reservation back on each of `keys` (all by default): the guess was never judged. */
+  unreserveWrite(db: Db, keys?: CountedKey[]): PendingWrite | null;
+}
+
+export interface AttemptOptions {
+  /** Keys read with the address before anything is counted, so one read serves the caller too. */
+  alsoRead?: string[];
+  /** Reserve and check inside one transaction, whose row locks serialise parallel guesses. */
+  transaction?: boolean;
+}
+
+/** Thrown through a transaction so that a raced address is refused after the rollback, where its count lands. */
+class RacedAddress extends Error {}
+
+/**
+ * The discipline of every guess Latchkey checks (a password, a code, a passkey, a setup
+ * link): a locked address is refused from a read, before anything is counted; then the
+ * guess is reserved on the address and on `keys` (a function of the first read's states, for
+ * a step that counts only an open account) with one statement; then `check` runs. A check
+ * that gives up because the password hasher is saturated has its reservation taken back,
+ * since a busy server is not a wrong guess. Settling a judged guess is the check's: it
+ * knows which counts go back (`refundWrite`), which stay, and what writes go with them.
+ */
+export async function withAttempt<T>(
+  deps: ThrottleDeps,
+  client: ClientFacts,
+  keys: CountedKey[] | ((states: Map<string, ThrottleState>) => CountedKey[]),
+  check: (attempt: Attempt) => Promise<T>,
+  options: AttemptOptions = {},
+): Promise<T> {
+  const address = addressKey(client);
+  const readAt = deps.clock.now();
+  const states = await admitAddress(deps, client, readAt, options.alsoRead);
+  const asked = [address, ...(typeof keys === 'function' ? keys(states) : keys)];
+  const reserveAndCheck = async (db: Db): Promise<T> => {
+    const now = options.transaction ? deps.clock.now() : readAt;
+    const failures = await reserveAttempts(db, asked, now);
+    if (!failures.has(address.key)) throw new RacedAddress();
+    const counted = (list: CountedKey[]) => list.filter((k) => failures.has(k.key));
+    const attempt: Attempt = {
+      db,
+      now,
+      address,
+      states,
+      failures,
+      locked: asked.find((k) => !failures.has(k.key)),
+      refundWrite: (target, list = asked) => refundWrite(target, counted(list)),
+      unreserveWrite: (target, list = asked) => unreserveWrite(target, counted(list).map((k) => ({ key: k.key, failures: failures.get(k.key)! }))),
+    };
+    try {
+      return await check(attempt);
+    } catch (error) {
+      if (error instanceof HasherBusyError) await attempt.unreserveWrite(db)?.execute();
+      throw error;
+    }
+  };
+  try {
+    return options.transaction ? await deps.db.transaction().execute(reserveAndCheck) : await reserveAndCheck(deps.db);
+  } catch (error) {
+    // A parallel request locked the address between the read and the reservation.
+    if (error instanceof RacedAddress) throw DomainError.retryAfter('too_many_attempts', await refuseRacedAddress(deps.db, client, deps.clock.now()));
+    throw error;
+  }
+}
+
+/**
+ * A guess counted against the client address until it proves right: `check` returning is
+ * right and gives the count back; `check` throwing (a wrong code, a dead link) keeps it.
+ */
+export async function countedUntilRight<T>(deps: ThrottleDeps, client: ClientFacts, check: () => Promise<T>): Promise<T> {
+  return withAttempt(deps, client, [], async (attempt) => {
+    const result = await check();
+    await attempt.refundWrite(deps.db)!.execute();
+    return result;
+  });
 }
