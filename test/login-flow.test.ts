@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { afterFirstFactor, afterPassword, afterWrongCode, describeFactors, factorsAfterSecondFactor, PENDING_LOGIN_MAX_FAILURES } from '../src/server/login/flow.js';
 import { judgeSession, parseFactors, formatFactors } from '../src/server/sessions/policy.js';
-import { SECOND_FACTOR_KINDS, kindForMethod } from '../src/server/authenticators/registry.js';
+import { BUILT_IN_KINDS, factorRegistry } from '../src/server/authenticators/registry.js';
 
 describe('what a right password leads to', () => {
   const none = { state: 'not_required' } as const;
@@ -70,14 +70,21 @@ describe('a session held to what its account requires now', () => {
 
 describe('the registry of second-factor kinds', () => {
   test('each method and factor name is unique, and at least one kind is not a fallback', () => {
-    const methods = SECOND_FACTOR_KINDS.map((kind) => kind.method);
-    const factors = SECOND_FACTOR_KINDS.map((kind) => kind.factor);
+    const { kindForMethod } = factorRegistry(BUILT_IN_KINDS);
+    const methods = BUILT_IN_KINDS.map((kind) => kind.method);
+    const factors = BUILT_IN_KINDS.map((kind) => kind.factor);
     assert.equal(new Set(methods).size, methods.length);
     assert.equal(new Set(factors).size, factors.length);
     assert.ok(!factors.includes('password'));
-    assert.ok(SECOND_FACTOR_KINDS.some((kind) => !kind.fallback));
+    assert.ok(BUILT_IN_KINDS.some((kind) => !kind.fallback));
     assert.deepEqual(methods, ['passkey', 'totp', 'recovery'], 'passkeys, then the authenticator app, recovery codes as their fallback');
     assert.equal(kindForMethod('recovery')?.fallback, true);
     assert.equal(kindForMethod('nothing'), undefined);
+    assert.equal(factorRegistry(BUILT_IN_KINDS).defaultMethod, 'totp', 'a step-up that names no method gives a code, as before passkeys');
+  });
+
+  test('a registry refuses two kinds of one name, and a list of fallbacks alone', () => {
+    assert.throws(() => factorRegistry([...BUILT_IN_KINDS, BUILT_IN_KINDS[1]!]), /Two kinds of second factor are named totp/);
+    assert.throws(() => factorRegistry(BUILT_IN_KINDS.filter((kind) => kind.fallback)), /At least one kind/);
   });
 });

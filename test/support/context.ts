@@ -18,6 +18,7 @@ import { openDatabase, type DatabaseOptions } from '../../src/server/db/connect.
 import { migrateToLatest } from '../../src/server/db/migrate.js';
 import type { Db } from '../../src/server/db/schema.js';
 import type { Deps } from '../../src/server/db/deps.js';
+import type { FactorRegistry } from '../../src/server/authenticators/registry.js';
 import { cryptoRandom, type Clock, type RandomSource } from '../../src/server/core/ports.js';
 import { createAdministrator } from '../../src/server/admins/service.js';
 
@@ -123,6 +124,8 @@ export interface ContextOptions {
   database?: DatabaseOptions;
   random?: RandomSource;
   hasher?: PasswordHasher;
+  /** The kinds of second factor the app runs with (a test's own kind); the built-in ones otherwise. */
+  factors?: FactorRegistry;
 }
 
 /**
@@ -163,7 +166,7 @@ after(async () => {
 });
 
 export async function createTestContext(dialect: DialectName, options: ContextOptions = {}): Promise<TestContext> {
-  const shareable = options.database === undefined && options.random === undefined && options.hasher === undefined;
+  const shareable = options.database === undefined && options.random === undefined && options.hasher === undefined && options.factors === undefined;
   if (!shareable) return buildTestContext(dialect, options);
   const key = `${dialect} ${JSON.stringify(Object.entries(options.env ?? {}).sort())}`;
   const reused = idle.get(key)?.pop();
@@ -283,6 +286,7 @@ async function buildTestContext(dialect: DialectName, options: ContextOptions): 
     hasher: options.hasher ?? boundHasher(fastHasher),
     secretBox: createSecretBox(random, Buffer.from(config.secretKey!, 'base64')),
     logger,
+    ...(options.factors ? { factors: options.factors } : {}),
   };
   const app = await buildApp(deps);
   await app.ready();

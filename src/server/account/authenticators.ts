@@ -11,7 +11,7 @@ import type { AuthenticatorSummary as PublicSummary, PasskeyAttestation } from '
 import { AUTHENTICATOR_NAME_MAX_LENGTH } from '../../shared/api.js';
 import type { AuthenticatorSummary } from '../authenticators/kind.js';
 import { generateRecoveryCodes, removeRecoveryCodes, replaceRecoveryCodes } from '../authenticators/recovery-codes/codes.js';
-import { listAuthenticators, removeAuthenticator, renameAuthenticator } from '../authenticators/registry.js';
+import { factorsOf } from '../authenticators/registry.js';
 import { beginTotpEnrolment, checkEnrolmentCode, confirmEnrolment, DEFAULT_TOTP_NAME, type TotpEnrolment } from '../authenticators/totp/enrolment.js';
 import { findPendingTotp } from '../authenticators/totp/repository.js';
 import { registrationOptionsFor, verifiedRegistrationFor } from '../authenticators/passkey/flows.js';
@@ -97,15 +97,15 @@ async function lockedAdmin(trx: Db, adminId: string): Promise<{ mfa_required: nu
 }
 
 export async function listMyAuthenticators(deps: Deps, auth: SessionWithAdmin): Promise<PublicSummary[]> {
-  return (await listAuthenticators(deps.db, auth.admin.id)).map(presentAuthenticator);
+  return (await factorsOf(deps).listAuthenticators(deps.db, auth.admin.id)).map(presentAuthenticator);
 }
 
 export async function renameMyAuthenticator(deps: Deps, auth: SessionWithAdmin, id: string, rawName: string, client: ClientFacts): Promise<PublicSummary> {
   const name = authenticatorName(rawName);
   const { admin } = auth;
   return deps.db.transaction().execute(async (trx) => {
-    if (!(await renameAuthenticator(trx, admin.id, id, name))) throw new DomainError('not_found', 'You have no authenticator with this id.');
-    const renamed = (await listAuthenticators(trx, admin.id)).find((item) => item.id === id)!;
+    if (!(await factorsOf(deps).renameAuthenticator(trx, admin.id, id, name))) throw new DomainError('not_found', 'You have no authenticator with this id.');
+    const renamed = (await factorsOf(deps).listAuthenticators(trx, admin.id)).find((item) => item.id === id)!;
     await auditWrite(trx, {
       at: deps.clock.now(),
       action: 'authenticator.rename',
@@ -128,14 +128,14 @@ export async function removeMyAuthenticator(deps: Deps, auth: SessionWithAdmin, 
   const { admin } = auth;
   await deps.db.transaction().execute(async (trx) => {
     const locked = await lockedAdmin(trx, admin.id);
-    const mine = await listAuthenticators(trx, admin.id);
+    const mine = await factorsOf(deps).listAuthenticators(trx, admin.id);
     const target = mine.find((item) => item.id === id);
     if (!target) throw new DomainError('not_found', 'You have no authenticator with this id.');
     const last = mine.length === 1;
     // Required by the own box or by the policy for all (grace periods aside: they are for
     // admins who never had one, not a way to drop the one they have).
     if (last && mfaRequirement({ ...locked, created_at: admin.created_at }, await readMfaPolicy(trx)).required) throw new DomainError('last_authenticator');
-    await removeAuthenticator(trx, admin.id, id);
+    await factorsOf(deps).removeAuthenticator(trx, admin.id, id);
     if (last) await removeRecoveryCodes(trx, admin.id);
     const at = deps.clock.now();
     // A way in went: the browsers remembered with it are asked for a second factor again.
@@ -166,7 +166,7 @@ export async function removeMyAuthenticator(deps: Deps, auth: SessionWithAdmin, 
 /** Starts connecting another authenticator app: a new secret, unconfirmed until a code from it arrives. */
 export async function beginMyTotp(deps: Deps, auth: SessionWithAdmin, rawName: string | undefined): Promise<TotpEnrolment> {
   const name = rawName === undefined ? DEFAULT_TOTP_NAME : authenticatorName(rawName);
-  if ((await listAuthenticators(deps.db, auth.admin.id)).length >= MAX_AUTHENTICATORS) throw new DomainError('too_many_authenticators');
+  if ((await factorsOf(deps).listAuthenticators(deps.db, auth.admin.id)).length >= MAX_AUTHENTICATORS) throw new DomainError('too_many_authenticators');
   return beginTotpEnrolment(
     { db: deps.db, secretBox: deps.secretBox, random: deps.random, now: deps.clock.now(), issuer: deps.config.totpIssuer },
     auth.admin,
@@ -205,7 +205,7 @@ export async function confirmMyTotp(
   });
   const outcome = await deps.db.transaction().execute(async (trx) => {
     await lockedAdmin(trx, admin.id);
-    const before = await listAuthenticators(trx, admin.id);
+    const before = await factorsOf(deps).listAuthenticators(trx, admin.id);
     if (before.length >= MAX_AUTHENTICATORS) throw new DomainError('too_many_authenticators');
     const at = deps.clock.now();
     await confirmEnrolment(trx, check, at);
@@ -226,7 +226,7 @@ export async function confirmMyTotp(
       }),
       securityNoticeWrite(trx, deps, at, admin, { changes: [first ? 'authenticator_added' : 'another_authenticator_added'], authenticatorName: pending.name }, client.ip),
     ]);
-    const added = (await listAuthenticators(trx, admin.id)).find((item) => item.id === id)!;
+    const added = (await factorsOf(deps).listAuthenticators(trx, admin.id)).find((item) => item.id === id)!;
     return { authenticator: presentAuthenticator(added), ...(recoveryCodes ? { recoveryCodes } : {}), ...(successor ? { sessionToken: successor.token } : {}) };
   });
   deps.mailQueued?.();
@@ -239,7 +239,7 @@ export async function confirmMyTotp(
  */
 export async function beginMyPasskey(deps: Deps, auth: SessionWithAdmin): Promise<PublicKeyCredentialCreationOptionsJSON> {
   const { admin } = auth;
-  if ((await listAuthenticators(deps.db, admin.id)).length >= MAX_AUTHENTICATORS) throw new DomainError('too_many_authenticators');
+  if ((await factorsOf(deps).listAuthenticators(deps.db, admin.id)).length >= MAX_AUTHENTICATORS) throw new DomainError('too_many_authenticators');
   return registrationOptionsFor(deps, { purpose: 'registration', adminId: admin.id, setupTokenId: null }, admin);
 }
 
@@ -273,7 +273,7 @@ export async function addMyPasskey(
   });
   const outcome = await deps.db.transaction().execute(async (trx) => {
     await lockedAdmin(trx, admin.id);
-    const before = await listAuthenticators(trx, admin.id);
+    const before = await factorsOf(deps).listAuthenticators(trx, admin.id);
     if (before.length >= MAX_AUTHENTICATORS) throw new DomainError('too_many_authenticators');
     const at = deps.clock.now();
     const added = await insertPasskey(trx, deps.random, at, { adminId: admin.id, name, ...credential });
@@ -294,7 +294,7 @@ export async function addMyPasskey(
       }),
       securityNoticeWrite(trx, deps, at, admin, { changes: [first ? 'authenticator_added' : 'another_authenticator_added'], authenticatorName: name }, client.ip),
     ]);
-    const summary = (await listAuthenticators(trx, admin.id)).find((item) => item.id === added.id)!;
+    const summary = (await factorsOf(deps).listAuthenticators(trx, admin.id)).find((item) => item.id === added.id)!;
     return { authenticator: presentAuthenticator(summary), ...(recoveryCodes ? { recoveryCodes } : {}), ...(successor ? { sessionToken: successor.token } : {}) };
   });
   deps.mailQueued?.();
@@ -307,7 +307,7 @@ export async function regenerateMyRecoveryCodes(deps: Deps, auth: SessionWithAdm
   const codes = generateRecoveryCodes(deps.random);
   await deps.db.transaction().execute(async (trx) => {
     await lockedAdmin(trx, admin.id);
-    if ((await listAuthenticators(trx, admin.id)).length === 0) throw new DomainError('no_authenticator');
+    if ((await factorsOf(deps).listAuthenticators(trx, admin.id)).length === 0) throw new DomainError('no_authenticator');
     const at = deps.clock.now();
     await replaceRecoveryCodes(trx, deps.random, admin.id, codes, at);
     await writeTogether(trx, [

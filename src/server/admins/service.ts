@@ -3,7 +3,7 @@
  * STYLE.md §6 (nobody suspends themselves or removes their own MFA requirement).
  */
 import type { Admin, CreateAdminBody, UpdateAdminBody } from '../../shared/api.js';
-import { adminsWithAuthenticator, authenticatorsByAdmin, hasAuthenticator, listAuthenticators, removeAllFactors } from '../authenticators/registry.js';
+import { factorsOf } from '../authenticators/registry.js';
 import { deletePasswordOnlySessions, deleteSessionsOfAdmin } from '../sessions/repository.js';
 import { forgetRememberedBrowsersWrite } from '../sessions/remembered-browsers.js';
 import { clearThrottle, locksInForce, throttleKeys } from '../throttle/counters.js';
@@ -66,10 +66,10 @@ function enrolmentDueAt(row: AdminListRow, enrolled: boolean, policy: MfaPolicy)
 
 export async function presentAdminWithFactors(deps: Deps, row: AdminRow): Promise<Admin> {
   const [enrolled, locks, setupEmails, authenticators, policy] = await Promise.all([
-    hasAuthenticator(deps.db, row.id),
+    factorsOf(deps).hasAuthenticator(deps.db, row.id),
     accountLocks(deps, [row]),
     latestMailOfKind(deps.db, 'setup', row.id),
-    listAuthenticators(deps.db, row.id),
+    factorsOf(deps).listAuthenticators(deps.db, row.id),
     readMfaPolicy(deps.db),
   ]);
   return presentAdmin(
@@ -86,9 +86,9 @@ export async function presentAdminWithFactors(deps: Deps, row: AdminRow): Promis
 export async function listAdministrators(deps: Deps): Promise<Admin[]> {
   const [rows, enrolled, setupEmails, authenticators, policy] = await Promise.all([
     listAdmins(deps.db),
-    adminsWithAuthenticator(deps.db),
+    factorsOf(deps).adminsWithAuthenticator(deps.db),
     latestMailOfKind(deps.db, 'setup'),
-    authenticatorsByAdmin(deps.db),
+    factorsOf(deps).authenticatorsByAdmin(deps.db),
     readMfaPolicy(deps.db),
   ]);
   const locks = await accountLocks(deps, rows);
@@ -198,7 +198,7 @@ export async function resetMfa(deps: Deps, actor: Actor, id: string): Promise<Ad
   if (refused) throw refused;
   const now = deps.clock.now();
   await deps.db.transaction().execute(async (trx) => {
-    const removed = await removeAllFactors(trx, id);
+    const removed = await factorsOf(deps).removeAllFactors(trx, id);
     await deleteSessionsOfAdmin(trx, id);
     await forgetRememberedBrowsersWrite(trx, id).execute();
     await recordAuditEvent(trx, {

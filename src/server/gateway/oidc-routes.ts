@@ -14,7 +14,7 @@
  *   authorization with `error=access_denied`, never a code;
  * - otherwise finishes the login with the session's `amr`, `acr` and `auth_time`.
  */
-import { SECOND_FACTOR_KINDS } from '../authenticators/registry.js';
+import { factorsOf, type FactorRegistry } from '../authenticators/registry.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { AssuranceLevel } from '../../shared/api.js';
@@ -34,7 +34,7 @@ const KEY_CHECK_INTERVAL_MS = 60_000;
 const LEVEL_OF_ACR = new Map(Object.entries(ACR_VALUES).map(([level, acr]) => [acr, level as AssuranceLevel]));
 
 /** RFC 8176 values for the session's factors; a remembered browser proves nothing now, so it adds none. */
-export function amrOf(session: Pick<SessionRow, 'factors'>): string[] {
+export function amrOf(session: Pick<SessionRow, 'factors'>, registry: FactorRegistry): string[] {
   const words = new Set<string>();
   const factors = session.factors.split(',');
   // The identity provider's own `amr` is passed on only where the policy accepted its MFA.
@@ -43,7 +43,7 @@ export function amrOf(session: Pick<SessionRow, 'factors'>): string[] {
   for (const factor of factors) {
     if (factor === 'password') words.add('pwd');
     // Each kind names its own (a passkey: hwk, a proof of possession of a key; a code: otp).
-    const kind = SECOND_FACTOR_KINDS.find((candidate) => candidate.factor === factor);
+    const kind = registry.kindForFactor(factor);
     if (kind) words.add(kind.amr);
     if (factor.startsWith(IDP_AMR_PREFIX)) {
       const value = factor.slice(IDP_AMR_PREFIX.length);
@@ -164,7 +164,7 @@ export function registerOidcProvider(app: FastifyInstance, deps: Deps): void {
       login: {
         accountId: auth.admin.id,
         acr: ACR_VALUES[sessionAssurance(auth.session)],
-        amr: amrOf(auth.session),
+        amr: amrOf(auth.session, factorsOf(deps)),
         ts: Math.floor(sessionProvedAt(auth.session) / 1000),
         remember: false,
       },

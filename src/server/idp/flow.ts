@@ -22,7 +22,7 @@ import { DomainError } from '../core/errors.js';
 import { auditWrite } from '../db/audit.js';
 import type { Deps, ProviderConnection } from '../db/deps.js';
 import { enrolmentDue, mfaRequirement, readMfaPolicy } from '../directory/mfa-policy.js';
-import { usableMethods } from '../authenticators/registry.js';
+import { factorsOf } from '../authenticators/registry.js';
 import { afterFirstFactor, type AfterPassword } from '../login/flow.js';
 import { openAfterFirstFactor, type OpenedAfterFirstFactor } from '../login/service.js';
 import { identify, type RefusalReason } from './identities.js';
@@ -161,7 +161,7 @@ export async function finishProviderSignIn(deps: Deps, query: string, browserSta
   const recorded = providerFactors(claimedValues(claims).amr, proven);
   let decision: AfterPassword;
   if (proven === 'first_factor') {
-    const methods = await usableMethods(deps.db, admin.id);
+    const methods = await factorsOf(deps).usableMethods(deps.db, admin.id);
     const enrolment = methods.length > 0 ? ({ state: 'not_required' } as const) : enrolmentDue(mfaRequirement(admin, await readMfaPolicy(deps.db)), at);
     decision = afterFirstFactor(IDP_FACTOR, { enrolment, methods });
     if (decision.next !== 'second_factor') decision = { ...decision, factors: decision.factors.flatMap((f) => (f === IDP_FACTOR ? recorded : [f])) };

@@ -6,7 +6,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type, type TObject } from '@sinclair/typebox';
 import { LoginBody, LoginResult, PasskeyRequestOptions, SessionInfo } from '../../shared/api.js';
-import { hasAuthenticator, SECOND_FACTOR_KINDS, usableMethods } from '../authenticators/registry.js';
+import { factorsOf } from '../authenticators/registry.js';
 import { clientFactsOf } from '../core/client.js';
 import { DomainError } from '../core/errors.js';
 import { HasherBusyError, type HashReservation } from '../core/passwords.js';
@@ -131,7 +131,7 @@ export function authRoutes(deps: Deps, dummyHash: DummyHash): FastifyPluginAsync
       async (request) => passkeyLoginOptions(deps, readSessionCookie(deps.config, request)),
     );
 
-    for (const kind of SECOND_FACTOR_KINDS) {
+    for (const kind of factorsOf(deps).kinds) {
       app.post(
         `/mfa/${kind.method}`,
         {
@@ -208,11 +208,11 @@ export function authRoutes(deps: Deps, dummyHash: DummyHash): FastifyPluginAsync
           if (!(await judgeFullSession(deps, request, auth))) throw new DomainError('not_authenticated');
           if (session.second_factor_at !== null || admin.mfa_required === 1) return { admin: who, status: 'authenticated' as const, ...via };
           const enrolment = enrolmentOf(admin, await readMfaPolicy(deps.db), deps.clock.now());
-          return enrolment.state === 'grace' && !(await hasAuthenticator(deps.db, admin.id))
+          return enrolment.state === 'grace' && !(await factorsOf(deps).hasAuthenticator(deps.db, admin.id))
             ? { admin: who, status: 'authenticated' as const, mfaEnrolmentDueAt: new Date(enrolment.dueAt).toISOString(), ...via }
             : { admin: who, status: 'authenticated' as const, ...via };
         }
-        return { admin: who, status: 'mfa_required' as const, methods: await usableMethods(deps.db, admin.id), rememberBrowserDays: deps.config.rememberBrowserDays, ...via };
+        return { admin: who, status: 'mfa_required' as const, methods: await factorsOf(deps).usableMethods(deps.db, admin.id), rememberBrowserDays: deps.config.rememberBrowserDays, ...via };
       },
     );
   };

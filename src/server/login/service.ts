@@ -15,7 +15,7 @@ import { findAdminByEmail, normalizeEmail, type AdminRow } from '../directory/ad
 import { mayUsePassword, readIdentityProviderPolicy } from '../directory/identity-provider-policy.js';
 import { enrolmentDue, mfaRequirement, readMfaPolicy } from '../directory/mfa-policy.js';
 import type { SecondFactorKind } from '../authenticators/kind.js';
-import { usableMethods } from '../authenticators/registry.js';
+import { factorsOf } from '../authenticators/registry.js';
 import { assertionOptionsFor } from '../authenticators/passkey/flows.js';
 import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { securityNoticeWrite } from '../mail/notices.js';
@@ -151,7 +151,7 @@ async function judgeAndOpen(
     throw new DomainError('password_login_off');
   }
 
-  const methods = await usableMethods(db, account.id);
+  const methods = await factorsOf(deps).usableMethods(db, account.id);
   // The remembered-browser cookie counts only after a right password, for an admin who would
   // be asked for a second factor, and only if it is this admin's and still within its days.
   const remembered =

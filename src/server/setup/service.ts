@@ -8,7 +8,7 @@
 import type { AdminRow } from '../directory/admins.js';
 import { countAdmins, findAdminById, insertAdmin } from '../directory/admins.js';
 import { canonicalEmail } from '../directory/addresses.js';
-import { hasAuthenticator } from '../authenticators/registry.js';
+import { factorsOf } from '../authenticators/registry.js';
 import { generateRecoveryCodes, replaceRecoveryCodes } from '../authenticators/recovery-codes/codes.js';
 import { beginTotpEnrolment as beginEnrolment, checkEnrolmentCode, confirmEnrolment, type TotpEnrolment } from '../authenticators/totp/enrolment.js';
 import { registrationOptionsFor, verifiedRegistrationFor } from '../authenticators/passkey/flows.js';
@@ -79,7 +79,7 @@ export async function queueSetupEmail(
     expiresAt: now + ttlMs,
     mfaRequired: admin.mfa_required === 1,
     hasPassword: admin.password_hash !== null,
-    hasAuthenticator: await hasAuthenticator(trx, admin.id),
+    hasAuthenticator: await factorsOf(deps).hasAuthenticator(trx, admin.id),
   }, mailLocaleOf(admin, deps.config.defaultLocale));
   await enqueueMail(trx, deps.secretBox, deps.random, now, { kind: 'setup', to: admin.email, adminId: admin.id, ...mail });
   await recordAuditEvent(trx, {
@@ -144,7 +144,7 @@ export async function setupState(deps: Deps, ctx: SetupContext): Promise<SetupSt
     mfaRequired: ctx.admin ? ctx.admin.mfa_required === 1 : true,
     passwordSet: ctx.token.staged_password_hash !== null,
     hasPassword: ctx.admin ? ctx.admin.password_hash !== null : false,
-    totpEnrolled: ctx.admin ? await hasAuthenticator(deps.db, ctx.admin.id) : false,
+    totpEnrolled: ctx.admin ? await factorsOf(deps).hasAuthenticator(deps.db, ctx.admin.id) : false,
     expiresAt: new Date(ctx.token.expires_at).toISOString(),
     passkeysAvailable: passkeysAvailableAt(deps.config.publicUrl),
   };
@@ -211,7 +211,7 @@ export async function createFirstAdmin(
 
 /** Whether setup is complete once the password is set: MFA not required, or already enrolled. */
 async function passwordCompletesSetup(deps: Deps, admin: AdminRow): Promise<boolean> {
-  return admin.mfa_required === 0 || (await hasAuthenticator(deps.db, admin.id));
+  return admin.mfa_required === 0 || (await factorsOf(deps).hasAuthenticator(deps.db, admin.id));
 }
 
 export async function setPassword(deps: Deps, ctx: SetupContext, password: string, ip: string | null): Promise<{ completed: boolean }> {
@@ -261,7 +261,7 @@ async function readyForAuthenticator(deps: Deps, ctx: SetupContext): Promise<Adm
   const admin = requireAdmin(ctx);
   if (ctx.token.staged_password_hash === null) throw new DomainError('setup_step_out_of_order', 'Set the password first.');
   // A setup link proves the mailbox, not the phone: it never replaces an active authenticator.
-  if (await hasAuthenticator(deps.db, admin.id)) throw new DomainError('totp_already_enrolled');
+  if (await factorsOf(deps).hasAuthenticator(deps.db, admin.id)) throw new DomainError('totp_already_enrolled');
   return admin;
 }
 

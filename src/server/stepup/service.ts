@@ -20,7 +20,7 @@ import { DomainError } from '../core/errors.js';
 import { auditWrite } from '../db/audit.js';
 import type { Deps } from '../db/deps.js';
 import { writeTogether } from '../db/together.js';
-import { hasAuthenticator, kindForMethod } from '../authenticators/registry.js';
+import { factorsOf } from '../authenticators/registry.js';
 import { hardLock } from '../login/service.js';
 import { judgePassword, type DummyHash } from '../login/password-step.js';
 import type { SessionWithAdmin } from '../sessions/repository.js';
@@ -66,8 +66,9 @@ export function hasFreshProof(session: { stepped_up_at: number | null }, now: nu
 export async function stepUp(deps: Deps, dummyHash: DummyHash, auth: SessionWithAdmin, input: StepUpInput, client: ClientFacts): Promise<{ at: number }> {
   const { db, clock } = deps;
   const { admin, session } = auth;
-  const withCode = await hasAuthenticator(db, admin.id);
-  const kind = withCode ? kindForMethod(input.method ?? 'totp') : undefined;
+  const factors = factorsOf(deps);
+  const withCode = await factors.hasAuthenticator(db, admin.id);
+  const kind = withCode ? factors.kindForMethod(input.method ?? factors.defaultMethod) : undefined;
   let given: { proof: unknown; field: 'assertion' | 'code' } | null = null;
   if (withCode) {
     if (!kind || kind.fallback) {

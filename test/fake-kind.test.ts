@@ -1,0 +1,124 @@
+/**
+ * A kind of second factor is one folder and one registry line: this file registers a kind
+ * of its own (a card of single-use codes, kept in memory) through `deps.factors`, with no
+ * change under src/, and logs in, steps up, lists and resets with it.
+ */
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import { CodeBody } from '../src/shared/api.js';
+import type { SecondFactorKind, StoredAuthenticator } from '../src/server/authenticators/kind.js';
+import { BUILT_IN_KINDS, factorRegistry } from '../src/server/authenticators/registry.js';
+import { createTestContext, dialects, login, seedAdmin, sessionCookieFrom, STRONG_PASSWORD, type TestContext } from './support/context.js';
+
+interface Card extends StoredAuthenticator {
+  unused: Set<string>;
+}
+
+/** A card of codes, each good once: the kind the test brings. */
+function codeCardKind(cards: Map<string, Card>): SecondFactorKind<{ code: string }> {
+  const ofAdmin = (adminId: string) => [...cards.values()].filter((card) => card.adminId === adminId);
+  const stored = ({ unused: _unused, ...card }: Card): StoredAuthenticator => card;
+  return {
+    method: 'code_card',
+    factor: 'code_card',
+    fallback: false,
+    phishingResistant: false,
+    amr: 'otp',
+    summary: 'Second step: a code from the code card',
+    proof: CodeBody,
+    isUsable: async (_db, adminId) => ofAdmin(adminId).length > 0,
+    usableByAdmins: async () => new Set([...cards.values()].map((card) => card.adminId)),
+    async verifyAndSpend(_context, adminId, { code }) {
+      const card = ofAdmin(adminId).find((candidate) => candidate.unused.has(code));
+      if (!card) return { accepted: false };
+      card.unused.delete(code);
+      return { accepted: true, notice: null };
+    },
+    async removeAll(_db, adminId) {
+      const mine = ofAdmin(adminId);
+      for (const card of mine) cards.delete(card.id);
+      return mine.length;
+    },
+    list: async (_db, adminId) => ofAdmin(adminId).map(stored),
+    listAll: async () => [...cards.values()].map(stored),
+    async rename(_db, adminId, id, name) {
+      const card = cards.get(id);
+      if (card?.adminId !== adminId) return false;
+      card.name = name;
+      return true;
+    },
+    remove: async (_db, adminId, id) => cards.get(id)?.adminId === adminId && cards.delete(id),
+  };
+}
+
+for (const dialect of dialects()) {
+  describe(`a kind of second factor brought in through deps (${dialect})`, () => {
+    const cards = new Map<string, Card>();
+    let ctx: TestContext;
+    beforeEach(async () => {
+      cards.clear();
+      ctx = await createTestContext(dialect, { factors: factorRegistry([...BUILT_IN_KINDS, codeCardKind(cards)]) });
+    });
+    afterEach(() => ctx.close());
+
+    async function adminWithCard(codes: string[]) {
+      const grace = await seedAdmin(ctx, { email: 'grace@example.org', mfaRequired: true });
+      cards.set('card-1', { id: 'card-1', adminId: grace.id, kind: 'code_card', name: 'Wallet card', createdAt: ctx.clock.now(), lastUsedAt: null, unused: new Set(codes) });
+      return grace;
+    }
+    const call = (cookie: string, method: 'GET' | 'POST' | 'DELETE', url: string, payload?: object) =>
+      ctx.app.inject({ method, url, headers: { cookie }, ...(payload ? { payload } : {}) });
+
+    test('the login offers it, takes its code once, and the session records its factor', async () => {
+      const grace = await adminWithCard(['481516', '234200']);
+      const step = await ctx.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'grace@example.org', password: STRONG_PASSWORD } });
+      const answer = step.json() as { status: string; methods: string[] };
+      assert.deepEqual([answer.status, answer.methods], ['mfa_required', ['code_card']]);
+      const pending = sessionCookieFrom(step)!;
+
+      const wrong = await call(pending, 'POST', '/api/v1/auth/mfa/code_card', { code: '000000' });
+      assert.equal(wrong.statusCode, 401);
+      assert.equal(wrong.json().error.code, 'invalid_code');
+
+      const right = await call(pending, 'POST', '/api/v1/auth/mfa/code_card', { code: '481516' });
+      assert.equal(right.statusCode, 200, right.body);
+      assert.equal(right.json().status, 'authenticated');
+      const full = sessionCookieFrom(right)!;
+      assert.equal((await call(full, 'GET', '/api/v1/auth/session')).statusCode, 200);
+      const row = await ctx.db.selectFrom('sessions').select('factors').where('admin_id', '=', grace.id).where('state', '=', 'full').executeTakeFirstOrThrow();
+      assert.equal(row.factors, 'password,code_card');
+
+      // The same code again is refused at the next login: the kind spent it.
+      const again = sessionCookieFrom(await ctx.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'grace@example.org', password: STRONG_PASSWORD } }))!;
+      assert.equal((await call(again, 'POST', '/api/v1/auth/mfa/code_card', { code: '481516' })).statusCode, 401);
+    });
+
+    test('My authenticators and Details list it; a step-up takes its code; Reset MFA removes it', async () => {
+      const grace = await adminWithCard(['111111', '222222', '333333']);
+      const step = await ctx.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'grace@example.org', password: STRONG_PASSWORD } });
+      const full = sessionCookieFrom(await call(sessionCookieFrom(step)!, 'POST', '/api/v1/auth/mfa/code_card', { code: '111111' }))!;
+
+      const mine = (await call(full, 'GET', '/api/v1/auth/authenticators')).json();
+      assert.deepEqual(
+        mine.authenticators.map((item: { id: string; kind: string; name: string; phishingResistant: boolean }) => [item.id, item.kind, item.name, item.phishingResistant]),
+        [['card-1', 'code_card', 'Wallet card', false]],
+      );
+      const stepUp = await call(full, 'POST', '/api/v1/auth/step-up', { password: STRONG_PASSWORD, method: 'code_card', code: '222222' });
+      assert.equal(stepUp.statusCode, 200, stepUp.body);
+
+      await seedAdmin(ctx, { email: 'ada@example.org' });
+      const ada = await login(ctx, 'ada@example.org');
+      const details = (await call(ada, 'GET', `/api/v1/admins/${grace.id}`)).json().admin;
+      assert.equal(details.mfaEnrolled, true);
+      assert.deepEqual(details.authenticators.map((item: { kind: string }) => item.kind), ['code_card']);
+      const reset = await call(ada, 'POST', `/api/v1/admins/${grace.id}/reset-mfa`);
+      assert.equal(reset.statusCode, 200, reset.body);
+      assert.equal(cards.size, 0, 'the card went with Reset MFA');
+    });
+
+    test('the API description carries its step, from the kind', async () => {
+      const spec = (await ctx.app.inject({ method: 'GET', url: '/api/openapi.json' })).json();
+      assert.equal(spec.paths['/api/v1/auth/mfa/code_card'].post.summary, 'Second step: a code from the code card');
+    });
+  });
+}
