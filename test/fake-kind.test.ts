@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import { CodeBody } from '../src/shared/api.js';
 import type { SecondFactorKind, StoredAuthenticator } from '../src/server/authenticators/kind.js';
 import { BUILT_IN_KINDS, factorRegistry } from '../src/server/authenticators/registry.js';
+import { sessionAssurance } from '../src/server/gateway/decision.js';
 import { createTestContext, dialects, login, seedAdmin, sessionCookieFrom, STRONG_PASSWORD, type TestContext } from './support/context.js';
 
 interface Card extends StoredAuthenticator {
@@ -122,3 +123,14 @@ for (const dialect of dialects()) {
     });
   });
 }
+
+describe('what a kind is worth comes from the kind', () => {
+  test('a session made with a phishing-resistant kind is phishing-resistant, whatever the kind is called', () => {
+    const session = { factors: 'password,code_card', second_factor_at: 1 };
+    const plain = factorRegistry([...BUILT_IN_KINDS, codeCardKind(new Map())]);
+    const bound = factorRegistry([...BUILT_IN_KINDS, { ...codeCardKind(new Map()), phishingResistant: true }]);
+    assert.equal(sessionAssurance(session, plain), 'mfa');
+    assert.equal(sessionAssurance(session, bound), 'phishing_resistant');
+    assert.equal(sessionAssurance({ factors: 'password,passkey', second_factor_at: 1 }, plain), 'phishing_resistant');
+  });
+});

@@ -5,22 +5,26 @@
  * the session's admin, role, factors and age. Pure: the routes read the rows.
  *
  * A session proves `password`, `mfa` (a second factor at login, a remembered browser or a
- * later step-up) or `phishing_resistant` (a passkey at login). Its age is that of its
+ * later step-up) or `phishing_resistant` (a phishing-resistant kind at login: a passkey). Its age is that of its
  * latest proof: the login, or the last step-up.
  */
 import type { AssuranceLevel } from '../../shared/api.js';
 import type { Role } from '../../shared/roles.js';
 import type { ApplicationRow } from '../applications/service.js';
+import type { FactorRegistry } from '../authenticators/registry.js';
 import type { AdminRow } from '../directory/admins.js';
 import type { SessionRow } from '../sessions/repository.js';
 import { IDP_AMR_PREFIX, IDP_PHISHING_RESISTANT_FACTOR } from '../sessions/provider-factors.js';
 
 const RANK: Record<AssuranceLevel, number> = { password: 0, mfa: 1, phishing_resistant: 2 };
 
-export function sessionAssurance(session: Pick<SessionRow, 'factors' | 'second_factor_at'>): AssuranceLevel {
+/** What the registry says of a session's factors: which kind, if any, each one is. */
+export type KindsOfFactors = Pick<FactorRegistry, 'kindForFactor'>;
+
+export function sessionAssurance(session: Pick<SessionRow, 'factors' | 'second_factor_at'>, kinds: KindsOfFactors): AssuranceLevel {
   const factors = session.factors.split(',');
-  // A passkey here, or the identity provider's MFA that the policy accepts as phishing-resistant.
-  if (factors.includes('passkey') || factors.includes(IDP_PHISHING_RESISTANT_FACTOR)) return 'phishing_resistant';
+  // A phishing-resistant kind here (a passkey), or the identity provider's MFA that the policy accepts as such.
+  if (factors.some((factor) => kinds.kindForFactor(factor)?.phishingResistant) || factors.includes(IDP_PHISHING_RESISTANT_FACTOR)) return 'phishing_resistant';
   // The provider's own `amr` values (`idp:…`) are a record, not a proof: only the policy's word counts.
   if (session.second_factor_at !== null || factors.filter((f) => !f.startsWith(IDP_AMR_PREFIX)).length > 1) return 'mfa';
   return 'password';
@@ -56,13 +60,19 @@ export function strongest(a: AssuranceLevel, b: AssuranceLevel | undefined): Ass
   return b !== undefined && RANK[b] > RANK[a] ? b : a;
 }
 
-export function decide(application: ApplicationRow | undefined, auth: { session: SessionRow; admin: AdminRow } | null, now: number, request: SignInRequest = {}): Decision {
+export function decide(
+  application: ApplicationRow | undefined,
+  auth: { session: SessionRow; admin: AdminRow } | null,
+  now: number,
+  kinds: KindsOfFactors,
+  request: SignInRequest = {},
+): Decision {
   if (!application) return { kind: 'unknown_application' };
   if (!auth) return { kind: 'login', reason: 'no_session' };
   const roles = JSON.parse(application.allowed_roles) as Role[];
   if (!roles.includes(auth.admin.role)) return { kind: 'deny', reason: 'role' };
   const required = strongest(application.required_assurance, request.minimumAssurance);
-  if (RANK[sessionAssurance(auth.session)] < RANK[required]) return { kind: 'login', reason: 'assurance' };
+  if (RANK[sessionAssurance(auth.session, kinds)] < RANK[required]) return { kind: 'login', reason: 'assurance' };
   const ages = [application.max_auth_age_seconds, request.maxAgeSeconds ?? null].filter((age): age is number => age !== null);
   const provedAt = sessionProvedAt(auth.session);
   if (ages.length > 0 && now - provedAt > Math.min(...ages) * 1000) return { kind: 'login', reason: 'max_age' };

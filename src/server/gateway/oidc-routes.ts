@@ -155,7 +155,7 @@ export function registerOidcProvider(app: FastifyInstance, deps: Deps): void {
     };
     if (!pending?.application) return finish({ error: 'access_denied', error_description: 'The application no longer exists in Latchkey.' });
     const auth = await loadFullSession(deps, request);
-    const decision = decide(pending.application, auth, deps.clock.now(), pending.request);
+    const decision = decide(pending.application, auth, deps.clock.now(), factorsOf(deps), pending.request);
     if (decision.kind === 'deny') return finish({ error: 'access_denied', error_description: 'Your role is not let into this application.' });
     if (decision.kind !== 'allow' || !auth) {
       return reply.header('cache-control', 'no-store').redirect(`${issuerOf(deps)}/?rd=${encodeURIComponent(interactionAddress(deps, details.uid))}`, 302);
@@ -163,7 +163,7 @@ export function registerOidcProvider(app: FastifyInstance, deps: Deps): void {
     return finish({
       login: {
         accountId: auth.admin.id,
-        acr: ACR_VALUES[sessionAssurance(auth.session)],
+        acr: ACR_VALUES[sessionAssurance(auth.session, factorsOf(deps))],
         amr: amrOf(auth.session, factorsOf(deps)),
         ts: Math.floor(sessionProvedAt(auth.session) / 1000),
         remember: false,

@@ -23,6 +23,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { errorResponses } from '../core/openapi.js';
 import { DomainError, errorBody, ERROR_CATALOG } from '../core/errors.js';
+import { factorsOf } from '../authenticators/registry.js';
 import type { Deps } from '../db/deps.js';
 import { authenticated, requireFullSession } from '../sessions/guard.js';
 import { readGuardedRequest } from './guarded-request.js';
@@ -70,7 +71,7 @@ export function gatewayRoutes(deps: Deps): FastifyPluginAsync {
   const judge = async (request: FastifyRequest, address: string) => {
     // No application, no session: an unguarded host learns nothing of the cookie.
     const guarded = await readGuardedRequest(deps, request, originOf(address)!);
-    return decide(guarded?.application, guarded?.auth ?? null, deps.clock.now());
+    return decide(guarded?.application, guarded?.auth ?? null, deps.clock.now(), factorsOf(deps));
   };
 
   return async (plugin) => {
@@ -161,7 +162,7 @@ export function gatewayRoutes(deps: Deps): FastifyPluginAsync {
           const origin = originOf(rd);
           const application = pending ? pending.application : origin ? await findGuardedApplication(deps.db, origin) : undefined;
           if (!application) throw new DomainError('return_address_refused');
-          const decision = decide(application, authenticated(request), deps.clock.now(), pending?.request);
+          const decision = decide(application, authenticated(request), deps.clock.now(), factorsOf(deps), pending?.request);
           // An OpenID Connect step itself says access_denied to the tool, so the console goes there.
           if (decision.kind === 'allow' || (pending && decision.kind === 'deny')) return { url: new URL(rd).href, application: application.name };
           if (decision.kind === 'deny') throw new DomainError('forbidden_application');
