@@ -7,7 +7,7 @@
  * `latchkey serve` every few minutes; safe on several instances at once.
  */
 import { sql } from 'kysely';
-import { deleteExpiredChallenges } from './authenticators/passkey/repository.js';
+import { factorsOf } from './authenticators/registry.js';
 import { deleteEndedSignIns } from './idp/sign-ins.js';
 import { sessionsSeenOf } from './sessions/last-seen.js';
 import { deleteExpiredSessions } from './sessions/repository.js';
@@ -22,7 +22,8 @@ export interface MaintenanceReport {
   sessions: number;
   rememberedBrowsers: number;
   setupLinks: number;
-  passkeyChallenges: number;
+  /** What the kinds of second factor swept, under their own names (passkeyChallenges). */
+  [swept: string]: number;
   mail: number;
   throttleCounters: number;
   lockEpisodes: number;
@@ -33,7 +34,7 @@ export interface MaintenanceReport {
   identityProviderSignIns: number;
 }
 
-export async function runMaintenance(deps: Pick<Deps, 'db' | 'clock' | 'config' | 'sessionsSeen'>): Promise<MaintenanceReport> {
+export async function runMaintenance(deps: Pick<Deps, 'db' | 'clock' | 'config' | 'sessionsSeen' | 'factors'>): Promise<MaintenanceReport> {
   const now = deps.clock.now();
   // This instance's unwritten uses first, so no session it saw in use is swept as idle.
   await sessionsSeenOf(deps).write(deps.db);
@@ -43,7 +44,7 @@ export async function runMaintenance(deps: Pick<Deps, 'db' | 'clock' | 'config' 
     .deleteFrom('setup_tokens')
     .where((eb) => eb.or([eb('expires_at', '<=', now - DAY_MS), eb('used_at', '<=', now - DAY_MS)]))
     .executeTakeFirst();
-  const passkeyChallenges = await deleteExpiredChallenges(deps.db, now);
+  const kinds = await factorsOf(deps).housekeeping(deps.db, now);
   const mail = await deps.db
     .deleteFrom('outbox')
     .where((eb) => eb.or([eb('sent_at', '<=', now - 30 * DAY_MS), eb('failed_at', '<=', now - 30 * DAY_MS)]))
@@ -75,7 +76,7 @@ export async function runMaintenance(deps: Pick<Deps, 'db' | 'clock' | 'config' 
     sessions,
     rememberedBrowsers,
     setupLinks: Number(links.numDeletedRows),
-    passkeyChallenges,
+    ...kinds,
     mail: Number(mail.numDeletedRows),
     throttleCounters: Number(counters.numDeletedRows),
     lockEpisodes: episodes,

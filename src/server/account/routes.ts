@@ -13,21 +13,15 @@ import {
   AuthenticatorList,
   AuthenticatorSummary,
   ChangePasswordBody,
-  AuthenticatorAdded,
-  CodeBody,
-  NewPasskeyBody,
-  PasskeyCreationOptions,
-  NewTotpBody,
-  NewTotpEnrolment,
   Preferences,
   RecoveryCodes,
   RenameAuthenticatorBody,
   SessionIdParams,
   RememberedBrowserList,
   SessionList,
-  TotpAdded,
 } from '../../shared/api.js';
-import { passkeysAvailableAt } from '../authenticators/passkey/ceremonies.js';
+import { factorsOf } from '../authenticators/registry.js';
+import { mountFactorRoutes } from '../authenticators/routes.js';
 import { clientFactsOf } from '../core/client.js';
 import { errorResponses } from '../core/openapi.js';
 import type { Deps } from '../db/deps.js';
@@ -35,10 +29,8 @@ import { clearRememberedBrowserCookie, clearSessionCookie, readRememberedBrowser
 import { authenticated, ENROLMENT_ROUTE, requireFullSession } from '../sessions/guard.js';
 import { requireFreshProof } from '../stepup/guard.js';
 import {
-  addMyPasskey,
-  beginMyPasskey,
-  beginMyTotp,
-  confirmMyTotp,
+  beginMyAuthenticator,
+  finishMyAuthenticator,
   listMyAuthenticators,
   regenerateMyRecoveryCodes,
   removeMyAuthenticator,
@@ -161,7 +153,7 @@ export function accountRoutes(deps: Deps): FastifyPluginAsync {
           response: { 200: AuthenticatorList, ...errorResponses(401) },
         },
       },
-      async (request) => ({ authenticators: await listMyAuthenticators(deps, authenticated(request)), passkeysAvailable: passkeysAvailableAt(deps.config.publicUrl) }),
+      async (request) => ({ authenticators: await listMyAuthenticators(deps, authenticated(request)), passkeysAvailable: factorsOf(deps).everyKindOfferedAt(deps.config.publicUrl) }),
     );
 
     app.patch(
@@ -196,77 +188,23 @@ export function accountRoutes(deps: Deps): FastifyPluginAsync {
       },
     );
 
-    app.post(
-      '/authenticators/totp',
-      {
-        onRequest: fresh,
-        config: ENROLMENT_ROUTE,
-        schema: {
-          tags,
-          summary: 'Add another authenticator app: a new secret, not active until a code from it confirms it',
-          description: `${freshNote} At most 10 authenticators (409 too_many_authenticators). An earlier app that was started and never confirmed is dropped.`,
-          body: NewTotpBody,
-          response: { 200: NewTotpEnrolment, ...errorResponses(400, 401, 403, 409) },
+    mountFactorRoutes(plugin, factorsOf(deps), 'account', {
+      tags,
+      prefix: '/authenticators',
+      onRequest: fresh,
+      config: ENROLMENT_ROUTE,
+      note: freshNote,
+      errors: { begin: [400, 401, 403, 409], finish: [400, 401, 403, 404, 409, 429] },
+      handlers: {
+        begin: (kind, request) => beginMyAuthenticator(deps, authenticated(request), kind, request.body),
+        async finish(kind, request, reply) {
+          const params = (request.params ?? {}) as Record<string, string>;
+          const { sessionToken, ...added } = await finishMyAuthenticator(deps, authenticated(request), kind, request.body, params, clientFactsOf(request));
+          if (sessionToken) setSessionCookie(deps.config, reply, sessionToken);
+          return added;
         },
       },
-      async (request) => beginMyTotp(deps, authenticated(request), request.body?.name),
-    );
-
-    app.post(
-      '/authenticators/totp/:id/confirm',
-      {
-        onRequest: fresh,
-        config: ENROLMENT_ROUTE,
-        schema: {
-          tags,
-          summary: 'Confirm the new authenticator app with a code from it',
-          description: `${freshNote} A wrong code answers 400 invalid_code and counts against the client address. The account's first authenticator comes with ten recovery codes, shown once. I get a security notice by email.`,
-          params: AuthenticatorIdParams,
-          body: CodeBody,
-          response: { 200: TotpAdded, ...errorResponses(400, 401, 403, 404, 409, 429) },
-        },
-      },
-      async (request, reply) => {
-        const { sessionToken, ...added } = await confirmMyTotp(deps, authenticated(request), request.params.id, request.body.code, clientFactsOf(request));
-        if (sessionToken) setSessionCookie(deps.config, reply, sessionToken);
-        return added;
-      },
-    );
-
-    app.post(
-      '/authenticators/passkey/options',
-      {
-        onRequest: fresh,
-        config: ENROLMENT_ROUTE,
-        schema: {
-          tags,
-          summary: 'Add a passkey: the options of its registration',
-          description: `${freshNote} Answers \`PublicKeyCredentialCreationOptionsJSON\` for \`navigator.credentials.create\` (\`startRegistration\` of @simplewebauthn/browser): a challenge good for 5 minutes and one try of \`POST /api/v1/auth/authenticators/passkey\` by me, and my passkeys in \`excludeCredentials\`. At most 10 authenticators (409 too_many_authenticators).`,
-          response: { 200: PasskeyCreationOptions, ...errorResponses(401, 403, 409) },
-        },
-      },
-      async (request) => beginMyPasskey(deps, authenticated(request)),
-    );
-
-    app.post(
-      '/authenticators/passkey',
-      {
-        onRequest: fresh,
-        config: ENROLMENT_ROUTE,
-        schema: {
-          tags,
-          summary: 'Add a passkey: register the answer of navigator.credentials.create',
-          description: `${freshNote} A response that does not verify (its challenge not mine, spent or older than 5 minutes, made for another site, or a passkey already registered) answers 400 invalid_passkey and counts against the client address. The account's first authenticator comes with ten recovery codes, shown once. I get a security notice by email.`,
-          body: NewPasskeyBody,
-          response: { 201: AuthenticatorAdded, ...errorResponses(400, 401, 403, 409, 429) },
-        },
-      },
-      async (request, reply) => {
-        const { sessionToken, ...added } = await addMyPasskey(deps, authenticated(request), request.body, clientFactsOf(request));
-        if (sessionToken) setSessionCookie(deps.config, reply, sessionToken);
-        return reply.code(201).send(added);
-      },
-    );
+    });
 
     app.post(
       '/recovery-codes',

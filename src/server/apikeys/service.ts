@@ -3,7 +3,7 @@
  * each change audited. The token is answered once and never kept.
  */
 import type { ApiKey, CreateApiKeyBody } from '../../shared/api.js';
-import { authenticatorName } from '../account/authenticators.js';
+import { authenticatorName } from '../authenticators/names.js';
 import type { ClientFacts } from '../core/client.js';
 import { DomainError } from '../core/errors.js';
 import { recordAuditEvent } from '../db/audit.js';

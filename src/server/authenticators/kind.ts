@@ -4,9 +4,10 @@
  * interface and the registry, so a new kind is a folder of its own, one line in
  * registry.ts and its migration.
  */
-import type { TObject } from '@sinclair/typebox';
+import type { TObject, TSchema } from '@sinclair/typebox';
 import type { ErrorCode } from '../core/errors.js';
 import type { SecretBox } from '../core/secret-box.js';
+import type { Deps } from '../db/deps.js';
 import type { Db } from '../db/schema.js';
 import type { SecurityNotice } from '../mail/templates.js';
 
@@ -22,6 +23,91 @@ export interface KindContext {
   publicUrl?: URL;
   /** The client's address, for an audit event the kind writes itself. */
   ip?: string | null;
+}
+
+/** What a kind's ceremonies need of the server: its database, keys, randomness, clock and settings. */
+export type KindDeps = Pick<Deps, 'db' | 'secretBox' | 'random' | 'clock' | 'config'>;
+
+/** The admin an enrolment or a challenge is for. */
+export interface KindAdmin {
+  id: string;
+  email: string;
+  name: string;
+}
+
+/** One route of a kind, as the OpenAPI description and the body's validation know it. */
+export interface KindRoute {
+  /** Under the place's prefix: `/totp`, `/passkey/options`, `/totp/:id/confirm`. */
+  path: string;
+  summary: string;
+  description?: string;
+  body?: TObject;
+  params?: TObject;
+  response: TSchema;
+  /** The success status, 200 unless said. */
+  status?: 200 | 201;
+  /** The answer holds a secret shown once (a TOTP seed): `Cache-Control: no-store`. */
+  noStore?: boolean;
+}
+
+/**
+ * Where an authenticator is added: through a setup link (the setup's last step, which
+ * completes it), or from My authenticators by a signed-in admin.
+ */
+export type EnrolmentPlace = 'setup' | 'account';
+
+export interface EnrolmentContext {
+  deps: KindDeps;
+  admin: KindAdmin;
+  place: EnrolmentPlace;
+  /** The setup link the enrolment goes through, to which a challenge is bound; null in My authenticators. */
+  setupTokenId: string | null;
+}
+
+/** An enrolment's answer that verified: what to keep, in the change transaction (authenticators/changes.ts). */
+export interface VerifiedEnrolment {
+  /** The name the new authenticator is listed under. */
+  name: string;
+  /** Makes the new authenticator count; its id. */
+  store(trx: Db, at: number): Promise<string>;
+}
+
+/**
+ * Adding an authenticator of this kind: a start (a new secret, a registration's options)
+ * and a finish that proves the device answers (a first code, an attestation). The place's
+ * flow does the rest in one change transaction: the limit, recovery codes with the first
+ * authenticator, the audit event and the security notice.
+ */
+export interface KindEnrolment {
+  routes: Record<EnrolmentPlace, { begin: KindRoute; finish: KindRoute }>;
+  /**
+   * Starts an enrolment; what it answers is the begin route's body. Starting again drops
+   * an earlier start that was never finished.
+   */
+  begin(context: EnrolmentContext, body: unknown): Promise<unknown>;
+  /**
+   * Checks the finish route's body (and path parameters). Null when the answer does not
+   * prove the device: counted like a wrong code, answered as `refusedAs`. Throws a
+   * DomainError when there is nothing to finish. Writes nothing that the change
+   * transaction would need undone: a challenge it spends stays spent.
+   */
+  finish(context: EnrolmentContext, body: unknown, params: Record<string, string>): Promise<VerifiedEnrolment | null>;
+}
+
+/** Who a challenge is for: a pending login, or a full session stepping up. */
+export interface ChallengeOwner {
+  purpose: 'login' | 'step-up';
+  adminId: string;
+  sessionId: string;
+}
+
+/**
+ * A kind whose proof answers a challenge the server issued first (a passkey's assertion
+ * options), bound to its owner and good for one try.
+ */
+export interface KindChallenge {
+  routes: Record<ChallengeOwner['purpose'], KindRoute>;
+  issue(deps: KindDeps, owner: ChallengeOwner): Promise<unknown>;
 }
 
 /** What checking a proof came to: a value, never an exception, for a wrong guess. */
@@ -106,4 +192,16 @@ export interface SecondFactorKind<Proof = unknown> {
   rename?(db: Db, adminId: string, id: string, name: string): Promise<boolean>;
   /** Removes one of the admin's authenticators; false when the admin has none with this id. */
   remove?(db: Db, adminId: string, id: string): Promise<boolean>;
+
+  /** How an authenticator of this kind is added; a kind without it is added by no flow (recovery codes come with the first authenticator). */
+  readonly enrolment?: KindEnrolment;
+  /** The challenge its proof answers, for a kind that needs one. */
+  readonly challenge?: KindChallenge;
+  /**
+   * Deletes what has expired (unanswered challenges, enrolments never finished); how many
+   * rows went, under the names of the maintenance report.
+   */
+  housekeeping?(db: Db, now: number): Promise<Record<string, number>>;
+  /** Whether it can be added at a server with this public URL; always, unless it says otherwise. */
+  offeredAt?(publicUrl: URL): boolean;
 }

@@ -47,6 +47,14 @@ export interface FactorRegistry {
   renameAuthenticator(db: Db, adminId: string, id: string, name: string): Promise<boolean>;
   /** Removes one of the admin's authenticators, of whatever kind; false when the admin has none with this id. */
   removeAuthenticator(db: Db, adminId: string, id: string): Promise<boolean>;
+  /**
+   * Whether every kind can be added at a server with this public URL: false when one needs
+   * a secure origin that the URL is not (passkeys at an IP address). The API's
+   * `passkeysAvailable` says this.
+   */
+  everyKindOfferedAt(publicUrl: URL): boolean;
+  /** Deletes what every kind has let expire; how many rows went, by the maintenance report's names. */
+  housekeeping(db: Db, now: number): Promise<Record<string, number>>;
 }
 
 const oldestFirst = (a: StoredAuthenticator, b: StoredAuthenticator) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1);
@@ -112,6 +120,12 @@ export function factorRegistry(kinds: readonly SecondFactorKind<any>[]): FactorR
     async removeAuthenticator(db, adminId, id) {
       for (const kind of listed) if (kind.remove && (await kind.remove(db, adminId, id))) return true;
       return false;
+    },
+    everyKindOfferedAt: (publicUrl) => kinds.every((kind) => kind.offeredAt === undefined || kind.offeredAt(publicUrl)),
+    async housekeeping(db, now) {
+      const counts: Record<string, number> = {};
+      for (const kind of kinds) if (kind.housekeeping) Object.assign(counts, await kind.housekeeping(db, now));
+      return counts;
     },
   };
 }

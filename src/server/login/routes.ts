@@ -5,8 +5,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type, type TObject } from '@sinclair/typebox';
-import { LoginBody, LoginResult, PasskeyRequestOptions, SessionInfo } from '../../shared/api.js';
+import { LoginBody, LoginResult, SessionInfo } from '../../shared/api.js';
 import { factorsOf } from '../authenticators/registry.js';
+import { mountFactorRoutes } from '../authenticators/routes.js';
 import { clientFactsOf } from '../core/client.js';
 import { DomainError } from '../core/errors.js';
 import { HasherBusyError, type HashReservation } from '../core/passwords.js';
@@ -26,7 +27,7 @@ import { judgeFullSession, loadSession } from '../sessions/guard.js';
 import { enrolmentOf } from '../sessions/policy.js';
 import { deleteSession } from '../sessions/repository.js';
 import type { DummyHash } from './password-step.js';
-import { passkeyLoginOptions, passwordStep, secondFactorStep } from './service.js';
+import { loginChallenge, passwordStep, secondFactorStep } from './service.js';
 import { IDP_FACTOR } from '../sessions/provider-factors.js';
 
 declare module 'fastify' {
@@ -117,33 +118,13 @@ export function authRoutes(deps: Deps, dummyHash: DummyHash): FastifyPluginAsync
       },
     );
 
-    app.post(
-      '/mfa/passkey/options',
-      {
-        schema: {
-          tags,
-          summary: 'Second step: the options of a passkey assertion for this pending login',
-          description:
-            'Needs the pending-login cookie. Answers `PublicKeyCredentialRequestOptionsJSON` for `navigator.credentials.get` (`startAuthentication` of @simplewebauthn/browser): a challenge good for 5 minutes and one try of `POST /api/v1/auth/mfa/passkey` for this pending login only, and the account\'s passkeys in `allowCredentials`.',
-          response: { 200: PasskeyRequestOptions, ...errorResponses(401) },
-        },
-      },
-      async (request) => passkeyLoginOptions(deps, readSessionCookie(deps.config, request)),
-    );
-
-    for (const kind of factorsOf(deps).kinds) {
-      app.post(
-        `/mfa/${kind.method}`,
-        {
-          schema: {
-            tags,
-            summary: kind.summary,
-            ...(kind.description ? { description: kind.description } : {}),
-            body: withRememberBrowser(kind.proof),
-            response: { 200: LoginResult, ...errorResponses(400, 401, 429) },
-          },
-        },
-        async (request, reply) => {
+    mountFactorRoutes(plugin, factorsOf(deps), 'login', {
+      tags,
+      errors: { challenge: [401], proof: [400, 401, 429] },
+      proof: { body: withRememberBrowser, response: LoginResult },
+      handlers: {
+        challenge: (kind, request) => loginChallenge(deps, kind, readSessionCookie(deps.config, request)),
+        async proof(kind, request, reply) {
           const { rememberBrowser, ...proof } = request.body as { rememberBrowser?: boolean };
           const outcome = await secondFactorStep(deps, kind, {
             token: readSessionCookie(deps.config, request),
@@ -162,8 +143,8 @@ export function authRoutes(deps: Deps, dummyHash: DummyHash): FastifyPluginAsync
           if (outcome.loginEnded) clearSessionCookie(deps.config, reply);
           throw new DomainError(outcome.error, undefined, outcome.error === 'no_pending_login' || outcome.error === 'invalid_passkey' ? undefined : 'code');
         },
-      );
-    }
+      },
+    });
 
     app.post(
       '/logout',

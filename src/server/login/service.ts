@@ -16,8 +16,6 @@ import { mayUsePassword, readIdentityProviderPolicy } from '../directory/identit
 import { enrolmentDue, mfaRequirement, readMfaPolicy } from '../directory/mfa-policy.js';
 import type { SecondFactorKind } from '../authenticators/kind.js';
 import { factorsOf } from '../authenticators/registry.js';
-import { assertionOptionsFor } from '../authenticators/passkey/flows.js';
-import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { securityNoticeWrite } from '../mail/notices.js';
 import type { SecurityNotice } from '../mail/templates.js';
 import { PASSWORD_FACTOR, parseFactors, sessionPolicy } from '../sessions/policy.js';
@@ -387,14 +385,15 @@ function wrongProof(kind: SecondFactorKind<unknown>): 'invalid_code' | 'invalid_
 }
 
 /**
- * The options of a passkey assertion for the pending login behind `token`: a challenge
- * bound to this pending login, good for 5 minutes and one try, and the admin's passkeys.
+ * The challenge of `kind` (a passkey's assertion options) for the pending login behind
+ * `token`: bound to this pending login, good for 5 minutes and one try.
  */
-export async function passkeyLoginOptions(deps: Deps, token: string | undefined): Promise<PublicKeyCredentialRequestOptionsJSON> {
+export async function loginChallenge(deps: Deps, kind: SecondFactorKind<unknown>, token: string | undefined): Promise<unknown> {
   const found = await findLiveSession(deps, sessionPolicy(deps.config), deps.clock.now(), token);
   if (!found || found.session.state !== 'mfa_pending' || found.admin.status === 'suspended') throw new DomainError('no_pending_login');
   const { session, admin } = found;
-  return assertionOptionsFor(deps, { purpose: 'login', adminId: admin.id, sessionId: session.id });
+  if (!kind.challenge) throw new DomainError('not_found');
+  return kind.challenge.issue(deps, { purpose: 'login', adminId: admin.id, sessionId: session.id });
 }
 
 /**

@@ -10,16 +10,13 @@ import { countedUntilRight } from '../throttle/attempts.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import {
-  CodeBody,
   FirstAdminBody,
-  PasskeyCreationOptions,
-  PasskeyRegistrationBody,
   SetupPasswordBody,
   SetupState,
-  TotpConfirmation,
-  TotpEnrolment,
 } from '../../shared/api.js';
 import type { Deps } from '../db/deps.js';
+import { factorsOf } from '../authenticators/registry.js';
+import { mountFactorRoutes } from '../authenticators/routes.js';
 import type { Config } from '../core/config.js';
 import { DomainError } from '../core/errors.js';
 import { countAdmins } from '../directory/admins.js';
@@ -27,10 +24,8 @@ import { exchangeSetupToken, whyUnusable } from './tokens.js';
 import { clientFactsOf } from '../core/client.js';
 import { errorResponses } from '../core/openapi.js';
 import {
-  beginPasskeyRegistration,
-  beginTotpEnrolment,
-  completePasskeyRegistration,
-  confirmTotpEnrolment,
+  beginEnrolment,
+  finishEnrolment,
   createFirstAdmin,
   resolveSetup,
   setPassword,
@@ -205,77 +200,19 @@ export function setupRoutes(deps: Deps): FastifyPluginAsync {
       },
     );
 
-    app.post(
-      '/totp',
-      {
-        schema: {
-          tags,
-          security,
-          summary: 'A fresh authenticator secret with its QR code (not active until verified)',
-          response: { 200: TotpEnrolment, ...errorResponses(404, 409) },
+    mountFactorRoutes(plugin, factorsOf(deps), 'setup', {
+      tags,
+      security,
+      errors: { begin: [404, 409], finish: [400, 404, 409] },
+      handlers: {
+        begin: async (kind, request) => beginEnrolment(deps, await resolve(request), kind, request.body),
+        async finish(kind, request) {
+          const ctx = await resolve(request);
+          const params = (request.params ?? {}) as Record<string, string>;
+          // The answer is a guess like a login code: counted against the address until it proves right.
+          return countedUntilRight(deps, clientFactsOf(request), () => finishEnrolment(deps, ctx, kind, request.body, params, request.ip));
         },
       },
-      async (request, reply) => {
-        const ctx = await resolve(request);
-        const enrolment = await beginTotpEnrolment(deps, ctx);
-        // The secret is shown to its owner once and must not linger in any cache.
-        reply.header('cache-control', 'no-store');
-        return enrolment;
-      },
-    );
-
-    app.post(
-      '/totp/verify',
-      {
-        schema: {
-          tags,
-          security,
-          summary: 'Activate the authenticator with a code from it; completes the setup',
-          body: CodeBody,
-          response: { 200: TotpConfirmation, ...errorResponses(400, 404, 409) },
-        },
-      },
-      async (request, reply) => {
-        const ctx = await resolve(request);
-        reply.header('cache-control', 'no-store');
-        // The code is a guess like a login code: counted against the address until it proves right.
-        return countedUntilRight(deps, clientFactsOf(request), () => confirmTotpEnrolment(deps, ctx, request.body.code, request.ip));
-      },
-    );
-
-    app.post(
-      '/passkey/options',
-      {
-        schema: {
-          tags,
-          security,
-          summary: 'The options of a passkey registration, instead of an authenticator app',
-          description:
-            'Answers `PublicKeyCredentialCreationOptionsJSON` for `navigator.credentials.create` (`startRegistration` of @simplewebauthn/browser): a challenge good for 5 minutes and one try of `POST /api/v1/setup/passkey` with this link only. Needs the password set first.',
-          response: { 200: PasskeyCreationOptions, ...errorResponses(404, 409) },
-        },
-      },
-      async (request) => beginPasskeyRegistration(deps, await resolve(request)),
-    );
-
-    app.post(
-      '/passkey',
-      {
-        schema: {
-          tags,
-          security,
-          summary: 'Register the passkey; completes the setup',
-          description:
-            'The body names the passkey and carries the answer of `navigator.credentials.create`. Completes the setup as the first code of an authenticator app does: the password and the passkey take effect, and ten recovery codes are answered, once. A response that does not verify answers `400 invalid_passkey` and counts against the link like a wrong code.',
-          body: PasskeyRegistrationBody,
-          response: { 200: TotpConfirmation, ...errorResponses(400, 404, 409) },
-        },
-      },
-      async (request, reply) => {
-        const ctx = await resolve(request);
-        reply.header('cache-control', 'no-store');
-        return countedUntilRight(deps, clientFactsOf(request), () => completePasskeyRegistration(deps, ctx, request.body, request.ip));
-      },
-    );
+    });
   };
 }

@@ -9,13 +9,8 @@ import type { AdminRow } from '../directory/admins.js';
 import { countAdmins, findAdminById, insertAdmin } from '../directory/admins.js';
 import { canonicalEmail } from '../directory/addresses.js';
 import { factorsOf } from '../authenticators/registry.js';
-import { generateRecoveryCodes, replaceRecoveryCodes } from '../authenticators/recovery-codes/codes.js';
-import { beginTotpEnrolment as beginEnrolment, checkEnrolmentCode, confirmEnrolment, type TotpEnrolment } from '../authenticators/totp/enrolment.js';
-import { registrationOptionsFor, verifiedRegistrationFor } from '../authenticators/passkey/flows.js';
-import { passkeysAvailableAt } from '../authenticators/passkey/ceremonies.js';
-import { insertPasskey } from '../authenticators/passkey/repository.js';
-import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/server';
-import type { PasskeyAttestation } from '../../shared/api.js';
+import { addAuthenticatorIn } from '../authenticators/changes.js';
+import type { EnrolmentContext, SecondFactorKind, VerifiedEnrolment } from '../authenticators/kind.js';
 import { findPasswordProblem, PASSWORD_PROBLEM_MESSAGES } from '../core/passwords.js';
 import { deleteSessionsOfAdmin } from '../sessions/repository.js';
 import { recordAuditEvent } from '../db/audit.js';
@@ -146,7 +141,7 @@ export async function setupState(deps: Deps, ctx: SetupContext): Promise<SetupSt
     hasPassword: ctx.admin ? ctx.admin.password_hash !== null : false,
     totpEnrolled: ctx.admin ? await factorsOf(deps).hasAuthenticator(deps.db, ctx.admin.id) : false,
     expiresAt: new Date(ctx.token.expires_at).toISOString(),
-    passkeysAvailable: passkeysAvailableAt(deps.config.publicUrl),
+    passkeysAvailable: factorsOf(deps).everyKindOfferedAt(deps.config.publicUrl),
   };
 }
 
@@ -226,36 +221,6 @@ export async function setPassword(deps: Deps, ctx: SetupContext, password: strin
   return { completed: false };
 }
 
-export type { TotpEnrolment };
-
-export async function beginTotpEnrolment(deps: Deps, ctx: SetupContext): Promise<TotpEnrolment> {
-  const admin = await readyForAuthenticator(deps, ctx);
-  return beginEnrolment(
-    { db: deps.db, secretBox: deps.secretBox, random: deps.random, now: deps.clock.now(), issuer: deps.config.totpIssuer },
-    admin,
-  );
-}
-
-export async function confirmTotpEnrolment(
-  deps: Deps,
-  ctx: SetupContext,
-  code: string,
-  ip: string | null,
-): Promise<{ recoveryCodes: string[] }> {
-  const admin = requireAdmin(ctx);
-  if (ctx.token.staged_password_hash === null) throw new DomainError('setup_step_out_of_order', 'Set the password first.');
-  const now = deps.clock.now();
-  const check = await checkEnrolmentCode(deps.db, deps.secretBox, admin.id, code, now);
-  if (check.kind === 'no_enrolment') throw new DomainError('setup_step_out_of_order', 'Ask for a QR code first.');
-  if (check.kind === 'wrong_code') {
-    await recordSetupFailure(deps.db, ctx.token, now);
-    await recordAuditEvent(deps.db, { at: now, action: 'setup.totp', outcome: 'failure', actorAdminId: admin.id, targetAdminId: admin.id, ip });
-    throw new DomainError('invalid_code', undefined, 'code', 400);
-  }
-  const recoveryCodes = await completeSetup(deps, ctx.token, admin, (trx, at) => confirmEnrolment(trx, check, at), ip);
-  return { recoveryCodes: recoveryCodes! };
-}
-
 /** The setup's steps before an authenticator: the password staged, no authenticator yet. */
 async function readyForAuthenticator(deps: Deps, ctx: SetupContext): Promise<AdminRow> {
   const admin = requireAdmin(ctx);
@@ -265,47 +230,53 @@ async function readyForAuthenticator(deps: Deps, ctx: SetupContext): Promise<Adm
   return admin;
 }
 
-/**
- * The options of a passkey registration, an alternative to the authenticator app: a
- * challenge bound to this admin and this setup link, good for 5 minutes and one try.
- */
-export async function beginPasskeyRegistration(deps: Deps, ctx: SetupContext): Promise<PublicKeyCredentialCreationOptionsJSON> {
-  const admin = await readyForAuthenticator(deps, ctx);
-  return registrationOptionsFor(deps, { purpose: 'registration', adminId: admin.id, setupTokenId: ctx.token.id }, admin);
+function enrolmentOf(kind: SecondFactorKind) {
+  if (!kind.enrolment) throw new DomainError('not_found', `An authenticator of kind ${kind.method} is not set up through a link.`);
+  return kind.enrolment;
+}
+
+function enrolmentContext(deps: Deps, ctx: SetupContext, admin: AdminRow): EnrolmentContext {
+  return { deps, admin, place: 'setup', setupTokenId: ctx.token.id };
 }
 
 /**
- * Registers the passkey and completes the setup as the authenticator app's first code
- * does: the password, the passkey and new recovery codes (shown once), the link spent. A
- * response that does not verify counts against the link like a wrong code.
+ * Starts enrolling an authenticator of `kind`: a fresh app secret with its QR code, or a
+ * passkey's registration options with a challenge bound to this admin and this link.
  */
-export async function completePasskeyRegistration(
+export async function beginEnrolment(deps: Deps, ctx: SetupContext, kind: SecondFactorKind, body: unknown): Promise<unknown> {
+  const enrolment = enrolmentOf(kind);
+  const admin = await readyForAuthenticator(deps, ctx);
+  return enrolment.begin(enrolmentContext(deps, ctx, admin), body);
+}
+
+/**
+ * Finishes the enrolment with the device's answer (the app's first code, the passkey's
+ * attestation) and completes the setup: the password, the authenticator and new recovery
+ * codes (shown once), the link spent. An answer that does not prove the device counts
+ * against the link like a wrong code.
+ */
+export async function finishEnrolment(
   deps: Deps,
   ctx: SetupContext,
-  input: { name: string; response: PasskeyAttestation },
+  kind: SecondFactorKind,
+  body: unknown,
+  params: Record<string, string>,
   ip: string | null,
-): Promise<{ recoveryCodes: string[] }> {
-  const admin = await readyForAuthenticator(deps, ctx);
-  const now = deps.clock.now();
-  const credential = await verifiedRegistrationFor(deps, { purpose: 'registration', adminId: admin.id, setupTokenId: ctx.token.id }, input.response);
-  if (!credential) {
+): Promise<{ recoveryCodes?: string[] }> {
+  const enrolment = enrolmentOf(kind);
+  const admin = requireAdmin(ctx);
+  if (ctx.token.staged_password_hash === null) throw new DomainError('setup_step_out_of_order', 'Set the password first.');
+  const verified = await enrolment.finish(enrolmentContext(deps, ctx, admin), body, params);
+  if (!verified) {
+    const now = deps.clock.now();
     await recordSetupFailure(deps.db, ctx.token, now);
-    await recordAuditEvent(deps.db, { at: now, action: 'setup.passkey', outcome: 'failure', actorAdminId: admin.id, targetAdminId: admin.id, ip });
-    throw new DomainError('invalid_passkey', undefined, undefined, 400);
+    await recordAuditEvent(deps.db, { at: now, action: `setup.${kind.method}`, outcome: 'failure', actorAdminId: admin.id, targetAdminId: admin.id, ip });
+    const refusal = kind.refusedAs ?? 'invalid_code';
+    throw new DomainError(refusal, undefined, refusal === 'invalid_code' ? 'code' : 'response', 400);
   }
-  const name = input.name.trim() || 'Passkey';
-  const recoveryCodes = await completeSetup(
-    deps,
-    ctx.token,
-    admin,
-    (trx, at) => insertPasskey(trx, deps.random, at, { adminId: admin.id, name, ...credential }),
-    ip,
-  );
-  return { recoveryCodes: recoveryCodes! };
+  const recoveryCodes = await completeSetup(deps, ctx.token, admin, verified, ip);
+  return recoveryCodes ? { recoveryCodes } : {};
 }
-
-/** Makes the new authenticator count, inside the completion's transaction. */
-type Enrol = (trx: Db, now: number) => Promise<unknown>;
 
 /**
  * Applies everything at once: the password, the authenticator and its recovery codes, the
@@ -316,12 +287,11 @@ async function completeSetup(
   deps: Deps,
   token: SetupTokenRow,
   admin: AdminRow,
-  authenticator: Enrol | null,
+  authenticator: VerifiedEnrolment | null,
   ip: string | null,
 ): Promise<string[] | null> {
   const now = deps.clock.now();
-  const recoveryCodes = authenticator ? generateRecoveryCodes(deps.random) : null;
-  await deps.db.transaction().execute(async (trx) => {
+  const recoveryCodes = await deps.db.transaction().execute(async (trx) => {
     if (!(await spendSetupToken(trx, token.id, now))) throw new DomainError('invalid_token');
     // Never reactivates a suspension made since the link was read: refused, nothing written.
     const activated = await trx
@@ -333,11 +303,8 @@ async function completeSetup(
     if (Number(activated.numUpdatedRows) !== 1) throw new DomainError('invalid_token');
     // An invited administrator's first password is no change to warn about.
     const changes: SecurityChange[] = [admin.password_hash === null ? 'password_set' : 'password_changed'];
-    if (authenticator && recoveryCodes) {
-      await authenticator(trx, now);
-      await replaceRecoveryCodes(trx, deps.random, admin.id, recoveryCodes, now);
-      changes.push('authenticator_added');
-    }
+    const added = authenticator ? await addAuthenticatorIn(deps, trx, admin.id, authenticator, now) : null;
+    if (added) changes.push('authenticator_added');
     // ASVS 5.0 7.4.3: a new password ends every session of the account.
     await deleteSessionsOfAdmin(trx, admin.id);
     // A new password set through the mailbox lifts a password lockout; the second factor's
@@ -353,6 +320,7 @@ async function completeSetup(
       details: { authenticatorAdded: authenticator !== null },
     });
     await queueSecurityNotice(trx, deps, now, admin, { changes }, ip);
+    return added?.recoveryCodes ?? null;
   });
   deps.mailQueued?.();
   return recoveryCodes;

@@ -1,13 +1,15 @@
 /** `POST /api/v1/auth/step-up`: a fresh proof from a full session; `/step-up/passkey/options` for a passkey's. */
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { PasskeyRequestOptions, StepUpBody, StepUpResult } from '../../shared/api.js';
+import { StepUpBody, StepUpResult } from '../../shared/api.js';
 import { clientFactsOf } from '../core/client.js';
 import { errorResponses } from '../core/openapi.js';
 import type { Deps } from '../db/deps.js';
 import type { DummyHash } from '../login/password-step.js';
 import { authenticated, ENROLMENT_ROUTE, requireFullSession } from '../sessions/guard.js';
-import { FRESH_PROOF_MS, stepUp, stepUpPasskeyOptions } from './service.js';
+import { FRESH_PROOF_MS, stepUp, stepUpChallenge } from './service.js';
+import { factorsOf } from '../authenticators/registry.js';
+import { mountFactorRoutes } from '../authenticators/routes.js';
 
 export function stepUpRoutes(deps: Deps, dummyHash: DummyHash): FastifyPluginAsync {
   return async (plugin) => {
@@ -31,18 +33,10 @@ export function stepUpRoutes(deps: Deps, dummyHash: DummyHash): FastifyPluginAsy
       },
     );
 
-    app.post(
-      '/step-up/passkey/options',
-      {
-        schema: {
-          tags: ['account'],
-          summary: 'The options of a passkey assertion for confirming it is me',
-          description:
-            "Answers `PublicKeyCredentialRequestOptionsJSON` for `navigator.credentials.get` (`startAuthentication` of @simplewebauthn/browser): a challenge good for 5 minutes and one try of `POST /api/v1/auth/step-up` with `method` `passkey` from this session only, and the account's passkeys in `allowCredentials`.",
-          response: { 200: PasskeyRequestOptions, ...errorResponses(401) },
-        },
-      },
-      async (request) => stepUpPasskeyOptions(deps, authenticated(request)),
-    );
+    mountFactorRoutes(plugin, factorsOf(deps), 'step-up', {
+      tags: ['account'],
+      errors: { challenge: [401] },
+      handlers: { challenge: (kind, request) => stepUpChallenge(deps, kind, authenticated(request)) },
+    });
   };
 }

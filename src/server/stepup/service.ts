@@ -11,10 +11,8 @@
  * the way back in after a lost phone, and if it could confirm these changes a code stolen
  * from a drawer would connect the thief's own authenticator and replace the owner's codes.
  */
-import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import type { PasskeyAssertion } from '../../shared/api.js';
 import type { SecondFactorKind } from '../authenticators/kind.js';
-import { assertionOptionsFor } from '../authenticators/passkey/flows.js';
 import type { ClientFacts } from '../core/client.js';
 import { DomainError } from '../core/errors.js';
 import { auditWrite } from '../db/audit.js';
@@ -40,11 +38,12 @@ export interface StepUpInput {
 }
 
 /**
- * The options of a passkey assertion for a step-up of this session: a challenge bound to
- * this full session, good for 5 minutes and one try, and the admin's passkeys.
+ * The challenge of `kind` (a passkey's assertion options) for a step-up of this session:
+ * bound to this full session, good for 5 minutes and one try.
  */
-export function stepUpPasskeyOptions(deps: Deps, auth: SessionWithAdmin): Promise<PublicKeyCredentialRequestOptionsJSON> {
-  return assertionOptionsFor(deps, { purpose: 'step-up', adminId: auth.admin.id, sessionId: auth.session.id });
+export function stepUpChallenge(deps: Deps, kind: SecondFactorKind, auth: SessionWithAdmin): Promise<unknown> {
+  if (!kind.challenge) throw new DomainError('not_found');
+  return kind.challenge.issue(deps, { purpose: 'step-up', adminId: auth.admin.id, sessionId: auth.session.id });
 }
 
 /** The proof `kind` checks, out of the body: a passkey's assertion, or a code. */

@@ -5,13 +5,25 @@
  * admin's own credentials, for this site's origin. Every refusal is a wrong guess: counted,
  * and never a session or a fresh proof.
  */
-import { PasskeyAssertion } from '../../../shared/api.js';
+import {
+  AuthenticatorAdded,
+  NewPasskeyBody,
+  PasskeyAssertion,
+  PasskeyCreationOptions,
+  PasskeyRegistrationBody,
+  PasskeyRequestOptions,
+  TotpConfirmation,
+} from '../../../shared/api.js';
 import { auditWrite } from '../../db/audit.js';
-import type { SecondFactorKind } from '../kind.js';
-import { challengeOf, counterSuggestsClone, relyingPartyOf, verifyAssertion } from './ceremonies.js';
+import type { EnrolmentContext, KindEnrolment, KindChallenge, SecondFactorKind, VerifiedEnrolment } from '../kind.js';
+import { authenticatorName } from '../names.js';
+import { challengeOf, counterSuggestsClone, passkeysAvailableAt, relyingPartyOf, verifyAssertion } from './ceremonies.js';
+import { assertionOptionsFor, registrationOptionsFor, verifiedRegistrationFor } from './flows.js';
 import {
   allPasskeySummariesOf,
+  deleteExpiredChallenges,
   deletePasskey,
+  insertPasskey,
   findPasskeyOfAdmin,
   hasPasskey,
   passkeyAdminIds,
@@ -22,6 +34,81 @@ import {
   spendChallenge,
   type ChallengeOwner,
 } from './repository.js';
+
+const OPTIONS_NOTE =
+  'Answers `PublicKeyCredentialCreationOptionsJSON` for `navigator.credentials.create` (`startRegistration` of @simplewebauthn/browser)';
+
+/** A registration's challenge is bound to its admin and to the setup link it goes through, or to none from My authenticators. */
+const registrationOwner = ({ admin, setupTokenId }: EnrolmentContext) => ({ purpose: 'registration' as const, adminId: admin.id, setupTokenId });
+
+const enrolment: KindEnrolment = {
+  routes: {
+    account: {
+      begin: {
+        path: '/passkey/options',
+        summary: 'Add a passkey: the options of its registration',
+        description: `${OPTIONS_NOTE}: a challenge good for 5 minutes and one try of \`POST /api/v1/auth/authenticators/passkey\` by me, and my passkeys in \`excludeCredentials\`. At most 10 authenticators (409 too_many_authenticators).`,
+        response: PasskeyCreationOptions,
+      },
+      finish: {
+        path: '/passkey',
+        summary: 'Add a passkey: register the answer of navigator.credentials.create',
+        description:
+          "A response that does not verify (its challenge not mine, spent or older than 5 minutes, made for another site, or a passkey already registered) answers 400 invalid_passkey and counts against the client address. The account's first authenticator comes with ten recovery codes, shown once. I get a security notice by email.",
+        body: NewPasskeyBody,
+        response: AuthenticatorAdded,
+        status: 201,
+      },
+    },
+    setup: {
+      begin: {
+        path: '/passkey/options',
+        summary: 'The options of a passkey registration, instead of an authenticator app',
+        description: `${OPTIONS_NOTE}: a challenge good for 5 minutes and one try of \`POST /api/v1/setup/passkey\` with this link only. Needs the password set first.`,
+        response: PasskeyCreationOptions,
+      },
+      finish: {
+        path: '/passkey',
+        summary: 'Register the passkey; completes the setup',
+        description:
+          'The body names the passkey and carries the answer of `navigator.credentials.create`. Completes the setup as the first code of an authenticator app does: the password and the passkey take effect, and ten recovery codes are answered, once. A response that does not verify answers `400 invalid_passkey` and counts against the link like a wrong code.',
+        body: PasskeyRegistrationBody,
+        response: TotpConfirmation,
+        noStore: true,
+      },
+    },
+  },
+  begin: (context) => registrationOptionsFor(context.deps, registrationOwner(context), context.admin),
+  async finish(context, body): Promise<VerifiedEnrolment | null> {
+    const input = body as NewPasskeyBody;
+    // The setup page has always offered a default name; My authenticators asks for one.
+    const name = authenticatorName(context.place === 'setup' ? input.name.trim() || 'Passkey' : input.name);
+    const credential = await verifiedRegistrationFor(context.deps, registrationOwner(context), input.response);
+    if (!credential) return null;
+    const { deps, admin } = context;
+    return { name, store: async (trx, at) => (await insertPasskey(trx, deps.random, at, { adminId: admin.id, name, ...credential })).id };
+  },
+};
+
+const challenge: KindChallenge = {
+  routes: {
+    login: {
+      path: '/mfa/passkey/options',
+      summary: 'Second step: the options of a passkey assertion for this pending login',
+      description:
+        "Needs the pending-login cookie. Answers `PublicKeyCredentialRequestOptionsJSON` for `navigator.credentials.get` (`startAuthentication` of @simplewebauthn/browser): a challenge good for 5 minutes and one try of `POST /api/v1/auth/mfa/passkey` for this pending login only, and the account's passkeys in `allowCredentials`.",
+      response: PasskeyRequestOptions,
+    },
+    'step-up': {
+      path: '/step-up/passkey/options',
+      summary: 'The options of a passkey assertion for confirming it is me',
+      description:
+        "Answers `PublicKeyCredentialRequestOptionsJSON` for `navigator.credentials.get` (`startAuthentication` of @simplewebauthn/browser): a challenge good for 5 minutes and one try of `POST /api/v1/auth/step-up` with `method` `passkey` from this session only, and the account's passkeys in `allowCredentials`.",
+      response: PasskeyRequestOptions,
+    },
+  },
+  issue: (deps, owner) => assertionOptionsFor(deps, owner),
+};
 
 export const passkeyKind: SecondFactorKind<PasskeyAssertion> = {
   method: 'passkey',
@@ -76,4 +163,11 @@ export const passkeyKind: SecondFactorKind<PasskeyAssertion> = {
   listAll: allPasskeySummariesOf,
   rename: renamePasskey,
   remove: deletePasskey,
+  enrolment,
+  challenge,
+  // WebAuthn needs a secure context: https, or http on localhost.
+  offeredAt: passkeysAvailableAt,
+  async housekeeping(db, now) {
+    return { passkeyChallenges: await deleteExpiredChallenges(db, now) };
+  },
 };
