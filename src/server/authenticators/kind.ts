@@ -162,6 +162,11 @@ export interface SecondFactorKind<Proof = unknown> {
   readonly description?: string;
   /** The JSON body of the step, validated before `verifyAndSpend` sees it. */
   readonly proof: TObject;
+  /**
+   * The field of a step-up's body that carries the proof whole (a passkey's `assertion`);
+   * without it, the proof's own fields sit beside the password (`code`).
+   */
+  readonly stepUpField?: string;
   /** Whether the admin can use this kind at the second step now. */
   isUsable(db: Db, adminId: string): Promise<boolean>;
   /** Admins who can use this kind, for the Administrators list. */

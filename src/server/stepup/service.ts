@@ -11,7 +11,6 @@
  * the way back in after a lost phone, and if it could confirm these changes a code stolen
  * from a drawer would connect the thief's own authenticator and replace the owner's codes.
  */
-import type { PasskeyAssertion } from '../../shared/api.js';
 import type { SecondFactorKind } from '../authenticators/kind.js';
 import type { ClientFacts } from '../core/client.js';
 import { DomainError } from '../core/errors.js';
@@ -28,13 +27,15 @@ import { ACCOUNT_POLICY, readThrottle, refusal, throttleKeys, type CountedKey } 
 /** How long a fresh proof counts: long enough to scan a QR code, short enough for a walk-away. */
 export const FRESH_PROOF_MS = 5 * 60_000;
 
+/**
+ * The body of a step-up: the password, the kind the proof comes from (its `method`; not
+ * needed by an account without an authenticator) and the proof, in the kind's own fields
+ * (`code`) or under its `stepUpField` (a passkey's `assertion`).
+ */
 export interface StepUpInput {
   password: string;
-  /** The authenticator kind the proof comes from (`totp`, `passkey`); not needed by an account without one. */
   method?: string | undefined;
-  code?: string | undefined;
-  /** A passkey's assertion, with `method` `passkey`. */
-  assertion?: PasskeyAssertion | undefined;
+  [proofField: string]: unknown;
 }
 
 /**
@@ -46,10 +47,19 @@ export function stepUpChallenge(deps: Deps, kind: SecondFactorKind, auth: Sessio
   return kind.challenge.issue(deps, { purpose: 'step-up', adminId: auth.admin.id, sessionId: auth.session.id });
 }
 
-/** The proof `kind` checks, out of the body: a passkey's assertion, or a code. */
-function proofFor(kind: SecondFactorKind, input: StepUpInput): { proof: unknown; field: 'assertion' | 'code' } | null {
-  if (kind.refusedAs === 'invalid_passkey') return input.assertion === undefined ? null : { proof: input.assertion, field: 'assertion' };
-  return input.code === undefined || input.code === '' ? null : { proof: { code: input.code }, field: 'code' };
+/** The field of a step-up body that names a missing or refused proof of `kind`. */
+export function proofFieldOf(kind: SecondFactorKind): string {
+  return kind.stepUpField ?? kind.proof.required?.[0] ?? Object.keys(kind.proof.properties)[0] ?? 'code';
+}
+
+/** The proof `kind` checks, out of the body; null when a field it needs is missing or empty. */
+function proofFor(kind: SecondFactorKind, input: StepUpInput): { proof: unknown; field: string } | null {
+  const field = proofFieldOf(kind);
+  if (kind.stepUpField !== undefined) return input[kind.stepUpField] === undefined ? null : { proof: input[kind.stepUpField], field };
+  const names = Object.keys(kind.proof.properties);
+  const required: string[] = kind.proof.required ?? names;
+  if (required.some((name) => input[name] === undefined || input[name] === '')) return null;
+  return { proof: Object.fromEntries(names.filter((name) => input[name] !== undefined).map((name) => [name, input[name]])), field };
 }
 
 /** Whether the session gave a fresh proof within `maxAgeMs` of `now`. */
@@ -68,14 +78,14 @@ export async function stepUp(deps: Deps, dummyHash: DummyHash, auth: SessionWith
   const factors = factorsOf(deps);
   const withCode = await factors.hasAuthenticator(db, admin.id);
   const kind = withCode ? factors.kindForMethod(input.method ?? factors.defaultMethod) : undefined;
-  let given: { proof: unknown; field: 'assertion' | 'code' } | null = null;
+  let given: { proof: unknown; field: string } | null = null;
   if (withCode) {
     if (!kind || kind.fallback) {
       throw new DomainError('invalid_request', 'Confirm with your authenticator app or a passkey; a recovery code does not count here.', 'method');
     }
     given = proofFor(kind, input);
     if (given === null) {
-      const field = kind.refusedAs === 'invalid_passkey' ? 'assertion' : 'code';
+      const field = proofFieldOf(kind);
       throw new DomainError('invalid_request', `${field} is required.`, field);
     }
   }

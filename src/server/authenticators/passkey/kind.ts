@@ -120,6 +120,7 @@ export const passkeyKind: SecondFactorKind<PasskeyAssertion> = {
   description:
     'The answer of `navigator.credentials.get` (as `startAuthentication` of @simplewebauthn/browser gives it) for options from `POST /api/v1/auth/mfa/passkey/options`. A refused assertion counts like a wrong code and answers `401 invalid_passkey`.',
   proof: PasskeyAssertion,
+  stepUpField: 'assertion',
   isUsable: hasPasskey,
   usableByAdmins: passkeyAdminIds,
   async verifyAndSpend({ db, now, pendingLoginId, stepUpSessionId, publicUrl, ip }, adminId, proof) {
