@@ -160,8 +160,8 @@ for (const dialect of dialects()) {
       const [report, login] = await Promise.all([rotateSealedValues(db, secretBox, { batchSize: 2 }), logIn(both)]);
       assert.equal(login.statusCode, 200, 'a login during the rotation succeeds');
       assert.equal(report.recorded, true);
-      assert.equal(report.totpSeeds + report.mailBodies + report.providerKeys, stale - 1);
-      assert.ok(report.providerKeys >= 1, 'the provider keys are among them');
+      assert.equal(report.progress.totpSeeds! + report.progress.mailBodies! + report.progress.providerKeys!, stale - 1);
+      assert.ok(report.progress.providerKeys! >= 1, 'the provider keys are among them');
       assert.deepEqual(report.unopenable, { totpSeeds: [], mailBodies: [], providerKeys: [] });
       assert.equal((await signingKeys(db, secretBox, clock, cryptoRandom)).length, 1, 'the signing key opens under the new key');
       assert.equal((await recordedKey()).value, keyIdOf(NEW_KEY));

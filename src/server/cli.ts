@@ -415,15 +415,18 @@ async function runKeysCommand(argv: string[], io: CliIo, config: ReturnType<type
       io.stderr('To rotate the secret key too, give the new key in LATCHKEY_SECRET_KEY and the old one in LATCHKEY_SECRET_KEY_PREVIOUS (make a key with: latchkey keys generate), and run this again.');
       return 0;
     }
+    const counts = (progress: Record<string, number>, labels: Record<string, string>) => Object.entries(progress).map(([name, n]) => `${n} ${labels[name] ?? name}`);
     const report = await rotateSealedValues(db, secretBox, {
-      onBatch: (progress) => io.stderr(`Re-sealed so far: ${progress.totpSeeds} TOTP seeds, ${progress.mailBodies} queued emails, ${progress.providerKeys} provider keys.`),
+      onBatch: (progress) => io.stderr(`Re-sealed so far: ${counts(progress, {}).join(', ')}.`),
     });
-    io.stdout(`Re-sealed ${report.totpSeeds} TOTP seeds, ${report.mailBodies} queued emails and ${report.providerKeys} OpenID Connect provider keys under the key ${secretBox.keyId}.`);
-    const lostSeeds = report.unopenable.totpSeeds;
-    if (lostSeeds.length > 0) {
-      const admins = await db.selectFrom('admins').select('email').where('id', 'in', lostSeeds.map((seed) => seed.adminId)).execute();
+    const done = counts(report.progress, report.labels);
+    io.stdout(`Re-sealed ${done.slice(0, -1).join(', ')} and ${done.at(-1)} under the key ${secretBox.keyId}.`);
+    for (const [name, lost] of Object.entries(report.unopenable)) {
+      const owned = lost.filter((value): value is { id: string; adminId: string } => typeof value === 'object');
+      if (owned.length === 0) continue;
+      const admins = await db.selectFrom('admins').select('email').where('id', 'in', owned.map((value) => value.adminId)).execute();
       io.stderr(
-        `${lostSeeds.length} TOTP seeds open with none of the keys given (sealed under a key not in LATCHKEY_SECRET_KEY_PREVIOUS). ` +
+        `${owned.length} ${report.labels[name] ?? name} open with none of the keys given (sealed under a key not in LATCHKEY_SECRET_KEY_PREVIOUS). ` +
           `Add that key and run this again, or have these administrators enrol again: ${admins.map((a) => `latchkey admin reset-mfa --email ${a.email}`).join('; ')}`,
       );
     }

@@ -12,17 +12,25 @@
 import type { SecretBox } from './core/secret-box.js';
 import { SealedValueError } from './core/secret-box.js';
 import type { Db } from './db/schema.js';
+import type { SealedColumn, SealedRow } from './db/sealed.js';
+import { factorsOf, type FactorRegistry } from './authenticators/registry.js';
 
-export interface RotationProgress {
-  totpSeeds: number;
-  mailBodies: number;
-  /** The OpenID Connect provider's signing keys and cookie key. */
-  providerKeys: number;
-}
+/**
+ * Values re-sealed so far, by column: `mailBodies`, `providerKeys` (the OpenID Connect
+ * provider's signing keys and cookie key), and each kind of second factor's secrets under
+ * its own name (`totpSeeds`).
+ */
+export type RotationProgress = Record<string, number>;
 
-export interface RotationReport extends RotationProgress {
-  /** Values no key given opens (sealed under a key that is lost): reported, never touched. */
-  unopenable: { totpSeeds: Array<{ id: string; adminId: string }>; mailBodies: string[]; providerKeys: string[] };
+export interface RotationReport {
+  progress: RotationProgress;
+  /** What each column's values are called: `TOTP seeds`, `queued emails`. */
+  labels: Record<string, string>;
+  /**
+   * Values no key given opens (sealed under a key that is lost): reported, never touched. A
+   * kind's secrets name their admins, who need Reset MFA.
+   */
+  unopenable: { mailBodies: string[]; providerKeys: string[]; [kindSecrets: string]: Array<string | { id: string; adminId: string }> };
   /** Whether the database now records the current key as its own. */
   recorded: boolean;
 }
@@ -31,52 +39,15 @@ export interface RotationOptions {
   batchSize?: number;
   /** Called after each committed batch with the totals so far (the CLI prints progress). */
   onBatch?: (progress: RotationProgress) => void;
+  /** The kinds of second factor whose secrets are re-sealed; the built-in ones when not given. */
+  factors?: FactorRegistry;
 }
 
 /** The envelope's prefix for values sealed under `keyId` (core/secret-box.ts). */
 const prefixOf = (keyId: string) => `v1.${keyId}.`;
 
-interface SealedRow {
-  id: string;
-  sealed: string;
-  /** What the value is sealed with as associated data: the row it belongs to. */
-  associatedData: string;
-}
-
-/** One column of sealed values, as rotation reads and replaces them. */
-interface SealedColumn {
-  /** Up to `limit` values not under the key of `prefix`, in id order after `afterId`. */
-  stale(db: Db, prefix: string, afterId: string, limit: number): Promise<SealedRow[]>;
-  /** Puts `sealed` in place of the row's value if it is still the one read. */
-  replace(db: Db, row: SealedRow, sealed: string): Promise<boolean>;
-  countStale(db: Db, prefix: string): Promise<number>;
-}
-
-const TOTP_SEEDS: SealedColumn = {
-  stale: (db, prefix, afterId, limit) =>
-    db
-      .selectFrom('totp_authenticators')
-      .select(['id', 'secret_sealed as sealed', 'admin_id as associatedData'])
-      .where('secret_sealed', 'not like', `${prefix}%`)
-      .where('id', '>', afterId)
-      .orderBy('id')
-      .limit(limit)
-      .execute(),
-  replace: async (db, row, sealed) => {
-    const result = await db.updateTable('totp_authenticators').set({ secret_sealed: sealed }).where('id', '=', row.id).where('secret_sealed', '=', row.sealed).executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
-  },
-  countStale: async (db, prefix) => {
-    const row = await db
-      .selectFrom('totp_authenticators')
-      .select((eb) => eb.fn.countAll<number | string>().as('n'))
-      .where('secret_sealed', 'not like', `${prefix}%`)
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
-  },
-};
-
 const MAIL_BODIES: SealedColumn = {
+  label: 'queued emails',
   stale: async (db, prefix, afterId, limit) =>
     (
       await db
@@ -107,6 +78,7 @@ const MAIL_BODIES: SealedColumn = {
 
 /** The provider's signing keys (sealed with their kid) and its cookie key (a settings row). */
 const PROVIDER_KEYS: SealedColumn = {
+  label: 'OpenID Connect provider keys',
   stale: async (db, prefix, afterId, limit) => {
     const signing = await db
       .selectFrom('oidc_keys')
@@ -136,8 +108,13 @@ const PROVIDER_KEYS: SealedColumn = {
   },
 };
 
-const SEALED_COLUMNS: Record<keyof RotationProgress, SealedColumn> = { totpSeeds: TOTP_SEEDS, mailBodies: MAIL_BODIES, providerKeys: PROVIDER_KEYS };
-const total = (progress: RotationProgress) => progress.totpSeeds + progress.mailBodies + progress.providerKeys;
+/** Every sealed column: the kinds' secrets first, then queued mail and the provider's keys. */
+function sealedColumns(factors: FactorRegistry): Record<string, SealedColumn> {
+  const columns: Record<string, SealedColumn> = {};
+  for (const kind of factors.kinds) Object.assign(columns, kind.sealed ?? {});
+  return { ...columns, mailBodies: MAIL_BODIES, providerKeys: PROVIDER_KEYS };
+}
+const total = (progress: RotationProgress) => Object.values(progress).reduce((sum, n) => sum + n, 0);
 
 /** Re-seals the column's stale values, a batch per transaction; returns the ids of those that did not open. */
 async function rotateColumn(db: Db, box: SecretBox, column: SealedColumn, batchSize: number, counted: (n: number) => void): Promise<string[]> {
@@ -174,29 +151,31 @@ async function rotateColumn(db: Db, box: SecretBox, column: SealedColumn, batchS
  */
 export async function rotateSealedValues(db: Db, box: SecretBox, options: RotationOptions = {}): Promise<RotationReport> {
   const batchSize = options.batchSize ?? 200;
-  const progress: RotationProgress = { totpSeeds: 0, mailBodies: 0, providerKeys: 0 };
-  let unopenable: Record<keyof RotationProgress, string[]> = { totpSeeds: [], mailBodies: [], providerKeys: [] };
+  const columns = sealedColumns(factorsOf(options));
+  const none = () => Object.fromEntries(Object.keys(columns).map((name) => [name, [] as string[]]));
+  const progress: RotationProgress = Object.fromEntries(Object.keys(columns).map((name) => [name, 0]));
+  let unopenable: Record<string, string[]> = none();
   for (let pass = 0; pass < 5; pass++) {
     const before = total(progress);
-    unopenable = { totpSeeds: [], mailBodies: [], providerKeys: [] };
-    for (const name of Object.keys(SEALED_COLUMNS) as Array<keyof RotationProgress>) {
-      unopenable[name] = await rotateColumn(db, box, SEALED_COLUMNS[name], batchSize, (n) => {
-        progress[name] += n;
+    unopenable = none();
+    for (const [name, column] of Object.entries(columns)) {
+      unopenable[name] = await rotateColumn(db, box, column, batchSize, (n) => {
+        progress[name] = (progress[name] ?? 0) + n;
         options.onBatch?.({ ...progress });
       });
     }
     if (total(progress) === before) break;
   }
   let remaining = 0;
-  for (const column of Object.values(SEALED_COLUMNS)) remaining += await column.countStale(db, prefixOf(box.keyId));
+  for (const column of Object.values(columns)) remaining += await column.countStale(db, prefixOf(box.keyId));
   const recorded = remaining === 0;
   if (recorded) await db.updateTable('settings').set({ value: box.keyId }).where('name', '=', 'secret_key_id').execute();
-  const seeds = unopenable.totpSeeds.length
-    ? await db.selectFrom('totp_authenticators').select(['id', 'admin_id']).where('id', 'in', unopenable.totpSeeds).execute()
-    : [];
-  return {
-    ...progress,
-    unopenable: { totpSeeds: seeds.map((row) => ({ id: row.id, adminId: row.admin_id })), mailBodies: unopenable.mailBodies, providerKeys: unopenable.providerKeys },
-    recorded,
-  };
+  const reported: RotationReport['unopenable'] = { mailBodies: unopenable.mailBodies!, providerKeys: unopenable.providerKeys! };
+  for (const [name, column] of Object.entries(columns)) {
+    const ids = unopenable[name]!;
+    if (name in reported) continue;
+    reported[name] = column.owners && ids.length > 0 ? await column.owners(db, ids) : ids;
+  }
+  const labels = Object.fromEntries(Object.entries(columns).map(([name, column]) => [name, column.label]));
+  return { progress, labels, unopenable: reported, recorded };
 }

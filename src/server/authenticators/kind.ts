@@ -9,6 +9,7 @@ import type { ErrorCode } from '../core/errors.js';
 import type { SecretBox } from '../core/secret-box.js';
 import type { Deps } from '../db/deps.js';
 import type { Db } from '../db/schema.js';
+import type { SealedColumn } from '../db/sealed.js';
 import type { SecurityNotice } from '../mail/templates.js';
 
 export interface KindContext {
@@ -202,6 +203,8 @@ export interface SecondFactorKind<Proof = unknown> {
   readonly enrolment?: KindEnrolment;
   /** The challenge its proof answers, for a kind that needs one. */
   readonly challenge?: KindChallenge;
+  /** The secrets it keeps sealed, by their name in key rotation's report (`totpSeeds`); each value names its admin. */
+  readonly sealed?: Readonly<Record<string, SealedColumn>>;
   /**
    * Deletes what has expired (unanswered challenges, enrolments never finished); how many
    * rows went, under the names of the maintenance report.

@@ -13,6 +13,7 @@ import {
   removeTotpAuthenticators,
   findPendingTotp,
   renameTotp,
+  TOTP_SEEDS,
   verifyAndSpendTotp,
 } from './repository.js';
 
@@ -102,4 +103,5 @@ export const totpKind: SecondFactorKind<CodeBody> = {
   rename: renameTotp,
   remove: removeTotp,
   enrolment,
+  sealed: { totpSeeds: TOTP_SEEDS },
 };

@@ -5,6 +5,7 @@
 import type { Selectable } from 'kysely';
 import { prepared } from '../../db/prepared.js';
 import type { Db, TotpAuthenticatorsTable } from '../../db/schema.js';
+import type { SealedColumn } from '../../db/sealed.js';
 import { randomUuid, type RandomSource } from '../../core/ports.js';
 import type { SecretBox } from '../../core/secret-box.js';
 import type { StoredAuthenticator } from '../kind.js';
@@ -166,3 +167,31 @@ export async function removeTotpAuthenticators(db: Db, adminId: string): Promise
   const result = await db.deleteFrom('totp_authenticators').where('admin_id', '=', adminId).executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+/** The apps' secrets, sealed with their admin's id (repository.ts). */
+export const TOTP_SEEDS: SealedColumn = {
+  label: 'TOTP seeds',
+  stale: (db, prefix, afterId, limit) =>
+    db
+      .selectFrom('totp_authenticators')
+      .select(['id', 'secret_sealed as sealed', 'admin_id as associatedData'])
+      .where('secret_sealed', 'not like', `${prefix}%`)
+      .where('id', '>', afterId)
+      .orderBy('id')
+      .limit(limit)
+      .execute(),
+  replace: async (db, row, sealed) => {
+    const result = await db.updateTable('totp_authenticators').set({ secret_sealed: sealed }).where('id', '=', row.id).where('secret_sealed', '=', row.sealed).executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  },
+  countStale: async (db, prefix) => {
+    const row = await db
+      .selectFrom('totp_authenticators')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .where('secret_sealed', 'not like', `${prefix}%`)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  },
+  owners: async (db, ids) =>
+    (await db.selectFrom('totp_authenticators').select(['id', 'admin_id']).where('id', 'in', ids).execute()).map((row) => ({ id: row.id, adminId: row.admin_id })),
+};
