@@ -7,6 +7,7 @@ import { AccountMenu } from './components/AccountMenu';
 import { ReturnToApplication } from './components/ReturnToApplication';
 import { Nav } from './components/Nav';
 import { ThemeToggle } from './components/Preferences';
+import { DEFAULT_METHOD } from './factors';
 import { chooseLanguage } from './i18n';
 import { api } from './lib/api';
 import { queryKeys } from './lib/queries';
@@ -54,7 +55,7 @@ function stateOf(info: SessionInfo | null | undefined, failed: boolean): Session
   if (info === null) return { kind: 'anonymous' };
   if (info.status === 'authenticated') return { kind: 'full', session: info };
   if (info.status === 'mfa_enrolment_required') return { kind: 'enrolment', session: info };
-  return { kind: 'pending', email: info.admin.email, methods: info.methods ?? ['totp'], rememberBrowserDays: info.rememberBrowserDays ?? 0 };
+  return { kind: 'pending', email: info.admin.email, methods: info.methods ?? [DEFAULT_METHOD], rememberBrowserDays: info.rememberBrowserDays ?? 0 };
 }
 
 export function App() {

@@ -1,26 +1,23 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import type { PasskeyRequestOptions, SessionInfo } from '../../shared/api';
-import { api, ApiFailure, describeWait } from '../lib/api';
-import { assertPasskey, describePasskeyFailure } from '../lib/passkey';
+import type { SessionInfo } from '../../shared/api';
+import { stepUpViews, type RequireProof, type StepUpFactorView } from '../factors';
+import { api, ApiFailure, describeFailure, describeWait } from '../lib/api';
 import { queryKeys } from '../lib/queries';
 import { dateAndTime } from '../lib/time';
 import { createPortal } from 'react-dom';
 import { Dialog } from './Dialog';
 import { Field, Notice, UsernameForPassword } from './Field';
 
-/** Runs an action that may need a fresh proof: on `step_up_required` it asks for one, then runs it again. */
-export type RequireProof = (action: () => Promise<void>, onError: (error: unknown) => void) => Promise<void>;
-
-type Method = 'passkey' | 'totp' | 'password';
+export type { RequireProof };
 
 /** What the step-up reads of the admin's authenticators (its own key, always asked afresh, under My authenticators' prefix). */
 const stepUpKindsKey = [...queryKeys.myAuthenticators, 'step-up'] as const;
 
 interface StepUpProps {
-  hasPasskey: boolean;
-  hasApp: boolean;
+  /** The kinds the admin can confirm with, in order; the first is asked for first. None: the password alone. */
+  offered: StepUpFactorView[];
   /** The signed-in admin's email, so a password manager offers the password saved for it. */
   email?: string | undefined;
   onConfirmed: () => void;
@@ -28,10 +25,11 @@ interface StepUpProps {
 }
 
 /** A fresh proof: the current password and a passkey, or a code from the app (the password alone when there is no authenticator). */
-export function StepUp({ hasPasskey, hasApp, email, onConfirmed, onCancel }: StepUpProps) {
+export function StepUp({ offered, email, onConfirmed, onCancel }: StepUpProps) {
   const { t } = useTranslation('stepup');
   const queryClient = useQueryClient();
-  const [method, setMethod] = useState<Method>(hasPasskey ? 'passkey' : hasApp ? 'totp' : 'password');
+  // Null: the password alone.
+  const [method, setMethod] = useState<StepUpFactorView | null>(offered[0] ?? null);
   const [password, setPassword] = useState('');
   const [code, setCode] = useState('');
   const [errors, setErrors] = useState<Partial<Record<'password' | 'code' | 'form', string>>>({});
@@ -43,25 +41,20 @@ export function StepUp({ hasPasskey, hasApp, email, onConfirmed, onCancel }: Ste
   }, []);
 
   const confirm = useMutation({
-    mutationFn: async ({ method, password, code }: { method: Method; password: string; code: string }) => {
-      if (method === 'passkey') {
-        const options = await api<PasskeyRequestOptions>('/auth/step-up/passkey/options', { method: 'POST' });
-        const assertion = await assertPasskey(options);
-        await api('/auth/step-up', { method: 'POST', body: { password, method: 'passkey', assertion } });
-      } else if (method === 'totp') {
-        await api('/auth/step-up', { method: 'POST', body: { password, method: 'totp', code: code.replace(/\s+/g, '') } });
-      } else await api('/auth/step-up', { method: 'POST', body: { password } });
+    mutationFn: async ({ method, password, code }: { method: StepUpFactorView | null; password: string; code: string }) => {
+      if (method) await api('/auth/step-up', { method: 'POST', body: { password, method: method.method, ...(await method.stepUp.proof(code)) } });
+      else await api('/auth/step-up', { method: 'POST', body: { password } });
     },
     // A step-up, given or refused, is an event of the audit log.
     onSettled: () => void queryClient.invalidateQueries({ queryKey: queryKeys.auditAll }),
     onSuccess: () => onConfirmed(),
-    onError: (failure) => {
+    onError: (failure, { method }) => {
       if (failure instanceof ApiFailure && failure.code === 'invalid_credentials') setErrors({ password: t('errors.wrongPassword') });
       else if (failure instanceof ApiFailure && failure.code === 'invalid_code') setErrors({ code: t('errors.wrongCode') });
       else if (failure instanceof ApiFailure && failure.code === 'code_already_used') setErrors({ code: t('errors.codeUsed') });
       else if (failure instanceof ApiFailure && failure.code === 'too_many_attempts' && failure.retryAfterSeconds) {
         setErrors({ form: t('errors.tooManyAttempts', { time: dateAndTime(Date.now() + failure.retryAfterSeconds * 1000), wait: describeWait(failure.retryAfterSeconds) }) });
-      } else setErrors({ form: describePasskeyFailure(failure) });
+      } else setErrors({ form: (method?.describeFailure ?? describeFailure)(failure) });
     },
   });
   const busy = confirm.isPending;
@@ -77,7 +70,7 @@ export function StepUp({ hasPasskey, hasApp, email, onConfirmed, onCancel }: Ste
     // method="post": were the script ever not to handle the submit, the browser would not put the password in the address.
     <form onSubmit={submit} method="post" noValidate>
       <p className="muted">
-        {method === 'passkey' ? t('intro.passkey') : method === 'totp' ? t('intro.totp') : t('intro.password')} {t('intro.lasts')}
+        {method ? method.stepUp.intro(t) : t('intro.password')} {t('intro.lasts')}
       </p>
       {errors.form && <Notice kind="error">{errors.form}</Notice>}
       {email && <UsernameForPassword email={email} />}
@@ -94,21 +87,16 @@ export function StepUp({ hasPasskey, hasApp, email, onConfirmed, onCancel }: Ste
         }}
         error={errors.password}
       />
-      {method === 'totp' && (
+      {method?.stepUp.field && (
         <Field
-          label={t('code')}
-          name="code"
-          inputMode="numeric"
-          autoComplete="one-time-code"
-          pattern="[0-9 ]*"
-          maxLength={9}
+          label={method.stepUp.field.label(t)}
+          {...method.stepUp.field.props}
           value={code}
           onChange={(e) => {
             setCode(e.target.value);
             setErrors(({ code: _, ...rest }) => rest);
           }}
           error={errors.code}
-          className="code-input"
         />
       )}
       <div className="dialog-actions">
@@ -116,23 +104,26 @@ export function StepUp({ hasPasskey, hasApp, email, onConfirmed, onCancel }: Ste
           {t('cancel')}
         </button>
         <button type="submit" className="button-primary" disabled={busy}>
-          {method === 'passkey' ? (busy ? t('waitingForPasskey') : t('confirmWithPasskey')) : t('confirm')}
+          {method?.stepUp.submitLabel ? method.stepUp.submitLabel(t, busy) : t('confirm')}
         </button>
       </div>
-      {hasPasskey && hasApp && (
-        <p className="switch-factor">
-          <button
-            type="button"
-            className="button-link"
-            onClick={() => {
-              setMethod(method === 'passkey' ? 'totp' : 'passkey');
-              setErrors({});
-            }}
-          >
-            {method === 'passkey' ? t('switchToCode') : t('switchToPasskey')}
-          </button>
-        </p>
-      )}
+      {method &&
+        offered
+          .filter((other) => other.method !== method.method)
+          .map((other) => (
+            <p className="switch-factor" key={other.method}>
+              <button
+                type="button"
+                className="button-link"
+                onClick={() => {
+                  setMethod(other);
+                  setErrors({});
+                }}
+              >
+                {other.stepUp.switchLabel(t)}
+              </button>
+            </p>
+          ))}
     </form>
   );
 }
@@ -146,7 +137,7 @@ export function StepUp({ hasPasskey, hasApp, email, onConfirmed, onCancel }: Ste
 export function useStepUp(): { requireProof: RequireProof; dialog: ReactNode } {
   const { t } = useTranslation('stepup');
   const queryClient = useQueryClient();
-  const [proof, setProof] = useState<{ retry: () => Promise<void>; kinds: Set<string>; email: string | undefined } | null>(null);
+  const [proof, setProof] = useState<{ retry: () => Promise<void>; offered: StepUpFactorView[]; email: string | undefined } | null>(null);
 
   const requireProof: RequireProof = useCallback(
     async (action, onError) => {
@@ -162,7 +153,7 @@ export function useStepUp(): { requireProof: RequireProof; dialog: ReactNode } {
               .catch(() => ({ authenticators: [] })),
             queryClient.fetchQuery({ queryKey: queryKeys.session, queryFn: () => api<SessionInfo>('/auth/session') }).catch(() => null),
           ]);
-          setProof({ retry: attempt, kinds: new Set(mine.authenticators.map((a) => a.kind)), email: session?.admin.email });
+          setProof({ retry: attempt, offered: stepUpViews(new Set(mine.authenticators.map((a) => a.kind))), email: session?.admin.email });
         }
       };
       await attempt();
@@ -175,8 +166,7 @@ export function useStepUp(): { requireProof: RequireProof; dialog: ReactNode } {
     <Dialog title={t('title')} open={proof !== null} onClose={() => setProof(null)}>
       {proof && (
         <StepUp
-          hasPasskey={proof.kinds.has('passkey')}
-          hasApp={proof.kinds.has('totp')}
+          offered={proof.offered}
           email={proof.email}
           onConfirmed={() => {
             const retry = proof.retry;

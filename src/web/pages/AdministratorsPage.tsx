@@ -7,6 +7,7 @@ import { Dialog } from '../components/Dialog';
 import { Checkbox, Field, Notice } from '../components/Field';
 import { useStepUp, type RequireProof } from '../components/StepUp';
 import { can, type Role } from '../../shared/roles';
+import { viewForKind } from '../factors';
 import i18next from '../i18n';
 import { api, ApiFailure, describeFailure, describeWait } from '../lib/api';
 import { queryKeys } from '../lib/queries';
@@ -50,12 +51,6 @@ function statusLabel(status: Admin['status']): string {
     case 'suspended':
       return i18next.t('admins:status.suspended');
   }
-}
-
-function kindLabel(kind: string): string {
-  if (kind === 'totp') return i18next.t('admins:kind.totp');
-  if (kind === 'passkey') return i18next.t('admins:kind.passkey');
-  return kind;
 }
 
 /** The signed-in administrator, as far as the console needs: who they are and what they may do. */
@@ -528,7 +523,7 @@ function AuthenticatorsOf({ admin }: { admin: Admin }) {
         <tbody>
           {admin.authenticators.map((authenticator) => (
             <tr key={`${authenticator.kind}-${authenticator.createdAt}-${authenticator.name}`}>
-              <td>{kindLabel(authenticator.kind)}</td>
+              <td>{viewForKind(authenticator.kind).nouns.inDetails(t)}</td>
               <td>{authenticator.name}</td>
               <td>
                 <LastUsed at={authenticator.lastUsedAt} />

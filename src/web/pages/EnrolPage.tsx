@@ -5,8 +5,8 @@ import { Notice } from '../components/Field';
 import { useStepUp } from '../components/StepUp';
 import { queryKeys } from '../lib/queries';
 import { dateAndTime } from '../lib/time';
-import { PasskeysUnavailable } from '../components/PasskeysUnavailable';
-import { AddApp, AddPasskey, ShownOnce, useMyAuthenticators, type Added } from './MyAuthenticatorsPage';
+import { enrollableViews, unavailableNotices, viewForKind, viewForMethod, type Added } from '../factors';
+import { ShownOnce, useMyAuthenticators } from './MyAuthenticatorsPage';
 
 interface EnrolPageProps {
   /**
@@ -30,10 +30,13 @@ interface EnrolPageProps {
 export function EnrolPage({ mode, dueAt, onEnrolled, onLogout, onCancel }: EnrolPageProps) {
   const { t } = useTranslation('enrol');
   const queryClient = useQueryClient();
-  const [choice, setChoice] = useState<'passkey' | 'app' | null>(null);
+  // The method of the kind being added; null while the admin chooses.
+  const [choice, setChoice] = useState<string | null>(null);
   const [added, setAdded] = useState<Added | null>(null);
   const { requireProof, dialog } = useStepUp();
   const passkeysAvailable = useMyAuthenticators().data?.passkeysAvailable !== false;
+  const addable = enrollableViews(passkeysAvailable);
+  const chosen = choice === null ? undefined : viewForMethod(choice).enrolment;
 
   const done = async (result: Added) => {
     // A first authenticator changes the admin's own list, the MFA coverage and the administrators' list, and is audited.
@@ -51,13 +54,7 @@ export function EnrolPage({ mode, dueAt, onEnrolled, onLogout, onCancel }: Enrol
       <h1 id="enrol-title">{t('title')}</h1>
       {added ? (
         <>
-          <Notice kind="success">
-            {added.authenticator.kind === 'passkey' ? (
-              <Trans t={t} i18nKey="addedPasskey" values={{ name: added.authenticator.name }} components={{ strong: <strong /> }} />
-            ) : (
-              <Trans t={t} i18nKey="addedApp" values={{ name: added.authenticator.name }} components={{ strong: <strong /> }} />
-            )}
-          </Notice>
+          <Notice kind="success">{viewForKind(added.authenticator.kind).enrolment?.account.enrolled(t, added.authenticator.name)}</Notice>
           <h2>{t('saveCodes')}</h2>
           <ShownOnce codes={added.recoveryCodes!} onDone={() => void onEnrolled()} />
         </>
@@ -78,27 +75,24 @@ export function EnrolPage({ mode, dueAt, onEnrolled, onLogout, onCancel }: Enrol
               )}
             </p>
           )}
-          {choice === null ? (
+          {chosen === undefined ? (
             <>
               <p className="muted">{t('choose')}</p>
-              {!passkeysAvailable && <PasskeysUnavailable />}
+              {unavailableNotices(passkeysAvailable).map((Unavailable, index) => (
+                <Unavailable key={index} />
+              ))}
               <div className="choice-list">
-                {passkeysAvailable && (
-                  <button type="button" className="button-primary" onClick={() => setChoice('passkey')}>
-                    {t('usePasskey')}
+                {addable.map((view, index) => (
+                  <button key={view.method} type="button" className={index === 0 ? 'button-primary' : 'button-secondary'} onClick={() => setChoice(view.method)}>
+                    {view.enrolment.account.choose(t)}
                   </button>
-                )}
-                <button type="button" className={passkeysAvailable ? 'button-secondary' : 'button-primary'} onClick={() => setChoice('app')}>
-                  {t('useApp')}
-                </button>
+                ))}
               </div>
             </>
-          ) : choice === 'passkey' ? (
-            <AddPasskey requireProof={requireProof} onAdded={done} onCancel={() => setChoice(null)} />
           ) : (
-            <AddApp requireProof={requireProof} onAdded={done} onCancel={() => setChoice(null)} />
+            <chosen.account.Add requireProof={requireProof} onAdded={done} onCancel={() => setChoice(null)} />
           )}
-          {onCancel && choice === null && (
+          {onCancel && chosen === undefined && (
             <p className="switch-factor">
               <button type="button" className="button-link" onClick={onCancel}>
                 {t('back')}

@@ -2,11 +2,11 @@ import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import type { TFunction } from 'i18next';
-import type { IdentityProviderInfo, LoginResult, PasskeyRequestOptions } from '../../shared/api';
+import type { IdentityProviderInfo, LoginResult } from '../../shared/api';
 import { CenteredCard } from '../components/CenteredCard';
-import { Checkbox, Field, Notice, type FieldProps } from '../components/Field';
+import { Checkbox, Field, Notice } from '../components/Field';
+import { DEFAULT_METHOD, viewForMethod } from '../factors';
 import { api, ApiFailure, describeFailure, describeWait } from '../lib/api';
-import { describePasskeyFailure, assertPasskey } from '../lib/passkey';
 import { dateAndTime } from '../lib/time';
 import { pendingReturnAddress } from '../lib/return-address';
 
@@ -136,55 +136,9 @@ function PasswordStep({ onAuthenticated, onPending }: { onAuthenticated: () => P
   );
 }
 
-/** How the console asks for each second-factor method the server may list in `methods`. */
-interface MethodView {
-  /** A passkey is a button that asks the browser; the others are a field to type into. */
-  ceremony?: 'passkey';
-  title: (t: LoginT) => string;
-  intro: (t: LoginT, email: string) => string;
-  /** The link that switches to this method from another one. */
-  switchLabel: (t: LoginT) => string;
-  failed: (t: LoginT) => string;
-  /** What the console sends: people paste "123 456" as the app shows it. */
-  normalize: (value: string) => string;
-  label: (t: LoginT) => string;
-  field: Omit<FieldProps, 'value' | 'onChange' | 'label'>;
-}
-
-const METHOD_VIEWS: Record<string, MethodView> = {
-  passkey: {
-    ceremony: 'passkey',
-    title: (t) => t('passkey.title'),
-    intro: (t, email) => t('passkey.intro', { email }),
-    switchLabel: (t) => t('passkey.switch'),
-    failed: () => '',
-    normalize: (value) => value,
-    label: (t) => t('passkey.label'),
-    field: {},
-  },
-  totp: {
-    title: (t) => t('totp.title'),
-    intro: (t, email) => t('totp.intro', { email }),
-    switchLabel: (t) => t('totp.switch'),
-    failed: (t) => t('totp.failed'),
-    normalize: (value) => value.replace(/\s+/g, ''),
-    label: (t) => t('totp.label'),
-    field: { name: 'code', inputMode: 'numeric', autoComplete: 'one-time-code', pattern: '[0-9 ]*', maxLength: 9, className: 'code-input' },
-  },
-  recovery: {
-    title: (t) => t('recovery.title'),
-    intro: (t) => t('recovery.intro'),
-    switchLabel: (t) => t('recovery.switch'),
-    failed: (t) => t('recovery.failed'),
-    normalize: (value) => value.trim(),
-    label: (t) => t('recovery.label'),
-    field: { name: 'recovery-code', autoComplete: 'off', autoCapitalize: 'none', spellCheck: false, maxLength: 40 },
-  },
-};
-
 interface SecondFactorStepProps {
   email: string;
-  /** The methods the server offers for this login, in its order; the first is asked for first. */
+  /** The methods the server offers for this login, in its order; the first is asked for first (factors/ has the view of each). */
   methods: string[];
   /** For how many days the server may remember this browser; 0 hides the box. */
   rememberBrowserDays: number;
@@ -197,14 +151,14 @@ type Proof = { mode: string; code: string; rememberBrowser: boolean };
 function SecondFactorStep({ email, methods, rememberBrowserDays, onAuthenticated, onRestart }: SecondFactorStepProps) {
   const { t } = useTranslation('login');
   const queryClient = useQueryClient();
-  const offered = methods.filter((method) => method in METHOD_VIEWS);
-  const [mode, setMode] = useState(offered[0] ?? 'totp');
+  const [mode, setMode] = useState(methods[0] ?? DEFAULT_METHOD);
   const [code, setCode] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [expired, setExpired] = useState(false);
   const [rememberBrowser, setRememberBrowser] = useState(false);
   const input = useRef<HTMLInputElement>(null);
-  const view = METHOD_VIEWS[mode]!;
+  const view = viewForMethod(mode);
+  const answer = view.login.answer;
 
   useEffect(() => {
     input.current?.focus();
@@ -213,25 +167,22 @@ function SecondFactorStep({ email, methods, rememberBrowserDays, onAuthenticated
   const verify = useMutation({
     mutationFn: async ({ mode, code, rememberBrowser }: Proof) => {
       const remember = rememberBrowser ? { rememberBrowser: true } : {};
-      if (METHOD_VIEWS[mode]!.ceremony === 'passkey') {
-        const options = await api<PasskeyRequestOptions>('/auth/mfa/passkey/options', { method: 'POST' });
-        const assertion = await assertPasskey(options);
-        return api<LoginResult>('/auth/mfa/passkey', { method: 'POST', body: { ...assertion, ...remember } });
-      }
-      return api<LoginResult>(`/auth/mfa/${mode}`, { method: 'POST', body: { code: METHOD_VIEWS[mode]!.normalize(code), ...remember } });
+      const proof = await viewForMethod(mode).login.proof(code);
+      return api<LoginResult>(`/auth/mfa/${mode}`, { method: 'POST', body: { ...proof, ...remember } });
     },
     onSuccess: async () => {
       await queryClient.resetQueries();
       return onAuthenticated();
     },
     onError: (failure, { mode }) => {
-      const asked = METHOD_VIEWS[mode]!;
+      const asked = viewForMethod(mode);
       const lockout = tooManyAttempts(t, failure);
       if (failure instanceof ApiFailure && failure.code === 'no_pending_login') setExpired(true);
       else if (lockout) setError(lockout);
-      else if (asked.ceremony === 'passkey') setError(describePasskeyFailure(failure));
-      else if (failure instanceof ApiFailure && (failure.code === 'invalid_code' || failure.code === 'code_already_used')) {
-        setError(failure.code === 'code_already_used' ? t('totp.alreadyUsed') : asked.failed(t));
+      else if (asked.describeFailure) setError(asked.describeFailure(failure));
+      else if (asked.login.answer.type === 'field' && failure instanceof ApiFailure && (failure.code === 'invalid_code' || failure.code === 'code_already_used')) {
+        const { failed, alreadyUsed = failed } = asked.login.answer;
+        setError(failure.code === 'code_already_used' ? alreadyUsed(t) : failed(t));
         input.current?.select();
       } else setError(describeFailure(failure));
     },
@@ -268,26 +219,26 @@ function SecondFactorStep({ email, methods, rememberBrowserDays, onAuthenticated
 
   return (
     <form onSubmit={submit} noValidate>
-      <h1>{view.title(t)}</h1>
-      <p className="muted">{view.intro(t, email)}</p>
+      <h1>{view.login.title(t)}</h1>
+      <p className="muted">{view.login.intro(t, email)}</p>
       {error && <Notice kind="error">{error}</Notice>}
-      {view.ceremony === 'passkey' ? (
+      {answer.type === 'ceremony' ? (
         <>
           {rememberBox}
           <button type="submit" className="button-primary button-wide" disabled={busy} autoFocus>
-            {busy ? t('passkey.waiting') : t('passkey.submit')}
+            {busy ? answer.waiting(t) : answer.submit(t)}
           </button>
         </>
       ) : (
         <>
-          <Field ref={input} key={mode} label={view.label(t)} {...view.field} required value={code} onChange={(e) => setCode(e.target.value)} />
+          <Field ref={input} key={mode} label={answer.label(t)} {...answer.props} required value={code} onChange={(e) => setCode(e.target.value)} />
           {rememberBox}
           <button type="submit" className="button-primary button-wide" disabled={busy}>
             {busy ? t('checking') : t('verify')}
           </button>
         </>
       )}
-      {offered
+      {methods
         .filter((method) => method !== mode)
         .map((method) => (
           <p className="switch-factor" key={method}>
@@ -300,7 +251,7 @@ function SecondFactorStep({ email, methods, rememberBrowserDays, onAuthenticated
                 setError(null);
               }}
             >
-              {METHOD_VIEWS[method]!.switchLabel(t)}
+              {viewForMethod(method).login.switchLabel(t)}
             </button>
           </p>
         ))}

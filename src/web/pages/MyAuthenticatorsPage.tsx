@@ -1,51 +1,16 @@
 import { useState, type FormEvent } from 'react';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery } from '@tanstack/react-query';
 import { Trans, useTranslation } from 'react-i18next';
-import type { TFunction } from 'i18next';
-import type { AuthenticatorSummary, PasskeyCreationOptions } from '../../shared/api';
+import type { AuthenticatorSummary } from '../../shared/api';
 import { Dialog } from '../components/Dialog';
-import { PasskeysUnavailable } from '../components/PasskeysUnavailable';
 import { Checkbox, Field, Notice } from '../components/Field';
 import { RecoveryCodeList } from '../components/RecoveryCodes';
 import { api, ApiFailure, describeFailure } from '../lib/api';
+import { AUTHENTICATOR_NAME_MAX_LENGTH, nameError, useInvalidate } from '../lib/authenticators';
 import { useStepUp, type RequireProof } from '../components/StepUp';
-import { createPasskey, describePasskeyFailure } from '../lib/passkey';
+import { enrollableViews, unavailableNotices, viewForKind } from '../factors';
 import { queryKeys } from '../lib/queries';
-import { formatNumber } from '../lib/time';
-import { groupKey } from './SetupPage';
 import { When } from '../components/When';
-
-interface NewTotp {
-  id: string;
-  secret: string;
-  otpauthUri: string;
-  qrSvg: string;
-}
-export interface Added {
-  authenticator: AuthenticatorSummary;
-  recoveryCodes?: string[];
-}
-
-/** As AUTHENTICATOR_NAME_MAX_LENGTH of the API (kept here so the console does not bundle the schemas). */
-const AUTHENTICATOR_NAME_MAX_LENGTH = 64;
-/** As the API's limit of authenticators per account, named in its `too_many_authenticators` refusal. */
-const MAX_AUTHENTICATORS = 10;
-
-type T = TFunction<'authenticators'>;
-
-/** "Authenticator app", "Passkey": a kind as a table shows it; an unknown kind as the server names it. */
-function kindWords(t: T, kind: string): string {
-  if (kind === 'totp') return t('kind.totp');
-  if (kind === 'passkey') return t('kind.passkey');
-  return kind;
-}
-
-/** The same inside a sentence: lower case in English, a noun as it is in German. */
-function kindInSentence(t: T, kind: string): string {
-  if (kind === 'totp') return t('kindInSentence.totp');
-  if (kind === 'passkey') return t('kindInSentence.passkey');
-  return kind;
-}
 
 /**
  * What a change to my authenticators touches: the list, the audit log, my session's
@@ -53,21 +18,10 @@ function kindInSentence(t: T, kind: string): string {
  * the administrators and in the MFA coverage.
  */
 const FACTORS_CHANGED = [queryKeys.myAuthenticators, queryKeys.auditAll, queryKeys.session, queryKeys.admins, queryKeys.coverage];
-/**
- * What adding one changes, but the session: the page that added it reads the session again
- * when it is done with it (the enrolment page only after the recovery codes are saved, since
- * the new session takes the admin away from that page).
- */
-const ADDED = [queryKeys.myAuthenticators, queryKeys.auditAll, queryKeys.admins, queryKeys.coverage];
 /** A new name shows in my list, in my Details, and in the audit log. */
 const NAME_CHANGED = [queryKeys.myAuthenticators, queryKeys.admins, queryKeys.auditAll];
 /** New recovery codes are an event of the audit log; the list itself does not show them. */
 const CODES_CHANGED = [queryKeys.myAuthenticators, queryKeys.auditAll];
-
-function useInvalidate() {
-  const queryClient = useQueryClient();
-  return (keys: ReadonlyArray<readonly unknown[]>) => Promise.all(keys.map((queryKey) => queryClient.invalidateQueries({ queryKey }))).then(() => undefined);
-}
 
 /** My authenticators as the server lists them, and whether this address can offer passkeys at all. */
 export const myAuthenticatorsQuery = {
@@ -80,8 +34,7 @@ export function useMyAuthenticators() {
 }
 
 type Open =
-  | { kind: 'add-passkey' }
-  | { kind: 'add-app' }
+  | { kind: 'add'; method: string }
   | { kind: 'rename'; authenticator: AuthenticatorSummary }
   | { kind: 'remove'; authenticator: AuthenticatorSummary }
   | { kind: 'regenerate' }
@@ -106,24 +59,24 @@ export function MyAuthenticatorsPage() {
   const authenticators = list.data?.authenticators;
   // Offered until the server says otherwise, so the usual page does not shift once the list arrives.
   const passkeysAvailable = list.data?.passkeysAvailable !== false;
+  const addable = enrollableViews(passkeysAvailable);
 
   return (
     <section className="panel" aria-labelledby="authenticators-title">
       <div className="panel-header">
         <h1 id="authenticators-title">{t('title')}</h1>
         <div className="button-row">
-          {passkeysAvailable && (
-            <button type="button" className="button-primary" onClick={() => setOpen({ kind: 'add-passkey' })}>
-              {t('addPasskeyButton')}
+          {addable.map((view, index) => (
+            <button key={view.method} type="button" className={index === 0 ? 'button-primary' : 'button-secondary'} onClick={() => setOpen({ kind: 'add', method: view.method })}>
+              {view.enrolment.account.addButton(t)}
             </button>
-          )}
-          <button type="button" className={passkeysAvailable ? 'button-secondary' : 'button-primary'} onClick={() => setOpen({ kind: 'add-app' })}>
-            {t('addAppButton')}
-          </button>
+          ))}
         </div>
       </div>
       <p className="muted">{t('intro')}</p>
-      {!passkeysAvailable && <PasskeysUnavailable />}
+      {unavailableNotices(passkeysAvailable).map((Unavailable, index) => (
+        <Unavailable key={index} />
+      ))}
       {message && <Notice kind={message.kind}>{message.text}</Notice>}
       {list.isError && <Notice kind="error">{describeFailure(list.error)}</Notice>}
       {authenticators === undefined ? (
@@ -146,7 +99,7 @@ export function MyAuthenticatorsPage() {
           <tbody>
             {authenticators.map((authenticator) => (
               <tr key={authenticator.id}>
-                <td data-label={t('column.kind')}>{kindWords(t, authenticator.kind)}</td>
+                <td data-label={t('column.kind')}>{viewForKind(authenticator.kind).nouns.listed(t)}</td>
                 <td data-label={t('column.name')} className="authenticator-name">
                   {authenticator.name}
                 </td>
@@ -176,12 +129,11 @@ export function MyAuthenticatorsPage() {
         {t('recovery.regenerate')}
       </button>
 
-      <Dialog title={t('addPasskey.title')} open={open?.kind === 'add-passkey'} onClose={() => setOpen(null)}>
-        <AddPasskey requireProof={requireProof} onAdded={(added) => finished(t('addPasskey.added', { name: added.authenticator.name }), added.recoveryCodes)} onCancel={() => setOpen(null)} />
-      </Dialog>
-      <Dialog title={t('addApp.title')} open={open?.kind === 'add-app'} onClose={() => setOpen(null)}>
-        <AddApp requireProof={requireProof} onAdded={(added) => finished(t('addApp.added', { name: added.authenticator.name }), added.recoveryCodes)} onCancel={() => setOpen(null)} />
-      </Dialog>
+      {addable.map(({ method, enrolment: { account } }) => (
+        <Dialog key={method} title={account.dialogTitle(t)} open={open?.kind === 'add' && open.method === method} onClose={() => setOpen(null)}>
+          <account.Add requireProof={requireProof} onAdded={(added) => finished(account.added(t, added.authenticator.name), added.recoveryCodes)} onCancel={() => setOpen(null)} />
+        </Dialog>
+      ))}
       <Dialog title={t('rename.title')} open={open?.kind === 'rename'} onClose={() => setOpen(null)}>
         {open?.kind === 'rename' && <Rename authenticator={open.authenticator} onRenamed={(name) => finished(t('rename.done', { name }))} onCancel={() => setOpen(null)} />}
       </Dialog>
@@ -205,149 +157,6 @@ export function MyAuthenticatorsPage() {
       </Dialog>
       {stepUpDialog}
     </section>
-  );
-}
-
-function nameError(t: T, name: string): string | null {
-  if (name.trim() === '') return t('name.missing');
-  if (name.trim().length > AUTHENTICATOR_NAME_MAX_LENGTH) return t('name.tooLong', { max: formatNumber(AUTHENTICATOR_NAME_MAX_LENGTH) });
-  return null;
-}
-
-function failureWords(t: T, error: unknown): string {
-  if (error instanceof ApiFailure && error.code === 'too_many_authenticators') return t('tooMany', { max: formatNumber(MAX_AUTHENTICATORS) });
-  return describePasskeyFailure(error);
-}
-
-export function AddPasskey({ requireProof, onAdded, onCancel }: { requireProof: RequireProof; onAdded: (added: Added) => Promise<void>; onCancel: () => void }) {
-  const { t } = useTranslation('authenticators');
-  const invalidate = useInvalidate();
-  const [name, setName] = useState(() => t('addPasskey.defaultName'));
-  const [error, setError] = useState<string | null>(null);
-
-  const add = useMutation({
-    mutationFn: async (chosen: string) => {
-      const options = await api<PasskeyCreationOptions>('/auth/authenticators/passkey/options', { method: 'POST' });
-      const response = await createPasskey(options);
-      return api<Added>('/auth/authenticators/passkey', { method: 'POST', body: { name: chosen, response } });
-    },
-    onSuccess: () => invalidate(ADDED),
-  });
-
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    const problem = nameError(t, name);
-    if (problem) return setError(problem);
-    setError(null);
-    await requireProof(
-      async () => onAdded(await add.mutateAsync(name.trim())),
-      (failure) => setError(failureWords(t, failure)),
-    );
-  };
-
-  return (
-    <form onSubmit={submit} noValidate>
-      <p className="muted">{t('addPasskey.intro')}</p>
-      {error && <Notice kind="error">{error}</Notice>}
-      <Field label={t('addPasskey.name')} name="passkey-name" value={name} maxLength={AUTHENTICATOR_NAME_MAX_LENGTH} onChange={(e) => setName(e.target.value)} autoFocus />
-      <div className="dialog-actions">
-        <button type="button" className="button-secondary" onClick={onCancel}>
-          {t('cancel')}
-        </button>
-        <button type="submit" className="button-primary" disabled={add.isPending}>
-          {add.isPending ? t('addPasskey.waiting') : t('addPasskey.create')}
-        </button>
-      </div>
-    </form>
-  );
-}
-
-export function AddApp({ requireProof, onAdded, onCancel }: { requireProof: RequireProof; onAdded: (added: Added) => Promise<void>; onCancel: () => void }) {
-  const { t } = useTranslation('authenticators');
-  const invalidate = useInvalidate();
-  const [name, setName] = useState(() => t('addApp.defaultName'));
-  const [code, setCode] = useState('');
-  const [error, setError] = useState<string | null>(null);
-
-  // A fresh secret, not active until a code from the app confirms it: nothing to refresh yet.
-  const begin = useMutation({
-    mutationFn: (chosen: string) => api<NewTotp>('/auth/authenticators/totp', { method: 'POST', body: { name: chosen } }),
-  });
-  const confirm = useMutation({
-    mutationFn: ({ id, code }: { id: string; code: string }) => api<Added>(`/auth/authenticators/totp/${id}/confirm`, { method: 'POST', body: { code } }),
-    onSuccess: () => invalidate(ADDED),
-  });
-  const enrolment = begin.data;
-
-  const start = async (event: FormEvent) => {
-    event.preventDefault();
-    const problem = nameError(t, name);
-    if (problem) return setError(problem);
-    setError(null);
-    await requireProof(
-      async () => {
-        await begin.mutateAsync(name.trim());
-      },
-      (failure) => setError(failureWords(t, failure)),
-    );
-  };
-
-  const verify = async (event: FormEvent) => {
-    event.preventDefault();
-    if (!enrolment) return;
-    setError(null);
-    try {
-      await onAdded(await confirm.mutateAsync({ id: enrolment.id, code: code.replace(/\s+/g, '') }));
-    } catch (failure) {
-      if (failure instanceof ApiFailure && (failure.code === 'invalid_code' || failure.code === 'code_already_used')) setError(t('addApp.wrongCode'));
-      else setError(failureWords(t, failure));
-    }
-  };
-
-  if (!enrolment) {
-    return (
-      <form onSubmit={start} noValidate>
-        {error && <Notice kind="error">{error}</Notice>}
-        <Field label={t('addApp.name')} name="app-name" value={name} maxLength={AUTHENTICATOR_NAME_MAX_LENGTH} onChange={(e) => setName(e.target.value)} hint={t('addApp.nameHint')} autoFocus />
-        <div className="dialog-actions">
-          <button type="button" className="button-secondary" onClick={onCancel}>
-            {t('cancel')}
-          </button>
-          <button type="submit" className="button-primary" disabled={begin.isPending}>
-            {t('addApp.continue')}
-          </button>
-        </div>
-      </form>
-    );
-  }
-
-  return (
-    <form onSubmit={verify} noValidate>
-      <ol className="instructions">
-        <li>{t('addApp.stepOpen')}</li>
-        <li>{t('addApp.stepScan')}</li>
-        <li>{t('addApp.stepCode')}</li>
-      </ol>
-      <div className="qr-block">
-        <img className="qr" src={`data:image/svg+xml;base64,${btoa(enrolment.qrSvg)}`} alt={t('addApp.qrAlt')} width="220" height="220" />
-        <div>
-          <p className="field-hint">{t('addApp.setupKeyHint')}</p>
-          <p className="secret-key" aria-label={t('addApp.setupKey')}>
-            <code>{groupKey(enrolment.secret)}</code>
-          </p>
-        </div>
-      </div>
-      {error && <Notice kind="error">{error}</Notice>}
-      <Field label={t('addApp.code')} name="code" inputMode="numeric" autoComplete="one-time-code" pattern="[0-9 ]*" maxLength={9} value={code} onChange={(e) => setCode(e.target.value)} className="code-input" autoFocus />
-      <div className="dialog-actions">
-        <button type="button" className="button-secondary" onClick={onCancel}>
-          {t('cancel')}
-        </button>
-        <button type="submit" className="button-primary" disabled={confirm.isPending}>
-          {t('addApp.verify')}
-        </button>
-      </div>
-    </form>
   );
 }
 
@@ -416,7 +225,7 @@ function Remove({ authenticator, requireProof, onRemoved, onCancel }: { authenti
   return (
     <div>
       <p>
-        <Trans t={t} i18nKey="remove.question" values={{ name: authenticator.name, kind: kindInSentence(t, authenticator.kind) }} components={{ b: <strong /> }} />
+        <Trans t={t} i18nKey="remove.question" values={{ name: authenticator.name, kind: viewForKind(authenticator.kind).nouns.inSentence(t) }} components={{ b: <strong /> }} />
       </p>
       {error && <Notice kind="error">{error}</Notice>}
       <div className="dialog-actions">

@@ -1,17 +1,16 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { Fragment, useEffect, useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { Trans, useTranslation } from 'react-i18next';
-import type { TFunction } from 'i18next';
-import type { PasskeyCreationOptions, SetupState, TotpConfirmation, TotpEnrolment } from '../../shared/api';
+import type { SetupState } from '../../shared/api';
 import { PASSWORD_MIN_CHARACTERS } from '../../shared/rules';
 import { CenteredCard } from '../components/CenteredCard';
-import { PasskeysUnavailable } from '../components/PasskeysUnavailable';
 import { Checkbox, Field, Notice, UsernameForPassword } from '../components/Field';
 import { RecoveryCodeList } from '../components/RecoveryCodes';
-import { api, ApiFailure, describeFailure, describeWait } from '../lib/api';
-import { createPasskey, describePasskeyFailure } from '../lib/passkey';
+import { Progress, tooManyAttempts } from '../components/SetupSteps';
+import { enrollableViews, unavailableNotices, type EnrollableView } from '../factors';
+import { api, ApiFailure, describeFailure } from '../lib/api';
 import { queryKeys } from '../lib/queries';
-import { dateAndTime, formatNumber } from '../lib/time';
+import { formatNumber } from '../lib/time';
 
 /**
  * The state of the setup this browser is in. The key names no token: the token is read once
@@ -22,12 +21,10 @@ const SETUP_STATE = ['setup', 'state'] as const;
 /** Where the page is beyond what the setup's state says: the admin's choices and the end. */
 type Step =
   | { kind: 'invalid'; message: string }
-  | { kind: 'passkey' }
-  | { kind: 'authenticator'; enrolment: TotpEnrolment }
+  /** Adding an authenticator of this kind; `begun` is what its start answered. */
+  | { kind: 'authenticator'; view: EnrollableView; begun: unknown }
   | { kind: 'recovery-codes'; codes: string[] }
   | { kind: 'done' };
-
-type SetupT = TFunction<'setup'>;
 
 /**
  * Reads the token from the URL fragment of /setup and takes it out of the address bar and
@@ -67,12 +64,6 @@ async function loadSetup(): Promise<SetupState> {
   }
 }
 
-/** Too many attempts: until when, in the reader's time zone, and how long that is from now. */
-function tooManyAttempts(t: SetupT, failure: unknown): string | null {
-  if (!(failure instanceof ApiFailure && failure.code === 'too_many_attempts' && failure.retryAfterSeconds)) return null;
-  return t('errors.tooManyAttempts', { time: dateAndTime(Date.now() + failure.retryAfterSeconds * 1000), wait: describeWait(failure.retryAfterSeconds) });
-}
-
 /** A finished setup changes the administrators' list, the MFA coverage and the audit log a logged-in tab may hold. */
 function setupFinished(queryClient: QueryClient): void {
   for (const queryKey of [queryKeys.admins, queryKeys.coverage, queryKeys.auditAll]) void queryClient.invalidateQueries({ queryKey });
@@ -90,6 +81,7 @@ export function SetupPage() {
     refetchOnReconnect: false,
   });
   const [step, setStep] = useState<Step | null>(null);
+  // Why the start of the chosen kind failed (the app's new secret).
   const [secretError, setSecretError] = useState<string | null>(null);
 
   useEffect(() => {
@@ -110,19 +102,30 @@ export function SetupPage() {
   /** Asks the server where the setup is now, after a step it took. */
   const reread = () => queryClient.invalidateQueries({ queryKey: SETUP_STATE });
 
-  // A fresh secret, made when the admin chooses the app (a click, never on render).
-  const createSecret = useMutation({
-    mutationFn: () => api<TotpEnrolment>('/setup/totp', { method: 'POST' }),
-    onSuccess: (enrolment) => setStep({ kind: 'authenticator', enrolment }),
+  // What a kind makes when the admin chooses it (the app's fresh secret): on a click, never on render.
+  const begin = useMutation({
+    mutationFn: ({ run }: { view: EnrollableView; run: () => Promise<unknown> }) => run(),
+    onSuccess: (begun, { view }) => setStep({ kind: 'authenticator', view, begun }),
     onError: (failure) => {
       if (failure instanceof ApiFailure && failure.code === 'invalid_token') linkEnded(failure.message);
       else setSecretError(tooManyAttempts(t, failure) ?? describeFailure(failure));
     },
   });
-  const chooseApp = () => {
+  const beginning = begin.isPending ? begin.variables?.view : undefined;
+  const choose = (view: EnrollableView) => {
     setSecretError(null);
-    createSecret.mutate();
+    const start = view.enrolment.setup.begin;
+    if (start) begin.mutate({ view, run: start.run });
+    else setStep({ kind: 'authenticator', view, begun: null });
   };
+  const offered = enrollableViews(setup.data?.passkeysAvailable ?? true);
+  /** The links from one kind's step to the others that step offers. */
+  const switchesFrom = (current: EnrollableView) =>
+    offered.flatMap((view) => {
+      const { switchLabel, begin: start } = view.enrolment.setup;
+      if (view === current || !switchLabel) return [];
+      return [{ method: view.method, label: beginning === view && start ? start.pending(t) : switchLabel(t), onChoose: () => choose(view) }];
+    });
 
   const state = setup.data;
   let content;
@@ -138,26 +141,16 @@ export function SetupPage() {
       ) : (
         <Problem message={describeFailure(error)} busy={setup.isFetching} onRetry={() => void setup.refetch()} />
       );
-  } else if (state && step?.kind === 'passkey') {
-    content = (
-      <PasskeyStep
-        state={state}
-        onLinkEnded={linkEnded}
-        onApp={chooseApp}
-        appPending={createSecret.isPending}
-        appError={secretError}
-        onConfirmed={(codes) => {
-          setupFinished(queryClient);
-          setStep({ kind: 'recovery-codes', codes });
-        }}
-      />
-    );
   } else if (state && step?.kind === 'authenticator') {
+    const { Step: KindStep } = step.view.enrolment.setup;
     content = (
-      <AuthenticatorStep
+      <KindStep
         state={state}
-        enrolment={step.enrolment}
+        begun={step.begun}
         onLinkEnded={linkEnded}
+        others={switchesFrom(step.view)}
+        switching={beginning !== undefined}
+        switchError={secretError}
         onConfirmed={(codes) => {
           setupFinished(queryClient);
           setStep({ kind: 'recovery-codes', codes });
@@ -179,35 +172,11 @@ export function SetupPage() {
     );
   } else if (state) {
     content = (
-      <ChooseStep
-        passkeysAvailable={state.passkeysAvailable}
-        onPasskey={() => {
-          setSecretError(null);
-          setStep({ kind: 'passkey' });
-        }}
-        onApp={chooseApp}
-        appPending={createSecret.isPending}
-        error={secretError}
-      />
+      <ChooseStep passkeysAvailable={state.passkeysAvailable} offered={offered} onChoose={choose} beginning={beginning} error={secretError} />
     );
   }
 
   return <CenteredCard wide>{content}</CenteredCard>;
-}
-
-function Progress({ current, mfa }: { current: 1 | 2 | 3; mfa: boolean }) {
-  const { t } = useTranslation('setup');
-  if (!mfa) return null;
-  const steps = [t('progress.password'), t('progress.authenticator'), t('progress.recoveryCodes')];
-  return (
-    <ol className="progress" aria-label={t('progress.label')}>
-      {steps.map((label, index) => (
-        <li key={index} aria-current={index + 1 === current ? 'step' : undefined} className={index + 1 < current ? 'done' : undefined}>
-          {label}
-        </li>
-      ))}
-    </ol>
-  );
 }
 
 /** A link that cannot be used: why, when known, and what to do, worded for the server's reason (lib/errors.ts). */
@@ -353,24 +322,21 @@ function PasswordStep({ state, onDone, onLinkEnded }: { state: SetupState; onDon
   );
 }
 
-/** The key as the apps' "enter a setup key" screens show it: groups of four. */
-export function groupKey(secret: string): string {
-  return secret.match(/.{1,4}/g)?.join(' ') ?? secret;
-}
-
 /** After the password: a passkey or an authenticator app, either of which completes the setup. */
 function ChooseStep({
   passkeysAvailable,
-  onPasskey,
-  onApp,
-  appPending,
+  offered,
+  onChoose,
+  beginning,
   error,
 }: {
   /** False when the server's address is an IP address: the app is the one choice, and the page says why. */
   passkeysAvailable: boolean;
-  onPasskey: () => void;
-  onApp: () => void;
-  appPending: boolean;
+  /** The kinds that can be added here, in order: the first is the one suggested. */
+  offered: EnrollableView[];
+  onChoose: (view: EnrollableView) => void;
+  /** The kind whose start runs (the app's secret being made), if any. */
+  beginning: EnrollableView | undefined;
   error: string | null;
 }) {
   const { t } = useTranslation('setup');
@@ -380,165 +346,32 @@ function ChooseStep({
       <h1>{t('choose.title')}</h1>
       <p className="muted">{t('choose.intro')}</p>
       {error && <Notice kind="error">{error}</Notice>}
-      {!passkeysAvailable && <PasskeysUnavailable />}
+      {unavailableNotices(passkeysAvailable).map((Unavailable, index) => (
+        <Unavailable key={index} />
+      ))}
       <div className="choice-list">
-        {passkeysAvailable && (
-          <>
-            <button type="button" className="button-primary button-wide" onClick={onPasskey} disabled={appPending} autoFocus>
-              {t('choose.passkey')}
+        {offered.map((view, index) => (
+          <Fragment key={view.method}>
+            <button
+              type="button"
+              className={index === 0 ? 'button-primary button-wide' : 'button-secondary button-wide'}
+              onClick={() => onChoose(view)}
+              disabled={beginning !== undefined}
+              aria-busy={beginning === view || undefined}
+              autoFocus={index === 0}
+            >
+              {view.enrolment.setup.choose(t)}
             </button>
-            <p className="field-hint">{t('choose.passkeyHint')}</p>
-          </>
-        )}
-        <button
-          type="button"
-          className={passkeysAvailable ? 'button-secondary button-wide' : 'button-primary button-wide'}
-          onClick={onApp}
-          disabled={appPending}
-          aria-busy={appPending || undefined}
-          autoFocus={!passkeysAvailable}
-        >
-          {t('choose.app')}
-        </button>
-        <p className="field-hint">{t('choose.appHint')}</p>
+            <p className="field-hint">{view.enrolment.setup.hint(t)}</p>
+          </Fragment>
+        ))}
       </div>
-      {appPending && (
+      {beginning?.enrolment.setup.begin && (
         <p className="field-hint" role="status">
-          {t('choose.makingKey')}
+          {beginning.enrolment.setup.begin.pending(t)}
         </p>
       )}
     </div>
-  );
-}
-
-function PasskeyStep({
-  state,
-  onConfirmed,
-  onLinkEnded,
-  onApp,
-  appPending,
-  appError,
-}: {
-  state: SetupState;
-  onConfirmed: (codes: string[]) => void;
-  onLinkEnded: (message: string) => void;
-  /** Switches to the app, which makes its secret first. */
-  onApp: () => void;
-  appPending: boolean;
-  appError: string | null;
-}) {
-  const { t } = useTranslation('setup');
-  const [name, setName] = useState(() => t('passkey.defaultName'));
-  const [error, setError] = useState<string | null>(null);
-
-  const register = useMutation({
-    mutationFn: async (name: string) => {
-      const options = await api<PasskeyCreationOptions>('/setup/passkey/options', { method: 'POST' });
-      const response = await createPasskey(options);
-      return api<TotpConfirmation>('/setup/passkey', { method: 'POST', body: { name, response } });
-    },
-    onSuccess: (result) => onConfirmed(result.recoveryCodes ?? []),
-    onError: (failure) => {
-      if (failure instanceof ApiFailure && failure.code === 'invalid_token') onLinkEnded(failure.message);
-      else setError(tooManyAttempts(t, failure) ?? describePasskeyFailure(failure));
-    },
-  });
-  const busy = register.isPending;
-
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    if (name.trim() === '') return setError(t('passkey.nameMissing'));
-    setError(null);
-    register.mutate(name.trim());
-  };
-
-  return (
-    <form onSubmit={submit} noValidate>
-      <Progress current={2} mfa />
-      <h1>{t('passkey.title')}</h1>
-      <p className="muted">
-        <Trans t={t} i18nKey="passkey.intro" values={{ email: state.email }} components={{ strong: <strong /> }} />
-      </p>
-      {(error ?? appError) && <Notice kind="error">{error ?? appError}</Notice>}
-      <Field label={t('passkey.name')} name="passkey-name" value={name} maxLength={64} onChange={(e) => setName(e.target.value)} hint={t('passkey.nameHint')} />
-      <button type="submit" className="button-primary button-wide" disabled={busy || appPending}>
-        {busy ? t('passkey.waiting') : t('passkey.submit')}
-      </button>
-      <p className="switch-factor">
-        <button type="button" className="button-link" onClick={onApp} disabled={busy || appPending}>
-          {appPending ? t('choose.makingKey') : t('passkey.useApp')}
-        </button>
-      </p>
-    </form>
-  );
-}
-
-function AuthenticatorStep({
-  state,
-  enrolment,
-  onConfirmed,
-  onLinkEnded,
-}: {
-  state: SetupState;
-  enrolment: TotpEnrolment;
-  onConfirmed: (codes: string[]) => void;
-  onLinkEnded: (message: string) => void;
-}) {
-  const { t } = useTranslation('setup');
-  const [code, setCode] = useState('');
-  const [error, setError] = useState<string | null>(null);
-
-  const verify = useMutation({
-    mutationFn: (code: string) => api<TotpConfirmation>('/setup/totp/verify', { method: 'POST', body: { code } }),
-    onSuccess: (result) => onConfirmed(result.recoveryCodes ?? []),
-    onError: (failure) => {
-      if (failure instanceof ApiFailure && failure.code === 'invalid_code') setError(t('app.failed'));
-      else if (failure instanceof ApiFailure && failure.code === 'invalid_token') onLinkEnded(failure.message);
-      else setError(tooManyAttempts(t, failure) ?? describeFailure(failure));
-    },
-  });
-
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    setError(null);
-    verify.mutate(code.replace(/\s+/g, ''));
-  };
-
-  const email = state.email ?? '';
-  return (
-    <form onSubmit={submit} noValidate>
-      <Progress current={2} mfa />
-      <h1>{t('app.title')}</h1>
-      <ol className="instructions">
-        <li>{t('app.openApp')}</li>
-        <li>{t('app.scan')}</li>
-        <li>{t('app.enterCode', { email })}</li>
-      </ol>
-      <div className="qr-block">
-        <img className="qr" src={`data:image/svg+xml;base64,${btoa(enrolment.qrSvg)}`} alt={t('app.qrAlt', { email })} width="220" height="220" />
-        <div>
-          <p className="field-hint">{t('app.keyLabel')}</p>
-          <p className="secret-key" aria-label={t('app.key')}>
-            <code>{groupKey(enrolment.secret)}</code>
-          </p>
-        </div>
-      </div>
-      {error && <Notice kind="error">{error}</Notice>}
-      <Field
-        label={t('app.code')}
-        name="code"
-        inputMode="numeric"
-        autoComplete="one-time-code"
-        pattern="[0-9 ]*"
-        maxLength={9}
-        value={code}
-        onChange={(e) => setCode(e.target.value)}
-        className="code-input"
-      />
-      <button type="submit" className="button-primary button-wide" disabled={verify.isPending}>
-        {t('app.submit')}
-      </button>
-    </form>
   );
 }
 

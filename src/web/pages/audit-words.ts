@@ -6,6 +6,7 @@
  */
 import type { TFunction } from 'i18next';
 import type { AuditEvent } from '../../shared/api';
+import { DEFAULT_METHOD, kindAuditAction, viewForFactor, viewForKind, viewForMethod } from '../factors';
 import { currentLanguage } from '../i18n';
 import { dateAndTime } from '../lib/time';
 
@@ -33,17 +34,13 @@ function factorList(t: TFunction, factors: readonly string[]): string {
   return new Intl.ListFormat(currentLanguage(), { type: 'conjunction' }).format(words);
 }
 
+/** A factor of a kind of second factor in that kind's words (factors/); the others here. */
 function factorWord(t: TFunction, factor: string): string {
+  const kind = viewForFactor(factor);
+  if (kind) return kind.audit.factor(t);
   switch (factor) {
     case 'password':
       return t('audit:factors.password');
-    case 'totp':
-      return t('audit:factors.totp');
-    case 'passkey':
-      return t('audit:factors.passkey');
-    case 'recovery_code':
-    case 'recovery':
-      return t('audit:factors.recoveryCode');
     case 'remembered_browser':
       return t('audit:factors.rememberedBrowser');
     case 'idp':
@@ -57,11 +54,17 @@ function factorWord(t: TFunction, factor: string): string {
   }
 }
 
-/** The kind of an authenticator as a noun: "authenticator app", "passkey". */
-function kindWord(t: TFunction, kind: unknown): string {
-  if (kind === 'totp') return t('audit:kinds.totp');
-  if (kind === 'passkey') return t('audit:kinds.passkey');
-  return String(kind ?? '—');
+/** The kind of an authenticator, as the event's `kind` names it: its words in factors/. */
+function kindOf(kind: unknown) {
+  return viewForKind(String(kind ?? '—'));
+}
+
+/**
+ * The method of a second step's event, `login.{method}` (src/server/login/service.ts); null
+ * for the other login events, which have sentences of their own.
+ */
+function secondStepMethod(action: string): string | null {
+  return action.startsWith('login.') ? action.slice('login.'.length) : null;
 }
 
 /** "the login required and the roles let in": the fields an application's change named. */
@@ -160,20 +163,6 @@ export function describeAuditEvent(t: TFunction, event: AuditEvent): string {
         return t('audit:events.loginPassword.failure', { target: targetEmail, reason: loginReason(t, d.reason) });
       }
       return generic();
-    case 'login.totp':
-    case 'login.passkey':
-    case 'login.recovery': {
-      const method = event.action.slice('login.'.length);
-      if (outcome === 'denied') {
-        const tried = method === 'totp' ? t('audit:methods.totp') : method === 'passkey' ? t('audit:methods.passkey') : t('audit:methods.recovery');
-        return t('audit:events.secondFactor.locked', { actor, method: tried });
-      }
-      if (outcome !== 'failure') return generic();
-      const attempt = whole(d.failuresThisLogin) ?? 1;
-      if (method === 'totp') return t('audit:events.secondFactor.wrongTotp', { actor, attempt });
-      if (method === 'passkey') return t('audit:events.secondFactor.wrongPasskey', { actor, attempt });
-      return t('audit:events.secondFactor.wrongRecovery', { actor, attempt });
-    }
     case 'logout':
       return t('audit:events.logout', { actor });
     case 'step_up': {
@@ -181,18 +170,15 @@ export function describeAuditEvent(t: TFunction, event: AuditEvent): string {
         const method = text(d.method) ?? 'password';
         return t('audit:events.stepUp.success', { actor, factors: factorList(t, method === 'password' ? ['password'] : ['password', method]) });
       }
+      // A wrong code recorded before step-ups named their method was the default method's.
       const reason =
         d.reason === 'wrong_password'
           ? t('audit:reasons.wrongPassword')
-          : d.reason === 'wrong_code' && d.method === 'passkey'
-            ? t('audit:reasons.passkeyRefused')
-            : d.reason === 'wrong_code' && d.method === 'recovery'
-              ? t('audit:reasons.wrongRecoveryCode')
-              : d.reason === 'wrong_code'
-                ? t('audit:reasons.wrongTotp')
-                : d.reason === 'locked'
-                  ? t('audit:reasons.locked')
-                  : String(d.reason ?? '—');
+          : d.reason === 'wrong_code'
+            ? viewForMethod(text(d.method) ?? DEFAULT_METHOD).audit.stepUpRefused(t)
+            : d.reason === 'locked'
+              ? t('audit:reasons.locked')
+              : String(d.reason ?? '—');
       return t('audit:events.stepUp.failure', { actor, reason });
     }
 
@@ -240,17 +226,13 @@ export function describeAuditEvent(t: TFunction, event: AuditEvent): string {
       return outcome === 'success' ? t('audit:events.passwordChange.success', { actor }) : t('audit:events.passwordChange.failure', { actor });
 
     case 'authenticator.add':
-      if (outcome === 'success') return d.kind === 'passkey' ? t('audit:events.authenticatorAdd.passkey', { actor }) : t('audit:events.authenticatorAdd.totp', { actor });
-      return d.kind === 'passkey' ? t('audit:events.authenticatorAdd.passkeyFailed', { actor }) : t('audit:events.authenticatorAdd.totpFailed', { actor });
+      if (outcome === 'success') return kindOf(d.kind).audit.authenticator.added(t, actor);
+      return kindOf(d.kind).audit.authenticator.addFailed(t, actor);
     case 'authenticator.rename':
-      return d.kind === 'passkey' ? t('audit:events.authenticatorRename.passkey', { actor }) : t('audit:events.authenticatorRename.totp', { actor });
+      return kindOf(d.kind).audit.authenticator.renamed(t, actor);
     case 'authenticator.remove':
-      if (d.last === true) return t('audit:events.authenticatorRemove.last', { actor, kind: kindWord(t, d.kind) });
-      return d.kind === 'passkey' ? t('audit:events.authenticatorRemove.passkey', { actor }) : t('audit:events.authenticatorRemove.totp', { actor });
-    case 'recovery_codes.regenerate':
-      return t('audit:events.recoveryCodesRegenerate', { actor });
-    case 'passkey.clone_suspected':
-      return t('audit:events.passkeyCloneSuspected', { target });
+      if (d.last === true) return t('audit:events.authenticatorRemove.last', { actor, kind: kindOf(d.kind).nouns.inAudit(t) });
+      return kindOf(d.kind).audit.authenticator.removed(t, actor);
 
     case 'api_key.create': {
       const name = text(d.apiKey) ?? '—';
@@ -299,15 +281,20 @@ export function describeAuditEvent(t: TFunction, event: AuditEvent): string {
 
     case 'setup.password':
       return t('audit:events.setupPassword', { actor });
-    case 'setup.totp':
-      return outcome === 'failure' ? t('audit:events.setupTotp', { actor }) : generic();
-    case 'setup.passkey':
-      return outcome === 'failure' ? t('audit:events.setupPasskey', { actor }) : generic();
     case 'setup.complete':
       return d.authenticatorAdded === true ? t('audit:events.setupComplete.withAuthenticator', { actor }) : t('audit:events.setupComplete.plain', { actor });
 
-    default:
-      return generic();
+    default: {
+      const method = secondStepMethod(event.action);
+      if (method !== null) {
+        const kind = viewForMethod(method);
+        if (outcome === 'denied') return t('audit:events.secondFactor.locked', { actor, method: kind.audit.method(t) });
+        if (outcome !== 'failure') return generic();
+        return kind.audit.wrongAtLogin(t, { actor, attempt: whole(d.failuresThisLogin) ?? 1 });
+      }
+      // A kind's own actions (a passkey that may have been copied, a wrong code at setup) are in its words.
+      return kindAuditAction(event.action)?.(t, { actor, target, outcome }) ?? generic();
+    }
   }
 }
 

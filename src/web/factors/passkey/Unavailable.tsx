@@ -1,5 +1,5 @@
 import { Trans, useTranslation } from 'react-i18next';
-import { Notice } from './Field';
+import { Notice } from '../../components/Field';
 
 /**
  * Why no passkey is offered: the server's public URL is an IP address, for which browsers

@@ -3,9 +3,9 @@
  * the browser refuses one, the person cancels it, or the server does not accept the answer.
  */
 import { browserSupportsWebAuthn, startAuthentication, startRegistration, WebAuthnError } from '@simplewebauthn/browser';
-import type { PasskeyCreationOptions, PasskeyRequestOptions } from '../../shared/api';
-import i18next from '../i18n';
-import { ApiFailure, describeFailure } from './api';
+import type { PasskeyCreationOptions, PasskeyRequestOptions } from '../../../shared/api';
+import i18next from '../../i18n';
+import { ApiFailure, describeFailure } from '../../lib/api';
 
 export class PasskeyCancelled extends Error {}
 
